@@ -1,0 +1,11 @@
+"""Every app's API under /api/v1/."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("minhu.orgs.api.urls")),
+    path("", include("minhu.appeals.api.urls")),
+    path("", include("minhu.notifications.api.urls")),
+    path("", include("minhu.routing.api.urls")),
+    path("", include("minhu.evaluation.api.urls")),
+]

@@ -1,0 +1,57 @@
+"""Scoped reads: a user sees only the appeals their units may see; the rest is "not found"."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from minhu.core.errors import NotFound
+from minhu.orgs.models import Role
+from minhu.orgs.scope import scope_of
+
+from .models import Appeal, Assignment, Summons
+
+CENTRE_ROLES = {Role.DISPATCHER, Role.ADMIN}
+PHONE_ROLES = {Role.DISPATCHER, Role.ADMIN, Role.CALLBACK}
+
+
+def appeals_visible_to(user) -> QuerySet[Appeal]:
+    scope = scope_of(user)
+    if scope.all_units:
+        return Appeal.objects.all()
+    if not scope.unit_ids:
+        return Appeal.objects.none()
+    ids = list(scope.unit_ids)
+    assigned = Assignment.objects.filter(appeal=OuterRef("pk"), unit_id__in=ids)
+    summoned = Summons.objects.filter(appeal=OuterRef("pk"), department_id__in=ids)
+    area = Q(grid_id__in=ids) | Q(street_id__in=ids) | Q(lead_unit_id__in=ids)
+    return Appeal.objects.filter(area | Exists(assigned) | Exists(summoned) | Q(registered_by=user))
+
+
+def access_appeal(user, appeal_id: int, *, for_write: bool = False) -> Appeal:
+    """The appeal if the user may see it (locked for update when for_write), else NotFound."""
+    qs = appeals_visible_to(user)
+    if for_write:
+        # Lock only the appeal row: the visibility filter is checked in the same statement.
+        qs = Appeal.objects.select_for_update().filter(pk__in=qs.filter(pk=appeal_id).values("pk"))
+    try:
+        return qs.get(pk=appeal_id)
+    except (Appeal.DoesNotExist, ValueError, TypeError):
+        raise NotFound()
+
+
+def can_see_phone(user, appeal: Appeal) -> bool:
+    scope = scope_of(user)
+    if scope.has_role(*PHONE_ROLES):
+        return True
+    return bool(
+        appeal.lead_unit_id
+        and scope.roles_in(appeal.lead_unit_id) & {Role.HANDLER, Role.UNIT_LEADER}
+    )
+
+
+def mask_phone(phone: str) -> str:
+    if not phone:
+        return ""
+    if len(phone) >= 7:
+        return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+    return "*" * len(phone)

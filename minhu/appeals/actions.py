@@ -1,0 +1,1308 @@
+"""Every state change of an appeal. Each verb: keyword-only `actor`, one transaction, the appeal
+row locked, its guard checked, fields saved with update_fields, and an append-only event written
+in the same transaction. Views, API, admin, commands and tests all call these.
+
+`actor` is a staff user, or None for the system and for residents acting through their
+tracking code (those verbs check the code and phone instead)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from minhu.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
+from minhu.deadlines.models import DeadlineMiss, Step
+from minhu.deadlines.policies import due_at
+from minhu.notifications.models import NotificationKind
+from minhu.notifications.outbox import notify_roles, notify_units
+from minhu.orgs.models import HANDLING_KINDS, WHISTLE_KINDS, Role, Unit, UnitKind
+from minhu.orgs.scope import scope_of
+
+from .access import CENTRE_ROLES, access_appeal
+from .attachments import validate_image
+from .models import (
+    Appeal,
+    AppealEvent,
+    AppellantKind,
+    Assignment,
+    AssignmentRole,
+    AssignmentStatus,
+    Attachment,
+    Channel,
+    CollectionPoint,
+    EventKind,
+    ExtensionRequest,
+    ExtensionStatus,
+    FollowUp,
+    FollowUpSource,
+    OutcomeKind,
+    Satisfaction,
+    Status,
+    Summons,
+    SummonsStatus,
+    Urgency,
+    Whistle,
+)
+
+UNIT_ROLES = (Role.HANDLER, Role.UNIT_LEADER)
+PUBLIC_CHANNELS = {Channel.H5, Channel.MINIPROGRAM, Channel.ENTERPRISE, Channel.QUESTIONNAIRE}
+PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _now() -> dt.datetime:
+    return timezone.now()
+
+
+def _actor_name(actor) -> str:
+    if actor is None:
+        return "系统"
+    return str(actor)
+
+
+def _event(
+    appeal: Appeal,
+    kind: str,
+    actor,
+    *,
+    from_status: str = "",
+    to_status: str = "",
+    note: str = "",
+    unit: Unit | None = None,
+    unit_id: int | None = None,
+    **data: Any,
+) -> AppealEvent:
+    return AppealEvent.objects.create(
+        appeal=appeal,
+        kind=kind,
+        actor=actor,
+        actor_name=data.pop("actor_name", _actor_name(actor)),
+        unit_id=unit.pk if unit else unit_id,
+        from_status=from_status,
+        to_status=to_status or from_status,
+        note=note,
+        data=data,
+    )
+
+
+def _lock(appeal: Appeal | int, actor) -> Appeal:
+    """Re-read and lock the appeal row. Staff see it only within their scope (else NotFound)."""
+    appeal_id = appeal.pk if isinstance(appeal, Appeal) else appeal
+    if actor is not None:
+        return access_appeal(actor, appeal_id, for_write=True)
+    try:
+        return Appeal.objects.select_for_update().get(pk=appeal_id)
+    except (Appeal.DoesNotExist, ValueError, TypeError):
+        raise NotFound()
+
+
+def _require_centre(actor) -> None:
+    if actor is None:
+        return
+    if not scope_of(actor).has_role(*CENTRE_ROLES):
+        raise PermissionDenied("只有调度中心可以执行此操作")
+
+
+def _acting_unit(actor, candidates: Iterable[int], unit_id: int | None, roles=UNIT_ROLES) -> int:
+    """The unit (among `candidates`) for which `actor` acts. PermissionDenied if none."""
+    candidates = set(candidates)
+    mine = {u for u in candidates if scope_of(actor).roles_in(u) & set(roles)}
+    if unit_id is not None:
+        if unit_id not in mine:
+            raise PermissionDenied("您不是该单位的承办人员")
+        return unit_id
+    if not mine:
+        raise PermissionDenied("您不是该诉求承办单位的人员")
+    if len(mine) > 1:
+        raise InvalidInput("请指定以哪个单位的身份办理", code="unit_required")
+    return mine.pop()
+
+
+def _move(appeal: Appeal, to: str) -> str:
+    """Check the status move against the table; returns the old status."""
+    if not appeal.can_move_to(to):
+        raise IllegalTransition(
+            f"诉求当前为「{appeal.get_status_display()}」，不能变为「{Status(to).label}」",
+            from_status=appeal.status,
+            to_status=to,
+        )
+    old = appeal.status
+    appeal.status = to
+    return old
+
+
+def _require_status(appeal: Appeal, *statuses: str, message: str | None = None) -> None:
+    if appeal.status not in statuses:
+        raise IllegalTransition(
+            message or f"诉求当前为「{appeal.get_status_display()}」，不能执行此操作",
+            status=appeal.status,
+        )
+
+
+def _text(
+    value: str | None, field: str, label: str, *, min_len: int = 1, max_len: int = 5000
+) -> str:
+    value = (value or "").strip()
+    if len(value) < min_len:
+        raise InvalidInput(
+            f"请填写{label}" if min_len <= 1 else f"{label}至少{min_len}个字",
+            code="required",
+            field=field,
+        )
+    if len(value) > max_len:
+        raise InvalidInput(f"{label}不能超过{max_len}个字", code="too_long", field=field)
+    return value
+
+
+def _record_miss(
+    appeal: Appeal,
+    step: str,
+    due: dt.datetime | None,
+    unit_id: int | None,
+    done_at: dt.datetime | None,
+) -> None:
+    if due is None or (done_at or _now()) <= due:
+        return
+    miss, created = DeadlineMiss.objects.get_or_create(
+        appeal=appeal, step=step, due_at=due, defaults={"unit_id": unit_id, "done_at": done_at}
+    )
+    if not created and done_at and not miss.done_at:
+        miss.done_at = done_at
+        miss.save(update_fields=["done_at"])
+
+
+def _set_clock(appeal: Appeal, step: str, due: dt.datetime | None) -> None:
+    appeal.current_step = step
+    appeal.current_due_at = due
+
+
+def _lead_assignment(appeal: Appeal) -> Assignment | None:
+    return (
+        Assignment.objects.select_for_update()
+        .filter(appeal=appeal, active=True, role=AssignmentRole.LEAD)
+        .first()
+    )
+
+
+def _save_attachments(appeal: Appeal, files: Sequence, actor, by_handler: bool) -> list[Attachment]:
+    saved = []
+    for f in files or ():
+        content_type = validate_image(f)
+        saved.append(
+            Attachment.objects.create(
+                appeal=appeal,
+                file=f,
+                content_type=content_type,
+                size=f.size,
+                name=(getattr(f, "name", "") or "")[:200],
+                uploaded_by=actor,
+                by_handler=by_handler,
+            )
+        )
+    return saved
+
+
+def _run_intake_hooks(appeal_id: int) -> None:
+    for path in getattr(settings, "MINHU_INTAKE_HOOKS", []):
+        import_string(path)(appeal_id)
+
+
+# --- intake ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def register_appeal(
+    *,
+    actor,
+    channel: str,
+    subject: str,
+    detail: str,
+    appellant_kind: str = AppellantKind.PERSON,
+    appellant_name: str = "",
+    appellant_phone: str = "",
+    enterprise_name: str = "",
+    address: str = "",
+    grid: Unit | None = None,
+    latitude=None,
+    longitude=None,
+    category=None,
+    urgency: str = Urgency.NORMAL,
+    collection_point: CollectionPoint | None = None,
+    about_unit: Unit | None = None,
+    attachments: Sequence = (),
+    created_at=None,
+) -> Appeal:
+    """受理: register an appeal from any channel. Residents (actor None) only through public
+    channels; staff through any."""
+    if channel not in Channel.values:
+        raise InvalidInput("渠道不正确", code="invalid_choice", field="channel")
+    if actor is None and channel not in PUBLIC_CHANNELS:
+        raise PermissionDenied("该渠道只能由工作人员登记")
+    if actor is not None and not scope_of(actor).has_role(
+        Role.DISPATCHER, Role.ADMIN, Role.GRID_WORKER, Role.HANDLER, Role.UNIT_LEADER
+    ):
+        raise PermissionDenied("您无权登记诉求")
+    if appellant_kind not in AppellantKind.values:
+        raise InvalidInput("诉求人类型不正确", code="invalid_choice", field="appellant_kind")
+    if urgency not in Urgency.values:
+        raise InvalidInput("紧急程度不正确", code="invalid_choice", field="urgency")
+    subject = _text(subject, "subject", "标题", min_len=2, max_len=200)
+    detail = _text(detail, "detail", "诉求内容", min_len=5, max_len=5000)
+    phone = (appellant_phone or "").strip().replace(" ", "")
+    if appellant_kind == AppellantKind.ANONYMOUS:
+        appellant_name, phone, enterprise_name = "", "", ""
+    else:
+        if not phone:
+            raise InvalidInput(
+                "请填写联系电话（或选择匿名）", code="required", field="appellant_phone"
+            )
+        if not PHONE_RE.match(phone):
+            raise InvalidInput("联系电话格式不正确", code="invalid_phone", field="appellant_phone")
+    if appellant_kind == AppellantKind.ENTERPRISE and not enterprise_name.strip():
+        raise InvalidInput("请填写企业名称", code="required", field="enterprise_name")
+    if grid is not None and grid.kind != UnitKind.GRID:
+        raise InvalidInput("所选单位不是网格", code="invalid_grid", field="grid")
+    if (latitude is None) != (longitude is None):
+        raise InvalidInput("经纬度需同时填写", code="invalid_coordinates", field="latitude")
+    if latitude is not None and not (
+        -90 <= float(latitude) <= 90 and -180 <= float(longitude) <= 180
+    ):
+        raise InvalidInput("经纬度超出范围", code="invalid_coordinates", field="latitude")
+    if category is not None and not category.active:
+        raise InvalidInput("该分类已停用", code="invalid_category", field="category")
+    appeal = Appeal(
+        channel=channel,
+        subject=subject,
+        detail=detail,
+        appellant_kind=appellant_kind,
+        appellant_name=appellant_name.strip()[:60],
+        appellant_phone=phone,
+        enterprise_name=enterprise_name.strip()[:100],
+        address=address.strip()[:200],
+        grid=grid,
+        street=grid.ancestor_of_kind(UnitKind.STREET, UnitKind.TOWN) if grid else None,
+        latitude=latitude,
+        longitude=longitude,
+        category=category,
+        urgency=urgency,
+        collection_point=collection_point,
+        about_unit=about_unit,
+        registered_by=actor,
+        created_at=created_at or _now(),
+    )
+    appeal.save()
+    _save_attachments(appeal, attachments, actor, by_handler=False)
+    _event(
+        appeal,
+        EventKind.REGISTER,
+        actor,
+        to_status=Status.NEW,
+        actor_name=_actor_name(actor) if actor else "群众",
+        channel=channel,
+        attachments=len(attachments or ()),
+    )
+    transaction.on_commit(lambda: _run_intake_hooks(appeal.pk))
+    return appeal
+
+
+@transaction.atomic
+def classify(
+    appeal: Appeal | int,
+    *,
+    actor,
+    category=None,
+    urgency: str | None = None,
+    grid: Unit | None = None,
+    address: str | None = None,
+    source: str = "manual",
+    **data: Any,
+) -> Appeal:
+    """分类: set category, urgency and place before dispatch."""
+    _require_centre(actor)
+    appeal = _lock(appeal, actor)
+    _require_status(appeal, Status.NEW, Status.RETURNED, Status.DISPATCHED)
+    changes: dict[str, Any] = {}
+    fields = []
+    if category is not None and category.pk != appeal.category_id:
+        if not category.active:
+            raise InvalidInput("该分类已停用", code="invalid_category", field="category")
+        changes["category"] = [appeal.category_id, category.pk]
+        appeal.category = category
+        fields.append("category")
+    if urgency is not None and urgency != appeal.urgency:
+        if urgency not in Urgency.values:
+            raise InvalidInput("紧急程度不正确", code="invalid_choice", field="urgency")
+        changes["urgency"] = [appeal.urgency, urgency]
+        appeal.urgency = urgency
+        fields.append("urgency")
+    if grid is not None and grid.pk != appeal.grid_id:
+        if grid.kind != UnitKind.GRID:
+            raise InvalidInput("所选单位不是网格", code="invalid_grid", field="grid")
+        changes["grid"] = [appeal.grid_id, grid.pk]
+        appeal.grid = grid
+        appeal.street = grid.ancestor_of_kind(UnitKind.STREET, UnitKind.TOWN)
+        fields += ["grid", "street"]
+    if address is not None and address.strip() != appeal.address:
+        appeal.address = address.strip()[:200]
+        changes["address"] = True
+        fields.append("address")
+    if not fields:
+        return appeal
+    appeal.save(update_fields=fields + ["updated_at"])
+    _event(
+        appeal,
+        EventKind.CLASSIFY,
+        actor,
+        from_status=appeal.status,
+        source=source,
+        changes=changes,
+        **data,
+    )
+    return appeal
+
+
+@transaction.atomic
+def merge(child: Appeal | int, *, actor, parent: Appeal | int, note: str = "") -> Appeal:
+    """合并: the child follows the parent; its appellant gets the parent's answer and may rate."""
+    _require_centre(actor)
+    child = _lock(child, actor)
+    parent_obj = _lock(parent, actor)
+    if child.pk == parent_obj.pk:
+        raise InvalidInput("不能合并到自身", code="merge_self")
+    if parent_obj.status in (Status.MERGED, Status.CLOSED):
+        raise IllegalTransition(
+            "目标诉求已合并或已销号，不能作为主诉求", code="merge_target_closed"
+        )
+    if Appeal.objects.filter(parent=child).exists():
+        raise IllegalTransition("该诉求已有合并进来的诉求，请先处理它们", code="merge_has_children")
+    old = _move(child, Status.MERGED)
+    child.parent = parent_obj
+    _set_clock(child, "", None)
+    child.save(update_fields=["status", "parent", "current_step", "current_due_at", "updated_at"])
+    Assignment.objects.filter(appeal=child, active=True).update(
+        active=False, status=AssignmentStatus.WITHDRAWN
+    )
+    _event(
+        child,
+        EventKind.MERGED_INTO,
+        actor,
+        from_status=old,
+        to_status=Status.MERGED,
+        note=note,
+        parent=parent_obj.code,
+    )
+    _event(
+        parent_obj,
+        EventKind.MERGE,
+        actor,
+        from_status=parent_obj.status,
+        note=note,
+        child=child.code,
+    )
+    return child
+
+
+# --- dispatch and claim ---------------------------------------------------------------------
+
+
+def _check_handling_units(units: Sequence[Unit]) -> None:
+    for u in units:
+        if not u.active or u.kind not in HANDLING_KINDS:
+            raise InvalidInput(f"「{u.name}」不能承办诉求", code="invalid_unit", unit=u.pk)
+
+
+@transaction.atomic
+def dispatch(
+    appeal: Appeal | int,
+    *,
+    actor,
+    lead_unit: Unit,
+    assist_units: Sequence[Unit] = (),
+    note: str = "",
+    auto: bool = False,
+    **data: Any,
+) -> Appeal:
+    """派单: send to a lead unit and any assisting units (jointly). Also re-dispatch after a
+    return, or before anyone claimed."""
+    _require_centre(actor)
+    appeal = _lock(appeal, actor)
+    assist_units = [u for u in assist_units if u.pk != lead_unit.pk]
+    if len({u.pk for u in assist_units}) != len(assist_units):
+        raise InvalidInput("协办单位重复", code="duplicate_unit", field="assist_units")
+    _check_handling_units([lead_unit, *assist_units])
+    old = _move(appeal, Status.DISPATCHED)
+    now = _now()
+    Assignment.objects.filter(appeal=appeal, active=True).update(
+        active=False, status=AssignmentStatus.WITHDRAWN
+    )
+    round_no = (Assignment.objects.filter(appeal=appeal).aggregate(m=Max("round"))["m"] or 0) + 1
+    claim_due = due_at(Step.CLAIM, now, appeal.category, appeal.urgency)
+    Assignment.objects.bulk_create(
+        [
+            Assignment(
+                appeal=appeal,
+                unit=lead_unit,
+                role=AssignmentRole.LEAD,
+                round=round_no,
+                dispatched_at=now,
+                claim_due_at=claim_due,
+            )
+        ]
+        + [
+            Assignment(
+                appeal=appeal,
+                unit=u,
+                role=AssignmentRole.ASSIST,
+                round=round_no,
+                dispatched_at=now,
+                claim_due_at=claim_due,
+            )
+            for u in assist_units
+        ]
+    )
+    appeal.lead_unit = lead_unit
+    appeal.dispatched_at = now
+    appeal.claimed_at = None
+    appeal.claim_due_at = claim_due
+    appeal.contact_due_at = due_at(Step.CONTACT, now, appeal.category, appeal.urgency)
+    appeal.resolve_due_at = due_at(Step.RESOLVE, now, appeal.category, appeal.urgency)
+    appeal.extension_days = 0
+    _set_clock(appeal, Step.CLAIM, claim_due)
+    appeal.save(
+        update_fields=[
+            "status",
+            "lead_unit",
+            "dispatched_at",
+            "claimed_at",
+            "claim_due_at",
+            "contact_due_at",
+            "resolve_due_at",
+            "extension_days",
+            "current_step",
+            "current_due_at",
+            "updated_at",
+        ]
+    )
+    _event(
+        appeal,
+        EventKind.AUTO_DISPATCH if auto else EventKind.DISPATCH,
+        actor,
+        from_status=old,
+        to_status=Status.DISPATCHED,
+        note=note,
+        unit=lead_unit,
+        lead=lead_unit.pk,
+        lead_name=lead_unit.name,
+        assist=[u.pk for u in assist_units],
+        assist_names=[u.name for u in assist_units],
+        round=round_no,
+        **data,
+    )
+    notify_units(
+        NotificationKind.DISPATCHED,
+        appeal,
+        [lead_unit.pk, *(u.pk for u in assist_units)],
+        f"新派单：{appeal.subject}",
+        f"请在{timezone.localtime(claim_due):%m-%d %H:%M}前签收",
+        sms=appeal.urgency != Urgency.NORMAL,
+    )
+    return appeal
+
+
+@transaction.atomic
+def claim(appeal: Appeal | int, *, actor, unit_id: int | None = None) -> Assignment:
+    """签收 / 认领: a unit accepts its share. Two people claiming at once: one wins."""
+    appeal = _lock(appeal, actor)
+    pending = {
+        a.unit_id: a
+        for a in Assignment.objects.select_for_update().filter(appeal=appeal, active=True)
+    }
+    unit = _acting_unit(actor, pending.keys(), unit_id)
+    assignment = pending[unit]
+    if assignment.status != AssignmentStatus.PENDING:
+        raise Conflict(
+            "该工单已被签收", code="already_claimed", claimed_by=str(assignment.claimed_by or "")
+        )
+    now = _now()
+    old = appeal.status
+    if assignment.role == AssignmentRole.LEAD:
+        _move(appeal, Status.IN_PROGRESS)
+        appeal.claimed_at = now
+        _set_clock(appeal, Step.RESOLVE, appeal.resolve_due_at)
+        appeal.save(
+            update_fields=["status", "claimed_at", "current_step", "current_due_at", "updated_at"]
+        )
+        _record_miss(appeal, Step.CLAIM, appeal.claim_due_at, unit, now)
+    assignment.status = AssignmentStatus.CLAIMED
+    assignment.claimed_at = now
+    assignment.claimed_by = actor
+    assignment.save(update_fields=["status", "claimed_at", "claimed_by"])
+    _event(
+        appeal,
+        EventKind.CLAIM,
+        actor,
+        from_status=old,
+        to_status=appeal.status,
+        unit_id=unit,
+        role=assignment.role,
+        late=bool(assignment.claim_due_at and now > assignment.claim_due_at),
+    )
+    return assignment
+
+
+@transaction.atomic
+def return_appeal(appeal: Appeal | int, *, actor, reason: str) -> Appeal:
+    """退单: the lead unit sends it back to the centre as not its business, with a reason."""
+    appeal = _lock(appeal, actor)
+    reason = _text(reason, "reason", "退单理由", min_len=4, max_len=1000)
+    _require_status(
+        appeal, Status.DISPATCHED, Status.IN_PROGRESS, message="只有待签收或办理中的诉求可以退单"
+    )
+    lead = _lead_assignment(appeal)
+    unit = _acting_unit(actor, [lead.unit_id] if lead else [], None)
+    old = _move(appeal, Status.RETURNED)
+    Assignment.objects.filter(appeal=appeal, active=True).exclude(pk=lead.pk).update(
+        active=False, status=AssignmentStatus.WITHDRAWN
+    )
+    lead.active = False
+    lead.status = AssignmentStatus.RETURNED
+    lead.note = reason
+    lead.save(update_fields=["active", "status", "note"])
+    appeal.return_count += 1
+    appeal.lead_unit = None
+    _set_clock(appeal, "", None)
+    appeal.save(
+        update_fields=[
+            "status",
+            "return_count",
+            "lead_unit",
+            "current_step",
+            "current_due_at",
+            "updated_at",
+        ]
+    )
+    _event(
+        appeal,
+        EventKind.RETURN,
+        actor,
+        from_status=old,
+        to_status=Status.RETURNED,
+        note=reason,
+        unit_id=unit,
+    )
+    notify_roles(
+        NotificationKind.RETURNED, appeal, [Role.DISPATCHER], f"退单：{appeal.subject}", reason
+    )
+    return appeal
+
+
+# --- extension ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def request_extension(appeal: Appeal | int, *, actor, days: int, reason: str) -> ExtensionRequest:
+    """申请延期: the lead unit asks the centre for more working days."""
+    appeal = _lock(appeal, actor)
+    _require_status(
+        appeal, Status.IN_PROGRESS, Status.ESCALATED, message="只有办理中的诉求可以申请延期"
+    )
+    unit = _acting_unit(actor, [appeal.lead_unit_id], None)
+    try:
+        days = int(days)
+    except (TypeError, ValueError):
+        days = 0
+    if not 1 <= days <= 30:
+        raise InvalidInput("延期天数应为1至30个工作日", code="invalid_days", field="days")
+    reason = _text(reason, "reason", "延期理由", min_len=4, max_len=1000)
+    if appeal.extensions.filter(status=ExtensionStatus.PENDING).exists():
+        raise IllegalTransition("已有待审批的延期申请", code="extension_pending")
+    ext = ExtensionRequest.objects.create(
+        appeal=appeal, unit_id=unit, days=days, reason=reason, requested_by=actor
+    )
+    _event(
+        appeal,
+        EventKind.EXTENSION_REQUEST,
+        actor,
+        from_status=appeal.status,
+        note=reason,
+        unit_id=unit,
+        days=days,
+        extension=ext.pk,
+    )
+    notify_roles(
+        NotificationKind.EXTENSION,
+        appeal,
+        [Role.DISPATCHER],
+        f"延期申请：{appeal.subject}",
+        f"申请延期{days}个工作日：{reason}",
+    )
+    return ext
+
+
+@transaction.atomic
+def decide_extension(
+    extension: ExtensionRequest | int, *, actor, approve: bool, note: str = ""
+) -> ExtensionRequest:
+    """批准 / 驳回延期. Approval moves the resolve due time by the working days asked."""
+    _require_centre(actor)
+    ext_id = extension.pk if isinstance(extension, ExtensionRequest) else extension
+    try:
+        appeal_id = ExtensionRequest.objects.values_list("appeal_id", flat=True).get(pk=ext_id)
+    except ExtensionRequest.DoesNotExist:
+        raise NotFound()
+    appeal = _lock(appeal_id, actor)
+    ext = ExtensionRequest.objects.select_for_update().get(pk=ext_id)
+    if ext.status != ExtensionStatus.PENDING:
+        raise IllegalTransition("该延期申请已审批", code="extension_decided")
+    now = _now()
+    ext.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.DENIED
+    ext.decided_by, ext.decided_at, ext.decision_note = actor, now, note.strip()
+    ext.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    data: dict[str, Any] = {"extension": ext.pk, "days": ext.days}
+    if approve:
+        from minhu.deadlines.calendar import add_working_days
+
+        old_due = appeal.resolve_due_at
+        appeal.resolve_due_at = add_working_days(old_due or now, ext.days)
+        appeal.extension_days += ext.days
+        fields = ["resolve_due_at", "extension_days", "updated_at"]
+        if appeal.current_step == Step.RESOLVE:
+            appeal.current_due_at = appeal.resolve_due_at
+            fields.append("current_due_at")
+        appeal.save(update_fields=fields)
+        data.update(
+            old_due=old_due.isoformat() if old_due else None,
+            new_due=appeal.resolve_due_at.isoformat(),
+        )
+    _event(
+        appeal,
+        EventKind.EXTENSION_APPROVE if approve else EventKind.EXTENSION_DENY,
+        actor,
+        from_status=appeal.status,
+        note=note,
+        unit_id=ext.unit_id,
+        **data,
+    )
+    return ext
+
+
+# --- whistle (吹哨报到) ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def blow_whistle(
+    appeal: Appeal | int, *, actor, departments: Sequence[Unit], reason: str
+) -> Whistle:
+    """吹哨: a street/town that cannot solve it alone summons district departments."""
+    appeal = _lock(appeal, actor)
+    _require_status(
+        appeal, Status.IN_PROGRESS, Status.ESCALATED, message="只有办理中的诉求可以吹哨"
+    )
+    unit_id = _acting_unit(actor, [appeal.lead_unit_id], None)
+    if appeal.lead_unit.kind not in WHISTLE_KINDS:
+        raise PermissionDenied("只有街道、镇可以吹哨", code="whistle_not_allowed")
+    reason = _text(reason, "reason", "吹哨事由", min_len=4, max_len=2000)
+    departments = list({d.pk: d for d in departments}.values())
+    if not departments:
+        raise InvalidInput("请选择要召集的部门", code="required", field="departments")
+    for d in departments:
+        if d.kind != UnitKind.DEPARTMENT or not d.active:
+            raise InvalidInput(
+                f"「{d.name}」不是区直部门", code="invalid_unit", field="departments"
+            )
+    already = set(
+        Summons.objects.filter(appeal=appeal, department__in=departments)
+        .exclude(status=SummonsStatus.ANSWERED)
+        .values_list("department_id", flat=True)
+    )
+    if already:
+        raise IllegalTransition("所选部门已被召集且尚未反馈", code="already_summoned")
+    now = _now()
+    whistle = Whistle.objects.create(
+        appeal=appeal, unit_id=unit_id, reason=reason, raised_by=actor, raised_at=now
+    )
+    report_due = due_at(Step.REPORT, now, appeal.category, appeal.urgency)
+    answer_due = due_at(Step.ANSWER, now, appeal.category, appeal.urgency)
+    Summons.objects.bulk_create(
+        [
+            Summons(
+                whistle=whistle,
+                appeal=appeal,
+                department=d,
+                report_due_at=report_due,
+                answer_due_at=answer_due,
+            )
+            for d in departments
+        ]
+    )
+    old = appeal.status
+    if old == Status.IN_PROGRESS:
+        _move(appeal, Status.ESCALATED)
+        appeal.save(update_fields=["status", "updated_at"])
+    _event(
+        appeal,
+        EventKind.WHISTLE,
+        actor,
+        from_status=old,
+        to_status=appeal.status,
+        note=reason,
+        unit_id=unit_id,
+        whistle=whistle.pk,
+        departments=[d.pk for d in departments],
+        department_names=[d.name for d in departments],
+        report_due=report_due.isoformat(),
+    )
+    notify_units(
+        NotificationKind.SUMMONED,
+        appeal,
+        [d.pk for d in departments],
+        f"吹哨报到：{appeal.subject}",
+        reason,
+        sms=True,
+    )
+    return whistle
+
+
+def _my_summons(appeal: Appeal, actor, unit_id: int | None, status: str) -> Summons:
+    open_summons = {
+        s.department_id: s
+        for s in Summons.objects.select_for_update().filter(appeal=appeal, status=status)
+    }
+    dept = _acting_unit(actor, open_summons.keys(), unit_id)
+    return open_summons[dept]
+
+
+@transaction.atomic
+def report_summons(
+    appeal: Appeal | int, *, actor, share: str, unit_id: int | None = None
+) -> Summons:
+    """报到: a summoned department acknowledges and takes its share (照单全收)."""
+    appeal = _lock(appeal, actor)
+    _require_status(appeal, Status.ESCALATED, message="该诉求没有待报到的吹哨")
+    summons = _my_summons(appeal, actor, unit_id, SummonsStatus.PENDING)
+    share = _text(share, "share", "承担的任务", min_len=2, max_len=2000)
+    now = _now()
+    summons.status = SummonsStatus.REPORTED
+    summons.reported_at, summons.reported_by, summons.share = now, actor, share
+    summons.save(update_fields=["status", "reported_at", "reported_by", "share"])
+    _record_miss(appeal, Step.REPORT, summons.report_due_at, summons.department_id, now)
+    _event(
+        appeal,
+        EventKind.REPORT,
+        actor,
+        from_status=appeal.status,
+        note=share,
+        unit_id=summons.department_id,
+        summons=summons.pk,
+        on_time=now <= summons.report_due_at,
+    )
+    return summons
+
+
+@transaction.atomic
+def answer_summons(
+    appeal: Appeal | int, *, actor, answer: str, unit_id: int | None = None
+) -> Summons:
+    """部门反馈: a department that reported says what it did about its share."""
+    appeal = _lock(appeal, actor)
+    _require_status(appeal, Status.ESCALATED, Status.IN_PROGRESS, message="该诉求当前不能反馈")
+    summons = _my_summons(appeal, actor, unit_id, SummonsStatus.REPORTED)
+    answer = _text(answer, "answer", "反馈内容", min_len=2, max_len=5000)
+    now = _now()
+    summons.status = SummonsStatus.ANSWERED
+    summons.answered_at, summons.answer = now, answer
+    summons.save(update_fields=["status", "answered_at", "answer"])
+    _record_miss(appeal, Step.ANSWER, summons.answer_due_at, summons.department_id, now)
+    _event(
+        appeal,
+        EventKind.ANSWER,
+        actor,
+        from_status=appeal.status,
+        note=answer,
+        unit_id=summons.department_id,
+        summons=summons.pk,
+        on_time=now <= summons.answer_due_at,
+    )
+    return summons
+
+
+# --- handling -------------------------------------------------------------------------------
+
+
+def _working_units(appeal: Appeal) -> set[int]:
+    units = set(
+        Assignment.objects.filter(
+            appeal=appeal, active=True, status=AssignmentStatus.CLAIMED
+        ).values_list("unit_id", flat=True)
+    )
+    units |= set(
+        Summons.objects.filter(appeal=appeal)
+        .exclude(status=SummonsStatus.PENDING)
+        .values_list("department_id", flat=True)
+    )
+    return units
+
+
+@transaction.atomic
+def contact_appellant(appeal: Appeal | int, *, actor, note: str) -> Appeal:
+    """联系诉求人: the lead unit records that it reached the person."""
+    appeal = _lock(appeal, actor)
+    _require_status(appeal, Status.IN_PROGRESS, Status.ESCALATED)
+    unit = _acting_unit(actor, [appeal.lead_unit_id], None)
+    note = _text(note, "note", "联系情况", min_len=2, max_len=2000)
+    now = _now()
+    first = appeal.contacted_at is None
+    if first:
+        appeal.contacted_at = now
+        appeal.save(update_fields=["contacted_at", "updated_at"])
+        _record_miss(appeal, Step.CONTACT, appeal.contact_due_at, unit, now)
+    _event(
+        appeal,
+        EventKind.CONTACT,
+        actor,
+        from_status=appeal.status,
+        note=note,
+        unit_id=unit,
+        first=first,
+        on_time=bool(appeal.contact_due_at and now <= appeal.contact_due_at),
+    )
+    return appeal
+
+
+@transaction.atomic
+def add_progress(
+    appeal: Appeal | int, *, actor, note: str, attachments: Sequence = ()
+) -> AppealEvent:
+    """办理进展: any unit working on it (lead, assisting, summoned) adds a note and photos."""
+    appeal = _lock(appeal, actor)
+    _require_status(appeal, Status.IN_PROGRESS, Status.ESCALATED)
+    unit = _acting_unit(actor, _working_units(appeal), None)
+    note = _text(note, "note", "进展说明", min_len=2, max_len=5000)
+    files = _save_attachments(appeal, attachments, actor, by_handler=True)
+    return _event(
+        appeal,
+        EventKind.PROGRESS,
+        actor,
+        from_status=appeal.status,
+        note=note,
+        unit_id=unit,
+        attachments=[f.pk for f in files],
+    )
+
+
+@transaction.atomic
+def resolve(
+    appeal: Appeal | int,
+    *,
+    actor,
+    outcome_kind: str,
+    outcome: str,
+    measures: str = "",
+    responsible_office: str = "",
+    responsible_person: str = "",
+    roadmap: str = "",
+    timetable: str = "",
+    explanation: str = "",
+    attachments: Sequence = (),
+) -> Appeal:
+    """办结: on the spot, coordinated, or long-term with a roadmap, timetable and explanation."""
+    appeal = _lock(appeal, actor)
+    _require_status(
+        appeal, Status.IN_PROGRESS, Status.ESCALATED, message="只有办理中的诉求可以办结"
+    )
+    unit = _acting_unit(actor, [appeal.lead_unit_id], None)
+    if outcome_kind not in OutcomeKind.values:
+        raise InvalidInput("请选择办理方式", code="invalid_choice", field="outcome_kind")
+    outcome = _text(outcome, "outcome", "办理结果", min_len=4)
+    if outcome_kind == OutcomeKind.LONG_TERM:
+        roadmap = _text(roadmap, "roadmap", "路线图")
+        timetable = _text(timetable, "timetable", "时间表")
+        explanation = _text(explanation, "explanation", "向群众的解释说明")
+    if Summons.objects.filter(appeal=appeal, status=SummonsStatus.PENDING).exists():
+        raise IllegalTransition("还有被召集部门未报到，不能办结", code="summons_pending")
+    now = _now()
+    old = _move(appeal, Status.RESOLVED)
+    appeal.outcome_kind, appeal.outcome = outcome_kind, outcome
+    appeal.measures = measures.strip()
+    appeal.responsible_office = responsible_office.strip()[:100]
+    appeal.responsible_person = responsible_person.strip()[:50]
+    appeal.roadmap, appeal.timetable, appeal.explanation = (
+        roadmap.strip(),
+        timetable.strip(),
+        explanation.strip(),
+    )
+    appeal.resolved_at = now
+    _record_miss(appeal, Step.RESOLVE, appeal.resolve_due_at, unit, now)
+    _set_clock(appeal, "", None)
+    appeal.save(
+        update_fields=[
+            "status",
+            "outcome_kind",
+            "outcome",
+            "measures",
+            "responsible_office",
+            "responsible_person",
+            "roadmap",
+            "timetable",
+            "explanation",
+            "resolved_at",
+            "current_step",
+            "current_due_at",
+            "updated_at",
+        ]
+    )
+    Assignment.objects.filter(appeal=appeal, active=True, role=AssignmentRole.LEAD).update(
+        status=AssignmentStatus.DONE
+    )
+    files = _save_attachments(appeal, attachments, actor, by_handler=True)
+    _event(
+        appeal,
+        EventKind.RESOLVE,
+        actor,
+        from_status=old,
+        to_status=Status.RESOLVED,
+        note=outcome,
+        unit_id=unit,
+        outcome_kind=outcome_kind,
+        on_time=bool(appeal.resolve_due_at and now <= appeal.resolve_due_at),
+        attachments=[f.pk for f in files],
+    )
+    return appeal
+
+
+@transaction.atomic
+def reply(appeal: Appeal | int, *, actor, text: str) -> Appeal:
+    """答复: tell the appellant (and every merged appellant) the result."""
+    appeal = _lock(appeal, actor)
+    _require_status(appeal, Status.RESOLVED, message="只有已办理的诉求可以答复")
+    unit = _acting_unit(actor, [appeal.lead_unit_id], None)
+    text = _text(text, "text", "答复内容", min_len=10, max_len=5000)
+    now = _now()
+    old = _move(appeal, Status.REPLIED)
+    appeal.reply, appeal.replied_at = text, now
+    appeal.save(update_fields=["status", "reply", "replied_at", "updated_at"])
+    _event(
+        appeal,
+        EventKind.REPLY,
+        actor,
+        from_status=old,
+        to_status=Status.REPLIED,
+        note=text,
+        unit_id=unit,
+    )
+    children = list(Appeal.objects.select_for_update().filter(parent=appeal))
+    for child in children:
+        child.reply, child.replied_at = text, now
+        child.save(update_fields=["reply", "replied_at", "updated_at"])
+        _event(
+            child,
+            EventKind.REPLY,
+            actor,
+            from_status=child.status,
+            note=text,
+            unit_id=unit,
+            via_parent=appeal.code,
+        )
+    _sms_appellants([appeal, *children], f"您的诉求已答复：{text[:60]}")
+    return appeal
+
+
+def _sms_appellants(appeals: Sequence[Appeal], text: str) -> None:
+    from minhu.notifications.models import Notification, NotificationChannel
+
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                kind=NotificationKind.REPLIED,
+                channel=NotificationChannel.SMS,
+                phone=a.appellant_phone,
+                appeal=a,
+                title=f"诉求{a.code}",
+                body=text,
+            )
+            for a in appeals
+            if a.appellant_phone
+        ]
+    )
+
+
+# --- follow-up, rating, reopen, close -------------------------------------------------------
+
+
+def _current_round_follow_ups(appeal: Appeal):
+    return FollowUp.objects.filter(appeal=appeal, round=appeal.reopen_count)
+
+
+def _after_answer(appeal: Appeal, follow_up: FollowUp, actor) -> None:
+    bad = follow_up.satisfaction == Satisfaction.UNSATISFIED or follow_up.solved is False
+    if not bad:
+        return
+    notify_units(
+        NotificationKind.BADLY_RATED,
+        appeal,
+        [appeal.lead_unit_id],
+        f"群众不满意：{appeal.subject}",
+        follow_up.comment,
+    )
+    if appeal.reopen_count < settings.MINHU_MAX_REOPENS:
+        _reopen(
+            appeal,
+            actor,
+            reason=f"群众评价：{follow_up.get_satisfaction_display() or '未解决'}"
+            f"{'，' + follow_up.comment if follow_up.comment else ''}",
+            automatic=True,
+        )
+
+
+@transaction.atomic
+def record_follow_up(
+    appeal: Appeal | int,
+    *,
+    actor,
+    reached: bool = True,
+    contacted: bool | None = None,
+    solved: bool | None = None,
+    satisfaction: str = "",
+    comment: str = "",
+    source: str = FollowUpSource.CALLBACK,
+) -> FollowUp:
+    """回访: the callback operator asks contacted? solved? satisfied? Unsolved or unsatisfied
+    answers reopen the appeal (up to MINHU_MAX_REOPENS times)."""
+    if actor is None or not scope_of(actor).has_role(Role.DISPATCHER, Role.CALLBACK, Role.ADMIN):
+        raise PermissionDenied("只有回访员或调度中心可以回访")
+    appeal = _lock(appeal, actor)
+    _require_status(appeal, Status.REPLIED, message="只有已答复的诉求可以回访")
+    if source not in (FollowUpSource.CALLBACK, FollowUpSource.VISIT):
+        raise InvalidInput("回访方式不正确", code="invalid_choice", field="source")
+    if reached:
+        if contacted is None or solved is None or satisfaction not in Satisfaction.values:
+            raise InvalidInput("请完整填写三项回访结果", code="required", field="satisfaction")
+    else:
+        contacted, solved, satisfaction = None, None, ""
+    fu = FollowUp.objects.create(
+        appeal=appeal,
+        source=source,
+        unit_id=appeal.lead_unit_id,
+        round=appeal.reopen_count,
+        reached=reached,
+        contacted=contacted,
+        solved=solved,
+        satisfaction=satisfaction,
+        comment=comment.strip()[:2000],
+        actor=actor,
+    )
+    if reached:
+        appeal.satisfaction, appeal.solved = satisfaction, solved
+        appeal.save(update_fields=["satisfaction", "solved", "updated_at"])
+    _event(
+        appeal,
+        EventKind.FOLLOW_UP,
+        actor,
+        from_status=appeal.status,
+        note=comment,
+        follow_up=fu.pk,
+        reached=reached,
+        contacted=contacted,
+        solved=solved,
+        satisfaction=satisfaction,
+    )
+    if reached:
+        _after_answer(appeal, fu, actor)
+    return fu
+
+
+def check_appellant(appeal: Appeal, phone: str | None) -> None:
+    """Named appeals are only shown or rated with the phone they were filed with."""
+    if appeal.appellant_kind == AppellantKind.ANONYMOUS:
+        return
+    if (phone or "").strip().replace(" ", "") != appeal.appellant_phone:
+        raise NotFound("查询码或手机号不正确")
+
+
+@transaction.atomic
+def rate(
+    code: str,
+    *,
+    actor=None,
+    phone: str | None = None,
+    satisfaction: str,
+    solved: bool | None = None,
+    comment: str = "",
+) -> FollowUp:
+    """群众评价: the appellant rates the answer through their tracking code. 不满意 reopens."""
+    try:
+        target = Appeal.objects.select_for_update().get(code=(code or "").strip().upper())
+    except Appeal.DoesNotExist:
+        raise NotFound("查询码或手机号不正确")
+    check_appellant(target, phone)
+    if satisfaction not in Satisfaction.values:
+        raise InvalidInput("请选择满意度", code="required", field="satisfaction")
+    appeal = (
+        Appeal.objects.select_for_update().get(pk=target.parent_id) if target.parent_id else target
+    )
+    if appeal.status != Status.REPLIED or not target.replied_at:
+        raise IllegalTransition("诉求答复后才能评价", code="not_replied")
+    if FollowUp.objects.filter(
+        appeal=appeal,
+        round=appeal.reopen_count,
+        source=FollowUpSource.RESIDENT,
+        rated_appeal=target if target.pk != appeal.pk else None,
+    ).exists():
+        raise IllegalTransition("您已评价过本次办理", code="already_rated")
+    if solved is None:
+        solved = satisfaction != Satisfaction.UNSATISFIED
+    fu = FollowUp.objects.create(
+        appeal=appeal,
+        rated_appeal=target if target.pk != appeal.pk else None,
+        source=FollowUpSource.RESIDENT,
+        unit_id=appeal.lead_unit_id,
+        round=appeal.reopen_count,
+        reached=True,
+        solved=solved,
+        satisfaction=satisfaction,
+        comment=comment.strip()[:2000],
+    )
+    target.satisfaction, target.solved = satisfaction, solved
+    target.save(update_fields=["satisfaction", "solved", "updated_at"])
+    _event(
+        target,
+        EventKind.RATE,
+        None,
+        from_status=target.status,
+        note=comment,
+        actor_name="群众",
+        satisfaction=satisfaction,
+        solved=solved,
+        follow_up=fu.pk,
+    )
+    if target.pk != appeal.pk:
+        _event(
+            appeal,
+            EventKind.RATE,
+            None,
+            from_status=appeal.status,
+            note=comment,
+            actor_name="群众",
+            satisfaction=satisfaction,
+            solved=solved,
+            follow_up=fu.pk,
+            via_child=target.code,
+        )
+    _after_answer(appeal, fu, None)
+    return fu
+
+
+def _reopen(appeal: Appeal, actor, *, reason: str, automatic: bool = False) -> Appeal:
+    old = _move(appeal, Status.IN_PROGRESS)
+    now = _now()
+    appeal.reopen_count += 1
+    appeal.resolve_due_at = due_at(Step.RESOLVE, now, appeal.category, appeal.urgency)
+    appeal.resolved_at = None
+    appeal.replied_at = None
+    _set_clock(appeal, Step.RESOLVE, appeal.resolve_due_at)
+    appeal.save(
+        update_fields=[
+            "status",
+            "reopen_count",
+            "resolve_due_at",
+            "resolved_at",
+            "replied_at",
+            "current_step",
+            "current_due_at",
+            "updated_at",
+        ]
+    )
+    Assignment.objects.filter(appeal=appeal, active=True, role=AssignmentRole.LEAD).update(
+        status=AssignmentStatus.CLAIMED
+    )
+    _event(
+        appeal,
+        EventKind.REOPEN,
+        actor,
+        from_status=old,
+        to_status=Status.IN_PROGRESS,
+        note=reason,
+        unit_id=appeal.lead_unit_id,
+        automatic=automatic,
+        reopen_count=appeal.reopen_count,
+    )
+    notify_units(
+        NotificationKind.BADLY_RATED,
+        appeal,
+        [appeal.lead_unit_id],
+        f"重办：{appeal.subject}",
+        reason,
+        sms=True,
+    )
+    return appeal
+
+
+@transaction.atomic
+def reopen(appeal: Appeal | int, *, actor, reason: str) -> Appeal:
+    """重办: the centre sends a resolved or replied appeal back to the lead unit."""
+    _require_centre(actor)
+    appeal = _lock(appeal, actor)
+    reason = _text(reason, "reason", "重办理由", min_len=4, max_len=2000)
+    return _reopen(appeal, actor, reason=reason)
+
+
+@transaction.atomic
+def close(appeal: Appeal | int, *, actor, note: str = "") -> Appeal:
+    """销号: tick it off the ledger once the appellant was followed up."""
+    _require_centre(actor)
+    appeal = _lock(appeal, actor)
+    _require_status(appeal, Status.REPLIED, message="只有已答复的诉求可以销号")
+    answers = list(_current_round_follow_ups(appeal).filter(reached=True))
+    if not answers and not _current_round_follow_ups(appeal).filter(reached=False).count() >= 3:
+        raise IllegalTransition("尚未回访，不能销号（三次未接通可销号）", code="follow_up_required")
+    now = _now()
+    old = _move(appeal, Status.CLOSED)
+    appeal.closed_at = now
+    _set_clock(appeal, "", None)
+    appeal.save(
+        update_fields=["status", "closed_at", "current_step", "current_due_at", "updated_at"]
+    )
+    _event(appeal, EventKind.CLOSE, actor, from_status=old, to_status=Status.CLOSED, note=note)
+    for child in Appeal.objects.select_for_update().filter(parent=appeal):
+        child.closed_at = now
+        child.save(update_fields=["closed_at", "updated_at"])
+        _event(
+            child,
+            EventKind.CLOSE,
+            actor,
+            from_status=child.status,
+            note=note,
+            via_parent=appeal.code,
+        )
+    return appeal
+
+
+@transaction.atomic
+def add_attachments(appeal: Appeal | int, *, actor, files: Sequence) -> list[Attachment]:
+    """Photos added by a unit working on the appeal."""
+    appeal = _lock(appeal, actor)
+    if not appeal.is_open:
+        raise IllegalTransition("诉求已结束，不能再上传附件")
+    unit = _acting_unit(actor, _working_units(appeal) | {appeal.lead_unit_id}, None)
+    if not files:
+        raise InvalidInput("请选择图片", code="required", field="files")
+    saved = _save_attachments(appeal, files, actor, by_handler=True)
+    _event(
+        appeal,
+        EventKind.ATTACH,
+        actor,
+        from_status=appeal.status,
+        unit_id=unit,
+        attachments=[a.pk for a in saved],
+    )
+    return saved

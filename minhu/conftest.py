@@ -1,0 +1,92 @@
+"""Fixtures shared by every app's tests."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls made by the test
+# itself (setting up data) are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BENCH_DIR = REPO_ROOT.parent / "shared" / "bench"
+SCREENSHOT_DIR = REPO_ROOT / "docs" / "screenshots"
+CHROMIUM = os.environ.get("MINHU_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-quic",
+]
+
+
+@pytest.fixture
+def org(db):
+    from minhu.orgs.testing import build_org
+
+    return build_org()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian Chromium for the session, driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: apt-get install chromium (make test does this)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def _context(browser, **kwargs):
+    ctx = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **kwargs)
+    ctx.set_default_timeout(15_000)
+    return ctx
+
+
+@pytest.fixture
+def desk_page(browser, live_server):
+    """A desktop browser tab (1440×900). `desk_page.base` is the live server's URL."""
+    ctx = _context(browser, viewport={"width": 1440, "height": 900})
+    page = ctx.new_page()
+    page.base = live_server.url
+    yield page
+    ctx.close()
+
+
+@pytest.fixture
+def phone_page(browser, live_server):
+    """A phone-sized tab (375×740, touch), for residents' H5 pages."""
+    ctx = _context(browser, viewport={"width": 375, "height": 740}, is_mobile=True,
+                   has_touch=True, device_scale_factor=2)
+    page = ctx.new_page()
+    page.base = live_server.url
+    yield page
+    ctx.close()
+
+
+@pytest.fixture
+def new_desk_page(browser, live_server):
+    """Factory for more desktop tabs, each with its own session (one per role)."""
+    contexts = []
+
+    def make():
+        ctx = _context(browser, viewport={"width": 1440, "height": 900})
+        contexts.append(ctx)
+        page = ctx.new_page()
+        page.base = live_server.url
+        return page
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a screenshot under docs/screenshots/ (the README shows them)."""
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOT_DIR / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

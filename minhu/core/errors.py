@@ -1,0 +1,50 @@
+"""Domain errors. Each has a stable machine code (API) and a Chinese message (UI)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    code = "domain_error"
+    http_status = 400
+    default_message = "操作失败"
+
+    def __init__(self, message: str | None = None, *, code: str | None = None, **details: Any):
+        self.message = message or self.default_message
+        if code:
+            self.code = code
+        self.details = details
+        super().__init__(self.message)
+
+
+class NotFound(DomainError):
+    """Missing, or outside what the user's units may see (the two are indistinguishable)."""
+
+    code = "not_found"
+    http_status = 404
+    default_message = "未找到该记录"
+
+
+class PermissionDenied(DomainError):
+    code = "permission_denied"
+    http_status = 403
+    default_message = "您无权执行此操作"
+
+
+class IllegalTransition(DomainError):
+    code = "illegal_transition"
+    http_status = 409
+    default_message = "当前状态下不能执行此操作"
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    http_status = 409
+    default_message = "记录已被他人处理"
+
+
+class InvalidInput(DomainError):
+    code = "invalid"
+    http_status = 400
+    default_message = "输入有误"

@@ -1,0 +1,92 @@
+"""Working-day calendar overrides and time-limit policies."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CalendarOverride(models.Model):
+    """An admin's correction of the official calendar for one date: a holiday, or a make-up
+    working day (调休). Wins over chinese-calendar and over the fallback for years it lacks."""
+
+    date = models.DateField(_("日期"), unique=True)
+    is_workday = models.BooleanField(_("是工作日"))
+    name = models.CharField(_("说明"), max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("日历调整")
+        verbose_name_plural = _("日历调整")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {'上班' if self.is_workday else '放假'} {self.name}"
+
+
+class Step(models.TextChoices):
+    CLAIM = "claim", _("签收")
+    CONTACT = "contact", _("联系诉求人")
+    RESOLVE = "resolve", _("办结")
+    REPORT = "report", _("吹哨报到")
+    ANSWER = "answer", _("部门反馈")
+
+
+class Measure(models.TextChoices):
+    WORKING_DAYS = "working_days", _("工作日")
+    NATURAL_DAYS = "natural_days", _("自然日")
+    WORKING_HOURS = "working_hours", _("工作小时")
+    NATURAL_HOURS = "natural_hours", _("自然小时")
+
+
+class TimeLimitPolicy(models.Model):
+    """How long a step may take. The most specific row wins: category and urgency, then
+    category, then its first-level category, then urgency alone, then the default row."""
+
+    step = models.CharField(_("环节"), max_length=20, choices=Step.choices)
+    category = models.ForeignKey(
+        "categories.Category",
+        verbose_name=_("分类"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="time_limits",
+    )
+    urgency = models.CharField(_("紧急程度"), max_length=10, blank=True)
+    amount = models.DecimalField(_("时限"), max_digits=6, decimal_places=2)
+    measure = models.CharField(_("单位"), max_length=20, choices=Measure.choices)
+
+    class Meta:
+        verbose_name = _("时限规则")
+        verbose_name_plural = _("时限规则")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["step", "category", "urgency"],
+                name="uniq_time_limit",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_step_display()} {self.amount}{self.get_measure_display()}"
+
+
+class DeadlineMiss(models.Model):
+    """A step that was not done by its due time. Written once per (appeal, step, due time)."""
+
+    appeal = models.ForeignKey("appeals.Appeal", on_delete=models.CASCADE, related_name="misses")
+    step = models.CharField(_("环节"), max_length=20, choices=Step.choices)
+    unit = models.ForeignKey("orgs.Unit", null=True, on_delete=models.PROTECT, related_name="+")
+    due_at = models.DateTimeField(_("应完成时间"))
+    detected_at = models.DateTimeField(_("发现时间"), auto_now_add=True)
+    done_at = models.DateTimeField(_("实际完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("超时记录")
+        verbose_name_plural = _("超时记录")
+        constraints = [
+            models.UniqueConstraint(fields=["appeal", "step", "due_at"], name="uniq_miss")
+        ]
+        indexes = [models.Index(fields=["unit", "detected_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_step_display()}超时 #{self.appeal_id}"

@@ -1,0 +1,66 @@
+"""Time limits per step, category and urgency."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from .calendar import add_limit
+from .models import Measure, Step, TimeLimitPolicy
+
+# Used when no policy row matches. (amount, measure)
+DEFAULT_LIMITS: dict[str, tuple[Decimal, str]] = {
+    Step.CLAIM: (Decimal(2), Measure.WORKING_HOURS),
+    Step.CONTACT: (Decimal(24), Measure.NATURAL_HOURS),
+    Step.RESOLVE: (Decimal(3), Measure.WORKING_DAYS),
+    Step.REPORT: (Decimal(1), Measure.WORKING_DAYS),
+    Step.ANSWER: (Decimal(7), Measure.NATURAL_DAYS),
+}
+URGENT_DEFAULTS: dict[str, dict[str, tuple[Decimal, str]]] = {
+    "urgent": {
+        Step.CLAIM: (Decimal(1), Measure.NATURAL_HOURS),
+        Step.CONTACT: (Decimal(2), Measure.NATURAL_HOURS),
+        Step.RESOLVE: (Decimal(1), Measure.WORKING_DAYS),
+    },
+    "critical": {
+        Step.CLAIM: (Decimal("0.5"), Measure.NATURAL_HOURS),
+        Step.CONTACT: (Decimal(1), Measure.NATURAL_HOURS),
+        Step.RESOLVE: (Decimal(24), Measure.NATURAL_HOURS),
+    },
+}
+
+
+def limit_for(step: str, category=None, urgency: str = "") -> tuple[Decimal, str]:
+    """The (amount, measure) that applies, most specific policy first."""
+    candidates = []
+    cat_ids = []
+    if category is not None:
+        cat_ids.append(category.pk)
+        if category.parent_id:
+            cat_ids.append(category.parent_id)
+    rows = list(
+        TimeLimitPolicy.objects.filter(step=step)
+        .filter(category_id__in=cat_ids + [None])
+        .filter(urgency__in=[urgency or "", ""])
+    )
+    for row in rows:
+        if row.category_id is not None:
+            rank = 0 if row.category_id == cat_ids[0] else 2
+        else:
+            rank = 4
+        rank += 0 if (row.urgency and row.urgency == urgency) else 1
+        candidates.append((rank, row))
+    if candidates:
+        candidates.sort(key=lambda c: c[0])
+        best = candidates[0][1]
+        # A generic default row never beats the built-in urgency defaults.
+        if not (best.category_id is None and not best.urgency and urgency in URGENT_DEFAULTS):
+            return best.amount, best.measure
+    if urgency in URGENT_DEFAULTS and step in URGENT_DEFAULTS[urgency]:
+        return URGENT_DEFAULTS[urgency][step]
+    return DEFAULT_LIMITS[step]
+
+
+def due_at(step: str, start: dt.datetime, category=None, urgency: str = "") -> dt.datetime:
+    amount, measure = limit_for(step, category, urgency)
+    return add_limit(start, amount, measure)

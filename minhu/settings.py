@@ -1,0 +1,177 @@
+"""Minhu settings. Everything that differs between deployments comes from the environment.
+
+DATABASE_URL    default: SQLite file var/minhu.sqlite3 (postgres://user:pw@host:port/db for PostgreSQL)
+MINHU_SECRET_KEY, MINHU_DEBUG (1/0), MINHU_ALLOWED_HOSTS (comma separated), MINHU_VAR_DIR
+MINHU_SMS_BACKEND  dotted path of the SMS backend (default: log only)
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("MINHU_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+SECRET_KEY = os.environ.get("MINHU_SECRET_KEY", "dev-only-insecure-key-change-me-in-production")
+DEBUG = env_bool("MINHU_DEBUG", True)
+ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("MINHU_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
+]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.environ.get("MINHU_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "minhu.core",
+    "minhu.orgs",
+    "minhu.categories",
+    "minhu.deadlines",
+    "minhu.appeals",
+    "minhu.notifications",
+    "minhu.routing",
+    "minhu.evaluation",
+    "minhu.web",
+    "minhu.residents",
+    "minhu.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "minhu.urls"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "minhu" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "minhu.web.context_processors.navigation",
+            ],
+        },
+    },
+]
+WSGI_APPLICATION = "minhu.wsgi.application"
+
+DATABASES = {
+    "default": dj_database_url.config(
+        default=f"sqlite:///{VAR_DIR / 'minhu.sqlite3'}", conn_max_age=60
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # IMMEDIATE transactions take the write lock at BEGIN, so two writers serialise
+    # (SQLite has no SELECT ... FOR UPDATE); the timeout lets the second one wait.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "orgs.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:login"
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "minhu" / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "minhu" / "static"]
+MEDIA_URL = "media/"
+MEDIA_ROOT = VAR_DIR / "media"
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "minhu.core.api.Pagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "minhu.core.api.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Minhu API",
+    "DESCRIPTION": "Closed-loop handling of residents' appeals (接诉即办).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"minhu": {"handlers": ["console"], "level": "INFO"}},
+}
+
+# --- Minhu domain settings -------------------------------------------------------------
+# Working hours used for "working hours" time limits and for the end of a working day.
+MINHU_WORK_START = os.environ.get("MINHU_WORK_START", "09:00")
+MINHU_WORK_END = os.environ.get("MINHU_WORK_END", "17:30")
+# An open step is "due soon" when its due time is within this many hours.
+MINHU_DUE_SOON_HOURS = int(os.environ.get("MINHU_DUE_SOON_HOURS", "24"))
+# How many times an appeal may be reopened by an unsatisfied rating before it needs a leader.
+MINHU_MAX_REOPENS = int(os.environ.get("MINHU_MAX_REOPENS", "3"))
+MINHU_SMS_BACKEND = os.environ.get("MINHU_SMS_BACKEND", "minhu.notifications.sms.LogSMSBackend")
+MINHU_UPLOAD_MAX_BYTES = 8 * 1024 * 1024
+MINHU_UPLOAD_TYPES = {
+    "JPEG": "image/jpeg",
+    "PNG": "image/png",
+    "WEBP": "image/webp",
+    "GIF": "image/gif",
+}
+# Called (dotted paths) after an appeal is registered, once the transaction commits.
+MINHU_INTAKE_HOOKS: list[str] = []
+SILENCED_SYSTEM_CHECKS = ["models.W047"]
