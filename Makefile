@@ -11,7 +11,8 @@ PYTEST_ARGS ?=
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: $(BIN)/activate requirements.txt requirements-dev.txt pyproject.toml
+$(VENV)/.installed: $(BIN)/activate requirements.txt requirements-dev.txt pyproject.toml package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
 	touch $@
@@ -26,11 +27,15 @@ run: install
 	@$(BIN)/minhu demo --logins
 	$(BIN)/minhu runserver 127.0.0.1:$(PORT)
 
-# Chromium (Debian) for the browser tests, and the PostgreSQL server for the second pass.
+# Debian packages: Chromium and CJK fonts for the browser tests, the PostgreSQL server for the
+# second pass. Installed only when missing (as root; otherwise it says what to install).
+SYSTEM_PACKAGES := chromium fonts-noto-cjk postgresql
 system-deps:
-	@if [ ! -x /usr/bin/chromium ] || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
-	  if [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium postgresql >/dev/null; \
-	  else echo "Please install Debian packages: chromium postgresql (sudo apt-get install chromium postgresql)"; exit 2; fi; \
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ]; then echo "Installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "Please install Debian packages:$$missing (sudo apt-get install$$missing)"; exit 2; fi; \
 	fi
 
 lint: install

@@ -4,6 +4,8 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("minhu.orgs.api.urls")),
+    path("", include("minhu.categories.api.urls")),
+    path("", include("minhu.deadlines.api.urls")),
     path("", include("minhu.appeals.api.urls")),
     path("", include("minhu.notifications.api.urls")),
     path("", include("minhu.routing.api.urls")),

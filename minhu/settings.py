@@ -120,7 +120,12 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATICFILES_DIRS = [BASE_DIR / "minhu" / "static"]
+STATICFILES_DIRS = [
+    BASE_DIR / "minhu" / "static",
+    # npm packages (package.json, installed by `make install`): {% static "vendor/htmx/htmx.min.js" %}
+    ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+    ("vendor/echarts", BASE_DIR / "node_modules" / "echarts" / "dist"),
+]
 MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -137,6 +142,11 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "minhu.core.api.exception_handler",
+    # Scopes used by the residents' endpoints (per client IP) and the token endpoint.
+    "DEFAULT_THROTTLE_RATES": {
+        "public": os.environ.get("MINHU_PUBLIC_API_RATE", "30/min"),
+        "auth": os.environ.get("MINHU_AUTH_API_RATE", "10/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Minhu API",
@@ -147,6 +157,21 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per choice set shared by several serializers.
+    "ENUM_NAME_OVERRIDES": {
+        "AppealStatusEnum": "minhu.appeals.models.Status",
+        "AssignmentStatusEnum": "minhu.appeals.models.AssignmentStatus",
+        "AssignmentRoleEnum": "minhu.appeals.models.AssignmentRole",
+        "ExtensionStatusEnum": "minhu.appeals.models.ExtensionStatus",
+        "SummonsStatusEnum": "minhu.appeals.models.SummonsStatus",
+        "ChannelEnum": "minhu.appeals.models.Channel",
+        "PublicChannelEnum": "minhu.appeals.api.serializers.PUBLIC_CHANNEL_CHOICES",
+        "EventKindEnum": "minhu.appeals.models.EventKind",
+        "RoleEnum": "minhu.orgs.models.Role",
+        "UnitKindEnum": "minhu.orgs.models.UnitKind",
+        "HandlingUnitKindEnum": "minhu.categories.api.serializers.HANDLING_KIND_CHOICES",
+        "NotificationKindEnum": "minhu.notifications.models.NotificationKind",
+    },
 }
 
 LOGGING = {
@@ -173,5 +198,10 @@ MINHU_UPLOAD_TYPES = {
     "GIF": "image/gif",
 }
 # Called (dotted paths) after an appeal is registered, once the transaction commits.
-MINHU_INTAKE_HOOKS: list[str] = []
+MINHU_INTAKE_HOOKS: list[str] = ["minhu.routing.intake.on_register"]
+# Called (dotted paths) with each AppealEvent once its transaction commits.
+MINHU_EVENT_HOOKS: list[str] = ["minhu.routing.feedback.on_event"]
+# Routing: automatic dispatch when the classifier's confidence reaches this (RoutingConfig may
+# override it in the admin).
+MINHU_AUTO_DISPATCH_THRESHOLD = float(os.environ.get("MINHU_AUTO_DISPATCH_THRESHOLD", "0.85"))
 SILENCED_SYSTEM_CHECKS = ["models.W047"]

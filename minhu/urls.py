@@ -11,5 +11,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("h5/", include("minhu.residents.urls")),
+    path("routing/", include("minhu.routing.urls")),
+    path("evaluation/", include("minhu.evaluation.urls")),
     path("", include("minhu.web.urls")),
 ] + static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

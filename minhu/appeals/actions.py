@@ -64,6 +64,11 @@ def _now() -> dt.datetime:
     return timezone.now()
 
 
+def _iso(moment: dt.datetime | None) -> str | None:
+    """A due time for an event's data: ISO 8601 in local (China) time."""
+    return timezone.localtime(moment).isoformat() if moment else None
+
+
 def _actor_name(actor) -> str:
     if actor is None:
         return "系统"
@@ -82,7 +87,7 @@ def _event(
     unit_id: int | None = None,
     **data: Any,
 ) -> AppealEvent:
-    return AppealEvent.objects.create(
+    event = AppealEvent.objects.create(
         appeal=appeal,
         kind=kind,
         actor=actor,
@@ -93,6 +98,9 @@ def _event(
         note=note,
         data=data,
     )
+    for path in getattr(settings, "MINHU_EVENT_HOOKS", []):
+        transaction.on_commit(lambda hook=import_string(path): hook(event), robust=True)
+    return event
 
 
 def _lock(appeal: Appeal | int, actor) -> Appeal:
@@ -171,19 +179,51 @@ def _record_miss(
     unit_id: int | None,
     done_at: dt.datetime | None,
 ) -> None:
+    """Record that `step` (due at `due`) was missed by `unit_id`; `done_at` None: not done yet.
+    Idempotent per (appeal, step, due, unit): the deadline sweep may have recorded it first."""
     if due is None or (done_at or _now()) <= due:
         return
     miss, created = DeadlineMiss.objects.get_or_create(
-        appeal=appeal, step=step, due_at=due, defaults={"unit_id": unit_id, "done_at": done_at}
+        appeal=appeal, step=step, due_at=due, unit_id=unit_id, defaults={"done_at": done_at}
     )
     if not created and done_at and not miss.done_at:
         miss.done_at = done_at
         miss.save(update_fields=["done_at"])
 
 
-def _set_clock(appeal: Appeal, step: str, due: dt.datetime | None) -> None:
-    appeal.current_step = step
-    appeal.current_due_at = due
+CLOCK_FIELDS = ["current_step", "current_due_at"]
+
+
+def _sync_clock(appeal: Appeal) -> None:
+    """Point the running clock at the earliest step still open (see Appeal.open_dues)."""
+    dues = appeal.open_dues()
+    appeal.current_step, appeal.current_due_at = dues[0] if dues else ("", None)
+
+
+def _set_dues(appeal: Appeal, start: dt.datetime) -> None:
+    """Claim, contact and resolve due times counted from `start` (the dispatch). Appeals
+    without a phone number (anonymous) have no contact step."""
+    appeal.claim_due_at = due_at(Step.CLAIM, start, appeal.category, appeal.urgency)
+    appeal.contact_due_at = (
+        due_at(Step.CONTACT, start, appeal.category, appeal.urgency)
+        if appeal.appellant_phone
+        else None
+    )
+    appeal.resolve_due_at = due_at(Step.RESOLVE, start, appeal.category, appeal.urgency)
+
+
+def _withdraw_extensions(appeal: Appeal, why: str) -> None:
+    """Pending extension requests lapse when the unit no longer handles the appeal."""
+    ExtensionRequest.objects.filter(appeal=appeal, status=ExtensionStatus.PENDING).update(
+        status=ExtensionStatus.WITHDRAWN, decided_at=_now(), decision_note=why
+    )
+
+
+def _appeal_pk(value: Appeal | int) -> int:
+    try:
+        return int(value.pk if isinstance(value, Appeal) else value)
+    except (TypeError, ValueError):
+        raise NotFound()
 
 
 def _lead_assignment(appeal: Appeal) -> Assignment | None:
@@ -358,6 +398,15 @@ def classify(
         fields.append("address")
     if not fields:
         return appeal
+    if appeal.status == Status.DISPATCHED and {"category", "urgency"} & set(changes):
+        # Not claimed yet: the time limits follow the new category/urgency from the dispatch.
+        _set_dues(appeal, appeal.dispatched_at or _now())
+        Assignment.objects.filter(
+            appeal=appeal, active=True, status=AssignmentStatus.PENDING
+        ).update(claim_due_at=appeal.claim_due_at)
+        _sync_clock(appeal)
+        fields += ["claim_due_at", "contact_due_at", "resolve_due_at", *CLOCK_FIELDS]
+        data["new_due"] = _iso(appeal.current_due_at)
     appeal.save(update_fields=fields + ["updated_at"])
     _event(
         appeal,
@@ -375,10 +424,11 @@ def classify(
 def merge(child: Appeal | int, *, actor, parent: Appeal | int, note: str = "") -> Appeal:
     """合并: the child follows the parent; its appellant gets the parent's answer and may rate."""
     _require_centre(actor)
-    child = _lock(child, actor)
-    parent_obj = _lock(parent, actor)
-    if child.pk == parent_obj.pk:
-        raise InvalidInput("不能合并到自身", code="merge_self")
+    child_id, parent_id = _appeal_pk(child), _appeal_pk(parent)
+    if child_id == parent_id:
+        raise InvalidInput("不能合并到自身", code="merge_self", field="parent")
+    locked = {pk: _lock(pk, actor) for pk in sorted((child_id, parent_id))}
+    child, parent_obj = locked[child_id], locked[parent_id]
     if parent_obj.status in (Status.MERGED, Status.CLOSED):
         raise IllegalTransition(
             "目标诉求已合并或已销号，不能作为主诉求", code="merge_target_closed"
@@ -387,7 +437,7 @@ def merge(child: Appeal | int, *, actor, parent: Appeal | int, note: str = "") -
         raise IllegalTransition("该诉求已有合并进来的诉求，请先处理它们", code="merge_has_children")
     old = _move(child, Status.MERGED)
     child.parent = parent_obj
-    _set_clock(child, "", None)
+    _sync_clock(child)
     child.save(update_fields=["status", "parent", "current_step", "current_due_at", "updated_at"])
     Assignment.objects.filter(appeal=child, active=True).update(
         active=False, status=AssignmentStatus.WITHDRAWN
@@ -436,7 +486,9 @@ def dispatch(
     return, or before anyone claimed."""
     _require_centre(actor)
     appeal = _lock(appeal, actor)
-    assist_units = [u for u in assist_units if u.pk != lead_unit.pk]
+    if lead_unit is None:
+        raise InvalidInput("请选择主办单位", code="required", field="lead_unit")
+    assist_units = [u for u in assist_units or () if u.pk != lead_unit.pk]
     if len({u.pk for u in assist_units}) != len(assist_units):
         raise InvalidInput("协办单位重复", code="duplicate_unit", field="assist_units")
     _check_handling_units([lead_unit, *assist_units])
@@ -446,7 +498,8 @@ def dispatch(
         active=False, status=AssignmentStatus.WITHDRAWN
     )
     round_no = (Assignment.objects.filter(appeal=appeal).aggregate(m=Max("round"))["m"] or 0) + 1
-    claim_due = due_at(Step.CLAIM, now, appeal.category, appeal.urgency)
+    _set_dues(appeal, now)
+    claim_due = appeal.claim_due_at
     Assignment.objects.bulk_create(
         [
             Assignment(
@@ -473,17 +526,16 @@ def dispatch(
     appeal.lead_unit = lead_unit
     appeal.dispatched_at = now
     appeal.claimed_at = None
-    appeal.claim_due_at = claim_due
-    appeal.contact_due_at = due_at(Step.CONTACT, now, appeal.category, appeal.urgency)
-    appeal.resolve_due_at = due_at(Step.RESOLVE, now, appeal.category, appeal.urgency)
+    appeal.contacted_at = None  # the (new) unit must reach the person itself
     appeal.extension_days = 0
-    _set_clock(appeal, Step.CLAIM, claim_due)
+    _sync_clock(appeal)
     appeal.save(
         update_fields=[
             "status",
             "lead_unit",
             "dispatched_at",
             "claimed_at",
+            "contacted_at",
             "claim_due_at",
             "contact_due_at",
             "resolve_due_at",
@@ -521,8 +573,16 @@ def dispatch(
 
 @transaction.atomic
 def claim(appeal: Appeal | int, *, actor, unit_id: int | None = None) -> Assignment:
-    """签收 / 认领: a unit accepts its share. Two people claiming at once: one wins."""
+    """签收 / 认领: a unit accepts its share. Two people claiming at once: one wins (the appeal
+    row lock serialises them; the second finds the share claimed: Conflict already_claimed)."""
     appeal = _lock(appeal, actor)
+    _require_status(
+        appeal,
+        Status.DISPATCHED,
+        Status.IN_PROGRESS,
+        Status.ESCALATED,
+        message=f"诉求当前为「{appeal.get_status_display()}」，不能签收",
+    )
     pending = {
         a.unit_id: a
         for a in Assignment.objects.select_for_update().filter(appeal=appeal, active=True)
@@ -538,10 +598,8 @@ def claim(appeal: Appeal | int, *, actor, unit_id: int | None = None) -> Assignm
     if assignment.role == AssignmentRole.LEAD:
         _move(appeal, Status.IN_PROGRESS)
         appeal.claimed_at = now
-        _set_clock(appeal, Step.RESOLVE, appeal.resolve_due_at)
-        appeal.save(
-            update_fields=["status", "claimed_at", "current_step", "current_due_at", "updated_at"]
-        )
+        _sync_clock(appeal)
+        appeal.save(update_fields=["status", "claimed_at", *CLOCK_FIELDS, "updated_at"])
         _record_miss(appeal, Step.CLAIM, appeal.claim_due_at, unit, now)
     assignment.status = AssignmentStatus.CLAIMED
     assignment.claimed_at = now
@@ -580,7 +638,8 @@ def return_appeal(appeal: Appeal | int, *, actor, reason: str) -> Appeal:
     lead.save(update_fields=["active", "status", "note"])
     appeal.return_count += 1
     appeal.lead_unit = None
-    _set_clock(appeal, "", None)
+    _sync_clock(appeal)
+    _withdraw_extensions(appeal, "已退单，延期申请失效")
     appeal.save(
         update_fields=[
             "status",
@@ -663,7 +722,17 @@ def decide_extension(
     appeal = _lock(appeal_id, actor)
     ext = ExtensionRequest.objects.select_for_update().get(pk=ext_id)
     if ext.status != ExtensionStatus.PENDING:
-        raise IllegalTransition("该延期申请已审批", code="extension_decided")
+        raise Conflict(
+            f"该延期申请已{ext.get_status_display()}，不能再审批",
+            code="extension_decided",
+            status=ext.status,
+        )
+    _require_status(
+        appeal, Status.IN_PROGRESS, Status.ESCALATED, message="诉求已不在办理中，不能审批延期"
+    )
+    note = (note or "").strip()
+    if len(note) > 1000:
+        raise InvalidInput("审批意见不能超过1000个字", code="too_long", field="note")
     now = _now()
     ext.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.DENIED
     ext.decided_by, ext.decided_at, ext.decision_note = actor, now, note.strip()
@@ -675,14 +744,11 @@ def decide_extension(
         old_due = appeal.resolve_due_at
         appeal.resolve_due_at = add_working_days(old_due or now, ext.days)
         appeal.extension_days += ext.days
-        fields = ["resolve_due_at", "extension_days", "updated_at"]
-        if appeal.current_step == Step.RESOLVE:
-            appeal.current_due_at = appeal.resolve_due_at
-            fields.append("current_due_at")
-        appeal.save(update_fields=fields)
+        _sync_clock(appeal)
+        appeal.save(update_fields=["resolve_due_at", "extension_days", *CLOCK_FIELDS, "updated_at"])
         data.update(
-            old_due=old_due.isoformat() if old_due else None,
-            new_due=appeal.resolve_due_at.isoformat(),
+            old_due=_iso(old_due),
+            new_due=_iso(appeal.resolve_due_at),
         )
     _event(
         appeal,
@@ -692,6 +758,13 @@ def decide_extension(
         note=note,
         unit_id=ext.unit_id,
         **data,
+    )
+    notify_units(
+        NotificationKind.EXTENSION,
+        appeal,
+        [ext.unit_id],
+        f"延期申请{'已批准' if approve else '被驳回'}：{appeal.subject}",
+        note,
     )
     return ext
 
@@ -760,7 +833,7 @@ def blow_whistle(
         whistle=whistle.pk,
         departments=[d.pk for d in departments],
         department_names=[d.name for d in departments],
-        report_due=report_due.isoformat(),
+        report_due=_iso(report_due),
     )
     notify_units(
         NotificationKind.SUMMONED,
@@ -774,12 +847,29 @@ def blow_whistle(
 
 
 def _my_summons(appeal: Appeal, actor, unit_id: int | None, status: str) -> Summons:
-    open_summons = {
-        s.department_id: s
-        for s in Summons.objects.select_for_update().filter(appeal=appeal, status=status)
-    }
-    dept = _acting_unit(actor, open_summons.keys(), unit_id)
-    return open_summons[dept]
+    """The actor's department's summons in `status` (the newest, if summoned more than once).
+    Not summoned: PermissionDenied. Summoned, but not in that status: Conflict/IllegalTransition."""
+    rows = list(Summons.objects.select_for_update().filter(appeal=appeal).order_by("-id"))
+    scope = scope_of(actor)
+    mine = {s.department_id for s in rows if scope.roles_in(s.department_id) & set(UNIT_ROLES)}
+    if unit_id is not None and unit_id not in mine:
+        raise PermissionDenied("您所在部门未被召集")
+    if not mine:
+        raise PermissionDenied("您所在部门未被召集")
+    candidates = {unit_id} if unit_id is not None else mine
+    ready = [s for s in rows if s.department_id in candidates and s.status == status]
+    if len({s.department_id for s in ready}) > 1:
+        raise InvalidInput("请指定以哪个部门的身份办理", code="unit_required")
+    if ready:
+        return ready[0]
+    latest = next(s for s in rows if s.department_id in candidates)
+    if status == SummonsStatus.PENDING:
+        raise Conflict(
+            "本部门已报到", code="already_reported", reported_by=str(latest.reported_by or "")
+        )
+    if latest.status == SummonsStatus.PENDING:
+        raise IllegalTransition("请先报到，再反馈", code="not_reported")
+    raise Conflict("本部门已反馈", code="already_answered")
 
 
 @transaction.atomic
@@ -864,7 +954,8 @@ def contact_appellant(appeal: Appeal | int, *, actor, note: str) -> Appeal:
     first = appeal.contacted_at is None
     if first:
         appeal.contacted_at = now
-        appeal.save(update_fields=["contacted_at", "updated_at"])
+        _sync_clock(appeal)
+        appeal.save(update_fields=["contacted_at", *CLOCK_FIELDS, "updated_at"])
         _record_miss(appeal, Step.CONTACT, appeal.contact_due_at, unit, now)
     _event(
         appeal,
@@ -943,7 +1034,10 @@ def resolve(
     )
     appeal.resolved_at = now
     _record_miss(appeal, Step.RESOLVE, appeal.resolve_due_at, unit, now)
-    _set_clock(appeal, "", None)
+    if appeal.contacted_at is None:
+        _record_miss(appeal, Step.CONTACT, appeal.contact_due_at, unit, None)
+    _sync_clock(appeal)
+    _withdraw_extensions(appeal, "诉求已办结，延期申请失效")
     appeal.save(
         update_fields=[
             "status",
@@ -1047,14 +1141,17 @@ def _after_answer(appeal: Appeal, follow_up: FollowUp, actor) -> None:
     bad = follow_up.satisfaction == Satisfaction.UNSATISFIED or follow_up.solved is False
     if not bad:
         return
-    notify_units(
-        NotificationKind.BADLY_RATED,
-        appeal,
-        [appeal.lead_unit_id],
-        f"群众不满意：{appeal.subject}",
-        follow_up.comment,
-    )
-    if appeal.reopen_count < settings.MINHU_MAX_REOPENS:
+    if appeal.reopen_count >= settings.MINHU_MAX_REOPENS:
+        # Reopened often enough: it stays answered and a leader decides (the centre may still
+        # reopen it by hand).
+        notify_units(
+            NotificationKind.BADLY_RATED,
+            appeal,
+            [appeal.lead_unit_id],
+            f"群众不满意：{appeal.subject}",
+            follow_up.comment,
+        )
+    else:
         _reopen(
             appeal,
             actor,
@@ -1098,7 +1195,7 @@ def record_follow_up(
         contacted=contacted,
         solved=solved,
         satisfaction=satisfaction,
-        comment=comment.strip()[:2000],
+        comment=(comment or "").strip()[:2000],
         actor=actor,
     )
     if reached:
@@ -1209,7 +1306,7 @@ def _reopen(appeal: Appeal, actor, *, reason: str, automatic: bool = False) -> A
     appeal.resolve_due_at = due_at(Step.RESOLVE, now, appeal.category, appeal.urgency)
     appeal.resolved_at = None
     appeal.replied_at = None
-    _set_clock(appeal, Step.RESOLVE, appeal.resolve_due_at)
+    _sync_clock(appeal)
     appeal.save(
         update_fields=[
             "status",
@@ -1252,6 +1349,9 @@ def reopen(appeal: Appeal | int, *, actor, reason: str) -> Appeal:
     """重办: the centre sends a resolved or replied appeal back to the lead unit."""
     _require_centre(actor)
     appeal = _lock(appeal, actor)
+    _require_status(
+        appeal, Status.RESOLVED, Status.REPLIED, message="只有已办理或已答复的诉求可以重办"
+    )
     reason = _text(reason, "reason", "重办理由", min_len=4, max_len=2000)
     return _reopen(appeal, actor, reason=reason)
 
@@ -1268,7 +1368,7 @@ def close(appeal: Appeal | int, *, actor, note: str = "") -> Appeal:
     now = _now()
     old = _move(appeal, Status.CLOSED)
     appeal.closed_at = now
-    _set_clock(appeal, "", None)
+    _sync_clock(appeal)
     appeal.save(
         update_fields=["status", "closed_at", "current_step", "current_due_at", "updated_at"]
     )
@@ -1306,3 +1406,73 @@ def add_attachments(appeal: Appeal | int, *, actor, files: Sequence) -> list[Att
         attachments=[a.pk for a in saved],
     )
     return saved
+
+
+# Descriptive fields an administrator may correct (typos, a wrong phone number). Category,
+# urgency, place and everything about the loop change only through the verbs above.
+EDITABLE_FIELDS = (
+    "subject",
+    "detail",
+    "address",
+    "appellant_name",
+    "appellant_phone",
+    "enterprise_name",
+    "latitude",
+    "longitude",
+    "collection_point",
+    "about_unit",
+)
+
+
+@transaction.atomic
+def edit_details(appeal: Appeal | int, *, actor, note: str = "", **changes: Any) -> Appeal:
+    """修改信息: the centre corrects descriptive fields (EDITABLE_FIELDS). The event records
+    which fields changed and their old values."""
+    _require_centre(actor)
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidInput(
+            "这些字段不能在此修改：" + "、".join(sorted(unknown)), code="not_editable"
+        )
+    appeal = _lock(appeal, actor)
+    if "subject" in changes:
+        changes["subject"] = _text(changes["subject"], "subject", "标题", min_len=2, max_len=200)
+    if "detail" in changes:
+        changes["detail"] = _text(changes["detail"], "detail", "诉求内容", min_len=5)
+    for name, size in (("address", 200), ("appellant_name", 60), ("enterprise_name", 100)):
+        if name in changes:
+            changes[name] = (changes[name] or "").strip()[:size]
+    if "appellant_phone" in changes:
+        phone = (changes["appellant_phone"] or "").strip().replace(" ", "")
+        if appeal.appellant_kind == AppellantKind.ANONYMOUS and phone:
+            raise InvalidInput("匿名诉求不能填写电话", code="anonymous", field="appellant_phone")
+        if appeal.appellant_kind != AppellantKind.ANONYMOUS and not PHONE_RE.match(phone):
+            raise InvalidInput("联系电话格式不正确", code="invalid_phone", field="appellant_phone")
+        changes["appellant_phone"] = phone
+    lat = changes.get("latitude", appeal.latitude)
+    lon = changes.get("longitude", appeal.longitude)
+    if (lat is None) != (lon is None):
+        raise InvalidInput("经纬度需同时填写", code="invalid_coordinates", field="latitude")
+    if lat is not None and not (-90 <= float(lat) <= 90 and -180 <= float(lon) <= 180):
+        raise InvalidInput("经纬度超出范围", code="invalid_coordinates", field="latitude")
+    old: dict[str, Any] = {}
+    for name, value in changes.items():
+        attname = Appeal._meta.get_field(name).attname
+        current = getattr(appeal, attname)
+        new = value.pk if hasattr(value, "pk") else value
+        if current != new:
+            old[name] = current if isinstance(current, (str, int, type(None))) else str(current)
+            setattr(appeal, attname, new)
+    if not old:
+        return appeal
+    appeal.save(update_fields=[Appeal._meta.get_field(n).attname for n in old] + ["updated_at"])
+    _event(
+        appeal,
+        EventKind.EDIT,
+        actor,
+        from_status=appeal.status,
+        note=(note or "").strip()[:500],
+        fields=sorted(old),
+        old=old,
+    )
+    return appeal

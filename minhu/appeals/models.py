@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import secrets
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from minhu.core.models import AppendOnlyModel
+from minhu.deadlines.models import Step
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
@@ -254,6 +256,22 @@ class Appeal(models.Model):
     def can_move_to(self, status: str) -> bool:
         return status in TRANSITIONS.get(self.status, set())
 
+    def open_dues(self) -> list[tuple[str, datetime.datetime]]:
+        """The steps whose clock is running now, as (step, due), earliest first.
+
+        Waiting to be claimed: the claim, contact and resolve clocks (all started at dispatch).
+        Being handled: contact (until the appellant was reached) and resolve. Anything else: none.
+        `current_step`/`current_due_at` hold the first of these (kept in step by the actions),
+        so an appeal with any missed step has `current_due_at` in the past."""
+        dues: list[tuple[str, datetime.datetime | None]] = []
+        if self.status == Status.DISPATCHED:
+            dues.append((Step.CLAIM, self.claim_due_at))
+        if self.status in (Status.DISPATCHED, Status.IN_PROGRESS, Status.ESCALATED):
+            if self.contacted_at is None:
+                dues.append((Step.CONTACT, self.contact_due_at))
+            dues.append((Step.RESOLVE, self.resolve_due_at))
+        return sorted(((s, d) for s, d in dues if d is not None), key=lambda sd: sd[1])
+
     def due_state(self, now=None) -> str:
         """ "overdue", "due_soon", "on_time" or "" (no running clock)."""
         if not self.current_due_at or self.status not in OPEN_STATUSES:
@@ -261,7 +279,7 @@ class Appeal(models.Model):
         now = now or timezone.now()
         if self.current_due_at < now:
             return "overdue"
-        if self.current_due_at < now + timezone.timedelta(hours=settings.MINHU_DUE_SOON_HOURS):
+        if self.current_due_at < now + datetime.timedelta(hours=settings.MINHU_DUE_SOON_HOURS):
             return "due_soon"
         return "on_time"
 
@@ -319,6 +337,7 @@ class ExtensionStatus(models.TextChoices):
     PENDING = "pending", _("待审批")
     APPROVED = "approved", _("已批准")
     DENIED = "denied", _("已驳回")
+    WITHDRAWN = "withdrawn", _("已失效")
 
 
 class ExtensionRequest(models.Model):
@@ -398,7 +417,12 @@ class Summons(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["whistle", "department"], name="uniq_summons")
         ]
-        indexes = [models.Index(fields=["department", "status"])]
+        indexes = [
+            models.Index(fields=["department", "status"]),
+            # The deadline sweep: pending summonses past their report time, and so on.
+            models.Index(fields=["status", "report_due_at"]),
+            models.Index(fields=["status", "answer_due_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"报到 {self.department_id} #{self.appeal_id} {self.get_status_display()}"
@@ -506,6 +530,7 @@ class EventKind(models.TextChoices):
     OVERDUE = "overdue", _("超时")
     ATTACH = "attach", _("上传附件")
     SUPERVISE = "supervise", _("督办")
+    EDIT = "edit", _("修改信息")
 
 
 # Events the appellant sees on the public tracking page.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -69,13 +70,44 @@ class TimeLimitPolicy(models.Model):
     def __str__(self) -> str:
         return f"{self.get_step_display()} {self.amount}{self.get_measure_display()}"
 
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.amount is not None and self.amount <= 0:
+            errors["amount"] = _("时限必须大于0")
+        if self.urgency:
+            from minhu.appeals.models import Urgency
+
+            if self.urgency not in Urgency.values:
+                errors["urgency"] = _("紧急程度不正确")
+        # The unique constraint treats NULL categories as equal on PostgreSQL only (SQLite does
+        # not support nulls_distinct=False), so the rule is checked here for every database.
+        if self.step:
+            clash = TimeLimitPolicy.objects.filter(
+                step=self.step, category_id=self.category_id, urgency=self.urgency or ""
+            )
+            if self.pk:
+                clash = clash.exclude(pk=self.pk)
+            if clash.exists():
+                errors["__all__"] = _("已存在相同环节、分类和紧急程度的时限规则")
+        if errors:
+            raise ValidationError(errors)
+
 
 class DeadlineMiss(models.Model):
-    """A step that was not done by its due time. Written once per (appeal, step, due time)."""
+    """A step that was not done by its due time. Written once per (appeal, step, due time, unit):
+    the unit matters for summonses, where several departments share one report deadline."""
 
-    appeal = models.ForeignKey("appeals.Appeal", on_delete=models.CASCADE, related_name="misses")
+    appeal = models.ForeignKey(
+        "appeals.Appeal", verbose_name=_("诉求"), on_delete=models.CASCADE, related_name="misses"
+    )
     step = models.CharField(_("环节"), max_length=20, choices=Step.choices)
-    unit = models.ForeignKey("orgs.Unit", null=True, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(
+        "orgs.Unit",
+        verbose_name=_("责任单位"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     due_at = models.DateTimeField(_("应完成时间"))
     detected_at = models.DateTimeField(_("发现时间"), auto_now_add=True)
     done_at = models.DateTimeField(_("实际完成时间"), null=True, blank=True)
@@ -84,7 +116,7 @@ class DeadlineMiss(models.Model):
         verbose_name = _("超时记录")
         verbose_name_plural = _("超时记录")
         constraints = [
-            models.UniqueConstraint(fields=["appeal", "step", "due_at"], name="uniq_miss")
+            models.UniqueConstraint(fields=["appeal", "step", "due_at", "unit"], name="uniq_miss")
         ]
         indexes = [models.Index(fields=["unit", "detected_at"])]
 

@@ -50,14 +50,16 @@ def limit_for(step: str, category=None, urgency: str = "") -> tuple[Decimal, str
             rank = 4
         rank += 0 if (row.urgency and row.urgency == urgency) else 1
         candidates.append((rank, row))
+    builtin_urgent = URGENT_DEFAULTS.get(urgency, {}).get(step)
     if candidates:
         candidates.sort(key=lambda c: c[0])
         best = candidates[0][1]
-        # A generic default row never beats the built-in urgency defaults.
-        if not (best.category_id is None and not best.urgency and urgency in URGENT_DEFAULTS):
+        # A generic default row (no category, no urgency) never beats the built-in urgency
+        # defaults: an admin's "3 working days" must not slow down critical appeals.
+        if not (best.category_id is None and not best.urgency and builtin_urgent):
             return best.amount, best.measure
-    if urgency in URGENT_DEFAULTS and step in URGENT_DEFAULTS[urgency]:
-        return URGENT_DEFAULTS[urgency][step]
+    if builtin_urgent:
+        return builtin_urgent
     return DEFAULT_LIMITS[step]
 
 

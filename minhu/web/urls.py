@@ -1,10 +1,65 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
-from django.views.generic import TemplateView
+
+from .views import appeal, dispatch, followup, lists, manage, overview, workbench
 
 app_name = "web"
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="web/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", TemplateView.as_view(template_name="web/home.html"), name="home"),
+    path("", lists.home, name="home"),
+    # appeals
+    path("appeals/", lists.appeal_list, name="appeals"),
+    path("appeals/new/", dispatch.intake, name="intake"),
+    path("appeals/<int:pk>/", appeal.appeal_detail, name="appeal"),
+    path("appeals/<int:pk>/main/", appeal.appeal_main, name="appeal_main"),
+    path("appeals/<int:pk>/act/<slug:name>/", appeal.appeal_action, name="appeal_action"),
+    path("appeals/<int:pk>/photos/<int:att_id>/", appeal.attachment_file, name="appeal_photo"),
+    # dispatch centre
+    path("dispatch/", dispatch.dispatch_centre, name="dispatch"),
+    path("dispatch/<int:pk>/panel/", dispatch.dispatch_panel, name="dispatch_panel"),
+    # unit workbench
+    path("workbench/", workbench.workbench, name="workbench"),
+    # follow-up
+    path("follow-up/", followup.follow_up_queue, name="follow_up"),
+    path("follow-up/<int:pk>/panel/", followup.follow_up_panel, name="follow_up_panel"),
+    # overview
+    path("overview/", overview.overview, name="overview"),
+    # notifications
+    path("notifications/", lists.notifications, name="notifications"),
+    path("notifications/recent/", lists.notifications_recent, name="notifications_recent"),
+    path("notifications/bell/", lists.notifications_bell, name="notifications_bell"),
+    path("notifications/<int:pk>/read/", lists.notification_read, name="notification_read"),
+    path("notifications/read-all/", lists.notifications_read_all, name="notifications_read_all"),
+    # administration
+    path("manage/", manage.manage_home, name="manage"),
+    path("manage/units/", manage.units, name="manage_units"),
+    path("manage/units/new/", manage.unit_edit, name="manage_unit_new"),
+    path("manage/units/<int:pk>/", manage.unit_edit, name="manage_unit"),
+    path("manage/units/<int:pk>/toggle/", manage.unit_toggle, name="manage_unit_toggle"),
+    path("manage/users/", manage.users, name="manage_users"),
+    path("manage/users/new/", manage.user_create, name="manage_user_new"),
+    path("manage/users/<int:pk>/", manage.user_edit, name="manage_user"),
+    path("manage/categories/", manage.categories, name="manage_categories"),
+    path("manage/categories/new/", manage.category_edit, name="manage_category_new"),
+    path("manage/categories/<int:pk>/", manage.category_edit, name="manage_category"),
+    path("manage/time-limits/", manage.time_limits, name="manage_time_limits"),
+    path("manage/time-limits/new/", manage.time_limit_edit, name="manage_time_limit_new"),
+    path("manage/time-limits/<int:pk>/", manage.time_limit_edit, name="manage_time_limit"),
+    path(
+        "manage/time-limits/<int:pk>/delete/",
+        manage.time_limit_delete,
+        name="manage_time_limit_delete",
+    ),
+    path("manage/calendar/", manage.calendar, name="manage_calendar"),
+    path("manage/calendar/<int:pk>/delete/", manage.calendar_delete, name="manage_calendar_delete"),
+    path("manage/points/", manage.points, name="manage_points"),
+    path("manage/points/new/", manage.point_edit, name="manage_point_new"),
+    path("manage/points/<int:pk>/", manage.point_edit, name="manage_point"),
 ]

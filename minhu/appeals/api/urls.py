@@ -1,1 +1,11 @@
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from . import views
+from .collection_points import CollectionPointViewSet
+
+router = SimpleRouter()
+router.register("appeals", views.AppealViewSet, basename="appeal")
+router.register("public/appeals", views.PublicAppealViewSet, basename="public-appeal")
+router.register("collection-points", CollectionPointViewSet, basename="collection-point")
+
+urlpatterns = router.urls

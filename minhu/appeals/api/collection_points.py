@@ -1,0 +1,65 @@
+"""Opinion-collection points and service halls (their QR codes carry `code`)."""
+
+from __future__ import annotations
+
+import django_filters as df
+from django.db.models import Q, QuerySet
+from rest_framework import serializers
+
+from minhu.appeals.models import Channel, CollectionPoint
+from minhu.orgs.api.base import ConfigModelViewSet
+from minhu.orgs.api.common import UnitRefSerializer
+from minhu.orgs.api.filters import IntFilter
+
+
+class CollectionPointSerializer(serializers.ModelSerializer):
+    unit_detail = UnitRefSerializer(source="unit", read_only=True)
+    channel_label = serializers.CharField(source="get_channel_display", read_only=True)
+
+    class Meta:
+        model = CollectionPoint
+        fields = [
+            "id",
+            "name",
+            "code",
+            "unit",
+            "unit_detail",
+            "channel",
+            "channel_label",
+            "is_service_hall",
+            "address",
+            "active",
+        ]
+
+    def validate_unit(self, unit):
+        if not unit.active:
+            raise serializers.ValidationError("该单位已停用")
+        return unit
+
+
+class CollectionPointFilter(df.FilterSet):
+    unit = IntFilter(field_name="unit_id")
+    channel = df.ChoiceFilter(choices=Channel.choices)
+    is_service_hall = df.BooleanFilter()
+    active = df.BooleanFilter()
+    q = df.CharFilter(method="filter_q", help_text="Text in name, code or address")
+
+    class Meta:
+        model = CollectionPoint
+        fields: list[str] = []
+
+    def filter_q(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return qs
+        return qs.filter(
+            Q(name__icontains=value) | Q(code__icontains=value) | Q(address__icontains=value)
+        )
+
+
+class CollectionPointViewSet(ConfigModelViewSet):
+    serializer_class = CollectionPointSerializer
+    filterset_class = CollectionPointFilter
+
+    def get_queryset(self):
+        return CollectionPoint.objects.select_related("unit").order_by("id")

@@ -1,0 +1,73 @@
+"""Query helpers for appeal lists: the due state ("overdue", "due soon") derived at query time
+from the indexed `current_due_at`, never stored."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db.models import Case, CharField, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from minhu.core.errors import InvalidInput
+
+from .models import OPEN_STATUSES, Appeal
+
+
+class DueState:
+    OVERDUE = "overdue"
+    DUE_SOON = "due_soon"
+    ON_TIME = "on_time"
+    NONE = ""  # no running clock (closed, merged, waiting for the centre)
+
+    FILTERABLE = ("overdue", "due_soon", "on_time", "none")
+
+
+def _bounds(now: dt.datetime | None) -> tuple[dt.datetime, dt.datetime]:
+    now = now or timezone.now()
+    return now, now + dt.timedelta(hours=settings.MINHU_DUE_SOON_HOURS)
+
+
+def _running() -> Q:
+    return Q(status__in=list(OPEN_STATUSES), current_due_at__isnull=False)
+
+
+def with_due_state(qs: QuerySet[Appeal], now: dt.datetime | None = None) -> QuerySet[Appeal]:
+    """Annotate `due_state`: "overdue", "due_soon", "on_time" or "" (same rules as
+    Appeal.due_state)."""
+    now, soon = _bounds(now)
+    running = _running()
+    return qs.annotate(
+        due_state=Case(
+            When(running & Q(current_due_at__lt=now), then=Value(DueState.OVERDUE)),
+            When(running & Q(current_due_at__lt=soon), then=Value(DueState.DUE_SOON)),
+            When(running, then=Value(DueState.ON_TIME)),
+            default=Value(DueState.NONE),
+            output_field=CharField(),
+        )
+    )
+
+
+def due_state_q(state: str, now: dt.datetime | None = None) -> Q:
+    """The filter for one due state ("none" for no running clock); written as plain range
+    conditions on current_due_at so that the index serves it."""
+    now, soon = _bounds(now)
+    running = _running()
+    if state == DueState.OVERDUE:
+        return running & Q(current_due_at__lt=now)
+    if state == DueState.DUE_SOON:
+        return running & Q(current_due_at__gte=now, current_due_at__lt=soon)
+    if state == DueState.ON_TIME:
+        return running & Q(current_due_at__gte=soon)
+    if state in ("none", DueState.NONE):
+        return ~Q(status__in=list(OPEN_STATUSES)) | Q(current_due_at__isnull=True)
+    raise InvalidInput(
+        "时限状态不正确", code="invalid_choice", field="due_state", choices=DueState.FILTERABLE
+    )
+
+
+def filter_due_state(
+    qs: QuerySet[Appeal], state: str, now: dt.datetime | None = None
+) -> QuerySet[Appeal]:
+    """Only the appeals in `state`: "overdue", "due_soon", "on_time" or "none"."""
+    return qs.filter(due_state_q(state, now))

@@ -1,0 +1,66 @@
+"""The two-level category taxonomy: all staff read, the admin role writes."""
+
+from __future__ import annotations
+
+import django_filters as df
+from django.db.models import Q, QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from minhu.categories.models import Category
+from minhu.orgs.api.base import ConfigModelViewSet
+from minhu.orgs.api.common import errors
+from minhu.orgs.api.filters import IntFilter
+
+from .serializers import CategorySerializer, CategoryTreeSerializer
+
+
+class CategoryFilter(df.FilterSet):
+    parent = IntFilter(field_name="parent_id", help_text="Children of this category")
+    top = df.BooleanFilter(
+        field_name="parent", lookup_expr="isnull", help_text="Only first-level categories"
+    )
+    active = df.BooleanFilter()
+    q = df.CharFilter(method="filter_q", help_text="Text in name, code or keywords")
+
+    class Meta:
+        model = Category
+        fields: list[str] = []
+
+    def filter_q(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return qs
+        return qs.filter(
+            Q(name__icontains=value) | Q(code__icontains=value) | Q(keywords__icontains=value)
+        )
+
+
+class CategoryViewSet(ConfigModelViewSet):
+    serializer_class = CategorySerializer
+    filterset_class = CategoryFilter
+
+    def get_queryset(self):
+        return Category.objects.select_related("parent").order_by("sort", "id")
+
+    @extend_schema(
+        summary="First-level categories with their children",
+        parameters=[OpenApiParameter("active", OpenApiTypes.BOOL, description="Only active")],
+        responses={200: CategoryTreeSerializer(many=True), **errors(401, 403)},
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def tree(self, request: Request) -> Response:
+        qs = self.get_queryset()
+        if request.query_params.get("active") in ("1", "true", "True"):
+            qs = qs.filter(active=True)
+        rows = list(qs)
+        children: dict[int, list[Category]] = {}
+        for c in rows:
+            if c.parent_id:
+                children.setdefault(c.parent_id, []).append(c)
+        tops = [c for c in rows if not c.parent_id]
+        data = CategoryTreeSerializer(tops, many=True, context={"children": children}).data
+        return Response(data)

@@ -1,0 +1,81 @@
+"""Who may see which accountability pages. Anything outside a user's units is "not found"."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from minhu.core.errors import NotFound, PermissionDenied
+from minhu.orgs.models import Role, Unit, UnitKind
+from minhu.orgs.scope import scope_of
+
+from .dashboard import DASHBOARD_KINDS
+from .models import Interview, Supervision
+
+LEADERS = (Role.DISTRICT_LEADER, Role.ADMIN)
+CENTRE = (Role.DISTRICT_LEADER, Role.ADMIN, Role.DISPATCHER)
+
+
+def is_staff_member(user) -> bool:
+    return bool(scope_of(user).roles)
+
+
+def require_staff(user) -> None:
+    if not is_staff_member(user):
+        raise PermissionDenied("您没有任何岗位，无法查看考核数据")
+
+
+def is_leader(user) -> bool:
+    return scope_of(user).has_role(*LEADERS)
+
+
+def is_centre(user) -> bool:
+    return scope_of(user).has_role(*CENTRE)
+
+
+def sees_district(user) -> bool:
+    return scope_of(user).all_units
+
+
+def visible_unit(user, unit_id: int | str | None) -> Unit:
+    """A unit the user may look into (its figures drill down to its appeals), else NotFound."""
+    try:
+        unit = Unit.objects.get(pk=int(unit_id))
+    except (Unit.DoesNotExist, TypeError, ValueError):
+        raise NotFound()
+    scope = scope_of(user)
+    if not scope.all_units and unit.pk not in scope.unit_ids:
+        raise NotFound()
+    return unit
+
+
+def home_unit(user) -> Unit | None:
+    """The unit whose dashboard a user sees by default: None (district) for district-wide roles,
+    else the top-most street/town/department they belong to."""
+    scope = scope_of(user)
+    if scope.all_units:
+        return None
+    units = Unit.objects.filter(pk__in=scope.unit_ids).order_by("depth", "path")
+    for u in units:
+        if u.kind in DASHBOARD_KINDS:
+            return u
+    for u in units:
+        anc = u.ancestor_of_kind(UnitKind.STREET, UnitKind.TOWN)
+        if anc is not None and anc.pk in scope.unit_ids:
+            return anc
+    return units.first()
+
+
+def supervisions_visible_to(user) -> QuerySet[Supervision]:
+    scope = scope_of(user)
+    qs = Supervision.objects.all()
+    if not scope.all_units:
+        qs = qs.filter(unit_id__in=scope.unit_ids)
+    return qs
+
+
+def interviews_visible_to(user) -> QuerySet[Interview]:
+    scope = scope_of(user)
+    qs = Interview.objects.all()
+    if not scope.all_units:
+        qs = qs.filter(unit_id__in=scope.unit_ids)
+    return qs

@@ -1,0 +1,501 @@
+"""Import of historical 12345 work orders (xlsx or CSV).
+
+Every row is parsed and validated first; if any row has an error, nothing is written and the
+caller gets the full row-by-row report. A clean file is written in one transaction: each work
+order becomes a closed appeal with its events (受理登记, 派单, 办理完成, 答复, 回访, 销号), every
+event marked `imported` with the batch and the original number, at the times the file gives."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from minhu.appeals.models import (
+    Appeal,
+    AppealEvent,
+    AppellantKind,
+    Channel,
+    EventKind,
+    FollowUp,
+    FollowUpSource,
+    OutcomeKind,
+    Satisfaction,
+    Status,
+)
+from minhu.categories.models import Category
+from minhu.core.errors import InvalidInput, PermissionDenied
+from minhu.orgs.models import HANDLING_KINDS, Role, Unit, UnitKind
+from minhu.orgs.scope import scope_of
+
+from .models import ImportBatch, ImportedWorkOrder
+
+MAX_ROWS = 100_000
+MAX_BYTES = 30 * 1024 * 1024
+
+# Column -> accepted headers (first is the canonical one, used in the template).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "external_no": ("工单编号", "工单号", "编号"),
+    "created_at": ("受理时间", "来电时间", "登记时间"),
+    "channel": ("渠道", "来源渠道"),
+    "appellant_name": ("诉求人", "来电人", "姓名"),
+    "appellant_phone": ("联系电话", "电话"),
+    "subject": ("诉求标题", "标题"),
+    "detail": ("诉求内容", "问题描述", "内容"),
+    "address": ("地址", "事发地址"),
+    "street": ("街道", "街道/镇", "街镇"),
+    "grid": ("网格",),
+    "category": ("分类", "诉求分类"),
+    "lead_unit": ("主办单位", "承办单位", "责任单位"),
+    "status": ("状态", "工单状态"),
+    "closed_at": ("办结时间",),
+    "measures": ("整改措施", "处理措施"),
+    "responsible_office": ("责任科室",),
+    "responsible_person": ("责任人",),
+    "outcome": ("办理结果", "处理结果"),
+    "reply": ("答复内容",),
+    "contacted": ("是否及时联系",),
+    "solved": ("是否解决",),
+    "satisfaction": ("满意度", "回访满意度"),
+    "follow_up_at": ("回访时间",),
+}
+REQUIRED = ("external_no", "created_at", "detail", "lead_unit", "status", "closed_at")
+CLOSED_WORDS = {"已办结", "办结", "已销号", "销号", "已完成", "closed", "已归档"}
+YES = {"是", "y", "yes", "1", "true", "√", "已解决", "已联系"}
+NO = {"否", "n", "no", "0", "false", "×", "未解决", "未联系"}
+DATE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%Y年%m月%d日 %H:%M",
+    "%Y年%m月%d日",
+)
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+@dataclass
+class Parsed:
+    rows: list[dict] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    total: int = 0
+
+
+def template_headers() -> list[str]:
+    return [names[0] for names in COLUMNS.values()]
+
+
+def read_table(content: bytes, file_name: str) -> tuple[list[str], list[tuple[int, list]]]:
+    """(headers, [(row number as shown in the file, cells)])."""
+    name = file_name.lower()
+    if name.endswith(".xlsx"):
+        import openpyxl
+
+        try:
+            wb = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        except Exception:
+            raise InvalidInput("无法读取该Excel文件（仅支持 .xlsx）", code="unreadable_file")
+        ws = wb.worksheets[0]
+        it = ws.iter_rows(values_only=True)
+        headers = [str(h or "").strip() for h in next(it, [])]
+        rows = [(i, list(r)) for i, r in enumerate(it, start=2)]
+        wb.close()
+    elif name.endswith(".csv"):
+        text = None
+        for enc in ("utf-8-sig", "gb18030"):
+            try:
+                text = content.decode(enc)
+                break
+            except UnicodeDecodeError:
+                continue
+        if text is None:
+            raise InvalidInput("无法识别CSV文件编码（请使用UTF-8或GBK）", code="unreadable_file")
+        reader = csv.reader(io.StringIO(text))
+        headers = [h.strip() for h in next(reader, [])]
+        rows = [(i, r) for i, r in enumerate(reader, start=2)]
+    else:
+        raise InvalidInput("仅支持 .xlsx 或 .csv 文件", code="unsupported_file")
+    rows = [(i, r) for i, r in rows if any(c not in (None, "") for c in r)]
+    return headers, rows
+
+
+def _parse_time(value: Any) -> dt.datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, dt.date):
+        moment = dt.datetime.combine(value, dt.time(9, 0))
+    else:
+        text = str(value).strip()
+        moment = None
+        for fmt in DATE_FORMATS:
+            try:
+                moment = dt.datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+        if moment is None:
+            raise ValueError(text)
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
+
+
+def _bool(value: Any) -> bool | None:
+    if value in (None, ""):
+        return None
+    text = str(value).strip().lower()
+    if text in YES:
+        return True
+    if text in NO:
+        return False
+    raise ValueError(text)
+
+
+class _Lookups:
+    def __init__(self):
+        units = list(Unit.objects.filter(active=True))
+        self.units_by_code = {u.code: u for u in units}
+        self.units_by_name: dict[str, list[Unit]] = {}
+        for u in units:
+            self.units_by_name.setdefault(u.name, []).append(u)
+        cats = list(Category.objects.select_related("parent"))
+        self.cats: dict[str, list[Category]] = {}
+        for c in cats:
+            for key in {c.code, c.name, str(c), str(c).replace(" / ", "/")}:
+                self.cats.setdefault(key, []).append(c)
+        self.channels = {c.value: c.value for c in Channel}
+        self.channels.update({str(c.label): c.value for c in Channel})
+        self.channels.update({"12345": Channel.HOTLINE, "热线": Channel.HOTLINE})
+        self.satisfaction = {str(s.label): s.value for s in Satisfaction}
+        self.satisfaction.update({s.value: s.value for s in Satisfaction})
+        self.existing = set()
+        self.by_id = {u.pk: u for u in units}
+
+    def street_of(self, unit: Unit) -> Unit | None:
+        for pk in reversed([int(p) for p in unit.path.strip("/").split("/") if p]):
+            u = self.by_id.get(pk)
+            if u is not None and u.kind in (UnitKind.STREET, UnitKind.TOWN):
+                return u
+        return None
+
+    def unit(self, value: str, kinds: set[str]) -> Unit:
+        value = value.strip()
+        u = self.units_by_code.get(value)
+        if u is not None and u.kind in kinds:
+            return u
+        matches = [u for u in self.units_by_name.get(value, []) if u.kind in kinds]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise ValueError(f"「{value}」对应多个单位，请填写单位编码")
+        raise ValueError(f"找不到单位「{value}」")
+
+    def category(self, value: str) -> Category:
+        matches = self.cats.get(value.strip(), [])
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise ValueError(f"分类「{value}」不唯一，请填写“一级/二级”或分类编码")
+        raise ValueError(f"找不到分类「{value}」")
+
+
+def parse(content: bytes, file_name: str) -> Parsed:
+    """Read and validate every row; nothing is written."""
+    if len(content) > MAX_BYTES:
+        raise InvalidInput("文件过大（最大30MB），请分批导入", code="file_too_large")
+    headers, raw_rows = read_table(content, file_name)
+    result = Parsed(total=len(raw_rows))
+    index: dict[str, int] = {}
+    for key, names in COLUMNS.items():
+        for i, h in enumerate(headers):
+            if h in names:
+                index[key] = i
+                break
+    missing = [COLUMNS[k][0] for k in REQUIRED if k not in index]
+    if missing:
+        result.errors.append(RowError(1, "、".join(missing), "缺少必填列"))
+        return result
+    if not raw_rows:
+        result.errors.append(RowError(2, "", "文件中没有数据行"))
+        return result
+    if len(raw_rows) > MAX_ROWS:
+        result.errors.append(RowError(1, "", f"一次最多导入{MAX_ROWS}行，请分批导入"))
+        return result
+    lk = _Lookups()
+    numbers = [str(r[index["external_no"]] or "").strip() for _, r in raw_rows if len(r) > 0]
+    lk.existing = set(
+        ImportedWorkOrder.objects.filter(external_no__in=numbers).values_list(
+            "external_no", flat=True
+        )
+    )
+    seen: dict[str, int] = {}
+    now = timezone.now()
+    for line, cells in raw_rows:
+
+        def cell(key: str, cells=cells) -> Any:
+            i = index.get(key)
+            if i is None or i >= len(cells):
+                return None
+            v = cells[i]
+            return v.strip() if isinstance(v, str) else v
+
+        def err(key: str, message: str, line=line) -> None:
+            result.errors.append(RowError(line, COLUMNS[key][0], message))
+
+        n_errors = len(result.errors)
+        row: dict[str, Any] = {"line": line}
+        for key in REQUIRED:
+            if cell(key) in (None, ""):
+                err(key, "必填")
+        no = str(cell("external_no") or "").strip()
+        if no:
+            if len(no) > 64:
+                err("external_no", "工单编号过长（最多64个字符）")
+            elif no in seen:
+                err("external_no", f"与第{seen[no]}行工单编号重复")
+            elif no in lk.existing:
+                err("external_no", "该工单已导入过")
+            seen.setdefault(no, line)
+        row["external_no"] = no
+        for key in ("created_at", "closed_at", "follow_up_at"):
+            try:
+                row[key] = _parse_time(cell(key))
+            except ValueError as e:
+                err(key, f"时间格式不正确：{e}（应为 2024-03-05 10:20）")
+                row[key] = None
+        if row.get("created_at") and row["created_at"] > now:
+            err("created_at", "受理时间不能晚于现在")
+        if row.get("created_at") and row.get("closed_at") and row["closed_at"] < row["created_at"]:
+            err("closed_at", "办结时间早于受理时间")
+        if row.get("closed_at") and row["closed_at"] > now:
+            err("closed_at", "办结时间不能晚于现在")
+        status = str(cell("status") or "").strip()
+        if status and status not in CLOSED_WORDS:
+            err("status", f"只能导入已办结的历史工单（当前为「{status}」）")
+        channel = str(cell("channel") or "").strip()
+        row["channel"] = lk.channels.get(channel, None) if channel else Channel.HOTLINE
+        if row["channel"] is None:
+            err("channel", f"无法识别的渠道「{channel}」")
+        detail = str(cell("detail") or "").strip()
+        if detail and len(detail) < 5:
+            err("detail", "诉求内容至少5个字")
+        row["detail"] = detail[:5000]
+        subject = str(cell("subject") or "").strip() or detail[:30]
+        row["subject"] = subject[:200]
+        row["appellant_name"] = str(cell("appellant_name") or "").strip()[:60]
+        row["appellant_phone"] = str(cell("appellant_phone") or "").strip().replace(" ", "")[:20]
+        row["address"] = str(cell("address") or "").strip()[:200]
+        for key, kinds in (
+            ("lead_unit", set(HANDLING_KINDS)),
+            ("street", {UnitKind.STREET, UnitKind.TOWN}),
+            ("grid", {UnitKind.GRID}),
+        ):
+            value = str(cell(key) or "").strip()
+            row[key] = None
+            if value:
+                try:
+                    row[key] = lk.unit(value, kinds)
+                except ValueError as e:
+                    err(key, str(e))
+        if row["grid"] is not None:
+            grid_street = lk.street_of(row["grid"])
+            if row["street"] is not None and grid_street and grid_street.pk != row["street"].pk:
+                err("grid", f"网格不属于「{row['street'].name}」")
+            row["street"] = row["street"] or grid_street
+        if row["street"] is None and row["lead_unit"] is not None:
+            row["street"] = lk.street_of(row["lead_unit"])
+        value = str(cell("category") or "").strip()
+        row["category"] = None
+        if value:
+            try:
+                row["category"] = lk.category(value)
+            except ValueError as e:
+                err("category", str(e))
+        for key in ("contacted", "solved"):
+            try:
+                row[key] = _bool(cell(key))
+            except ValueError as e:
+                err(key, f"应填“是”或“否”（当前为「{e}」）")
+                row[key] = None
+        sat = str(cell("satisfaction") or "").strip()
+        row["satisfaction"] = lk.satisfaction.get(sat, None) if sat else ""
+        if row["satisfaction"] is None:
+            err("satisfaction", f"满意度应为满意、基本满意或不满意（当前为「{sat}」）")
+        if row["satisfaction"] and row["solved"] is None:
+            row["solved"] = row["satisfaction"] != Satisfaction.UNSATISFIED
+        for key, limit in (
+            ("measures", 5000),
+            ("responsible_office", 100),
+            ("responsible_person", 50),
+            ("outcome", 5000),
+            ("reply", 5000),
+        ):
+            row[key] = str(cell(key) or "").strip()[:limit]
+        if len(result.errors) == n_errors:
+            result.rows.append(row)
+    return result
+
+
+def _ev(appeal: Appeal, kind: str, at: dt.datetime, actor, batch: ImportBatch, row: dict, **kw):
+    to_status = kw.pop("to_status", appeal.status)
+    from_status = kw.pop("from_status", to_status)
+    return AppealEvent(
+        appeal=appeal,
+        kind=kind,
+        actor=actor,
+        actor_name="历史工单导入",
+        unit_id=kw.pop("unit_id", None),
+        from_status=from_status,
+        to_status=to_status,
+        note=kw.pop("note", ""),
+        data={"imported": True, "batch": batch.pk, "external_no": row["external_no"], **kw},
+        created_at=at,
+    )
+
+
+def import_file(content: bytes, file_name: str, *, actor) -> tuple[ImportBatch | None, Parsed]:
+    """Validate the whole file; import it in one transaction only if every row is valid.
+    Returns (batch or None, parse result with its errors)."""
+    if actor is not None and not scope_of(actor).has_role(Role.ADMIN, Role.DISPATCHER):
+        raise PermissionDenied("只有调度中心或管理员可以导入历史工单")
+    parsed = parse(content, file_name)
+    if parsed.errors:
+        return None, parsed
+    batch = _write(parsed, content, file_name, actor)
+    return batch, parsed
+
+
+@transaction.atomic
+def _write(parsed: Parsed, content: bytes, file_name: str, actor) -> ImportBatch:
+    from . import aggregates
+    from .actions import _log
+
+    batch = ImportBatch.objects.create(
+        file_name=file_name[:200],
+        sha256=hashlib.sha256(content).hexdigest(),
+        rows=len(parsed.rows),
+        imported_by=actor,
+    )
+    days: set[dt.date] = set()
+    for start in range(0, len(parsed.rows), 2000):
+        chunk = parsed.rows[start : start + 2000]
+        appeals = []
+        for row in chunk:
+            grid, street, lead = row["grid"], row["street"], row["lead_unit"]
+            closed = row["closed_at"]
+            appeals.append(
+                Appeal(
+                    channel=row["channel"],
+                    appellant_kind=AppellantKind.PERSON
+                    if row["appellant_phone"]
+                    else AppellantKind.ANONYMOUS,
+                    appellant_name=row["appellant_name"],
+                    appellant_phone=row["appellant_phone"],
+                    subject=row["subject"],
+                    detail=row["detail"],
+                    address=row["address"],
+                    grid=grid,
+                    street=street,
+                    category=row["category"],
+                    status=Status.CLOSED,
+                    lead_unit=lead,
+                    registered_by=actor,
+                    created_at=row["created_at"],
+                    dispatched_at=row["created_at"],
+                    resolved_at=closed,
+                    replied_at=closed,
+                    closed_at=closed,
+                    outcome_kind=OutcomeKind.COORDINATED,
+                    outcome=row["outcome"],
+                    measures=row["measures"],
+                    responsible_office=row["responsible_office"],
+                    responsible_person=row["responsible_person"],
+                    reply=row["reply"],
+                    satisfaction=row["satisfaction"] or "",
+                    solved=row["solved"],
+                )
+            )
+        Appeal.objects.bulk_create(appeals)
+        ImportedWorkOrder.objects.bulk_create(
+            [
+                ImportedWorkOrder(batch=batch, external_no=r["external_no"], appeal=a, row=r["line"])
+                for r, a in zip(chunk, appeals, strict=True)
+            ]
+        )
+        follow_ups = []
+        for r, a in zip(chunk, appeals, strict=True):
+            if r["satisfaction"]:
+                follow_ups.append(
+                    FollowUp(
+                        appeal=a,
+                        source=FollowUpSource.CALLBACK,
+                        unit=a.lead_unit,
+                        round=0,
+                        reached=True,
+                        contacted=r["contacted"],
+                        solved=r["solved"],
+                        satisfaction=r["satisfaction"],
+                        comment="历史工单导入",
+                        created_at=r["follow_up_at"] or r["closed_at"],
+                    )
+                )
+        FollowUp.objects.bulk_create(follow_ups)
+        fu_by_appeal = {f.appeal_id: f for f in follow_ups}
+        events = []
+        for r, a in zip(chunk, appeals, strict=True):
+            t0, t1 = r["created_at"], r["closed_at"]
+            lead_id = a.lead_unit_id
+            events.append(
+                _ev(a, EventKind.REGISTER, t0, actor, batch, r, from_status="", to_status=Status.NEW,
+                    note="历史工单导入", channel=a.channel, row=r["line"], file=file_name[:200])
+            )
+            events.append(
+                _ev(a, EventKind.DISPATCH, t0, actor, batch, r, from_status=Status.NEW,
+                    to_status=Status.DISPATCHED, unit_id=lead_id, lead=lead_id)
+            )
+            events.append(
+                _ev(a, EventKind.RESOLVE, t1, actor, batch, r, from_status=Status.IN_PROGRESS,
+                    to_status=Status.RESOLVED, unit_id=lead_id, note=r["outcome"])
+            )
+            if r["reply"]:
+                events.append(
+                    _ev(a, EventKind.REPLY, t1, actor, batch, r, from_status=Status.RESOLVED,
+                        to_status=Status.REPLIED, unit_id=lead_id, note=r["reply"])
+                )
+            fu = fu_by_appeal.get(a.pk)
+            if fu is not None:
+                events.append(
+                    _ev(a, EventKind.FOLLOW_UP, fu.created_at, actor, batch, r,
+                        from_status=Status.REPLIED, to_status=Status.REPLIED, follow_up=fu.pk,
+                        reached=True, contacted=fu.contacted, solved=fu.solved,
+                        satisfaction=fu.satisfaction)
+                )
+                days.add(timezone.localtime(fu.created_at).date())
+            events.append(
+                _ev(a, EventKind.CLOSE, t1, actor, batch, r, from_status=Status.REPLIED,
+                    to_status=Status.CLOSED, note="历史工单导入销号")
+            )
+            days.add(timezone.localtime(t0).date())
+        AppealEvent.objects.bulk_create(events, batch_size=5000)
+    _log("work_orders_imported", batch, actor, note=file_name[:200], rows=batch.rows)
+    transaction.on_commit(lambda: aggregates.mark_days_changed(days))
+    return batch

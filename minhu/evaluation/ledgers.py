@@ -1,0 +1,258 @@
+"""Ledgers (台账) as xlsx: per handler, per unit, per category domain and per day.
+
+Written with openpyxl's write-only mode from a server-side iterator, so a ledger of hundreds of
+thousands of rows needs little memory: header in bold, frozen, with column widths and date
+formats."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+
+from minhu.appeals.access import appeals_visible_to
+from minhu.appeals.models import Appeal, Assignment
+from minhu.categories.models import Category
+from minhu.core.errors import InvalidInput, NotFound
+from minhu.orgs.models import Unit, User
+from minhu.orgs.scope import scope_of, units_visible_to
+
+from .aggregates import local_start
+
+KINDS = {
+    "handler": "承办人台账",
+    "unit": "单位台账",
+    "domain": "领域台账",
+    "day": "每日问题台账",
+}
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+
+# (header, width, getter). Dates are naive local datetimes (xlsx has no time zones).
+COLUMNS: list[tuple[str, int]] = [
+    ("序号", 6),
+    ("工单编号", 13),
+    ("受理时间", 17),
+    ("渠道", 12),
+    ("诉求人", 10),
+    ("问题", 30),
+    ("问题描述", 50),
+    ("领域", 12),
+    ("分类", 14),
+    ("街道/镇", 12),
+    ("网格", 18),
+    ("地址", 24),
+    ("主办单位", 16),
+    ("整改措施", 36),
+    ("整改时限", 17),
+    ("责任科室", 14),
+    ("责任人", 10),
+    ("状态", 12),
+    ("办理结果", 36),
+    ("办结时间", 17),
+    ("满意度", 10),
+]
+HEADERS = [c[0] for c in COLUMNS]
+DATE_COLUMNS = {"受理时间", "整改时限", "办结时间"}
+
+
+def _naive(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    return timezone.localtime(value).replace(tzinfo=None, microsecond=0)
+
+
+@dataclass
+class LedgerRequest:
+    kind: str
+    title: str
+    queryset: QuerySet[Appeal]
+
+
+def _range(start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date]:
+    today = timezone.localdate()
+    end = end or today
+    start = start or end.replace(day=1)
+    if start > end:
+        raise InvalidInput("开始日期不能晚于结束日期", code="invalid_range", field="start")
+    if (end - start).days > 366:
+        raise InvalidInput("台账时间跨度不能超过一年", code="range_too_long", field="start")
+    return start, end
+
+
+def build(
+    user,
+    kind: str,
+    *,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    unit_id: int | None = None,
+    category_id: int | None = None,
+    handler_id: int | None = None,
+    status: str | None = None,
+) -> LedgerRequest:
+    """The appeals of one ledger, within what `user` may see. Dates are local, end inclusive."""
+    if kind not in KINDS:
+        raise InvalidInput("台账类型不正确", code="invalid_kind", field="kind")
+    start, end = _range(start, end)
+    if kind == "day":
+        end = start
+    qs = appeals_visible_to(user).filter(
+        created_at__gte=local_start(start), created_at__lt=local_start(end + dt.timedelta(days=1))
+    )
+    if status:
+        qs = qs.filter(status=status)
+    title = KINDS[kind]
+    if kind == "handler":
+        scope = scope_of(user)
+        handler_id = handler_id or user.pk
+        handler = User.objects.filter(pk=handler_id).first()
+        if handler is None:
+            raise NotFound()
+        if handler_id != user.pk and not scope.all_units:
+            # Leaders see the ledgers of people in their units only.
+            if not handler.memberships.filter(unit_id__in=scope.unit_ids).exists():
+                raise NotFound()
+        qs = qs.filter(
+            Exists(Assignment.objects.filter(appeal=OuterRef("pk"), claimed_by_id=handler_id))
+        )
+        title = f"{handler}的个人台账"
+    elif kind == "unit":
+        if unit_id is None:
+            raise InvalidInput("请选择单位", code="required", field="unit")
+        unit = units_visible_to(user).filter(pk=unit_id).first()
+        if unit is None:
+            raise NotFound()
+        subtree = Unit.objects.filter(path__startswith=unit.path).values("pk")
+        qs = qs.filter(lead_unit_id__in=subtree)
+        title = f"{unit.name}问题台账"
+    elif kind == "domain":
+        cat = Category.objects.filter(pk=category_id).first() if category_id else None
+        if cat is None:
+            raise InvalidInput("请选择领域（一级分类）", code="required", field="category")
+        ids = [cat.pk, *cat.children.values_list("pk", flat=True)]
+        qs = qs.filter(category_id__in=ids)
+        title = f"{cat.name}领域台账"
+    elif kind == "day":
+        title = f"{start:%Y年%m月%d日}问题台账"
+    if kind != "day":
+        title += f"（{start:%Y-%m-%d}至{end:%Y-%m-%d}）"
+    qs = qs.select_related(
+        "category", "category__parent", "street", "grid", "lead_unit"
+    ).order_by("created_at", "id")
+    return LedgerRequest(kind, title, qs)
+
+
+def row_values(i: int, a: Appeal) -> list:
+    cat = a.category
+    return [
+        i,
+        a.code,
+        _naive(a.created_at),
+        a.get_channel_display(),
+        a.appellant_name or "",
+        a.subject,
+        a.detail,
+        (cat.top.name if cat else ""),
+        (cat.name if cat else ""),
+        a.street.name if a.street_id else "",
+        a.grid.name if a.grid_id else "",
+        a.address,
+        a.lead_unit.name if a.lead_unit_id else "",
+        a.measures,
+        _naive(a.resolve_due_at),
+        a.responsible_office,
+        a.responsible_person,
+        a.get_status_display(),
+        a.outcome,
+        _naive(a.closed_at or a.resolved_at),
+        a.get_satisfaction_display() if a.satisfaction else "",
+    ]
+
+
+def write_xlsx(title: str, appeals: Iterable[Appeal], out) -> int:
+    """Write the ledger to a path or file object. Returns the number of rows."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title="台账")
+    ws.freeze_panes = "A3"
+    for i, (_, width) in enumerate(COLUMNS, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    caption = WriteOnlyCell(ws, value=title)
+    caption.font = Font(bold=True, size=14)
+    ws.append([caption])
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
+    header = []
+    for h in HEADERS:
+        c = WriteOnlyCell(ws, value=h)
+        c.font, c.fill = bold, fill
+        c.alignment = Alignment(horizontal="center", vertical="center")
+        header.append(c)
+    ws.append(header)
+    date_idx = {i for i, h in enumerate(HEADERS) if h in DATE_COLUMNS}
+    n = 0
+    for n, appeal in enumerate(appeals, start=1):
+        values = row_values(n, appeal)
+        row = []
+        for i, v in enumerate(values):
+            if i in date_idx and v is not None:
+                c = WriteOnlyCell(ws, value=v)
+                c.number_format = DATETIME_FORMAT
+                row.append(c)
+            else:
+                row.append(v)
+        ws.append(row)
+    wb.save(out)
+    return n
+
+
+def render(req: LedgerRequest):
+    """A temporary file holding the xlsx (deleted when closed)."""
+    f = tempfile.TemporaryFile(suffix=".xlsx")
+    write_xlsx(req.title, req.queryset.iterator(chunk_size=2000), f)
+    f.seek(0)
+    return f
+
+
+def import_template():
+    """An empty import workbook with the accepted headers and one example row."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from .importer import template_headers
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "历史工单"
+    ws.append(template_headers())
+    for c in ws[1]:
+        c.font = Font(bold=True)
+    ws.freeze_panes = "A2"
+    example = {
+        "工单编号": "12345-2024-000001",
+        "受理时间": "2024-03-05 10:20",
+        "渠道": "12345热线",
+        "诉求人": "张先生",
+        "联系电话": "13800000000",
+        "诉求标题": "小区路灯不亮",
+        "诉求内容": "小区东门路灯已经坏了一周，晚上出行不便",
+        "主办单位": "（单位名称或编码）",
+        "状态": "已办结",
+        "办结时间": "2024-03-07 16:00",
+        "办理结果": "已更换灯具",
+        "是否及时联系": "是",
+        "是否解决": "是",
+        "满意度": "满意",
+    }
+    ws.append([example.get(h, "") for h in template_headers()])
+    f = tempfile.TemporaryFile(suffix=".xlsx")
+    wb.save(f)
+    f.seek(0)
+    return f

@@ -1,0 +1,87 @@
+"""Filters shared by every app's API, and the organisation's own."""
+
+from __future__ import annotations
+
+import django_filters as df
+from django import forms
+from django.db.models import Q, QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from minhu.orgs.models import Membership, Role, Unit, UnitKind, User
+
+
+class CommaMultipleChoiceField(forms.MultipleChoiceField):
+    """Accepts `?status=new&status=dispatched` and `?status=new,dispatched`."""
+
+    def to_python(self, value):
+        values = super().to_python(value)
+        out: list[str] = []
+        for v in values:
+            out += [p.strip() for p in v.split(",") if p.strip()]
+        return out
+
+
+class MultiChoiceFilter(df.MultipleChoiceFilter):
+    field_class = CommaMultipleChoiceField
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IntFilter(df.NumberFilter):
+    """An integer (object ids, years): integer in the schema, and "abc" is a 400."""
+
+    field_class = forms.IntegerField
+
+
+class UnitFilter(df.FilterSet):
+    kind = MultiChoiceFilter(choices=UnitKind.choices, help_text="One or more kinds")
+    parent = IntFilter(field_name="parent_id", help_text="Direct children of this unit")
+    under = IntFilter(method="filter_under", help_text="The whole subtree of this unit")
+    active = df.BooleanFilter()
+    q = df.CharFilter(method="filter_q", help_text="Text in name or code")
+
+    class Meta:
+        model = Unit
+        fields: list[str] = []
+
+    def filter_under(self, qs: QuerySet, name: str, value) -> QuerySet:
+        path = Unit.objects.filter(pk=value).values_list("path", flat=True).first()
+        if path is None:
+            return qs.none()
+        return qs.filter(path__startswith=path)
+
+    def filter_q(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        return qs.filter(Q(name__icontains=value) | Q(code__icontains=value)) if value else qs
+
+
+class UserFilter(df.FilterSet):
+    unit = IntFilter(field_name="memberships__unit_id", distinct=True)
+    role = df.ChoiceFilter(field_name="memberships__role", choices=Role.choices, distinct=True)
+    is_active = df.BooleanFilter()
+    q = df.CharFilter(method="filter_q", help_text="Text in username, name or phone")
+
+    class Meta:
+        model = User
+        fields: list[str] = []
+
+    def filter_q(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return qs
+        return qs.filter(
+            Q(username__icontains=value)
+            | Q(display_name__icontains=value)
+            | Q(phone__icontains=value)
+        )
+
+
+class MembershipFilter(df.FilterSet):
+    user = IntFilter(field_name="user_id")
+    unit = IntFilter(field_name="unit_id")
+    role = df.ChoiceFilter(choices=Role.choices)
+    active = df.BooleanFilter()
+
+    class Meta:
+        model = Membership
+        fields: list[str] = []

@@ -1,0 +1,111 @@
+"""State changes made by the public through the H5 pages (no tracking code involved).
+
+Each verb: keyword-only `actor` (None for a member of the public, the only caller today),
+one transaction, input validated, and an append-only rating row written. Appeals themselves are
+registered and rated through `minhu.appeals.actions` (register_appeal, rate)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.db import transaction
+
+from minhu.appeals.models import Appeal, AppellantKind, CollectionPoint, Satisfaction
+from minhu.core.errors import IllegalTransition, InvalidInput, NotFound
+from minhu.orgs.models import Unit, UnitKind
+
+from .models import ENTERPRISE_INDICATORS, EnterpriseRating, ServiceRating
+
+COMMENT_MAX = 1000
+
+
+def _satisfaction(value: str | None, field: str = "satisfaction") -> str:
+    if value not in Satisfaction.values:
+        raise InvalidInput("请选择满意度", code="required", field=field)
+    return value
+
+
+def _comment(value: str | None) -> str:
+    value = (value or "").strip()
+    if len(value) > COMMENT_MAX:
+        raise InvalidInput(f"意见不能超过{COMMENT_MAX}个字", code="too_long", field="comment")
+    return value
+
+
+@transaction.atomic
+def rate_service(
+    point: CollectionPoint | str,
+    *,
+    actor=None,
+    satisfaction: str,
+    comment: str = "",
+    window: str = "",
+    ip_hash: str = "",
+) -> ServiceRating:
+    """群众评服务: a visitor rates the service at an (active) service hall."""
+    code = point.code if isinstance(point, CollectionPoint) else str(point or "")
+    hall = CollectionPoint.objects.filter(code=code, active=True, is_service_hall=True).first()
+    if hall is None:
+        raise NotFound("该评价码不存在或已停用", code="point_not_found")
+    satisfaction = _satisfaction(satisfaction)
+    comment = _comment(comment)
+    window = (window or "").strip()
+    if len(window) > 60:
+        raise InvalidInput("窗口或工作人员不能超过60个字", code="too_long", field="window")
+    return ServiceRating.objects.create(
+        point=hall,
+        satisfaction=satisfaction,
+        comment=comment,
+        window=window,
+        ip_hash=ip_hash[:64],
+    )
+
+
+@transaction.atomic
+def rate_department(
+    *,
+    actor=None,
+    department: Unit | int,
+    enterprise_name: str,
+    satisfaction: str,
+    indicators: Mapping[str, str] | None = None,
+    comment: str = "",
+    appeal: Appeal | None = None,
+    ip_hash: str = "",
+) -> EnterpriseRating:
+    """企业评政府: an enterprise rates a district department, overall and per indicator.
+    With `appeal` (the enterprise's own appeal) the rating is tied to it, once per appeal."""
+    dept_id = department.pk if isinstance(department, Unit) else department
+    dept = Unit.objects.filter(pk=dept_id, kind=UnitKind.DEPARTMENT, active=True).first()
+    if dept is None:
+        raise InvalidInput("请选择为您服务的部门", code="invalid_unit", field="department")
+    enterprise_name = (enterprise_name or "").strip()
+    if not enterprise_name:
+        raise InvalidInput("请填写企业名称", code="required", field="enterprise_name")
+    if len(enterprise_name) > 100:
+        raise InvalidInput("企业名称不能超过100个字", code="too_long", field="enterprise_name")
+    satisfaction = _satisfaction(satisfaction)
+    clean: dict[str, str] = {}
+    for key, value in (indicators or {}).items():
+        if key not in ENTERPRISE_INDICATORS:
+            raise InvalidInput("评价项目不正确", code="invalid_choice", field="indicators")
+        if value in ("", None):
+            continue
+        clean[key] = _satisfaction(value, field=f"indicator_{key}")
+    comment = _comment(comment)
+    if appeal is not None:
+        # Lock the appeal so that two submissions for it cannot both pass the check below.
+        appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
+        if appeal.appellant_kind != AppellantKind.ENTERPRISE:
+            raise InvalidInput("该诉求不是企业诉求", code="not_enterprise", field="appeal")
+        if EnterpriseRating.objects.filter(appeal=appeal).exists():
+            raise IllegalTransition("您已评价过这次服务", code="already_rated")
+    return EnterpriseRating.objects.create(
+        department=dept,
+        appeal=appeal,
+        enterprise_name=enterprise_name,
+        satisfaction=satisfaction,
+        indicators=clean,
+        comment=comment,
+        ip_hash=ip_hash[:64],
+    )

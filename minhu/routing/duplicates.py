@@ -1,0 +1,182 @@
+"""Likely duplicates of an appeal: the same problem (character n-gram TF-IDF cosine), at the same
+or a near place (grid / community / street, or within a radius when both have coordinates),
+raised recently (30 days by default) and still open.
+
+score = 0.75 × text similarity + 0.25 × place score; a pair is a candidate when the text
+similarity is at least MIN_TEXT and the score at least RoutingConfig.duplicate_min_score (a
+near-identical text is a candidate wherever it is)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+from django.db.models import Q
+
+from minhu.appeals.models import OPEN_STATUSES, Appeal
+
+from .location import distance_m, locate_appeal
+from .models import RoutingConfig
+from .text import appeal_counts, appeal_text, tfidf, weigh
+
+MIN_TEXT = 0.35
+NEAR_IDENTICAL = 0.9
+TEXT_WEIGHT = 0.75
+POOL_LIMIT = 3000
+
+
+@dataclass
+class Doc:
+    id: int
+    text: str
+    created_at: dt.datetime | None = None
+    grid_id: int | None = None
+    community_id: int | None = None
+    street_id: int | None = None
+    lat: float | None = None
+    lng: float | None = None
+
+
+def place_score(a: Doc, b: Doc, radius_m: float) -> tuple[float, str]:
+    """(score in 0..1, reason) for how close two appeals are."""
+    if a.lat is not None and b.lat is not None:
+        d = distance_m(a.lat, a.lng, b.lat, b.lng)
+        if d <= 100:
+            return 1.0, f"相距约{int(round(d))}米"
+        if d <= radius_m:
+            return 0.7, f"相距约{int(round(d))}米"
+        if d > 5 * radius_m:
+            return 0.0, f"相距约{d / 1000:.1f}公里"
+    if a.grid_id and a.grid_id == b.grid_id:
+        return 1.0, "同一网格"
+    if a.community_id and a.community_id == b.community_id:
+        return 0.7, "同一社区"
+    if a.street_id and a.street_id == b.street_id:
+        return 0.4, "同一街道"
+    if a.street_id and b.street_id:
+        return 0.0, "不同街道"
+    return 0.25, ""
+
+
+def combine(text_sim: float, place: float) -> float:
+    return TEXT_WEIGHT * text_sim + (1 - TEXT_WEIGHT) * place
+
+
+def is_candidate(text_sim: float, score: float, min_score: float) -> bool:
+    return text_sim >= NEAR_IDENTICAL or (text_sim >= MIN_TEXT and score >= min_score)
+
+
+def rank(
+    target: Doc,
+    pool: list[Doc],
+    *,
+    min_score: float = 0.45,
+    radius_m: float = 500,
+    limit: int = 5,
+    matrix=None,
+) -> list[tuple[Doc, float, list[str]]]:
+    """The pool's likely duplicates of `target`, best first: (doc, score, reasons). `matrix`:
+    TF-IDF rows of the target then the pool, if already computed."""
+    if not pool:
+        return []
+    if matrix is None:
+        matrix = tfidf([target.text] + [d.text for d in pool])
+    sims = np.asarray((matrix[1:] @ matrix[0].T).todense()).ravel()
+    order = np.argsort(-sims)
+    out = []
+    for i in order:
+        text_sim = float(sims[i])
+        if text_sim < MIN_TEXT:
+            break
+        doc = pool[i]
+        place, place_reason = place_score(target, doc, radius_m)
+        score = combine(text_sim, place)
+        if not is_candidate(text_sim, score, min_score):
+            continue
+        reasons = [f"内容相似度{text_sim:.0%}"]
+        if place_reason:
+            reasons.append(place_reason)
+        if target.created_at and doc.created_at:
+            days = abs((target.created_at - doc.created_at).days)
+            reasons.append("同一天" if days == 0 else f"相隔{days}天")
+        out.append((doc, round(score, 4), reasons))
+    out.sort(key=lambda t: -t[1])
+    return out[:limit]
+
+
+def _doc(appeal: Appeal, community_id: int | None = None) -> Doc:
+    return Doc(
+        id=appeal.pk,
+        text=appeal_text(appeal.subject, appeal.detail),
+        created_at=appeal.created_at,
+        grid_id=appeal.grid_id,
+        community_id=community_id,
+        street_id=appeal.street_id,
+        lat=float(appeal.latitude) if appeal.latitude is not None else None,
+        lng=float(appeal.longitude) if appeal.longitude is not None else None,
+    )
+
+
+def candidates(appeal: Appeal, limit: int = 5, *, user=None) -> list[tuple[Appeal, float, list]]:
+    """Likely same-issue appeals for `appeal`: [(appeal, score, reasons)], best first. With
+    `user`, only appeals that user may see."""
+    config = RoutingConfig.get()
+    window = dt.timedelta(days=config.duplicate_days)
+    loc = locate_appeal(appeal)
+    target = _doc(appeal, loc.community_id)
+    target.grid_id = target.grid_id or loc.grid_id
+    target.street_id = target.street_id or loc.street_id
+
+    qs = Appeal.objects.filter(
+        status__in=OPEN_STATUSES,
+        created_at__gte=appeal.created_at - window,
+        created_at__lte=appeal.created_at + window,
+    ).exclude(pk=appeal.pk)
+    if user is not None:
+        from minhu.appeals.access import appeals_visible_to
+
+        qs = qs.filter(pk__in=appeals_visible_to(user).values("pk"))
+    if target.street_id:
+        # The same street, or not located yet.
+        qs = qs.filter(Q(street_id=target.street_id) | Q(street__isnull=True))
+    rows = list(
+        qs.order_by("-created_at").values(
+            "pk",
+            "subject",
+            "detail",
+            "created_at",
+            "grid_id",
+            "grid__parent_id",
+            "street_id",
+            "latitude",
+            "longitude",
+        )[:POOL_LIMIT]
+    )
+    pool = [
+        Doc(
+            id=r["pk"],
+            text=appeal_text(r["subject"], r["detail"]),
+            created_at=r["created_at"],
+            grid_id=r["grid_id"],
+            community_id=r["grid__parent_id"],
+            street_id=r["street_id"],
+            lat=float(r["latitude"]) if r["latitude"] is not None else None,
+            lng=float(r["longitude"]) if r["longitude"] is not None else None,
+        )
+        for r in rows
+    ]
+    docs = [target, *pool]
+    matrix = weigh(appeal_counts.matrix([((d.id, hash(d.text)), d.text) for d in docs]))
+    ranked = rank(
+        target,
+        pool,
+        min_score=config.duplicate_min_score,
+        radius_m=config.duplicate_radius_m,
+        limit=limit,
+        matrix=matrix,
+    )
+    if not ranked:
+        return []
+    appeals = Appeal.objects.in_bulk([d.id for d, _, _ in ranked])
+    return [(appeals[d.id], score, reasons) for d, score, reasons in ranked if d.id in appeals]

@@ -1,0 +1,111 @@
+"""Intake hook (settings.MINHU_INTAKE_HOOKS): after an appeal is registered, compute the proposal;
+dispatch automatically when sure, otherwise store the proposal for the dispatcher's form."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+
+from minhu.appeals import actions as appeal_actions
+from minhu.appeals.models import Appeal, Status
+from minhu.categories.models import Category
+from minhu.core.errors import DomainError
+from minhu.orgs.models import Unit, UnitKind
+
+from . import duplicates, proposals
+from .actions import record_decision
+from .models import DecisionKind, RoutingConfig, RoutingDecision
+
+logger = logging.getLogger("minhu.routing")
+
+# A candidate duplicate this close stops automatic dispatch: the dispatcher should merge.
+DUPLICATE_BLOCKS_AUTO = 0.8
+
+
+def on_register(appeal_id: int) -> None:
+    """Runs after the registering transaction committed; never raises (the appeal is in)."""
+    try:
+        route(appeal_id)
+    except Exception:
+        logger.exception("routing of appeal %s failed; it waits for the dispatcher", appeal_id)
+
+
+def route(appeal_id: int) -> RoutingDecision | None:
+    appeal = Appeal.objects.filter(pk=appeal_id).first()
+    if appeal is None or appeal.status != Status.NEW:
+        return None
+    config = RoutingConfig.get()
+    proposal = proposals.compute(appeal, config)
+    try:
+        dups = duplicates.candidates(appeal, limit=5)
+    except Exception:  # duplicates are advisory
+        logger.exception("duplicate search failed for appeal %s", appeal_id)
+        dups = []
+    proposal["duplicates"] = [
+        {"id": a.pk, "code": a.code, "subject": a.subject, "score": s, "reasons": r}
+        for a, s, r in dups
+    ]
+    if dups and dups[0][1] >= DUPLICATE_BLOCKS_AUTO:
+        proposal["can_auto"] = False
+        proposal["not_auto_reasons"].append(f"疑似与诉求{dups[0][0].code}重复")
+    if proposal["can_auto"]:
+        try:
+            return _auto_dispatch(appeal.pk, proposal)
+        except DomainError as exc:
+            proposal["can_auto"] = False
+            proposal["not_auto_reasons"].append(f"自动派单失败：{exc.message}")
+    if not proposal["top"] and not proposal["location"]["street_id"]:
+        return None
+    return record_decision(
+        appeal.pk,
+        kind=DecisionKind.PROPOSAL,
+        proposal=proposal,
+        category_id=proposal["category_id"],
+        lead_unit_id=proposal["lead_unit_id"],
+    )
+
+
+@transaction.atomic
+def _auto_dispatch(appeal_id: int, proposal: dict) -> RoutingDecision:
+    """Classify and dispatch as the system; both events carry model version and confidence."""
+    appeal = Appeal.objects.select_for_update().get(pk=appeal_id)
+    if appeal.status != Status.NEW:
+        raise appeal_actions.IllegalTransition("诉求已被处理")
+    category = Category.objects.get(pk=proposal["category_id"])
+    lead = Unit.objects.get(pk=proposal["lead_unit_id"])
+    assists = list(Unit.objects.filter(pk__in=proposal["assist_unit_ids"]))
+    grid = None
+    grid_id = proposal["location"]["grid_id"]
+    if grid_id and not appeal.grid_id:
+        grid = Unit.objects.filter(pk=grid_id, kind=UnitKind.GRID).first()
+    marks = {
+        "model_version": proposal["model_version"],
+        "confidence": proposal["confidence"],
+    }
+    appeal_actions.classify(
+        appeal,
+        actor=None,
+        category=category,
+        grid=grid,
+        source="auto",
+        top=[list(t) for t in proposal["top"]],
+        **marks,
+    )
+    appeal_actions.dispatch(
+        appeal,
+        actor=None,
+        lead_unit=lead,
+        assist_units=assists,
+        auto=True,
+        note="智能分拨自动派单",
+        rule=proposal["rule_id"],
+        **marks,
+    )
+    return record_decision(
+        appeal,
+        kind=DecisionKind.AUTO,
+        proposal=proposal,
+        category_id=category.pk,
+        lead_unit_id=lead.pk,
+    )

@@ -1,0 +1,49 @@
+"""minhu route-evaluate --csv PATH: score the active classifier on data it never saw."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from minhu.routing import classifier, training
+
+
+class Command(BaseCommand):
+    help = (
+        "Score the ACTIVE classifier on a CSV (columns subject, detail, label): accuracy, "
+        "per-class F1, confusion matrix, latency; the last line is `macro-F1 0.xxxx`."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--csv", required=True, metavar="PATH")
+
+    def handle(self, *args, **opts):
+        if not training.textclf_ready():
+            raise CommandError("The text classifier (minhu.routing.textclf) is not available")
+        from minhu.routing import textclf
+
+        try:
+            subjects, details, labels = training.read_csv(opts["csv"])
+        except training.DataError as exc:
+            raise CommandError(str(exc))
+        loaded = classifier.active_model()
+        if loaded is None:
+            raise CommandError(
+                "No active model: train one first (minhu route-train --csv PATH or "
+                "--from-history)"
+            )
+        version, clf = loaded
+        unknown = sorted(set(labels) - set(clf.labels))
+        self.stdout.write(f"model v{version}; {len(labels)} rows from {opts['csv']}")
+        if unknown:
+            self.stdout.write(
+                self.style.WARNING(f"labels the model does not know: {', '.join(unknown)}")
+            )
+        report = textclf.holdout_report(clf, subjects, details, labels)
+        text = textclf.format_report(report).rstrip("\n")
+        lines = text.splitlines()
+        last = f"macro-F1 {float(report['macro_f1']):.4f}"
+        if lines and lines[-1].strip() == last:
+            lines = lines[:-1]
+        for line in lines:
+            self.stdout.write(line)
+        self.stdout.write(last)

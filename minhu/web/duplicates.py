@@ -1,0 +1,122 @@
+"""Candidate duplicates shown beside a new appeal in the dispatch centre.
+
+The routing engine's `minhu.routing.duplicates.candidates(appeal, limit=5)` is used when it
+exists. Until then a simple query: open appeals of the last 30 days in the same street that share
+the category or a keyword (a two-character word) of the subject."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.db.models import Q
+from django.utils import timezone
+
+from minhu.appeals.models import OPEN_STATUSES, Appeal, Status
+
+WINDOW_DAYS = 30
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}|[A-Za-z0-9]{3,}")
+# Two-character words that say nothing about the problem.
+_STOP = {
+    "问题",
+    "反映",
+    "投诉",
+    "咨询",
+    "希望",
+    "要求",
+    "请求",
+    "关于",
+    "小区",
+    "附近",
+    "门口",
+    "我们",
+    "居民",
+    "群众",
+    "一直",
+    "没有",
+    "严重",
+    "处理",
+    "解决",
+    "情况",
+    "相关",
+    "部门",
+}
+
+
+def keywords(text: str, limit: int = 8) -> list[str]:
+    """Two-character words (bigrams) of Chinese runs and longer Latin/number tokens."""
+    words: list[str] = []
+    for run in _CJK_RUN.findall(text or ""):
+        if run.isascii():
+            grams = [run.lower()]
+        else:
+            grams = [run[i : i + 2] for i in range(len(run) - 1)]
+        for g in grams:
+            if g not in _STOP and g not in words:
+                words.append(g)
+    return words[:limit]
+
+
+def _engine():
+    try:
+        from minhu.routing.duplicates import candidates as engine_candidates
+    except ImportError:
+        return None
+    return engine_candidates
+
+
+def _as_appeal(item) -> Appeal | None:
+    if isinstance(item, Appeal):
+        return item
+    if isinstance(item, (tuple, list)) and item and isinstance(item[0], Appeal):
+        return item[0]
+    found = getattr(item, "appeal", None)
+    return found if isinstance(found, Appeal) else None
+
+
+def simple_candidates(appeal: Appeal, limit: int = 5, now: dt.datetime | None = None) -> list:
+    now = now or timezone.now()
+    words = keywords(appeal.subject)
+    match = Q()
+    if appeal.category_id:
+        match |= Q(category_id=appeal.category_id)
+    for w in words:
+        match |= Q(subject__icontains=w)
+    if not match:
+        return []
+    qs = (
+        Appeal.objects.filter(
+            match,
+            status__in=OPEN_STATUSES - {Status.MERGED},
+            created_at__gte=now - dt.timedelta(days=WINDOW_DAYS),
+        )
+        .exclude(pk=appeal.pk)
+        .exclude(parent_id=appeal.pk)
+        .select_related("category", "lead_unit", "street")
+    )
+    if appeal.street_id:
+        qs = qs.filter(street_id=appeal.street_id)
+    rows = list(qs.order_by("-created_at")[:200])
+
+    def score(other: Appeal) -> float:
+        s = sum(1 for w in words if w in other.subject)
+        if appeal.category_id and other.category_id == appeal.category_id:
+            s += 2
+        if appeal.grid_id and other.grid_id == appeal.grid_id:
+            s += 1
+        return s
+
+    rows.sort(key=lambda a: (-score(a), -a.created_at.timestamp()))
+    return rows[:limit]
+
+
+def candidates(appeal: Appeal, limit: int = 5) -> list[Appeal]:
+    """Likely duplicates of `appeal`, best first, never the appeal itself."""
+    engine = _engine()
+    if engine is None:
+        return simple_candidates(appeal, limit)
+    found = [a for a in (_as_appeal(i) for i in engine(appeal, limit=limit)) if a is not None]
+    ids = [a.pk for a in found if a.pk != appeal.pk]
+    # Re-read with what the panel shows, keeping the engine's order.
+    by_id = Appeal.objects.select_related("category", "lead_unit", "street").in_bulk(ids)
+    return [by_id[i] for i in ids if i in by_id][:limit]

@@ -1,0 +1,127 @@
+"""Search, filters and pagination shared by every appeal list."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.core.paginator import Page, Paginator
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from minhu.appeals.models import Channel, Status, Urgency
+from minhu.categories.models import Category
+from minhu.orgs.models import HANDLING_KINDS, Unit
+
+from .due import DUE_CHOICES, filter_due_state
+
+PAGE_SIZE = 50
+
+
+def _blank(label):
+    return [("", label)]
+
+
+class AppealFilterForm(forms.Form):
+    """GET filters: q, status, category, unit, channel, due state, date range."""
+
+    q = forms.CharField(
+        label=_("搜索"),
+        required=False,
+        widget=forms.TextInput(
+            attrs={"placeholder": _("编号 / 标题 / 内容 / 地址 / 电话"), "type": "search"}
+        ),
+    )
+    status = forms.ChoiceField(
+        label=_("状态"), required=False, choices=_blank(_("全部状态")) + list(Status.choices)
+    )
+    category = forms.ChoiceField(label=_("分类"), required=False)
+    unit = forms.ChoiceField(label=_("主办单位"), required=False)
+    channel = forms.ChoiceField(
+        label=_("渠道"), required=False, choices=_blank(_("全部渠道")) + list(Channel.choices)
+    )
+    urgency = forms.ChoiceField(
+        label=_("紧急程度"), required=False, choices=_blank(_("全部")) + list(Urgency.choices)
+    )
+    due = forms.ChoiceField(label=_("时限"), required=False, choices=DUE_CHOICES)
+    date_from = forms.DateField(
+        label=_("受理自"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("受理至"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, data=None, *, units=None, categories=None, hide=(), **kwargs):
+        super().__init__(data, **kwargs)
+        if categories is None:
+            categories = list(Category.objects.filter(active=True).select_related("parent"))
+        cat_choices = [("", _("全部分类"))]
+        tops = [c for c in categories if not c.parent_id]
+        for top in tops:
+            cat_choices.append((str(top.pk), top.name))
+            cat_choices += [(str(c.pk), f"　{c.name}") for c in categories if c.parent_id == top.pk]
+        self.fields["category"].choices = cat_choices
+        if units is None:
+            units = Unit.objects.filter(kind__in=HANDLING_KINDS, active=True).exclude(kind="grid")
+        self.fields["unit"].choices = [("", _("全部单位"))] + [(str(u.pk), u.name) for u in units]
+        for name in hide:
+            self.fields.pop(name, None)
+
+    @property
+    def active_count(self) -> int:
+        if not self.is_bound or not self.is_valid():
+            return 0
+        return sum(1 for k, v in self.cleaned_data.items() if v not in (None, "") and k != "q")
+
+    def apply(self, qs: QuerySet) -> QuerySet:
+        if not self.is_bound or not self.is_valid():
+            return qs
+        d = self.cleaned_data
+        q = (d.get("q") or "").strip()
+        if q:
+            cond = (
+                Q(code__iexact=q)
+                | Q(subject__icontains=q)
+                | Q(detail__icontains=q)
+                | Q(address__icontains=q)
+                | Q(appellant_name__iexact=q)
+            )
+            digits = q.replace("-", "").replace(" ", "")
+            if digits.isdigit() and len(digits) >= 7:
+                cond |= Q(appellant_phone__contains=digits)
+            qs = qs.filter(cond)
+        if d.get("status"):
+            qs = qs.filter(status=d["status"])
+        if d.get("category"):
+            cid = int(d["category"])
+            qs = qs.filter(Q(category_id=cid) | Q(category__parent_id=cid))
+        if d.get("unit"):
+            qs = qs.filter(lead_unit_id=int(d["unit"]))
+        if d.get("channel"):
+            qs = qs.filter(channel=d["channel"])
+        if d.get("urgency"):
+            qs = qs.filter(urgency=d["urgency"])
+        if d.get("due"):
+            qs = filter_due_state(qs, d["due"])
+        tz = timezone.get_current_timezone()
+        if d.get("date_from"):
+            start = dt.datetime.combine(d["date_from"], dt.time.min, tzinfo=tz)
+            qs = qs.filter(created_at__gte=start)
+        if d.get("date_to"):
+            end = dt.datetime.combine(d["date_to"] + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+            qs = qs.filter(created_at__lt=end)
+        return qs
+
+
+def paginate(request, qs, per_page: int = PAGE_SIZE) -> Page:
+    paginator = Paginator(qs, per_page)
+    return paginator.get_page(request.GET.get("page"))
+
+
+def querystring_without(request, *names: str) -> str:
+    """The current query string minus `names` (for pagination and tab links)."""
+    params = request.GET.copy()
+    for n in names:
+        params.pop(n, None)
+    return params.urlencode()

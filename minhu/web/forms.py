@@ -1,0 +1,286 @@
+"""Forms of the staff web app. They parse and present; the actions validate and decide.
+
+Text fields are `required=False` on purpose: the action checks them and its Chinese message is
+shown at the field (the HTML `required` attribute still helps in the browser)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from minhu.appeals.models import (
+    AppellantKind,
+    Channel,
+    FollowUpSource,
+    OutcomeKind,
+    Satisfaction,
+    Urgency,
+)
+from minhu.categories.models import Category
+from minhu.orgs.models import HANDLING_KINDS, Unit, UnitKind
+
+from .widgets import CategorySelect, MultipleImageField, SearchCheckboxes, SearchSelect
+
+REQ = {"required": True}
+
+
+def _text_field(
+    label, *, rows: int | None = None, required_attr: bool = True, **attrs
+) -> forms.Field:
+    widget_attrs = dict(attrs)
+    if required_attr:
+        widget_attrs.update(REQ)
+    if rows:
+        widget = forms.Textarea(attrs={"rows": rows, **widget_attrs})
+    else:
+        widget = forms.TextInput(attrs=widget_attrs)
+    return forms.CharField(label=label, required=False, widget=widget, strip=True)
+
+
+class UnitChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Unit) -> str:
+        return f"{obj.name}（{obj.get_kind_display()}）"
+
+
+class UnitMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Unit) -> str:
+        return f"{obj.name}（{obj.get_kind_display()}）"
+
+
+def handling_units():
+    return Unit.objects.filter(active=True, kind__in=HANDLING_KINDS).exclude(kind=UnitKind.GRID)
+
+
+def grid_units():
+    return Unit.objects.filter(active=True, kind=UnitKind.GRID)
+
+
+def active_categories():
+    return Category.objects.filter(active=True).order_by("sort", "id")
+
+
+class CategoryField(forms.ModelChoiceField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", active_categories())
+        kwargs.setdefault("widget", CategorySelect)
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", _("分类"))
+        super().__init__(**kwargs)
+
+
+class GridField(forms.ModelChoiceField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", grid_units())
+        kwargs.setdefault("widget", SearchSelect(placeholder="输入网格名称筛选"))
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", _("网格"))
+        kwargs.setdefault("empty_label", "—— 未定位 ——")
+        super().__init__(**kwargs)
+
+
+# --- dispatch centre ------------------------------------------------------------------------
+
+
+class DispatchForm(forms.Form):
+    """分类 + 派单 in one form: `op` says whether to dispatch or only save the classification."""
+
+    category = CategoryField()
+    urgency = forms.ChoiceField(label=_("紧急程度"), choices=Urgency.choices)
+    grid = GridField()
+    lead_unit = UnitChoiceField(
+        label=_("主办单位"),
+        queryset=handling_units(),
+        required=False,
+        widget=SearchSelect(placeholder="输入单位名称筛选"),
+        empty_label="—— 请选择主办单位 ——",
+    )
+    assist_units = UnitMultipleChoiceField(
+        label=_("协办单位"),
+        queryset=handling_units(),
+        required=False,
+        widget=SearchCheckboxes(placeholder="输入单位名称筛选"),
+    )
+    note = _text_field(_("派单说明"), rows=2, required_attr=False)
+
+    def __init__(self, *args, units=None, grids=None, categories=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Querysets evaluated once by the caller (the page shows several of these forms).
+        if units is not None:
+            self.fields["lead_unit"].queryset = units
+            self.fields["assist_units"].queryset = units
+        if grids is not None:
+            self.fields["grid"].queryset = grids
+        if categories is not None:
+            self.fields["category"].queryset = categories
+
+
+class MergeForm(forms.Form):
+    parent_code = forms.CharField(
+        label=_("合并到（编号）"), max_length=12, required=False, widget=forms.TextInput(attrs=REQ)
+    )
+    note = _text_field(_("合并说明"), required_attr=False)
+
+
+class DecideExtensionForm(forms.Form):
+    extension = forms.IntegerField(widget=forms.HiddenInput)
+    approve = forms.TypedChoiceField(
+        choices=[("1", _("批准")), ("0", _("驳回"))], coerce=lambda v: v == "1"
+    )
+    note = _text_field(_("审批意见"), required_attr=False)
+
+
+class IntakeForm(forms.Form):
+    """Register an appeal by phone (12345 hotline) or another staff channel."""
+
+    channel = forms.ChoiceField(label=_("渠道"), choices=Channel.choices, initial=Channel.HOTLINE)
+    appellant_kind = forms.ChoiceField(
+        label=_("诉求人类型"),
+        choices=AppellantKind.choices,
+        initial=AppellantKind.PERSON,
+        widget=forms.RadioSelect,
+    )
+    appellant_name = _text_field(_("诉求人姓名"), required_attr=False, maxlength=60)
+    appellant_phone = _text_field(_("联系电话"), required_attr=False, maxlength=20, inputmode="tel")
+    enterprise_name = _text_field(_("企业名称"), required_attr=False, maxlength=100)
+    subject = _text_field(_("标题"), maxlength=200)
+    detail = _text_field(_("诉求内容"), rows=5)
+    address = _text_field(_("地址"), required_attr=False, maxlength=200)
+    grid = GridField()
+    category = CategoryField()
+    urgency = forms.ChoiceField(label=_("紧急程度"), choices=Urgency.choices)
+    attachments = MultipleImageField(label=_("照片"))
+
+    def __init__(self, *args, channels=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if channels is not None:
+            self.fields["channel"].choices = [c for c in Channel.choices if c[0] in channels]
+            if self.fields["channel"].initial not in channels:
+                self.fields["channel"].initial = channels[0]
+
+
+# --- unit work ------------------------------------------------------------------------------
+
+
+class ClaimForm(forms.Form):
+    unit_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class ReturnForm(forms.Form):
+    reason = _text_field(_("退单理由"), rows=3, minlength=4)
+
+
+class ExtensionForm(forms.Form):
+    days = forms.IntegerField(
+        label=_("延期工作日"),
+        required=False,
+        widget=forms.NumberInput(attrs={"min": 1, "max": 30, "required": True}),
+    )
+    reason = _text_field(_("延期理由"), rows=3)
+
+
+class WhistleForm(forms.Form):
+    departments = UnitMultipleChoiceField(
+        label=_("召集部门"),
+        queryset=Unit.objects.filter(active=True, kind=UnitKind.DEPARTMENT),
+        required=False,
+        widget=SearchCheckboxes(placeholder="输入部门名称筛选"),
+    )
+    reason = _text_field(_("吹哨事由"), rows=3)
+
+
+class ReportForm(forms.Form):
+    unit_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    share = _text_field(_("承担的任务"), rows=2)
+
+
+class AnswerForm(forms.Form):
+    unit_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    answer = _text_field(_("反馈内容"), rows=3)
+
+
+class ProgressForm(forms.Form):
+    note = _text_field(_("进展说明"), rows=3)
+    attachments = MultipleImageField(label=_("照片"))
+
+
+class ContactForm(forms.Form):
+    note = _text_field(_("联系情况"), rows=2)
+
+
+class ResolveForm(forms.Form):
+    outcome_kind = forms.ChoiceField(
+        label=_("办理方式"),
+        choices=OutcomeKind.choices,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    outcome = _text_field(_("办理结果"), rows=3)
+    measures = _text_field(_("整改措施"), rows=2, required_attr=False)
+    responsible_office = _text_field(_("责任科室"), required_attr=False, maxlength=100)
+    responsible_person = _text_field(_("责任人"), required_attr=False, maxlength=50)
+    roadmap = _text_field(_("路线图"), rows=2, required_attr=False)
+    timetable = _text_field(_("时间表"), rows=2, required_attr=False)
+    explanation = _text_field(_("向群众的解释说明"), rows=2, required_attr=False)
+    attachments = MultipleImageField(label=_("照片"))
+
+
+class ReplyForm(forms.Form):
+    text = _text_field(_("答复内容"), rows=4, minlength=10)
+
+
+class AttachForm(forms.Form):
+    files = MultipleImageField(label=_("照片"))
+
+
+# --- follow-up and close --------------------------------------------------------------------
+
+YES_NO = [("1", _("是")), ("0", _("否"))]
+
+
+def _yes_no(v):
+    return {"1": True, "0": False}.get(v)
+
+
+class FollowUpForm(forms.Form):
+    """回访: three answers, or `reached=0` when the appellant could not be reached."""
+
+    reached = forms.TypedChoiceField(
+        choices=[("1", _("已接通")), ("0", _("未接通"))],
+        coerce=lambda v: v != "0",
+        required=False,
+        empty_value=True,
+        widget=forms.HiddenInput,
+    )
+    source = forms.ChoiceField(
+        label=_("回访方式"),
+        choices=[c for c in FollowUpSource.choices if c[0] != FollowUpSource.RESIDENT],
+        initial=FollowUpSource.CALLBACK,
+    )
+    contacted = forms.TypedChoiceField(
+        label=_("承办单位是否及时联系"),
+        choices=YES_NO,
+        coerce=_yes_no,
+        required=False,
+        empty_value=None,
+        widget=forms.RadioSelect,
+    )
+    solved = forms.TypedChoiceField(
+        label=_("问题是否解决"),
+        choices=YES_NO,
+        coerce=_yes_no,
+        required=False,
+        empty_value=None,
+        widget=forms.RadioSelect,
+    )
+    satisfaction = forms.ChoiceField(
+        label=_("满意度"), choices=Satisfaction.choices, required=False, widget=forms.RadioSelect
+    )
+    comment = _text_field(_("群众意见"), rows=2, required_attr=False)
+
+
+class CloseForm(forms.Form):
+    note = _text_field(_("销号说明"), required_attr=False)
+
+
+class ReopenForm(forms.Form):
+    reason = _text_field(_("重办理由"), rows=2, minlength=4)

@@ -1,0 +1,188 @@
+"""Who may open which page, and which actions a user may take on an appeal.
+
+`allowed_actions` mirrors the guards of minhu.appeals.actions (status + role + unit) so that
+the appeal page only shows forms the user can use. The action itself stays the authority: a form
+shown by mistake still fails there with its Chinese message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+
+from minhu.appeals.access import CENTRE_ROLES
+from minhu.appeals.models import (
+    Appeal,
+    AssignmentRole,
+    AssignmentStatus,
+    ExtensionStatus,
+    FollowUp,
+    Status,
+    SummonsStatus,
+)
+from minhu.orgs.models import WHISTLE_KINDS, Role, Unit
+from minhu.orgs.scope import Scope, scope_of
+
+UNIT_ROLES = {Role.HANDLER, Role.UNIT_LEADER}
+FOLLOW_UP_ROLES = {Role.DISPATCHER, Role.CALLBACK, Role.ADMIN}
+REGISTER_ROLES = {Role.DISPATCHER, Role.ADMIN, Role.GRID_WORKER, Role.HANDLER, Role.UNIT_LEADER}
+OVERVIEW_ROLES = {Role.UNIT_LEADER, Role.DISTRICT_LEADER, Role.DISPATCHER, Role.ADMIN}
+
+# Page groups -> roles that may open them.
+PAGE_ROLES: dict[str, set[str]] = {
+    "dispatch": set(CENTRE_ROLES),
+    "intake": REGISTER_ROLES,
+    "workbench": UNIT_ROLES,
+    "follow_up": FOLLOW_UP_ROLES,
+    "overview": OVERVIEW_ROLES,
+    "manage": {Role.ADMIN},
+}
+
+
+def may_open(user, page: str) -> bool:
+    return scope_of(user).has_role(*PAGE_ROLES[page])
+
+
+def page_required(page: str):
+    """Login required, and one of the page's roles (403 otherwise)."""
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not may_open(request.user, page):
+                raise PermissionDenied("您无权访问此页面")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def unit_ids_acting(scope: Scope) -> set[int]:
+    return scope.acting_units(*UNIT_ROLES)
+
+
+@dataclass
+class AllowedActions:
+    classify: bool = False
+    dispatch: bool = False
+    merge: bool = False
+    claim_units: list[Unit] = field(default_factory=list)
+    return_appeal: bool = False
+    request_extension: bool = False
+    extension_pending: bool = False
+    whistle: bool = False
+    report_units: list[Unit] = field(default_factory=list)
+    answer_units: list[Unit] = field(default_factory=list)
+    progress: bool = False
+    contact: bool = False
+    resolve: bool = False
+    summons_pending: bool = False
+    reply: bool = False
+    follow_up: bool = False
+    close: bool = False
+    reopen: bool = False
+    decide_extension: bool = False
+    attach: bool = False
+
+    @property
+    def any(self) -> bool:
+        return any(
+            bool(getattr(self, f))
+            for f in self.__dataclass_fields__
+            if f not in ("extension_pending", "summons_pending")
+        )
+
+
+def allowed_actions(
+    user,
+    appeal: Appeal,
+    *,
+    assignments=None,
+    summonses=None,
+    extensions=None,
+    follow_ups=None,
+    has_children: bool | None = None,
+) -> AllowedActions:
+    """What `user` may do on `appeal` now. Pass the related rows already loaded for the page
+    (active assignments, summonses, extensions, follow-ups) to avoid extra queries."""
+    scope = scope_of(user)
+    acts = AllowedActions()
+    status = appeal.status
+    if assignments is None:
+        assignments = list(appeal.assignments.filter(active=True).select_related("unit"))
+    else:
+        assignments = [a for a in assignments if a.active]
+    if summonses is None:
+        summonses = list(appeal.summonses.select_related("department"))
+    if extensions is None:
+        extensions = list(appeal.extensions.all())
+    centre = scope.has_role(*CENTRE_ROLES)
+    open_statuses = {Status.NEW, Status.RETURNED, Status.DISPATCHED}
+
+    def acts_in(unit_id) -> bool:
+        return bool(scope.roles_in(unit_id) & UNIT_ROLES)
+
+    if centre:
+        acts.classify = status in open_statuses
+        acts.dispatch = appeal.can_move_to(Status.DISPATCHED)
+        if has_children is None:
+            has_children = Appeal.objects.filter(parent=appeal).exists()
+        acts.merge = appeal.can_move_to(Status.MERGED) and not has_children
+        acts.reopen = status in (Status.RESOLVED, Status.REPLIED)
+        acts.decide_extension = any(e.status == ExtensionStatus.PENDING for e in extensions)
+
+    for a in assignments:
+        if a.status == AssignmentStatus.PENDING and acts_in(a.unit_id):
+            if a.role == AssignmentRole.ASSIST or appeal.can_move_to(Status.IN_PROGRESS):
+                acts.claim_units.append(a.unit)
+
+    lead = next((a for a in assignments if a.role == AssignmentRole.LEAD), None)
+    in_lead = acts_in(appeal.lead_unit_id)
+    working = status in (Status.IN_PROGRESS, Status.ESCALATED)
+    if lead and acts_in(lead.unit_id) and status in (Status.DISPATCHED, Status.IN_PROGRESS):
+        acts.return_appeal = True
+    if in_lead and working:
+        acts.extension_pending = any(e.status == ExtensionStatus.PENDING for e in extensions)
+        acts.request_extension = not acts.extension_pending
+        acts.contact = True
+        acts.resolve = True
+        acts.summons_pending = any(s.status == SummonsStatus.PENDING for s in summonses)
+        acts.whistle = appeal.lead_unit is not None and appeal.lead_unit.kind in WHISTLE_KINDS
+    if in_lead and status == Status.RESOLVED:
+        acts.reply = True
+
+    for s in summonses:
+        if not acts_in(s.department_id):
+            continue
+        if s.status == SummonsStatus.PENDING and status == Status.ESCALATED:
+            acts.report_units.append(s.department)
+        elif s.status == SummonsStatus.REPORTED and working:
+            acts.answer_units.append(s.department)
+
+    working_units = {a.unit_id for a in assignments if a.status == AssignmentStatus.CLAIMED} | {
+        s.department_id for s in summonses if s.status != SummonsStatus.PENDING
+    }
+    if working and any(acts_in(u) for u in working_units):
+        acts.progress = True
+    if appeal.is_open and any(acts_in(u) for u in working_units | {appeal.lead_unit_id}):
+        acts.attach = True
+
+    if status == Status.REPLIED:
+        acts.follow_up = scope.has_role(*FOLLOW_UP_ROLES)
+        if centre:
+            acts.close = may_close(appeal, follow_ups)
+    return acts
+
+
+def may_close(appeal: Appeal, follow_ups=None) -> bool:
+    """Mirrors actions.close: a reached follow-up in this round, or three unreached calls."""
+    if follow_ups is None:
+        follow_ups = list(FollowUp.objects.filter(appeal=appeal, round=appeal.reopen_count))
+    current = [f for f in follow_ups if f.round == appeal.reopen_count]
+    if any(f.reached for f in current):
+        return True
+    return sum(1 for f in current if not f.reached) >= 3

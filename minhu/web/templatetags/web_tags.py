@@ -1,0 +1,162 @@
+"""Template helpers of the staff web app: badges, query strings, dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+from minhu.appeals.models import Status, Urgency
+
+from ..due import DUE_STATES, STEP_STATE_LABELS
+
+register = template.Library()
+
+STATUS_CLASS = {
+    Status.NEW: "b-new",
+    Status.DISPATCHED: "b-dispatched",
+    Status.IN_PROGRESS: "b-progress",
+    Status.ESCALATED: "b-escalated",
+    Status.RETURNED: "b-returned",
+    Status.RESOLVED: "b-resolved",
+    Status.REPLIED: "b-replied",
+    Status.CLOSED: "b-closed",
+    Status.MERGED: "b-merged",
+}
+URGENCY_CLASS = {Urgency.NORMAL: "", Urgency.URGENT: "u-urgent", Urgency.CRITICAL: "u-critical"}
+DUE_CLASS = {
+    "overdue": "d-overdue",
+    "due_soon": "d-soon",
+    "on_time": "d-ok",
+    "done_on_time": "d-done",
+    "done_late": "d-late",
+}
+
+
+@register.simple_tag
+def status_badge(status: str, label: str = "") -> str:
+    if not label:
+        try:
+            label = Status(status).label
+        except ValueError:
+            label = status
+    return format_html('<span class="badge {}">{}</span>', STATUS_CLASS.get(status, ""), label)
+
+
+@register.simple_tag
+def urgency_badge(urgency: str) -> str:
+    if not urgency or urgency == Urgency.NORMAL:
+        return ""
+    return format_html(
+        '<span class="badge {}">{}</span>', URGENCY_CLASS.get(urgency, ""), Urgency(urgency).label
+    )
+
+
+@register.simple_tag
+def due_badge(state: str, due=None) -> str:
+    if not state:
+        return ""
+    label = DUE_STATES.get(state) or STEP_STATE_LABELS.get(state, "")
+    title = timezone.localtime(due).strftime("%Y-%m-%d %H:%M") if due else ""
+    return format_html(
+        '<span class="badge {}" title="{}">{}</span>', DUE_CLASS.get(state, ""), title, label
+    )
+
+
+@register.simple_tag(takes_context=True)
+def qs(context, **changes) -> str:
+    """The current query string with some parameters replaced (None/"" removes them)."""
+    request = context["request"]
+    params = request.GET.copy()
+    for key, value in changes.items():
+        params.pop(key, None)
+        if value not in (None, ""):
+            params[key] = value
+    if "page" not in changes:
+        params.pop("page", None)
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+@register.filter
+def dtm(value) -> str:
+    """Short local date-time: 05-07 14:30 (with the year when not this year)."""
+    if not value:
+        return ""
+    if isinstance(value, dt.datetime):
+        local = timezone.localtime(value) if timezone.is_aware(value) else value
+        if local.year != timezone.localtime().year:
+            return local.strftime("%Y-%m-%d %H:%M")
+        return local.strftime("%m-%d %H:%M")
+    return str(value)
+
+
+@register.filter
+def full_dt(value) -> str:
+    if not value:
+        return ""
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+
+
+@register.filter
+def until(value) -> str:
+    """Time left (or overdue by) until a due time, compact Chinese."""
+    if not value:
+        return ""
+    delta = value - timezone.now()
+    seconds = int(delta.total_seconds())
+    late = seconds < 0
+    seconds = abs(seconds)
+    if seconds >= 86400:
+        text = _("%(n)s天") % {"n": seconds // 86400}
+        hours = (seconds % 86400) // 3600
+        if hours:
+            text += _("%(n)s小时") % {"n": hours}
+    elif seconds >= 3600:
+        text = _("%(n)s小时") % {"n": seconds // 3600}
+    else:
+        text = _("%(n)s分钟") % {"n": max(1, seconds // 60)}
+    return _("超时%(t)s") % {"t": text} if late else _("剩%(t)s") % {"t": text}
+
+
+@register.filter
+def ago(value) -> str:
+    if not value:
+        return ""
+    seconds = int((timezone.now() - value).total_seconds())
+    if seconds < 60:
+        return _("刚刚")
+    if seconds < 3600:
+        return _("%(n)s分钟前") % {"n": seconds // 60}
+    if seconds < 86400:
+        return _("%(n)s小时前") % {"n": seconds // 3600}
+    return _("%(n)s天前") % {"n": seconds // 86400}
+
+
+@register.filter
+def get_item(mapping, key):
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None
+
+
+@register.filter
+def pct(part, whole) -> int:
+    try:
+        return round(100 * part / whole) if whole else 0
+    except (TypeError, ZeroDivisionError):
+        return 0
+
+
+@register.filter
+def role_label(value: str) -> str:
+    from minhu.orgs.models import Role
+
+    try:
+        return Role(value).label
+    except ValueError:
+        return value

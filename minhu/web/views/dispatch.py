@@ -1,0 +1,217 @@
+"""Dispatch centre (调度中心): queues of new, returned, unclaimed and escalated appeals and of
+extension requests; the classify-and-dispatch panel with candidate duplicates; hotline intake."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from minhu.appeals import actions
+from minhu.appeals.models import (
+    Appeal,
+    AssignmentStatus,
+    Channel,
+    ExtensionRequest,
+    ExtensionStatus,
+    Status,
+    SummonsStatus,
+    Urgency,
+)
+from minhu.core.errors import DomainError
+from minhu.orgs.models import Role
+from minhu.orgs.scope import scope_of
+
+from .. import forms as f
+from ..duplicates import candidates
+from ..filters import AppealFilterForm, paginate
+from ..permissions import page_required
+from .appeal import dispatch_choices, dispatch_form
+from .common import form_error, is_htmx, visible_appeal_or_404
+
+TABS = [
+    ("new", gettext_lazy("待派单"), Status.NEW),
+    ("returned", gettext_lazy("已退回"), Status.RETURNED),
+    ("dispatched", gettext_lazy("待签收"), Status.DISPATCHED),
+    ("escalated", gettext_lazy("吹哨中"), Status.ESCALATED),
+    ("extensions", gettext_lazy("延期申请"), None),
+]
+PANEL_TABS = {"new", "returned", "dispatched"}
+URGENCY_ORDER = Case(
+    When(urgency=Urgency.CRITICAL, then=Value(0)),
+    When(urgency=Urgency.URGENT, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+
+def tab_counts() -> dict[str, int]:
+    counts = Appeal.objects.aggregate(
+        **{key: Count("pk", filter=Q(status=st)) for key, _label, st in TABS if st}
+    )
+    counts["extensions"] = ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING).count()
+    return counts
+
+
+def panel_context(request, appeal: Appeal, *, form=None, merge_form=None, flash=None) -> dict:
+    appeal = Appeal.objects.select_related(
+        "category__parent", "grid", "street", "lead_unit", "collection_point"
+    ).get(pk=appeal.pk)
+    returned = (
+        appeal.assignments.filter(status=AssignmentStatus.RETURNED)
+        .select_related("unit")
+        .order_by("-round")
+        .first()
+    )
+    return {
+        "appeal": appeal,
+        "form": form or dispatch_form(appeal, choices=dispatch_choices()),
+        "merge_form": merge_form or f.MergeForm(),
+        "duplicates": candidates(appeal),
+        "photos": list(appeal.attachments.order_by("created_at")[:6]),
+        "last_return": returned,
+        "phone": appeal.appellant_phone,
+        "flash": flash,
+        "can_dispatch": appeal.can_move_to(Status.DISPATCHED),
+    }
+
+
+@page_required("dispatch")
+def dispatch_centre(request):
+    tab = request.GET.get("tab", "new")
+    if tab not in {t[0] for t in TABS}:
+        tab = "new"
+    counts = tab_counts()
+    ctx = {"tab": tab, "tabs": [(k, label, counts.get(k, 0)) for k, label, _st in TABS]}
+    if tab == "extensions":
+        qs = ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING).select_related(
+            "appeal__lead_unit", "appeal__category", "unit", "requested_by"
+        )
+        ctx["page"] = paginate(request, qs.order_by("requested_at", "id"))
+        ctx["decide_form"] = f.DecideExtensionForm()
+        return render(request, "web/dispatch/centre.html", ctx)
+    status = {k: st for k, _l, st in TABS}[tab]
+    filters = AppealFilterForm(request.GET or None, hide=("status",))
+    qs = filters.apply(Appeal.objects.filter(status=status)).select_related(
+        "category__parent", "street", "grid", "lead_unit"
+    )
+    if tab == "escalated":
+        qs = qs.annotate(
+            n_summons=Count("summonses", distinct=True),
+            n_reported=Count(
+                "summonses",
+                filter=~Q(summonses__status=SummonsStatus.PENDING),
+                distinct=True,
+            ),
+        ).order_by("current_due_at", "id")
+    elif tab == "dispatched":
+        qs = qs.order_by("current_due_at", "id")
+    else:
+        qs = qs.annotate(urgency_rank=URGENCY_ORDER).order_by("urgency_rank", "created_at", "id")
+    page = paginate(request, qs)
+    ctx.update(page=page, filters=filters, tab_keep=[("tab", tab)])
+    if tab in PANEL_TABS:
+        selected = None
+        wanted = request.GET.get("id")
+        if wanted and wanted.isdigit():
+            selected = Appeal.objects.filter(pk=int(wanted)).first()
+        elif page.object_list:
+            selected = page.object_list[0]
+        if selected is not None:
+            ctx["panel"] = panel_context(request, selected)
+            ctx["selected_id"] = selected.pk
+    return render(request, "web/dispatch/centre.html", ctx)
+
+
+@page_required("dispatch")
+def dispatch_panel(request, pk: int):
+    appeal = visible_appeal_or_404(request.user, pk)
+    return render(request, "web/dispatch/_panel.html", panel_context(request, appeal))
+
+
+def panel_response(request, appeal, name, ok, message, form):
+    """After an action posted from the panel: the panel again, the queue row removed and the
+    tab counts refreshed (htmx out-of-band swaps)."""
+    if ok:
+        appeal.refresh_from_db()
+        ctx = {
+            "appeal": appeal,
+            "done": True,
+            "flash": ("success", message),
+            "counts": tab_counts(),
+        }
+        if not is_htmx(request):
+            messages.success(request, message)
+            return redirect(reverse("web:dispatch"))
+        return render(request, "web/dispatch/_panel_done.html", ctx)
+    kwargs = {"form": form} if name == "dispatch" else {"merge_form": form}
+    ctx = panel_context(request, appeal, flash=("error", message), **kwargs)
+    if not is_htmx(request):
+        return render(request, "web/dispatch/_panel.html", ctx, status=400)
+    return render(request, "web/dispatch/_panel.html", ctx)
+
+
+def extension_row_response(request, appeal, name, ok, message, form):
+    ext_id = request.POST.get("extension")
+    ext = (
+        ExtensionRequest.objects.select_related(
+            "appeal__lead_unit", "appeal__category", "unit", "requested_by", "decided_by"
+        )
+        .filter(pk=ext_id, appeal=appeal)
+        .first()
+    )
+    if not is_htmx(request):
+        (messages.success if ok else messages.error)(request, message or _("操作失败"))
+        return redirect(reverse("web:dispatch") + "?tab=extensions")
+    ctx = {
+        "ext": ext,
+        "flash": ("success" if ok else "error", message),
+        "decide_form": form if not ok else f.DecideExtensionForm(),
+        "counts": tab_counts() if ok else None,
+    }
+    return render(request, "web/dispatch/_extension_row.html", ctx)
+
+
+STAFF_CHANNELS = list(Channel.values)
+UNIT_CHANNELS = [Channel.VISIT, Channel.WECHAT_GROUP, Channel.CONSULTATION, Channel.QUESTIONNAIRE]
+
+
+@page_required("intake")
+def intake(request):
+    """Register an appeal: the 12345 hotline (dispatch centre) or a visit / group / meeting
+    (grid workers, units)."""
+    scope = scope_of(request.user)
+    channels = STAFF_CHANNELS if scope.has_role(Role.DISPATCHER, Role.ADMIN) else UNIT_CHANNELS
+    form = f.IntakeForm(request.POST or None, request.FILES or None, channels=channels)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            appeal = actions.register_appeal(
+                actor=request.user,
+                channel=d["channel"],
+                subject=d["subject"],
+                detail=d["detail"],
+                appellant_kind=d["appellant_kind"],
+                appellant_name=d["appellant_name"],
+                appellant_phone=d["appellant_phone"],
+                enterprise_name=d["enterprise_name"],
+                address=d["address"],
+                grid=d["grid"],
+                category=d["category"],
+                urgency=d["urgency"],
+                attachments=d["attachments"],
+            )
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, _("已登记诉求 %(code)s") % {"code": appeal.code})
+            if request.POST.get("then") == "another":
+                return redirect(reverse("web:intake"))
+            if scope.has_role(Role.DISPATCHER, Role.ADMIN):
+                return redirect(reverse("web:dispatch") + f"?tab=new&id={appeal.pk}")
+            return redirect(reverse("web:appeal", args=[appeal.pk]))
+    status = 400 if request.method == "POST" else 200
+    return render(request, "web/dispatch/intake.html", {"form": form}, status=status)

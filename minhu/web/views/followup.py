@@ -1,0 +1,119 @@
+"""Follow-up (回访) queue for callback operators, and closing (销号) for the centre."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Count, Exists, F, OuterRef, Q
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy
+
+from minhu.appeals.access import CENTRE_ROLES, appeals_visible_to
+from minhu.appeals.models import Appeal, FollowUp, Status
+from minhu.orgs.scope import scope_of
+
+from .. import forms as f
+from ..filters import AppealFilterForm, paginate
+from ..permissions import may_close, page_required
+from .common import is_htmx, visible_appeal_or_404
+
+TABS = [
+    ("pending", gettext_lazy("待回访")),
+    ("close", gettext_lazy("待销号")),
+]
+MAX_UNREACHED = 3
+
+
+def _annotated(qs):
+    reached = FollowUp.objects.filter(
+        appeal=OuterRef("pk"), round=OuterRef("reopen_count"), reached=True
+    )
+    return qs.annotate(
+        answered=Exists(reached),
+        unreached=Count(
+            "follow_ups",
+            filter=Q(follow_ups__reached=False, follow_ups__round=F("reopen_count")),
+            distinct=True,
+        ),
+    )
+
+
+def _tab_qs(user, tab: str):
+    qs = _annotated(appeals_visible_to(user).filter(status=Status.REPLIED))
+    closable = Q(answered=True) | Q(unreached__gte=MAX_UNREACHED)
+    return qs.filter(closable) if tab == "close" else qs.exclude(closable)
+
+
+def panel_context(request, appeal: Appeal, *, form=None, close_form=None, flash=None) -> dict:
+    appeal = Appeal.objects.select_related("category__parent", "lead_unit", "street").get(
+        pk=appeal.pk
+    )
+    follow_ups = list(appeal.follow_ups.select_related("actor").order_by("-created_at"))
+    current = [fu for fu in follow_ups if fu.round == appeal.reopen_count]
+    scope = scope_of(request.user)
+    return {
+        "appeal": appeal,
+        "follow_ups": follow_ups,
+        "unreached": sum(1 for fu in current if not fu.reached),
+        "form": form or f.FollowUpForm(),
+        "close_form": close_form or f.CloseForm(),
+        "can_follow_up": appeal.status == Status.REPLIED,
+        "can_close": appeal.status == Status.REPLIED
+        and scope.has_role(*CENTRE_ROLES)
+        and may_close(appeal, current),
+        "flash": flash,
+        "tab": request.GET.get("tab") or request.POST.get("_tab") or "pending",
+    }
+
+
+@page_required("follow_up")
+def follow_up_queue(request):
+    tab = request.GET.get("tab", "pending")
+    if tab not in dict(TABS):
+        tab = "pending"
+    counts = {k: _tab_qs(request.user, k).count() for k, _l in TABS}
+    filters = AppealFilterForm(request.GET or None, hide=("status", "due"))
+    qs = filters.apply(_tab_qs(request.user, tab)).select_related(
+        "category__parent", "lead_unit", "street"
+    )
+    page = paginate(request, qs.order_by("replied_at", "id"))
+    ctx = {
+        "tab": tab,
+        "tabs": [(k, label, counts[k]) for k, label in TABS],
+        "page": page,
+        "filters": filters,
+        "tab_keep": [("tab", tab)],
+    }
+    wanted = request.GET.get("id")
+    selected = None
+    if wanted and wanted.isdigit():
+        selected = appeals_visible_to(request.user).filter(pk=int(wanted)).first()
+    elif page.object_list:
+        selected = page.object_list[0]
+    if selected is not None:
+        ctx["panel"] = panel_context(request, selected)
+        ctx["selected_id"] = selected.pk
+    return render(request, "web/followup/queue.html", ctx)
+
+
+@page_required("follow_up")
+def follow_up_panel(request, pk: int):
+    appeal = visible_appeal_or_404(request.user, pk)
+    return render(request, "web/followup/_panel.html", panel_context(request, appeal))
+
+
+def panel_response(request, appeal, name, ok, message, form):
+    if not is_htmx(request):
+        (messages.success if ok else messages.error)(request, message or "操作失败")
+        return redirect(reverse("web:follow_up") + f"?id={appeal.pk}")
+    appeal.refresh_from_db()
+    kwargs = {}
+    if not ok:
+        kwargs = {"close_form": form} if name == "close" else {"form": form}
+    ctx = panel_context(request, appeal, flash=("success" if ok else "error", message), **kwargs)
+    if ok:
+        ctx["counts"] = {k: _tab_qs(request.user, k).count() for k, _l in TABS}
+        tab = request.POST.get("_tab", "pending")
+        tab = tab if tab in dict(TABS) else "pending"
+        ctx["row_gone"] = not _tab_qs(request.user, tab).filter(pk=appeal.pk).exists()
+    return render(request, "web/followup/_panel.html", ctx)

@@ -1,0 +1,87 @@
+"""Leader overview: counts by state, overdue appeals and today's new ones, within the user's
+scope (a unit leader's subtree, everything for district-wide roles)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, Q
+from django.shortcuts import render
+from django.utils import timezone
+
+from minhu.appeals.access import appeals_visible_to
+from minhu.appeals.models import OPEN_STATUSES, Status
+from minhu.orgs.models import Role, Unit
+from minhu.orgs.scope import scope_of
+
+from ..due import due_q, with_due_state
+from ..permissions import page_required
+
+LIST_LIMIT = 20
+
+
+def _today_start() -> dt.datetime:
+    now = timezone.localtime()
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+@page_required("overview")
+def overview(request):
+    user = request.user
+    scope = scope_of(user)
+    qs = appeals_visible_to(user)
+    today = _today_start()
+    now = timezone.now()
+    by_status = dict(qs.order_by().values_list("status").annotate(n=Count("pk")))
+    totals = qs.aggregate(
+        open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
+        overdue=Count("pk", filter=due_q("overdue", now)),
+        due_soon=Count("pk", filter=due_q("due_soon", now)),
+        today_new=Count("pk", filter=Q(created_at__gte=today)),
+        today_closed=Count("pk", filter=Q(closed_at__gte=today)),
+        satisfied=Count("pk", filter=Q(satisfaction__in=["satisfied", "basic"])),
+        rated=Count("pk", filter=~Q(satisfaction="")),
+    )
+    statuses = [(s.value, s.label, by_status.get(s.value, 0)) for s in Status]
+    peak = max([n for _v, _l, n in statuses] + [1])
+    related = ("category__parent", "street", "lead_unit")
+    overdue = list(
+        with_due_state(qs.filter(due_q("overdue", now)))
+        .select_related(*related)
+        .order_by("current_due_at")[:LIST_LIMIT]
+    )
+    today_new = list(
+        with_due_state(qs.filter(created_at__gte=today))
+        .select_related(*related)
+        .order_by("-created_at")[:LIST_LIMIT]
+    )
+    by_unit = list(
+        qs.filter(status__in=OPEN_STATUSES, lead_unit__isnull=False)
+        .order_by()
+        .values("lead_unit_id", "lead_unit__name")
+        .annotate(
+            open=Count("pk"),
+            overdue=Count("pk", filter=due_q("overdue", now)),
+            escalated=Count("pk", filter=Q(status=Status.ESCALATED)),
+        )
+        .order_by("-overdue", "-open")[:12]
+    )
+    if scope.all_units:
+        scope_label = "全区"
+    else:
+        led = scope.acting_units(Role.UNIT_LEADER) or scope.unit_ids
+        names = list(
+            Unit.objects.filter(pk__in=led).order_by("path").values_list("name", flat=True)[:3]
+        )
+        scope_label = "、".join(names) + ("等" if len(led) > 3 else "")
+    ctx = {
+        "statuses": statuses,
+        "peak": peak,
+        "totals": totals,
+        "overdue": overdue,
+        "today_new": today_new,
+        "by_unit": by_unit,
+        "scope_label": scope_label,
+        "today": today,
+    }
+    return render(request, "web/overview.html", ctx)
