@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from decimal import Decimal
 
 import chinese_calendar
@@ -90,7 +91,7 @@ def _at(day: dt.date, t: dt.time) -> dt.datetime:
 def add_working_days(start: dt.datetime, days: int | Decimal) -> dt.datetime:
     """The end of the working day that is the `days`-th working day after the start's date (the
     day of receipt does not count). A fraction of a day counts as a whole day."""
-    n = int(-(-Decimal(days) // 1))  # ceiling
+    n = math.ceil(Decimal(days))  # Decimal's // truncates towards zero: not a ceiling
     local = _local(start)
     day = local.date()
     cal = WorkCalendar(day, days=max(60, n * 3 + 30))

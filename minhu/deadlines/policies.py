@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.db.models import Q
+
 from .calendar import add_limit
 from .models import Measure, Step, TimeLimitPolicy
 
@@ -40,7 +42,8 @@ def limit_for(step: str, category=None, urgency: str = "") -> tuple[Decimal, str
             cat_ids.append(category.parent_id)
     rows = list(
         TimeLimitPolicy.objects.filter(step=step)
-        .filter(category_id__in=cat_ids + [None])
+        # (`category_id__in=[..., None]` would drop the None: SQL's IN never matches NULL.)
+        .filter(Q(category_id__in=cat_ids) | Q(category__isnull=True))
         .filter(urgency__in=[urgency or "", ""])
     )
     for row in rows:

@@ -53,7 +53,6 @@ from .clock import DemoClock
 from .texts import (
     CLOSE_NOTES,
     CLOSE_NOTES_UNREACHED,
-    CLOSERS,
     CONTACT_NOTES,
     DEFAULT_WHISTLE,
     DISPATCH_NOTES,
@@ -372,6 +371,7 @@ class Story:
     unreached: int = 0  # unanswered callbacks before the answer
     children: int = 0  # duplicates merged into this one
     outcome: str = ""  # OutcomeKind, "" = decide later
+    channel: str = Channel.HOTLINE
 
 
 def _weighted(rng: random.Random, weights: dict[str, float]) -> str:
@@ -504,6 +504,12 @@ def plan(seed: int, count: int) -> list[Story]:
             rng.choice(hosts).children += 1
         else:  # nothing to merge into: keep the count with a plain new appeal
             stories.append(Story(index=0, target=Status.NEW, days_ago=rng.uniform(0.05, 1)))
+    # Channels: every channel at least once (when there are enough stories), then by weight.
+    channels = list(CHANNEL_WEIGHTS)[: len(stories)]
+    channels += [_weighted(rng, CHANNEL_WEIGHTS) for _ in range(len(stories) - len(channels))]
+    rng.shuffle(channels)
+    for s, channel in zip(stories, channels, strict=True):
+        s.channel = channel
     stories.sort(key=lambda s: -s.days_ago)
     for i, s in enumerate(stories):
         s.index = i
@@ -530,6 +536,7 @@ class StoryRunner:
         self.a: Appeal | None = None
         self.category: Category | None = None
         self.slots: dict[str, str] = {}
+        self.urgency = Urgency.NORMAL
         self.body = ""
         self.outcome_text = ""
         self.children: list[Appeal] = []
@@ -612,7 +619,7 @@ class StoryRunner:
             clock.after_minutes(3, 50)
             urgency = None
             if a.category_id and a.urgency == Urgency.NORMAL and rng.random() < 0.5:
-                urgency = Urgency.URGENT
+                urgency = self.urgency = Urgency.URGENT
             actions.classify(a, actor=self.dispatcher(), category=self.category, urgency=urgency)
         right = self.right_unit(a.grid, self.category)
         if s.wrong_first or s.target == Status.RETURNED:
@@ -661,7 +668,7 @@ class StoryRunner:
 
     def register(self) -> None:
         org, rng = self.org, self.rng
-        channel = _weighted(rng, CHANNEL_WEIGHTS)
+        channel = self.s.channel
         point = None
         if channel == Channel.H5 and rng.random() < 0.75:
             point = rng.choice(org.points)
@@ -688,6 +695,7 @@ class StoryRunner:
             urgency = Urgency.CRITICAL
         elif x < 0.14:
             urgency = Urgency.URGENT
+        self.urgency = urgency
         if channel in (Channel.HOTLINE, Channel.DEPUTY, Channel.CONSULTATION):
             actor = self.dispatcher()
         elif channel in (Channel.WECHAT_GROUP, Channel.VISIT):
@@ -760,7 +768,7 @@ class StoryRunner:
             actor=actor,
             channel=channel,
             subject=parent.subject,
-            detail=opener + self.body + rng.choice(CLOSERS),
+            detail=opener + self.body + self.text.closer(self.body),
             appellant_name=self.text.person(),
             appellant_phone=self.text.phone(),
             address=parent.address,
@@ -772,22 +780,27 @@ class StoryRunner:
 
     def claim(self, lead: Unit) -> None:
         rng, clock, a = self.rng, self.clock, self.a
-        if rng.random() < 0.1:
+        # Units keep a duty roster (7×24 for urgent matters), so claims come on weekends too.
+        if rng.random() < 0.08:
             clock.after_work_hours(4, 20)  # a late claim
+        elif self.urgency != Urgency.NORMAL:
+            clock.after_minutes(3, 50)
         else:
-            clock.after_work_hours(0.1, 1.8)
+            clock.after_duty_hours(0.1, 1.8)
         actions.claim(a, actor=self.handler_or_leader(lead, 0.15))
         for assignment in a.assignments.filter(active=True, role="assist"):
-            clock.after_work_hours(0.2, 5)
+            clock.after_duty_hours(0.2, 5)
             actions.claim(a, actor=self.handler(assignment.unit), unit_id=assignment.unit_id)
 
     def handle(self, lead: Unit) -> None:
         s, rng, clock, a = self.s, self.rng, self.clock, self.a
         if a.appellant_phone:
-            if rng.random() < 0.1:
+            if rng.random() < 0.07:
                 clock.after_work_hours(20, 40)  # a late first contact
+            elif self.urgency != Urgency.NORMAL:
+                clock.after_minutes(5, 40)
             else:
-                clock.after_hours(0.1, 4)
+                clock.after_duty_hours(0.1, 4)
             actions.contact_appellant(
                 a, actor=self.handler(lead), note=self.text.pick(CONTACT_NOTES, 日="明天")
             )

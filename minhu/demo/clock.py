@@ -83,6 +83,16 @@ class DemoClock:
         candidate = self.t + dt.timedelta(hours=self.rng.uniform(lo, hi))
         return self._to(self._into_office_hours(candidate))
 
+    def after_duty_hours(self, lo: float, hi: float) -> dt.datetime:
+        """A duty officer's action: some hours later, any day, between 08:00 and 21:00."""
+        candidate = self.t + dt.timedelta(hours=self.rng.uniform(lo, hi))
+        local = candidate.astimezone(self.tz)
+        if not dt.time(8, 0) <= local.time() <= dt.time(21, 0):
+            day = local.date() + dt.timedelta(days=1 if local.hour >= 21 else 0)
+            candidate = _REAL_DATETIME.combine(day, dt.time(8, 0), tzinfo=self.tz)
+            candidate += dt.timedelta(minutes=self.rng.uniform(0, 90))
+        return self._to(candidate)
+
     def after_work_days(self, lo: float, hi: float) -> dt.datetime:
         return self.after_work_hours(lo * 24, hi * 24)
 

@@ -786,7 +786,7 @@ APPEALS: dict[str, list[tuple[str, str]]] = {
         ),
         (
             "稳岗返还政策咨询",
-            "我们是一家{n}十人的小企业，想了解今年稳岗返还政策的申请条件和办理渠道。",
+            "我们是一家五十多人的小企业，想了解今年稳岗返还政策的申请条件和办理渠道。",
         ),
         (
             "希望政策申报流程简化",
@@ -1387,11 +1387,17 @@ class TextMaker:
         subject_t, detail_t = r.choice(bank)
         slots = self.slots(place, enterprise, category_code)
         opener = r.choice(OPENERS.get(channel, ("",)))
-        closer = r.choice(CLOSERS)
         subject = subject_t.format_map(slots)
         body = detail_t.format_map(slots)
+        closer = self.closer(body)
         detail = opener.format_map(slots) + body + closer
         return subject[:200], detail, body, self.address(place, slots)[:200], slots
+
+    def closer(self, body: str) -> str:
+        """A closing sentence that does not repeat a wish the body already ends with."""
+        last = body.rstrip("。！？").rsplit("。", 1)[-1]
+        options = [c for c in CLOSERS if "希望" not in c] if "希望" in last else CLOSERS
+        return self.rng.choice(options)
 
     # along the loop ---------------------------------------------------------------------------
     def pick(self, options, **slots) -> str:

@@ -45,15 +45,16 @@ def local_start(day: dt.date) -> dt.datetime:
 
 
 def _fu_annotations() -> dict:
+    """Named n_<field>: an annotation named like a model field (reached) would shadow it."""
     return {
-        "reached": Count("id", filter=Q(reached=True)),
-        "unreached": Count("id", filter=Q(reached=False)),
-        "contacted_yes": Count("id", filter=Q(reached=True, contacted=True)),
-        "contacted_no": Count("id", filter=Q(reached=True, contacted=False)),
-        "solved_yes": Count("id", filter=Q(reached=True, solved=True)),
-        "satisfied": Count("id", filter=Q(reached=True, satisfaction="satisfied")),
-        "basic": Count("id", filter=Q(reached=True, satisfaction="basic")),
-        "unsatisfied": Count("id", filter=Q(reached=True, satisfaction="unsatisfied")),
+        "n_reached": Count("id", filter=Q(reached=True)),
+        "n_unreached": Count("id", filter=Q(reached=False)),
+        "n_contacted_yes": Count("id", filter=Q(reached=True, contacted=True)),
+        "n_contacted_no": Count("id", filter=Q(reached=True, contacted=False)),
+        "n_solved_yes": Count("id", filter=Q(reached=True, solved=True)),
+        "n_satisfied": Count("id", filter=Q(reached=True, satisfaction="satisfied")),
+        "n_basic": Count("id", filter=Q(reached=True, satisfaction="basic")),
+        "n_unsatisfied": Count("id", filter=Q(reached=True, satisfaction="unsatisfied")),
     }
 
 
@@ -159,7 +160,7 @@ def refresh_days(days: Iterable[dt.date]) -> int:
                             basis=basis,
                             unit_id=r["unit_id"] or 0,
                             source=r["source"],
-                            **{f: r[f] for f in FU_FIELDS},
+                            **{f: r["n_" + f] for f in FU_FIELDS},
                         )
                     )
             FollowUpDaily.objects.bulk_create(rows, batch_size=5000)
@@ -258,19 +259,22 @@ def mark_days_changed(days: Iterable[dt.date]) -> None:
 # --- reading --------------------------------------------------------------------------------
 
 
-def split_range(start: dt.date, end: dt.date) -> tuple[tuple | None, tuple | None]:
-    """([agg_start, agg_end) or None, [raw_start, raw_end) or None)."""
+def split_range(start: dt.date, end: dt.date) -> tuple[tuple | None, list[tuple]]:
+    """([agg_start, agg_end) or None, [raw ranges]) for [start, end). Days before the covered
+    range (normally empty: history older than the first appeal) and from `covered_until` on
+    (normally today) are counted live."""
     state = _state()
     if state is None or state.covered_until is None:
-        return None, (start, end)
+        return None, [(start, end)]
     lo, hi = state.covered_from or dt.date.min, state.covered_until
+    raw = []
     if start < lo:
-        # Before the aggregated range: count live (rare: history older than the rebuild).
-        return None, (start, end)
-    agg_end = min(end, hi)
-    agg = (start, agg_end) if start < agg_end else None
-    raw_start = max(start, hi)
-    raw = (raw_start, end) if raw_start < end else None
+        raw.append((start, min(end, lo)))
+    a_start, a_end = max(start, lo), min(end, hi)
+    agg = (a_start, a_end) if a_start < a_end else None
+    r_start = max(start, hi)
+    if r_start < end:
+        raw.append((r_start, end))
     return agg, raw
 
 
@@ -288,19 +292,21 @@ def follow_up_counts(
         if ids is not None:
             qs = qs.filter(unit_id__in=ids)
         for r in (
-            qs.values("unit_id", "source").annotate(**{f: Sum(f) for f in FU_FIELDS}).order_by()
+            qs.values("unit_id", "source")
+            .annotate(**{"s_" + f: Sum(f) for f in FU_FIELDS})
+            .order_by()
         ):
             acc = out[(r["unit_id"], r["source"])]
             for i, f in enumerate(FU_FIELDS):
-                acc[i] += r[f] or 0
-    if raw:
-        qs = _fu_raw(raw[0], raw[1], basis)
+                acc[i] += r["s_" + f] or 0
+    for r_start, r_end in raw:
+        qs = _fu_raw(r_start, r_end, basis)
         if ids is not None:
             qs = qs.filter(unit_id__in=ids)
         for r in qs:
             acc = out[(r["unit_id"] or 0, r["source"])]
             for i, f in enumerate(FU_FIELDS):
-                acc[i] += r[f]
+                acc[i] += r["n_" + f]
     return out
 
 
@@ -321,11 +327,11 @@ def appeal_cells(
         for r in qs.values(*fields).annotate(n=Sum("registered")).order_by():
             k = (r["dim"], r["key"], r["day"]) if by_day else (r["dim"], r["key"])
             out[k] += r["n"]
-    if raw:
-        extra = None
-        if scope_id:
-            extra = Q(street_id=scope_id) | Q(lead_unit_id=scope_id)
-        for (day, scope, dim, key), n in rollup_appeals(_appeal_raw(raw[0], raw[1], extra)).items():
+    extra = None
+    if scope_id:
+        extra = Q(street_id=scope_id) | Q(lead_unit_id=scope_id)
+    for r_start, r_end in raw:
+        for (day, scope, dim, key), n in rollup_appeals(_appeal_raw(r_start, r_end, extra)).items():
             if scope != scope_id or dim not in dims:
                 continue
             k = (dim, key, day) if by_day else (dim, key)
@@ -383,7 +389,7 @@ def check(start: dt.date | None = None, end: dt.date | None = None) -> CheckResu
                 )
             }
             recount_fu = {
-                (_as_date(r["d"]), r["unit_id"] or 0, r["source"]): [r[f] for f in FU_FIELDS]
+                (_as_date(r["d"]), r["unit_id"] or 0, r["source"]): [r["n_" + f] for f in FU_FIELDS]
                 for r in _fu_raw(c_start, c_end, basis)
             }
             result.follow_up_cells += len(recount_fu)
@@ -450,16 +456,17 @@ def follow_up_day_totals(
         qs = FollowUpDaily.objects.filter(basis=basis, day__gte=agg[0], day__lt=agg[1])
         if ids is not None:
             qs = qs.filter(unit_id__in=ids)
-        for r in qs.values("day", "source").annotate(**{f: Sum(f) for f in FU_FIELDS}).order_by():
+        sums = {"s_" + f: Sum(f) for f in FU_FIELDS}
+        for r in qs.values("day", "source").annotate(**sums).order_by():
             acc = out[(r["day"], r["source"])]
             for i, f in enumerate(FU_FIELDS):
-                acc[i] += r[f] or 0
-    if raw:
-        qs = _fu_raw(raw[0], raw[1], basis)
+                acc[i] += r["s_" + f] or 0
+    for r_start, r_end in raw:
+        qs = _fu_raw(r_start, r_end, basis)
         if ids is not None:
             qs = qs.filter(unit_id__in=ids)
         for r in qs:
             acc = out[(_as_date(r["d"]), r["source"])]
             for i, f in enumerate(FU_FIELDS):
-                acc[i] += r[f]
+                acc[i] += r["n_" + f]
     return out

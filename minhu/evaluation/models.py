@@ -19,6 +19,11 @@ from minhu.core.models import AppendOnlyModel
 D = Decimal
 
 
+def _dec(value) -> str:
+    """A canonical text for a decimal: 0.100 and 0.1 are the same setting."""
+    return format(Decimal(value).normalize(), "f")
+
+
 def _default_sources() -> list[str]:
     return ["callback", "visit", "resident"]
 
@@ -132,10 +137,10 @@ class EvaluationConfig(models.Model):
     def as_dict(self) -> dict:
         return {
             "name": self.name,
-            "weight_response": str(self.weight_response),
-            "weight_solved": str(self.weight_solved),
-            "weight_satisfaction": str(self.weight_satisfaction),
-            "basic_weight": str(self.basic_weight),
+            "weight_response": _dec(self.weight_response),
+            "weight_solved": _dec(self.weight_solved),
+            "weight_satisfaction": _dec(self.weight_satisfaction),
+            "basic_weight": _dec(self.basic_weight),
             "valid_sources": sorted(self.valid_sources or []),
             "unreached_is_valid": self.unreached_is_valid,
             "unknown_contact": self.unknown_contact,

@@ -25,7 +25,9 @@ GROUP_KINDS = {
 
 def group_units(group: str) -> list[Unit]:
     return list(
-        Unit.objects.filter(kind__in=GROUP_KINDS[group], active=True).order_by("path", "name")
+        Unit.objects.filter(kind__in=GROUP_KINDS[group], active=True)
+        .only("pk", "name", "kind", "path")
+        .order_by("path", "name")
     )
 
 
@@ -279,10 +281,10 @@ def explain_difference(
     figs = rates.figures_for_units(units, period, config)
     live_rows = order_and_rank([Row(u.pk, u.name, figs[u.pk]) for u in units], config)
     live = {r.unit_id: r for r in live_rows}
-    all_units = list(Unit.objects.only("pk", "path", "kind"))
+    paths = rates.unit_paths()
     owner: dict[int, int] = {}
     for u in units:
-        for m in rates.members(u, config, all_units):
+        for m in rates.members(u, config, paths):
             owner.setdefault(m, u.pk)
     late_by_unit: dict[int, list[FollowUp]] = defaultdict(list)
     late = list(late_follow_ups(snapshot, config))

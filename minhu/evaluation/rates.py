@@ -121,11 +121,15 @@ def _sum_sources(
     return out
 
 
-def members(unit: Unit, config: EvaluationConfig, all_units: Iterable[Unit] | None = None):
+def unit_paths() -> list[tuple[int, str]]:
+    return list(Unit.objects.values_list("pk", "path"))
+
+
+def members(unit: Unit, config: EvaluationConfig, paths: Iterable[tuple[int, str]] | None = None):
     """Unit ids whose follow-ups count for `unit` (its subtree for streets/towns if roll_up)."""
     if config.roll_up and unit.kind in ROLL_UP_KINDS:
-        if all_units is not None:
-            return {u.pk for u in all_units if u.path.startswith(unit.path)}
+        if paths is not None:
+            return {pk for pk, path in paths if path.startswith(unit.path)}
         return set(unit.subtree().values_list("pk", flat=True))
     return {unit.pk}
 
@@ -141,8 +145,8 @@ def figures_for_units(
 ) -> dict[int, Figures]:
     """Figures for each unit over a period (or a [start, end) date range)."""
     start, end = (period.first_day, period.end_day) if isinstance(period, Period) else period
-    all_units = list(Unit.objects.only("pk", "path", "kind"))
-    member_map = {u.pk: members(u, config, all_units) for u in units}
+    paths = unit_paths()
+    member_map = {u.pk: members(u, config, paths) for u in units}
     per_unit = _sum_sources(aggregates.follow_up_counts(start, end, basis_of(config)), config)
     out = {}
     for u in units:

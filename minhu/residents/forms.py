@@ -194,9 +194,7 @@ class AppealForm(DomainErrorsMixin, forms.Form):
             self.fields["enterprise_name"] = forms.CharField(
                 label=_("企业名称"),
                 max_length=100,
-                widget=forms.TextInput(
-                    attrs={"autocomplete": "organization", "maxlength": 100}
-                ),
+                widget=forms.TextInput(attrs={"autocomplete": "organization", "maxlength": 100}),
                 error_messages={
                     "required": _("请填写企业名称"),
                     "max_length": _("企业名称不能超过100字"),
@@ -309,9 +307,9 @@ class TrackForm(forms.Form):
         return normalize_phone(self.cleaned_data.get("phone", ""))
 
 
-def satisfaction_field(label=_("您对办理结果满意吗？"), required: bool = True) -> forms.Field:
+def satisfaction_field(label=None, required: bool = True) -> forms.Field:
     return forms.ChoiceField(
-        label=label,
+        label=label or _("您对办理结果满意吗？"),
         required=required,
         choices=Satisfaction.choices,
         widget=forms.RadioSelect,
@@ -319,19 +317,25 @@ def satisfaction_field(label=_("您对办理结果满意吗？"), required: bool
     )
 
 
-def comment_field(label=_("说说您的意见"), placeholder=_("选填")) -> forms.Field:
+def comment_field(label=None, placeholder=None) -> forms.Field:
     return forms.CharField(
-        label=label,
+        label=label or _("说说您的意见"),
         required=False,
         max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": placeholder, "maxlength": 1000}),
+        widget=forms.Textarea(
+            attrs={
+                "rows": 3,
+                "placeholder": placeholder or _("有什么想说的，都可以写在这里"),
+                "maxlength": 1000,
+            }
+        ),
         error_messages={"max_length": _("意见不能超过1000字")},
     )
 
 
 class RateForm(DomainErrorsMixin, forms.Form):
     satisfaction = satisfaction_field()
-    comment = comment_field(placeholder=_("选填；如不满意，请说说哪里没解决"))
+    comment = comment_field(placeholder=_("如不满意，请说说哪里还没解决"))
 
 
 class ServiceRatingForm(DomainErrorsMixin, forms.Form):

@@ -179,9 +179,17 @@ def status_summary(appeal: Appeal) -> dict:
         if h.resolve_due_at:
             text += _("，应在%(t)s前办结") % {"t": _fmt(h.resolve_due_at)}
     elif s == Status.ESCALATED:
-        title, text, tone = _("多部门协同办理中"), _("%(u)s正召集相关部门共同办理") % {"u": lead}, "work"
+        title, text, tone = (
+            _("多部门协同办理中"),
+            _("%(u)s正召集相关部门共同办理") % {"u": lead},
+            "work",
+        )
     elif s == Status.RESOLVED:
-        title, text, tone = _("已办理，待答复"), _("问题已办理，%(u)s将尽快答复您") % {"u": lead}, "work"
+        title, text, tone = (
+            _("已办理，待答复"),
+            _("问题已办理，%(u)s将尽快答复您") % {"u": lead},
+            "work",
+        )
     elif s == Status.REPLIED:
         title, text, tone = _("已答复"), _("请查看答复，并评价办理结果"), "done"
     elif s == Status.CLOSED:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/", views.new, name="new"),
     path("done/<str:code>/", views.done, name="done"),
     path("track/", views.track, name="track"),
+    path("track/forget/", views.track_forget, name="track_forget"),
     path("track/<str:code>/", views.track_detail, name="track_detail"),
     path("track/<str:code>/rate/", views.track_rate, name="track_rate"),
     # Collection points: the QR code opens the submit form tagged with the point.

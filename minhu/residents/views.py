@@ -37,7 +37,6 @@ from .timeline import (
 
 SESSION_KEY = "minhu_h5_track"  # {tracking code: phone ("" for anonymous)}
 SESSION_MAX_CODES = 20
-NEUTRAL_LOOKUP_ERROR = "查询码或手机号不正确"
 
 
 # --- session: which appeals this browser has opened ------------------------------------------
@@ -210,8 +209,7 @@ def track(request: HttpRequest) -> HttpResponse:
             form.is_valid()
             form.add_error(
                 None,
-                _("查询次数过多，请%(n)d分钟后再试")
-                % {"n": throttle.window_minutes("lookup")},
+                _("查询次数过多，请%(n)d分钟后再试") % {"n": throttle.window_minutes("lookup")},
             )
             status = 429
         elif form.is_valid():
@@ -223,7 +221,7 @@ def track(request: HttpRequest) -> HttpResponse:
                 appeal_actions.check_appellant(appeal, phone)
             except NotFound:
                 throttle.hit("lookup", request)
-                form.add_error(None, _(NEUTRAL_LOOKUP_ERROR))
+                form.add_error(None, _("查询码或手机号不正确"))  # one message: no enumeration
             else:
                 _remember(request, appeal.code, appeal.appellant_phone)
                 return redirect("residents:track_detail", code=appeal.code)
@@ -232,6 +230,14 @@ def track(request: HttpRequest) -> HttpResponse:
         form = TrackForm(initial={"code": request.GET.get("code", "")[:20]})
     recent = list(reversed(list(request.session.get(SESSION_KEY, {}).keys())))[:5]
     return render(request, "residents/track.html", {"form": form, "recent": recent}, status=status)
+
+
+@require_POST
+def track_forget(request: HttpRequest) -> HttpResponse:
+    """Clear this browser's opened appeals (a shared phone)."""
+    request.session.pop(SESSION_KEY, None)
+    messages.success(request, _("已清除本机的查询记录"))
+    return redirect("residents:track")
 
 
 def _detail_context(appeal: Appeal, rate_form: RateForm | None = None) -> dict:

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from minhu.appeals.access import CENTRE_ROLES, access_appeal, appeals_visible_to
-from minhu.appeals.models import Appeal, AppealEvent, EventKind, Status
+from minhu.appeals.models import Appeal, AppealEvent, EventKind
 from minhu.categories.models import Category
 from minhu.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from minhu.orgs.models import HANDLING_KINDS, Role, Unit, UnitKind
@@ -158,8 +158,12 @@ def unlink_appeals(appeal: Appeal | int, *, actor, other: Appeal | int) -> None:
         raise NotFound("这两件诉求没有关联")
     link_id = link.pk
     link.delete()
-    _appeal_event(a, EventKind.LINK, actor, "", other=b.code, other_id=b.pk, link=link_id, removed=True)
-    _appeal_event(b, EventKind.LINK, actor, "", other=a.code, other_id=a.pk, link=link_id, removed=True)
+    _appeal_event(
+        a, EventKind.LINK, actor, "", other=b.code, other_id=b.pk, link=link_id, removed=True
+    )
+    _appeal_event(
+        b, EventKind.LINK, actor, "", other=a.code, other_id=a.pk, link=link_id, removed=True
+    )
 
 
 def linked_appeals(appeal: Appeal, user=None) -> list[Appeal]:
@@ -248,9 +252,7 @@ def cancel_problem_of_month(problem: MonthlyProblem | int, *, actor, reason: str
         raise PermissionDenied("只有领导可以撤销每月一题")
     pk = problem.pk if isinstance(problem, MonthlyProblem) else problem
     obj = MonthlyProblem.objects.select_for_update().filter(pk=pk).first()
-    if obj is None or (
-        not scope.all_units and obj.created_by_id != actor.pk
-    ):
+    if obj is None or (not scope.all_units and obj.created_by_id != actor.pk):
         raise NotFound()
     if obj.status != ProblemStatus.ACTIVE:
         raise IllegalTransition("该每月一题已撤销", code="already_cancelled")
@@ -277,7 +279,9 @@ def _validate_rule_units(area, lead_unit, lead_local, assist_units) -> None:
         if u is not None and (not u.active or u.kind not in HANDLING_KINDS):
             raise InvalidInput(f"「{u.name}」不能承办诉求", code="invalid_unit", field="lead_unit")
     if lead_unit is not None and any(u.pk == lead_unit.pk for u in assist_units):
-        raise InvalidInput("协办单位不能与主办单位相同", code="duplicate_unit", field="assist_units")
+        raise InvalidInput(
+            "协办单位不能与主办单位相同", code="duplicate_unit", field="assist_units"
+        )
 
 
 @transaction.atomic
@@ -305,9 +309,9 @@ def save_dispatch_rule(
             raise NotFound()
     else:
         obj = DispatchRule()
-    clash = DispatchRule.objects.filter(
-        category=category, area=area, active=True
-    ).exclude(pk=obj.pk)
+    clash = DispatchRule.objects.filter(category=category, area=area, active=True).exclude(
+        pk=obj.pk
+    )
     if clash.exists():
         raise Conflict(
             "该分类在该区域已有派单规则，请编辑已有规则", code="rule_exists", rule=clash[0].pk
@@ -497,19 +501,3 @@ def can_lead(user) -> bool:
 
 def is_centre(user) -> bool:
     return scope_of(user).has_role(*CENTRE_ROLES)
-
-
-__all__ = [
-    "Status",
-    "activate_model",
-    "cancel_problem_of_month",
-    "deactivate_dispatch_rule",
-    "deactivate_models",
-    "link_appeals",
-    "mark_problem_of_month",
-    "record_decision",
-    "save_dispatch_rule",
-    "store_model",
-    "unlink_appeals",
-    "update_config",
-]

@@ -158,9 +158,7 @@ def load_blob(blob: bytes):
 
 def active_model() -> tuple[int, object] | None:
     """(version, classifier) of the active model, loaded once per process and per version."""
-    version = (
-        ClassifierModel.objects.filter(active=True).values_list("version", flat=True).first()
-    )
+    version = ClassifierModel.objects.filter(active=True).values_list("version", flat=True).first()
     if version is None:
         return None
     with _lock:
@@ -201,6 +199,4 @@ def classify_text(subject: str, detail: str, k: int = 3) -> Classification:
         Candidate(str(label), mapping[str(label)][0], mapping[str(label)][1], float(prob))
         for label, prob in top
     ]
-    return Classification(
-        candidates, source, model_version, (time.perf_counter() - started) * 1000
-    )
+    return Classification(candidates, source, model_version, (time.perf_counter() - started) * 1000)

@@ -2,9 +2,11 @@
 or a near place (grid / community / street, or within a radius when both have coordinates),
 raised recently (30 days by default) and still open.
 
+The pool is the open appeals of the window in the appeal's street (or not located yet; all of
+them when the appeal's street is unknown), the most recent POOL_LIMIT of them.
 score = 0.75 × text similarity + 0.25 × place score; a pair is a candidate when the text
 similarity is at least MIN_TEXT and the score at least RoutingConfig.duplicate_min_score (a
-near-identical text is a candidate wherever it is)."""
+near-identical text, ≥ NEAR_IDENTICAL, whatever its place score)."""
 
 from __future__ import annotations
 

@@ -48,7 +48,9 @@ def process(event: AppealEvent) -> RoutingDecision | None:
     """Record the feedback `event` gives on the machine's last decision, if any."""
     if event.kind not in WATCHED:
         return None
-    if event.kind == EventKind.CLASSIFY and (event.actor_id is None or event.data.get("source") == "auto"):
+    if event.kind == EventKind.CLASSIFY and (
+        event.actor_id is None or event.data.get("source") == "auto"
+    ):
         return None
     history = _history(event.appeal_id, event.created_at)
     machine = [d for d in history if d.kind in MACHINE]
@@ -140,7 +142,9 @@ def reconcile(appeal_ids=None) -> int:
         decided = decided.filter(appeal_id__in=appeal_ids)
     ids = decided.values("appeal_id")
     events = (
-        AppealEvent.objects.filter(appeal_id__in=ids, kind__in=WATCHED, routing_feedback__isnull=True)
+        AppealEvent.objects.filter(
+            appeal_id__in=ids, kind__in=WATCHED, routing_feedback__isnull=True
+        )
         .select_related("appeal")
         .order_by("created_at", "id")
     )

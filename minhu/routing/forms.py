@@ -70,10 +70,10 @@ class ConfigForm(forms.Form):
         required=False,
         help_text=_("0–1，留空使用部署默认值"),
     )
-    rules_may_auto_dispatch = forms.BooleanField(
-        label=_("关键词规则也可自动派单"), required=False
+    rules_may_auto_dispatch = forms.BooleanField(label=_("关键词规则也可自动派单"), required=False)
+    duplicate_days = forms.IntegerField(
+        label=_("疑似重复：时间范围(天)"), min_value=1, max_value=365
     )
-    duplicate_days = forms.IntegerField(label=_("疑似重复：时间范围(天)"), min_value=1, max_value=365)
     duplicate_radius_m = forms.IntegerField(
         label=_("疑似重复：距离(米)"), min_value=10, max_value=50_000
     )
@@ -88,7 +88,9 @@ class ConfigForm(forms.Form):
 
 class MonthlyProblemForm(forms.Form):
     title = forms.CharField(label=_("题目"), min_length=4, max_length=200)
-    summary = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    summary = forms.CharField(
+        label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     month = forms.CharField(label=_("月份"))
     appeal_ids = forms.CharField(widget=forms.HiddenInput)
     street = forms.IntegerField(required=False, widget=forms.HiddenInput)
@@ -109,9 +111,7 @@ class MonthlyProblemForm(forms.Form):
 
 
 class LinkForm(forms.Form):
-    other = forms.CharField(
-        label=_("关联诉求"), max_length=20, help_text=_("诉求查询码或编号")
-    )
+    other = forms.CharField(label=_("关联诉求"), max_length=20, help_text=_("诉求查询码或编号"))
     note = forms.CharField(label=_("说明"), max_length=200, required=False)
 
 

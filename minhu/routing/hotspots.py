@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import sparse
 from django.core.cache import cache
 from django.db.models import Count, IntegerField, Max, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -109,21 +110,60 @@ def incremental_clusters(sim: np.ndarray, threshold: float) -> np.ndarray:
     return assign
 
 
+def merge_pass(sim: np.ndarray, assign: np.ndarray, threshold: float, rounds: int = 5):
+    """Leader–follower depends on the order: two clusters of one problem may start apart.
+    Merge clusters whose centroids are at least `threshold` similar (mutual best matches,
+    a few rounds). Returns the new assignment (cluster indices renumbered)."""
+    assign = assign.copy()
+    for _ in range(rounds):
+        labels, assign = np.unique(assign, return_inverse=True)
+        k = len(labels)
+        if k < 2:
+            break
+        n = len(assign)
+        onehot = sparse.csr_matrix((np.ones(n), (np.arange(n), assign)), shape=(n, k))
+        block = np.asarray(onehot.T @ np.asarray(onehot.T @ sim).T)  # member similarity sums
+        norms = np.sqrt(np.clip(np.diag(block), 1e-12, None))
+        cos = block / np.outer(norms, norms)
+        np.fill_diagonal(cos, -1.0)
+        best = cos.argmax(axis=1)
+        merged = False
+        target = np.arange(k)
+        for a in range(k):
+            b = best[a]
+            if a < b and best[b] == a and cos[a, b] >= threshold:
+                target[b] = a
+                merged = True
+        if not merged:
+            break
+        assign = target[assign]
+    return np.unique(assign, return_inverse=True)[1]
+
+
+def _grams3(text: str) -> set[str]:
+    return {text[i : i + 3] for i in range(len(text) - 2)} or {text}
+
+
 def key_terms(subjects: list[str], k: int = 5) -> list[str]:
-    """Character n-grams (2–4) shared by many of the subjects, longest first, no substrings of
-    terms already chosen."""
+    """Maximal character n-grams (2–12) shared by many of the subjects: a shorter one is
+    dropped when a longer one containing it is nearly as frequent; no two terms overlap.
+    Ranked by frequency × length."""
     df: Counter = Counter()
     for s in subjects:
         t = normalize(s)
-        grams = {t[i : i + n] for n in (2, 3, 4) for i in range(len(t) - n + 1)}
+        grams = {t[i : i + n] for n in range(2, 13) for i in range(len(t) - n + 1)}
         df.update(g for g in grams if not g.isdigit())
     floor = max(2, math.ceil(0.3 * len(subjects)))
-    ranked = sorted(
-        (g for g, c in df.items() if c >= floor), key=lambda g: (-df[g] * len(g), g)
-    )
+    frequent = sorted((g for g, c in df.items() if c >= floor), key=lambda g: (-len(g), g))
+    kept: list[str] = []
+    for g in frequent:
+        if any(g in longer and df[longer] >= 0.8 * df[g] for longer in kept):
+            continue
+        kept.append(g)
+    kept.sort(key=lambda g: (-df[g] * len(g), g))
     out: list[str] = []
-    for g in ranked:
-        if any(g in t or t in g for t in out):
+    for g in kept:
+        if any(g in t or t in g or _grams3(g) & _grams3(t) for t in out):
             continue
         out.append(g)
         if len(out) == k:
@@ -159,18 +199,16 @@ def build_clusters(
         idxs = idxs[-MAX_GROUP:]
         sub = matrix[idxs]
         sim = (sub @ sub.T).toarray()
-        assign = incremental_clusters(sim, similarity)
+        assign = merge_pass(sim, incremental_clusters(sim, similarity), similarity)
         for c in np.unique(assign):
             members = [idxs[j] for j in np.flatnonzero(assign == c)]
             volume = sum(items[m].weight for m in members if start <= items[m].created_at < end)
             if volume < min_size:
                 continue
             previous = sum(
-                items[m].weight
-                for m in members
-                if previous_start <= items[m].created_at < start
+                items[m].weight for m in members if previous_start <= items[m].created_at < start
             )
-            local = [j for j in np.flatnonzero(assign == c)]
+            local = list(np.flatnonzero(assign == c))
             medoid = local[int(np.argmax(sim[np.ix_(local, local)].sum(axis=1)))]
             cluster_items = [items[m] for m in members]
             support = sum(i.support for i in cluster_items)

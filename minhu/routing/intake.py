@@ -10,7 +10,7 @@ from django.db import transaction
 from minhu.appeals import actions as appeal_actions
 from minhu.appeals.models import Appeal, Status
 from minhu.categories.models import Category
-from minhu.core.errors import DomainError
+from minhu.core.errors import DomainError, IllegalTransition
 from minhu.orgs.models import Unit, UnitKind
 
 from . import duplicates, proposals
@@ -71,7 +71,7 @@ def _auto_dispatch(appeal_id: int, proposal: dict) -> RoutingDecision:
     """Classify and dispatch as the system; both events carry model version and confidence."""
     appeal = Appeal.objects.select_for_update().get(pk=appeal_id)
     if appeal.status != Status.NEW:
-        raise appeal_actions.IllegalTransition("诉求已被处理")
+        raise IllegalTransition("诉求已被处理")
     category = Category.objects.get(pk=proposal["category_id"])
     lead = Unit.objects.get(pk=proposal["lead_unit_id"])
     assists = list(Unit.objects.filter(pk__in=proposal["assist_unit_ids"]))

@@ -247,9 +247,7 @@ def _signature() -> tuple:
 
 
 def build_gazetteer() -> Gazetteer:
-    units = list(
-        Unit.objects.filter(active=True).values("id", "name", "kind", "parent_id")
-    )
+    units = list(Unit.objects.filter(active=True).values("id", "name", "kind", "parent_id"))
     places = [
         {
             "name": p.name,

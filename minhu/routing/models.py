@@ -211,16 +211,6 @@ class GridArea(models.Model):
     def __str__(self) -> str:
         return f"{self.grid} 边界"
 
-    def clean(self) -> None:
-        from .location import validate_polygon
-
-        try:
-            validate_polygon(self.polygon)
-        except ValueError as exc:
-            raise ValidationError({"polygon": str(exc)})
-        if self.grid_id and self.grid.kind != "grid":
-            raise ValidationError({"grid": _("请选择网格")})
-
     def save(self, *args, **kwargs):
         from .location import validate_polygon
 
@@ -238,6 +228,16 @@ class GridArea(models.Model):
                 "max_lat",
             }
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        from .location import validate_polygon
+
+        try:
+            validate_polygon(self.polygon)
+        except ValueError as exc:
+            raise ValidationError({"polygon": str(exc)})
+        if self.grid_id and self.grid.kind != "grid":
+            raise ValidationError({"grid": _("请选择网格")})
 
 
 class LeadLocal(models.TextChoices):

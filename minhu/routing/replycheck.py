@@ -49,7 +49,9 @@ TIMELINESS_STEPS = ((3, 1.0), (5, 0.9), (7, 0.75), (10, 0.55), (15, 0.4), (30, 0
 
 def _key_terms(subject: str) -> list[str]:
     s = normalize(BOILERPLATE.sub(" ", subject))
-    s = re.sub(r"[a-z]\d*[市区县]|关于|反映|请问|咨询|投诉|建议|问题|希望|要求|什么|怎么|为什么", " ", s)
+    s = re.sub(
+        r"[a-z]\d*[市区县]|关于|反映|请问|咨询|投诉|建议|问题|希望|要求|什么|怎么|为什么", " ", s
+    )
     grams = []
     for part in s.split():
         grams += [part[i : i + 2] for i in range(len(part) - 1)]
@@ -161,7 +163,9 @@ def check_reply(appeal, text: str, now: dt.datetime | None = None) -> dict:
 
     now = now or timezone.now()
     days = working_days_between(appeal.created_at, now)
-    overdue = bool(appeal.resolve_due_at and appeal.resolved_at is None and now > appeal.resolve_due_at)
+    overdue = bool(
+        appeal.resolve_due_at and appeal.resolved_at is None and now > appeal.resolve_due_at
+    )
     if appeal.resolve_due_at and appeal.resolved_at and appeal.resolved_at > appeal.resolve_due_at:
         overdue = True
     return score_reply(appeal.subject, appeal.detail, text, working_days=days, overdue=overdue)

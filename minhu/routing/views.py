@@ -74,32 +74,30 @@ def _visible_appeal(user, pk: int) -> Appeal:
 
 
 def _stats(days: int = 30) -> dict:
+    """Machine decisions of the last `days` days, counted per appeal (in the database)."""
     since = timezone.now() - dt.timedelta(days=days)
-    counts = dict(
-        RoutingDecision.objects.filter(created_at__gte=since)
-        .values_list("kind")
-        .annotate(n=Count("id"))
-        .values_list("kind", "n")
+    recent = RoutingDecision.objects.filter(created_at__gte=since)
+
+    def appeals(**filters) -> int:
+        return recent.filter(**filters).values("appeal_id").distinct().count()
+
+    proposed = appeals(kind=DecisionKind.PROPOSAL)
+    auto = appeals(kind=DecisionKind.AUTO)
+    corrected = appeals(kind=DecisionKind.CORRECTION)
+    judged = appeals(
+        kind__in=[DecisionKind.CONFIRMED, DecisionKind.CORRECTION, DecisionKind.AUTO]
     )
-    proposed = counts.get(DecisionKind.PROPOSAL, 0)
-    auto = counts.get(DecisionKind.AUTO, 0)
-    confirmed = counts.get(DecisionKind.CONFIRMED, 0)
-    corrected = counts.get(DecisionKind.CORRECTION, 0)
-    auto_corrected = (
-        RoutingDecision.objects.filter(
-            created_at__gte=since, kind=DecisionKind.CORRECTION, proposal__event_kind="return"
-        ).count()
-    )
-    judged = confirmed + corrected
     return {
         "days": days,
         "proposed": proposed,
         "auto": auto,
-        "confirmed": confirmed,
+        "confirmed": judged - corrected,
         "corrected": corrected,
-        "returned_after_machine": auto_corrected,
-        "auto_share": round(100 * auto / (auto + proposed)) if auto + proposed else None,
-        "precision": round(100 * confirmed / judged) if judged else None,
+        "returned_after_machine": appeals(
+            kind=DecisionKind.CORRECTION, proposal__event_kind="return"
+        ),
+        "auto_share": round(100 * auto / (proposed + auto)) if proposed + auto else None,
+        "precision": round(100 * (judged - corrected) / judged) if judged else None,
     }
 
 
@@ -392,7 +390,9 @@ def problem_mark(request: HttpRequest) -> HttpResponse:
 @require_POST
 def problem_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        actions.cancel_problem_of_month(pk, actor=request.user, reason=request.POST.get("reason", ""))
+        actions.cancel_problem_of_month(
+            pk, actor=request.user, reason=request.POST.get("reason", "")
+        )
         messages.success(request, _("已撤销该每月一题"))
     except DomainError as exc:
         messages.error(request, exc.message)

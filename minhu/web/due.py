@@ -49,16 +49,16 @@ def filter_due_state(qs: QuerySet, state: str, now: dt.datetime | None = None) -
     if state not in DUE_STATES:
         return qs
     core = getattr(_core_queries, "filter_due_state", None)
-    if core is not None and now is None:
-        return core(qs, state)
+    if core is not None:
+        return core(qs, state, now)
     return qs.filter(due_q(state, now))
 
 
 def with_due_state(qs: QuerySet, now: dt.datetime | None = None) -> QuerySet:
     """Annotates `due_state` ("overdue" / "due_soon" / "on_time" / "")."""
     core = getattr(_core_queries, "with_due_state", None)
-    if core is not None and now is None:
-        return core(qs)
+    if core is not None:
+        return core(qs, now)
     now = now or timezone.now()
     return qs.annotate(
         due_state=Case(

@@ -7,6 +7,7 @@ the category or a keyword (a two-character word) of the subject."""
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import re
 
 from django.db.models import Q
@@ -66,12 +67,23 @@ def _engine():
 
 
 def _as_appeal(item) -> Appeal | None:
+    """Accepts an Appeal, (appeal, score, reasons) tuples or objects with `.appeal`; keeps the
+    engine's score and reasons on the appeal for the panel."""
+    appeal, score, reasons = None, None, []
     if isinstance(item, Appeal):
-        return item
-    if isinstance(item, (tuple, list)) and item and isinstance(item[0], Appeal):
-        return item[0]
-    found = getattr(item, "appeal", None)
-    return found if isinstance(found, Appeal) else None
+        appeal = item
+    elif isinstance(item, (tuple, list)) and item and isinstance(item[0], Appeal):
+        appeal = item[0]
+        score = item[1] if len(item) > 1 else None
+        reasons = item[2] if len(item) > 2 else []
+    elif isinstance(getattr(item, "appeal", None), Appeal):
+        appeal = item.appeal
+        score = getattr(item, "score", None)
+        reasons = getattr(item, "reasons", [])
+    if appeal is not None:
+        appeal.dup_score = score
+        appeal.dup_reasons = list(reasons or [])
+    return appeal
 
 
 def simple_candidates(appeal: Appeal, limit: int = 5, now: dt.datetime | None = None) -> list:
@@ -110,13 +122,28 @@ def simple_candidates(appeal: Appeal, limit: int = 5, now: dt.datetime | None = 
     return rows[:limit]
 
 
-def candidates(appeal: Appeal, limit: int = 5) -> list[Appeal]:
-    """Likely duplicates of `appeal`, best first, never the appeal itself."""
+def candidates(appeal: Appeal, limit: int = 5, user=None) -> list[Appeal]:
+    """Likely duplicates of `appeal`, best first, never the appeal itself. Each has
+    `dup_score` (None for the simple query) and `dup_reasons`."""
     engine = _engine()
     if engine is None:
-        return simple_candidates(appeal, limit)
-    found = [a for a in (_as_appeal(i) for i in engine(appeal, limit=limit)) if a is not None]
-    ids = [a.pk for a in found if a.pk != appeal.pk]
-    # Re-read with what the panel shows, keeping the engine's order.
-    by_id = Appeal.objects.select_related("category", "lead_unit", "street").in_bulk(ids)
-    return [by_id[i] for i in ids if i in by_id][:limit]
+        found = simple_candidates(appeal, limit)
+        for a in found:
+            a.dup_score, a.dup_reasons = None, []
+        return found
+    kwargs = {"limit": limit}
+    if user is not None and "user" in inspect.signature(engine).parameters:
+        kwargs["user"] = user
+    found = [a for a in (_as_appeal(i) for i in engine(appeal, **kwargs)) if a is not None]
+    found = [a for a in found if a.pk != appeal.pk]
+    # Re-read with what the panel shows, keeping the engine's order, score and reasons.
+    by_id = Appeal.objects.select_related("category", "lead_unit", "street").in_bulk(
+        [a.pk for a in found]
+    )
+    out = []
+    for a in found:
+        if a.pk in by_id:
+            row = by_id[a.pk]
+            row.dup_score, row.dup_reasons = a.dup_score, a.dup_reasons
+            out.append(row)
+    return out[:limit]

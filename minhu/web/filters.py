@@ -42,7 +42,7 @@ class AppealFilterForm(forms.Form):
         label=_("渠道"), required=False, choices=_blank(_("全部渠道")) + list(Channel.choices)
     )
     urgency = forms.ChoiceField(
-        label=_("紧急程度"), required=False, choices=_blank(_("全部")) + list(Urgency.choices)
+        label=_("紧急程度"), required=False, choices=_blank(_("全部紧急度")) + list(Urgency.choices)
     )
     due = forms.ChoiceField(label=_("时限"), required=False, choices=DUE_CHOICES)
     date_from = forms.DateField(

@@ -255,6 +255,7 @@ class FollowUpForm(forms.Form):
         label=_("回访方式"),
         choices=[c for c in FollowUpSource.choices if c[0] != FollowUpSource.RESIDENT],
         initial=FollowUpSource.CALLBACK,
+        required=False,
     )
     contacted = forms.TypedChoiceField(
         label=_("承办单位是否及时联系"),

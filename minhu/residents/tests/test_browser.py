@@ -62,7 +62,7 @@ def test_resident_scans_submits_tracks_and_rates(phone_page, point, org, tmp_pat
     page.goto(f"{page.base}/h5/track/")
     page.fill("#id_code", code.lower())
     page.fill("#id_phone", "13812345678")
-    page.get_by_role("button", name="查询").click()
+    page.get_by_role("button", name="查询", exact=True).click()
     page.wait_for_url(re.compile(rf"/h5/track/{code}/$"))
     assert page.locator("[data-testid=status]").inner_text() == "正在分派"
 
@@ -94,6 +94,23 @@ def test_resident_scans_submits_tracks_and_rates(phone_page, point, org, tmp_pat
     assert appeal.status == Status.IN_PROGRESS and appeal.reopen_count == 1
     no_sideways_scroll(page)
     screenshot(page, "h5-rated-sent-back")
+
+
+def test_errors_are_shown_inline_and_text_kept(phone_page, org, tmp_path):
+    page = phone_page
+    photo = tmp_path / "p.png"
+    Image.new("RGB", (64, 64), (200, 80, 80)).save(photo)
+    page.goto(f"{page.base}/h5/new/")
+    page.fill("#id_detail", "楼道里堆满了杂物，消防通道被堵住了。")
+    page.set_input_files("input[name=photos]", str(photo))
+    page.fill("#id_phone", "13812")
+    page.get_by_role("button", name="提交").click()
+    page.get_by_text("手机号格式不正确").wait_for()
+    assert page.input_value("#id_detail") == "楼道里堆满了杂物，消防通道被堵住了。"
+    assert page.get_by_text("刚才选的照片没有保留，请重新选择").is_visible()
+    assert Appeal.objects.count() == 0
+    no_sideways_scroll(page)
+    screenshot(page, "h5-form-errors")
 
 
 def test_home_page(phone_page, org):

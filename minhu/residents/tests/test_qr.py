@@ -26,8 +26,11 @@ def png_matrix(data: bytes, scale: int = 12, border: int = 4) -> list[list[bool]
     img = Image.open(io.BytesIO(data)).convert("L")
     size = img.width // scale - 2 * border
     return [
-        [img.getpixel(((border + x) * scale + scale // 2, (border + y) * scale + scale // 2)) < 128
-         for x in range(size)]
+        [
+            img.getpixel(((border + x) * scale + scale // 2, (border + y) * scale + scale // 2))
+            < 128
+            for x in range(size)
+        ]
         for y in range(size)
     ]
 

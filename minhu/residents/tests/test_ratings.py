@@ -174,12 +174,19 @@ def test_rate_department_verb(org):
         )
     firm = register(appellant_kind="enterprise", enterprise_name="甲公司")
     actions.rate_department(
-        actor=None, department=org.dept1, enterprise_name="甲公司", satisfaction="satisfied",
-        appeal=firm, indicators={"policy": "", "attitude": "basic"},
+        actor=None,
+        department=org.dept1,
+        enterprise_name="甲公司",
+        satisfaction="satisfied",
+        appeal=firm,
+        indicators={"policy": "", "attitude": "basic"},
     )
     assert EnterpriseRating.objects.get().indicators == {"attitude": "basic"}
     with pytest.raises(IllegalTransition):
         actions.rate_department(
-            actor=None, department=org.dept1, enterprise_name="甲公司", satisfaction="basic",
+            actor=None,
+            department=org.dept1,
+            enterprise_name="甲公司",
+            satisfaction="basic",
             appeal=firm,
         )

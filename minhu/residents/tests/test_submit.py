@@ -64,7 +64,7 @@ def test_named_submission_with_photos(client, org):
     assert appeal.events.get().kind == EventKind.REGISTER
     assert client.session[SESSION_KEY] == {appeal.code: PHONE}
     done = client.get(r["Location"]).content.decode()
-    assert appeal.code in done and 'data-copy="%s"' % appeal.code in done
+    assert appeal.code in done and f'data-copy="{appeal.code}"' in done
     assert "3个工作日" in done and "24小时" in done  # the default time limits
 
 

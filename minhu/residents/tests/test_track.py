@@ -77,7 +77,9 @@ def test_session_is_rechecked_when_the_phone_changes(client, org):
     assert r.status_code == 302 and appeal.code not in client.session.get(SESSION_KEY, {})
 
 
-def test_public_timeline_shows_units_not_staff_or_internal_notes(client, org, django_assert_max_num_queries):
+def test_public_timeline_shows_units_not_staff_or_internal_notes(
+    client, org, django_assert_max_num_queries
+):
     appeal = register()
     actions.dispatch(appeal, actor=org.dispatcher, lead_unit=org.street1, assist_units=[org.dept1])
     actions.claim(appeal, actor=org.s1_handler)
@@ -101,14 +103,19 @@ def test_reply_then_rate_satisfied(client, org):
     appeal = handle_and_reply(register(), org)
     lookup(client, appeal.code, PHONE)
     html = client.get(f"/h5/track/{appeal.code}/").content.decode()
-    assert "已答复" in html and "您好，路灯已经修好，感谢您的反映。" in html
+    assert "已答复" in html and html.count("您好，路灯已经修好，感谢您的反映。") == 1
+    assert "答复内容见上方" in html
     assert "请评价办理结果" in html and 'value="unsatisfied"' in html
     r = client.post(
         f"/h5/track/{appeal.code}/rate/", {"satisfaction": "satisfied", "comment": "很快"}
     )
     assert r.status_code == 302
     fu = FollowUp.objects.get()
-    assert (fu.source, fu.satisfaction, fu.comment) == (FollowUpSource.RESIDENT, "satisfied", "很快")
+    assert (fu.source, fu.satisfaction, fu.comment) == (
+        FollowUpSource.RESIDENT,
+        "satisfied",
+        "很快",
+    )
     html = client.get(f"/h5/track/{appeal.code}/").content.decode()
     assert "感谢您的评价！" in html and "您的评价" in html and "请评价办理结果" not in html
     # A second rating of the same round is refused politely.
@@ -130,6 +137,8 @@ def test_unsatisfied_rating_sends_it_back(client, org):
     assert "已退回承办单位重新办理" in html
     assert "根据评价，已退回东街道重新办理" in html and "晚上还是很暗" in html
     assert "办理中" in html and "请评价办理结果" not in html
+    # The reply card is gone while it is handled again; the reply stays in the timeline.
+    assert html.count("您好，路灯已经修好，感谢您的反映。") == 1 and "答复内容见上方" not in html
 
 
 def test_rating_needs_a_choice_and_a_reply(client, org):
@@ -178,3 +187,13 @@ def test_long_term_plan_is_shown(client, org):
     lookup(client, appeal.code, PHONE)
     html = client.get(f"/h5/track/{appeal.code}/").content.decode()
     assert "办理计划" in html and "明年6月底前完工" in html and "（长期推进）" in html
+
+
+def test_forget_clears_this_browsers_lookups(client, org):
+    appeal = register()
+    lookup(client, appeal.code, PHONE)
+    assert appeal.code in client.get(TRACK).content.decode()  # listed as opened here
+    r = client.post("/h5/track/forget/", follow=True)
+    assert "已清除本机的查询记录" in r.content.decode()
+    assert SESSION_KEY not in client.session
+    assert client.get(f"/h5/track/{appeal.code}/").status_code == 302

@@ -329,6 +329,7 @@ def appeal_context(request, appeal: Appeal, *, bound: dict | None = None, flash=
         "assignments": assignments,
         "active_assignments": [a for a in assignments if a.active],
         "past_assignments": [a for a in assignments if not a.active],
+        "assist_names": [a.unit.name for a in assignments if a.active and a.role == "assist"],
         "summonses": summonses,
         "whistles": whistles,
         "extensions": extensions,
@@ -345,7 +346,7 @@ def appeal_context(request, appeal: Appeal, *, bound: dict | None = None, flash=
         "phone": appeal.appellant_phone if phone_visible else mask_phone(appeal.appellant_phone),
         "phone_visible": phone_visible,
         "flash": flash,
-        "duplicates": candidates(appeal) if acts.merge else [],
+        "duplicates": candidates(appeal, user=user) if acts.merge else [],
     }
     return ctx
 

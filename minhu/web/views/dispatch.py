@@ -70,7 +70,7 @@ def panel_context(request, appeal: Appeal, *, form=None, merge_form=None, flash=
         "appeal": appeal,
         "form": form or dispatch_form(appeal, choices=dispatch_choices()),
         "merge_form": merge_form or f.MergeForm(),
-        "duplicates": candidates(appeal),
+        "duplicates": candidates(appeal, user=request.user),
         "photos": list(appeal.attachments.order_by("created_at")[:6]),
         "last_return": returned,
         "phone": appeal.appellant_phone,

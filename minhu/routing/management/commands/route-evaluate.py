@@ -17,19 +17,18 @@ class Command(BaseCommand):
         parser.add_argument("--csv", required=True, metavar="PATH")
 
     def handle(self, *args, **opts):
-        if not training.textclf_ready():
-            raise CommandError("The text classifier (minhu.routing.textclf) is not available")
-        from minhu.routing import textclf
-
         try:
             subjects, details, labels = training.read_csv(opts["csv"])
         except training.DataError as exc:
             raise CommandError(str(exc))
+        if not training.textclf_ready():
+            raise CommandError("The text classifier (minhu.routing.textclf) is not available")
+        from minhu.routing import textclf
+
         loaded = classifier.active_model()
         if loaded is None:
             raise CommandError(
-                "No active model: train one first (minhu route-train --csv PATH or "
-                "--from-history)"
+                "No active model: train one first (minhu route-train --csv PATH or --from-history)"
             )
         version, clf = loaded
         unknown = sorted(set(labels) - set(clf.labels))

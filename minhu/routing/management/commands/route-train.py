@@ -34,8 +34,6 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         if not opts["csv"] and not opts["from_history"]:
             raise CommandError("Give --csv PATH or --from-history")
-        if not training.textclf_ready():
-            raise CommandError("The text classifier (minhu.routing.textclf) is not available")
         subjects: list[str] = []
         details: list[str] = []
         labels: list[str] = []
@@ -58,6 +56,8 @@ class Command(BaseCommand):
                 labels += lab
                 sources.append("history")
                 self.stdout.write(f"history: {len(lab)} closed appeals, {len(set(lab))} labels")
+            if not training.textclf_ready():
+                raise CommandError("The text classifier (minhu.routing.textclf) is not available")
             model = training.train(
                 subjects,
                 details,

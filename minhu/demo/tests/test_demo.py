@@ -1,0 +1,221 @@
+import datetime as dt
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.models import Count, Max, Min
+from django.test import Client, override_settings
+from django.utils import timezone
+
+from minhu.appeals.models import (
+    Appeal,
+    AppealEvent,
+    Channel,
+    CollectionPoint,
+    FollowUp,
+    Satisfaction,
+    Status,
+    Summons,
+    SummonsStatus,
+)
+from minhu.categories.models import Category
+from minhu.deadlines.models import CalendarOverride, TimeLimitPolicy
+from minhu.demo import builder
+from minhu.demo import district as D
+from minhu.demo.builder import DemoError, appeals_in, build_demo, plan
+from minhu.orgs.models import Membership, Role, Unit, UnitKind, User
+
+pytestmark = pytest.mark.django_db
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def test_if_empty_is_idempotent(db):
+    out = io.StringIO()
+    call_command("demo", "--if-empty", "--appeals", "12", stdout=out)
+    assert "12/12" in out.getvalue()
+    counts = (Unit.objects.count(), User.objects.count(), Appeal.objects.count())
+    events = AppealEvent.objects.count()
+    out = io.StringIO()
+    call_command("demo", "--if-empty", "--appeals", "12", stdout=out)
+    assert "跳过" in out.getvalue()
+    assert (Unit.objects.count(), User.objects.count(), Appeal.objects.count()) == counts
+    assert AppealEvent.objects.count() == events
+    # Without --if-empty it refuses rather than build a second district.
+    with pytest.raises(CommandError):
+        call_command("demo", "--appeals", "12", stdout=io.StringIO())
+
+
+def test_logins_prints_the_table(db):
+    out = io.StringIO()
+    call_command("demo", "--logins", stdout=out)
+    text = out.getvalue()
+    for username in ("admin", "dispatcher", "callback", "leader", "donghu-handler"):
+        assert f"\n{username} " in text
+    assert "chengguan-leader" in text and "minhu2026" in text and "调度员" in text
+    assert "hubin-grid1" in text  # summarised row names an example
+    assert "尚未载入" in text
+    assert "xiahe-grid2" not in text
+    out = io.StringIO()
+    call_command("demo", "--logins", "--all", stdout=out)
+    assert "xiahe-grid2" in out.getvalue()
+    # Every row of the full table is a real account once the demo is built.
+    build_demo(seed=0, appeals=0)
+    names = {row[0] for row in builder.logins_table(full=True)}
+    assert names == set(User.objects.values_list("username", flat=True))
+
+
+# transaction=True: PostgreSQL cannot TRUNCATE (flush) inside the test's own transaction.
+@pytest.mark.django_db(transaction=True)
+def test_flush_needs_confirmation_once_appeals_exist():
+    build_demo(seed=5, appeals=10)
+    codes = sorted(Appeal.objects.values_list("code", "subject"))
+    with pytest.raises(CommandError, match="yes-really"):
+        call_command("demo", "--flush", "--appeals", "10", "--seed", "5", stdout=io.StringIO())
+    assert Appeal.objects.count() == 10
+    call_command(
+        "demo", "--flush", "--yes-really", "--appeals", "10", "--seed", "5", stdout=io.StringIO()
+    )
+    assert Unit.objects.filter(kind=UnitKind.DISTRICT).count() == 1
+    # Same seed, same appeals (tracking codes included).
+    assert sorted(Appeal.objects.values_list("code", "subject")) == codes
+
+
+def test_plan_is_deterministic_and_counts_exactly():
+    for n in (0, 1, 7, 60, 300):
+        stories = plan(2, n)
+        assert appeals_in(stories) == n
+        assert stories == plan(2, n)
+    assert plan(2, 60) != plan(3, 60)
+
+
+def test_an_interrupted_build_resumes(db, monkeypatch):
+    real_run = builder.StoryRunner.run
+
+    def failing_run(self, start):
+        if self.s.index == builder.BATCH + 2:
+            raise RuntimeError("power cut")
+        return real_run(self, start)
+
+    monkeypatch.setattr(builder.StoryRunner, "run", failing_run)
+    with pytest.raises(RuntimeError):
+        build_demo(seed=4, appeals=40)
+    stories = plan(4, 40)
+    assert Appeal.objects.count() == appeals_in(stories[: builder.BATCH])
+    monkeypatch.setattr(builder.StoryRunner, "run", real_run)
+    out = io.StringIO()
+    build_demo(seed=4, appeals=40, stdout=out)
+    assert "续建" in out.getvalue()
+    assert Appeal.objects.count() == 40
+    with pytest.raises(DemoError):
+        build_demo(seed=4, appeals=40)
+
+
+# The tests below share one demo district of 60 appeals, built once for the module and
+# committed (each test still runs in its own transaction on top of it); the module flushes
+# the database afterwards. They come last in this file so the tests above see an empty one.
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    # Module scope runs before conftest's per-test fast hasher: use the same one.
+    with override_settings(PASSWORD_HASHERS=FAST_HASHERS), django_db_blocker.unblock():
+        summary = build_demo(seed=1, appeals=60)
+    yield summary
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, verbosity=0)
+
+
+def test_every_status_occurs_and_every_log_is_complete(demo):
+    assert Appeal.objects.count() == 60
+    counts = dict(Appeal.objects.values_list("status").annotate(n=Count("id")))
+    for status in Status:
+        assert counts.get(status.value, 0) > 0, status
+    assert demo["by_status"] == {s.value: counts.get(s.value, 0) for s in Status}
+
+    now = timezone.now()
+    for a in Appeal.objects.prefetch_related("events"):
+        events = list(a.events.all())
+        assert events[0].kind == "register", a.code
+        assert events[0].to_status == Status.NEW
+        assert events[-1].to_status == a.status, (a.code, [e.kind for e in events])
+        assert events[0].created_at == a.created_at
+        assert all(e.created_at <= now for e in events)
+        # Events are in time order as written (the frozen clock never goes back).
+        assert [e.created_at for e in events] == sorted(e.created_at for e in events)
+
+
+def test_the_history_is_rich(demo):
+    # Every channel, spread over the last two months.
+    assert set(Appeal.objects.values_list("channel", flat=True)) == set(Channel.values)
+    span = Appeal.objects.aggregate(lo=Min("created_at"), hi=Max("created_at"))
+    assert span["lo"] < timezone.now() - dt.timedelta(days=30)
+    # Closed appeals were followed up with all three satisfaction levels.
+    closed_ratings = set(
+        FollowUp.objects.filter(appeal__status=Status.CLOSED, reached=True).values_list(
+            "satisfaction", flat=True
+        )
+    )
+    assert closed_ratings == set(Satisfaction.values)
+    # Whistles with some departments reported and some still pending.
+    escalated = Summons.objects.filter(appeal__status=Status.ESCALATED)
+    assert escalated.filter(status=SummonsStatus.REPORTED).exists()
+    assert escalated.filter(status=SummonsStatus.PENDING).exists()
+    # Reopened appeals, one still in progress; merged children point at open-or-closed parents.
+    assert Appeal.objects.filter(status=Status.IN_PROGRESS, reopen_count__gt=0).exists()
+    assert not Appeal.objects.filter(status=Status.MERGED, parent=None).exists()
+    assert AppealEvent.objects.filter(kind="merge").count() == demo["by_status"]["merged"]
+    # Extensions decided both ways, returns, and some deadlines running late or soon.
+    kinds = set(AppealEvent.objects.values_list("kind", flat=True))
+    assert {"extension_approve", "return", "whistle", "report", "rate", "reopen"} <= kinds
+    assert demo["overdue"] > 0
+    assert (
+        Appeal.objects.filter(status=Status.RETURNED, lead_unit=None).count()
+        == (demo["by_status"]["returned"])
+    )
+
+
+def test_every_role_has_a_user_who_can_log_in(demo):
+    for role in Role:
+        m = Membership.objects.filter(role=role).select_related("user").first()
+        assert m is not None, role
+        client = Client()
+        assert client.login(username=m.user.username, password=D.PASSWORD), role
+    admin = User.objects.get(username="admin")
+    assert admin.is_superuser and admin.is_staff
+
+
+def test_organisation_counts_are_as_documented(demo):
+    kinds = dict(Unit.objects.values_list("kind").annotate(n=Count("id")))
+    # The numbers in docs/demo.md.
+    assert kinds == {
+        UnitKind.DISTRICT: 1,
+        UnitKind.CENTER: 1,
+        UnitKind.DEPARTMENT: 20,
+        UnitKind.STREET: 4,
+        UnitKind.TOWN: 2,
+        UnitKind.COMMUNITY: 20,
+        UnitKind.VILLAGE: 10,
+        UnitKind.GRID: 100,
+    }
+    expected = builder.expected_counts()
+    assert User.objects.count() == expected["accounts"] == 175
+    assert Category.objects.filter(parent=None).count() == 10
+    assert Category.objects.exclude(parent=None).count() == 46
+    for top in Category.objects.filter(parent=None):
+        assert 3 <= top.children.count() <= 6, top
+    assert not Category.objects.exclude(parent=None).filter(default_lead_kind="").exists()
+    # Every community paired with a department; every department with at least one community.
+    communities = Unit.objects.filter(kind__in=[UnitKind.COMMUNITY, UnitKind.VILLAGE])
+    assert all(c.paired_departments.count() == 1 for c in communities)
+    assert not Unit.objects.filter(kind=UnitKind.DEPARTMENT, paired_communities=None).exists()
+    # Every street, department and community has a handler; every grid a grid worker.
+    handled = set(Membership.objects.filter(role=Role.HANDLER).values_list("unit_id", flat=True))
+    for u in Unit.objects.filter(
+        kind__in=[UnitKind.STREET, UnitKind.TOWN, UnitKind.DEPARTMENT, UnitKind.COMMUNITY]
+    ):
+        assert u.pk in handled, u
+    assert Membership.objects.filter(role=Role.GRID_WORKER).count() == 100
+    assert TimeLimitPolicy.objects.filter(category=None, urgency="").count() == 5
+    assert TimeLimitPolicy.objects.exclude(category=None).exists()
+    assert CalendarOverride.objects.count() == len(D.CALENDAR_OVERRIDES)
+    assert CollectionPoint.objects.filter(is_service_hall=True).count() == 7
+    assert CollectionPoint.objects.filter(is_service_hall=False, channel=Channel.H5).exists()
+    assert CollectionPoint.objects.filter(channel=Channel.ENTERPRISE).exists()

@@ -1,0 +1,539 @@
+"""Accountability API under /api/v1/evaluation/. Reads are scoped like the web pages; writes
+call the verbs in evaluation.actions; errors use the common error body."""
+
+from __future__ import annotations
+
+from django.http import FileResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from rest_framework import status
+from rest_framework.decorators import api_view, parser_classes, permission_classes
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from minhu.appeals.access import appeals_visible_to
+from minhu.core.api import Pagination
+from minhu.core.errors import InvalidInput, NotFound
+from minhu.orgs.models import Unit
+
+from .. import access, actions, dashboard, evaluations, importer, ledgers, rankings, rates
+from ..config import active_config
+from ..models import (
+    HarmfulConduct,
+    Interview,
+    NegativeIndicator,
+    Nomination,
+    NominationStatus,
+    RankingGroup,
+    RankingSnapshot,
+    Supervision,
+)
+from ..periods import current_period, last_ended_period, parse_period
+
+
+def _s(v):
+    return None if v is None else str(v)
+
+
+def _period(request, default=None):
+    config = active_config()
+    raw = request.query_params.get("period") if request.method == "GET" else request.data.get("period")
+    return parse_period(raw, config.period_start_day, default=default or last_ended_period(config.period_start_day))
+
+
+def _unit(request, key="unit"):
+    value = request.query_params.get(key) if request.method == "GET" else request.data.get(key)
+    if value in (None, ""):
+        return None
+    return access.visible_unit(request.user, value)
+
+
+# --- config, rates, drill-down --------------------------------------------------------------
+
+
+@api_view(["GET"])
+def config_view(request):
+    access.require_staff(request.user)
+    c = active_config()
+    return Response({"id": c.pk, "active": bool(c.pk and c.active), **c.as_dict(),
+                     "interview_threshold": _s(c.interview_threshold),
+                     "interview_bottom_n": c.interview_bottom_n,
+                     "review_threshold": _s(c.review_threshold),
+                     "review_negative_limit": c.review_negative_limit,
+                     "supervise_overdue_days": c.supervise_overdue_days,
+                     "supervision_days": c.supervision_days})
+
+
+@api_view(["GET"])
+def rates_view(request):
+    """Figures for one unit (?unit=) or for every street/town and department."""
+    access.require_staff(request.user)
+    config = active_config()
+    period = _period(request)
+    unit = _unit(request)
+    if unit is not None:
+        units = [unit]
+    else:
+        units = rankings.group_units(RankingGroup.STREET) + rankings.group_units(
+            RankingGroup.DEPARTMENT
+        )
+    figs = rates.figures_for_units(units, period, config)
+    return Response(
+        {
+            "period": period.key,
+            "start": period.first_day.isoformat(),
+            "end": period.last_day.isoformat(),
+            "results": [
+                {
+                    "unit": u.pk,
+                    "unit_name": u.name,
+                    **figs[u.pk].as_dict(),
+                    "drilldown": f"/api/v1/evaluation/drilldown/?period={period.key}&unit={u.pk}&metric=valid",
+                }
+                for u in units
+            ],
+        }
+    )
+
+
+@api_view(["GET"])
+def drilldown_view(request):
+    """The follow-ups (with their appeals) behind a figure: ?period=&unit=&metric=."""
+    access.require_staff(request.user)
+    config = active_config()
+    period = _period(request)
+    unit = _unit(request)
+    if unit is None and not access.sees_district(request.user):
+        unit = access.home_unit(request.user)
+        if unit is None:
+            raise NotFound()
+    metric = request.query_params.get("metric", "valid")
+    qs = rates.drilldown(period.first_day, period.end_day, config, metric, unit)
+    if not access.sees_district(request.user):
+        qs = qs.filter(appeal__in=appeals_visible_to(request.user).values("pk"))
+    paginator = Pagination()
+    page = paginator.paginate_queryset(qs, request)
+    return paginator.get_paginated_response(
+        [
+            {
+                "follow_up": f.pk,
+                "appeal": f.appeal_id,
+                "appeal_code": f.appeal.code,
+                "subject": f.appeal.subject,
+                "unit": f.unit_id,
+                "unit_name": f.unit.name if f.unit_id else "",
+                "source": f.source,
+                "reached": f.reached,
+                "contacted": f.contacted,
+                "solved": f.solved,
+                "satisfaction": f.satisfaction,
+                "created_at": f.created_at.isoformat(),
+            }
+            for f in page
+        ]
+    )
+
+
+# --- rankings -------------------------------------------------------------------------------
+
+
+@api_view(["GET"])
+def rankings_view(request):
+    access.require_staff(request.user)
+    config = active_config()
+    period = _period(request)
+    groups = request.query_params.getlist("group") or list(RankingGroup.values)
+    out = {}
+    for g in groups:
+        if g not in RankingGroup.values:
+            raise InvalidInput("排名组不正确", code="invalid_group", field="group")
+        snap = rankings.published(period, g)
+        out[g] = {
+            "published": None
+            if snap is None
+            else {"snapshot": snap.pk, "version": snap.version, "frozen_at": snap.frozen_at.isoformat()},
+            "rows": [r.as_dict() for r in rankings.ranking(period, g, config)],
+        }
+    return Response({"period": period.key, "groups": out})
+
+
+@api_view(["POST"])
+def publish_view(request):
+    config = active_config()
+    period = parse_period(request.data.get("period"), config.period_start_day)
+    groups = request.data.get("groups") or list(RankingGroup.values)
+    snaps = actions.publish_ranking(
+        actor=request.user,
+        period=period,
+        groups=groups,
+        note=request.data.get("note", ""),
+        revise=bool(request.data.get("revise")),
+    )
+    return Response(
+        {"snapshots": [{"id": s.pk, "group": s.group, "version": s.version} for s in snaps]},
+        status=status.HTTP_201_CREATED,
+    )
+
+
+def _snapshot(pk) -> RankingSnapshot:
+    try:
+        return RankingSnapshot.objects.get(pk=pk)
+    except (RankingSnapshot.DoesNotExist, ValueError):
+        raise NotFound()
+
+
+@api_view(["GET"])
+def snapshots_view(request):
+    access.require_staff(request.user)
+    qs = RankingSnapshot.objects.all()
+    if request.query_params.get("period"):
+        qs = qs.filter(period=request.query_params["period"])
+    return Response(
+        [
+            {"id": s.pk, "period": s.period, "group": s.group, "version": s.version,
+             "frozen_at": s.frozen_at.isoformat(), "superseded": s.superseded, "note": s.note}
+            for s in qs[:200]
+        ]
+    )
+
+
+@api_view(["GET"])
+def snapshot_view(request, pk: int):
+    access.require_staff(request.user)
+    snap = _snapshot(pk)
+    return Response(
+        {
+            "id": snap.pk,
+            "period": snap.period,
+            "group": snap.group,
+            "version": snap.version,
+            "config": snap.config,
+            "frozen_at": snap.frozen_at.isoformat(),
+            "rows": [r.as_dict() for r in rankings.snapshot_rows(snap)],
+        }
+    )
+
+
+@api_view(["GET"])
+def snapshot_difference_view(request, pk: int):
+    access.require_staff(request.user)
+    diff = rankings.explain_difference(_snapshot(pk), active_config())
+    return Response(
+        {
+            "changed": diff.changed,
+            "summary": diff.summary(),
+            "late_follow_ups": diff.late_total,
+            "config_changes": [
+                {"setting": k, "frozen": old, "now": new} for k, old, new in diff.config_changes
+            ],
+            "units": [
+                {
+                    "unit": u.unit_id,
+                    "unit_name": u.unit_name,
+                    "changed": u.changed,
+                    "frozen": u.frozen.as_dict(),
+                    "live": u.live.as_dict(),
+                    "frozen_rank": u.frozen_rank,
+                    "live_rank": u.live_rank,
+                    "late": [
+                        {"follow_up": f.pk, "appeal": f.appeal_id, "appeal_code": f.appeal.code,
+                         "created_at": f.created_at.isoformat(), "satisfaction": f.satisfaction}
+                        for f in u.late
+                    ],
+                    "removed": u.removed,
+                }
+                for u in diff.units
+            ],
+        }
+    )
+
+
+# --- dashboard ------------------------------------------------------------------------------
+
+
+@api_view(["GET"])
+def dashboard_view(request):
+    access.require_staff(request.user)
+    config = active_config()
+    period = _period(request, current_period(config.period_start_day))
+    unit = _unit(request)
+    if unit is None and not access.sees_district(request.user):
+        unit = access.home_unit(request.user)
+        if unit is None:
+            raise NotFound()
+    if unit is not None and unit.kind not in dashboard.DASHBOARD_KINDS:
+        raise InvalidInput("只有街道、镇和区直部门有看板", code="no_dashboard", field="unit")
+    return Response(dashboard.as_json(dashboard.build(period, config, unit)))
+
+
+# --- evaluations and 约谈 ---------------------------------------------------------------------
+
+
+def _score(s) -> dict:
+    return {
+        "unit": s.unit_id,
+        "unit_name": s.unit_name,
+        "total": s.total,
+        "satisfied": s.satisfied,
+        "basic": s.basic,
+        "unsatisfied": s.unsatisfied,
+        "rate": _s(s.rate),
+        "negatives": s.negatives,
+        "negative_items": s.negative_items,
+        "details": {k: {**v, "rate": _s(v.get("rate"))} for k, v in s.details.items()},
+    }
+
+
+@api_view(["GET", "POST"])
+def reviews_view(request):
+    config = active_config()
+    if request.method == "POST":
+        period = parse_period(request.data.get("period"), config.period_start_day)
+        try:
+            dept = Unit.objects.get(pk=request.data.get("department"))
+        except (Unit.DoesNotExist, ValueError, TypeError):
+            raise InvalidInput("请选择被评部门", code="required", field="department")
+        review = actions.submit_department_review(
+            actor=request.user,
+            department=dept,
+            period=period,
+            satisfaction=request.data.get("satisfaction", ""),
+            indicators=list(
+                NegativeIndicator.objects.filter(
+                    code__in=request.data.get("indicators") or []
+                )
+            ),
+            comment=request.data.get("comment", ""),
+        )
+        return Response({"id": review.pk}, status=status.HTTP_201_CREATED)
+    access.require_staff(request.user)
+    period = _period(request, current_period(config.period_start_day))
+    data = {
+        "period": period.key,
+        "department_reviews": [_score(s) for s in evaluations.department_reviews(period, config)],
+        "enterprise_ratings": [_score(s) for s in evaluations.enterprise_ratings(period, config)],
+        "service_ratings": [_score(s) for s in evaluations.service_ratings(period, config)],
+    }
+    if not access.sees_district(request.user):
+        from minhu.orgs.scope import scope_of
+
+        mine = scope_of(request.user).unit_ids
+        for k in ("department_reviews", "enterprise_ratings", "service_ratings"):
+            data[k] = [s for s in data[k] if s["unit"] in mine]
+    return Response(data)
+
+
+def _interview(i: Interview) -> dict:
+    return {
+        "id": i.pk, "unit": i.unit_id, "unit_name": i.unit.name, "period": i.period,
+        "source": i.source, "reason": i.reason, "score": _s(i.score), "status": i.status,
+        "held_at": i.held_at.isoformat() if i.held_at else None, "interviewer": i.interviewer,
+        "attendees": i.attendees, "record": i.record, "promise": i.promise,
+        "promise_due": i.promise_due.isoformat() if i.promise_due else None,
+    }
+
+
+@api_view(["GET"])
+def interviews_view(request):
+    access.require_staff(request.user)
+    qs = access.interviews_visible_to(request.user).select_related("unit")
+    if request.query_params.get("status"):
+        qs = qs.filter(status=request.query_params["status"])
+    paginator = Pagination()
+    page = paginator.paginate_queryset(qs.order_by("-period", "id"), request)
+    return paginator.get_paginated_response([_interview(i) for i in page])
+
+
+@api_view(["POST"])
+def interview_record_view(request, pk: int):
+    if not access.interviews_visible_to(request.user).filter(pk=pk).exists():
+        raise NotFound()
+    held = parse_datetime(str(request.data.get("held_at") or ""))
+    if held is not None and timezone.is_naive(held):
+        held = timezone.make_aware(held)
+    obj = actions.record_interview(
+        pk,
+        actor=request.user,
+        held_at=held,
+        interviewer=request.data.get("interviewer", ""),
+        attendees=request.data.get("attendees", ""),
+        record=request.data.get("record", ""),
+        promise=request.data.get("promise", ""),
+        promise_due=parse_date(str(request.data.get("promise_due") or "")),
+    )
+    obj = Interview.objects.select_related("unit").get(pk=obj.pk)
+    return Response(_interview(obj))
+
+
+# --- 红黑榜 ---------------------------------------------------------------------------------
+
+
+def _nomination(n: Nomination, public: bool = False) -> dict:
+    d = {
+        "id": n.pk, "list_kind": n.list_kind, "period": n.period, "subject_name": n.subject_name,
+        "reason": n.reason, "conduct": n.conduct.name if n.conduct_id else None,
+    }
+    if not public:
+        d.update(unit=n.unit_id, status=n.status, rule=n.rule_id, evidence=n.evidence,
+                 decision_note=n.decision_note)
+    return d
+
+
+@api_view(["GET", "POST"])
+def nominations_view(request):
+    if not access.is_centre(request.user):
+        raise NotFound()
+    config = active_config()
+    if request.method == "POST":
+        period = parse_period(request.data.get("period"), config.period_start_day)
+        unit = _unit(request) if request.data.get("unit") else None
+        conduct = None
+        if request.data.get("conduct"):
+            conduct = HarmfulConduct.objects.filter(code=request.data["conduct"]).first()
+            if conduct is None:
+                raise InvalidInput("损害营商环境行为不正确", code="invalid_choice", field="conduct")
+        n = actions.nominate(
+            actor=request.user,
+            list_kind=request.data.get("list_kind", ""),
+            period=period,
+            reason=request.data.get("reason", ""),
+            unit=unit,
+            subject_name=request.data.get("subject_name", ""),
+            conduct=conduct,
+        )
+        return Response(_nomination(n), status=status.HTTP_201_CREATED)
+    period = _period(request)
+    qs = Nomination.objects.filter(period=period.key).select_related("conduct")
+    return Response([_nomination(n) for n in qs])
+
+
+@api_view(["POST"])
+def nominations_propose_view(request):
+    config = active_config()
+    period = parse_period(request.data.get("period"), config.period_start_day)
+    made = actions.propose_from_rules(actor=request.user, period=period)
+    return Response([_nomination(n) for n in made], status=status.HTTP_201_CREATED)
+
+
+@api_view(["POST"])
+def nomination_decide_view(request, pk: int):
+    n = actions.decide_nomination(
+        pk,
+        actor=request.user,
+        approve=bool(request.data.get("approve")),
+        note=request.data.get("note", ""),
+    )
+    return Response(_nomination(n))
+
+
+@api_view(["GET"])
+@permission_classes([AllowAny])
+def public_redblack_view(request):
+    """The published lists (no login)."""
+    qs = Nomination.objects.filter(status=NominationStatus.APPROVED).select_related("conduct")
+    if request.query_params.get("period"):
+        qs = qs.filter(period=request.query_params["period"])
+    return Response(
+        {
+            "conducts": list(HarmfulConduct.objects.filter(active=True).values_list("name", flat=True)),
+            "results": [_nomination(n, public=True) for n in qs.order_by("-period", "list_kind")[:500]],
+        }
+    )
+
+
+# --- 督办 -----------------------------------------------------------------------------------
+
+
+def _supervision(s: Supervision) -> dict:
+    return {
+        "id": s.pk, "appeal": s.appeal_id, "unit": s.unit_id, "reason": s.reason,
+        "requirement": s.requirement, "auto": s.auto, "status": s.status,
+        "due_at": s.due_at.isoformat(), "overdue": s.is_overdue,
+        "created_at": s.created_at.isoformat(), "result": s.result,
+    }
+
+
+@api_view(["GET", "POST"])
+def supervisions_view(request):
+    if request.method == "POST":
+        due = parse_datetime(str(request.data.get("due_at") or ""))
+        if due is not None and timezone.is_naive(due):
+            due = timezone.make_aware(due)
+        if request.data.get("appeal"):
+            appeal = appeals_visible_to(request.user).filter(pk=request.data["appeal"]).first()
+            if appeal is None:
+                raise NotFound()
+            s = actions.supervise_appeal(
+                appeal, actor=request.user, reason=request.data.get("reason", ""),
+                requirement=request.data.get("requirement", ""), due_at=due,
+            )
+        else:
+            unit = _unit(request)
+            if unit is None:
+                raise InvalidInput("请指定诉求或单位", code="required", field="unit")
+            s = actions.supervise_unit(
+                unit, actor=request.user, reason=request.data.get("reason", ""),
+                requirement=request.data.get("requirement", ""), due_at=due,
+            )
+        return Response(_supervision(s), status=status.HTTP_201_CREATED)
+    access.require_staff(request.user)
+    qs = access.supervisions_visible_to(request.user)
+    if request.query_params.get("status"):
+        qs = qs.filter(status=request.query_params["status"])
+    paginator = Pagination()
+    page = paginator.paginate_queryset(qs.order_by("due_at", "id"), request)
+    return paginator.get_paginated_response([_supervision(s) for s in page])
+
+
+@api_view(["POST"])
+def supervision_close_view(request, pk: int):
+    s = actions.close_supervision(
+        pk, actor=request.user, result=request.data.get("result", ""),
+        cancel=bool(request.data.get("cancel")),
+    )
+    return Response(_supervision(s))
+
+
+# --- ledgers and import ---------------------------------------------------------------------
+
+
+@api_view(["GET"])
+def ledger_view(request, kind: str):
+    access.require_staff(request.user)
+    q = request.query_params
+
+    def num(key):
+        try:
+            return int(q[key]) if q.get(key) else None
+        except ValueError:
+            raise InvalidInput("参数格式不正确", code="invalid", field=key)
+
+    req = ledgers.build(
+        request.user,
+        kind,
+        start=parse_date(q.get("start") or "") if q.get("start") else None,
+        end=parse_date(q.get("end") or "") if q.get("end") else None,
+        unit_id=num("unit"),
+        category_id=num("category"),
+        handler_id=num("handler"),
+        status=q.get("status") or None,
+    )
+    return FileResponse(ledgers.render(req), as_attachment=True, filename=f"{req.title}.xlsx")
+
+
+@api_view(["POST"])
+@parser_classes([MultiPartParser, FormParser, JSONParser])
+def import_view(request):
+    f = request.FILES.get("file")
+    if f is None:
+        raise InvalidInput("请上传文件", code="required", field="file")
+    batch, result = importer.import_file(f.read(), f.name, actor=request.user)
+    if batch is None:
+        raise InvalidInput(
+            f"文件有{len(result.errors)}处错误，未导入任何工单",
+            code="import_rejected",
+            rows=result.total,
+            errors=[e.as_dict() for e in result.errors[:1000]],
+        )
+    return Response({"batch": batch.pk, "rows": batch.rows}, status=status.HTTP_201_CREATED)

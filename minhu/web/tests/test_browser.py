@@ -1,0 +1,236 @@
+"""End-to-end in a real headless Chromium: each role in its own browser context, by clicking.
+
+Saves the screenshots under docs/screenshots/ (dispatch centre, workbench, appeal page,
+follow-up queue, leader overview)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from minhu.appeals import actions
+from minhu.appeals.models import Appeal, Channel, Status, SummonsStatus
+from minhu.conftest import screenshot
+from minhu.orgs.testing import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = "13812345678"
+
+
+def login(page, username: str) -> None:
+    page.goto(page.base + "/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"^(?!.*/login/).*$"))
+
+
+def register(org, subject: str, detail: str, grid=None, **kw) -> Appeal:
+    return actions.register_appeal(
+        actor=None,
+        channel=kw.pop("channel", Channel.H5),
+        subject=subject,
+        detail=detail,
+        appellant_name=kw.pop("appellant_name", "王女士"),
+        appellant_phone=kw.pop("appellant_phone", PHONE),
+        grid=grid or org.grid1,
+        address=kw.pop("address", "东一社区3号楼"),
+        **kw,
+    )
+
+
+def background(org) -> None:
+    """Some other appeals so that lists look like a working day."""
+    subjects = [
+        ("路灯不亮，夜间出行不安全", "东一社区东门路灯已经坏了两周，老人晚上出门很不方便。"),
+        ("楼道堆放杂物", "5号楼楼道堆满纸箱和旧家具，存在消防隐患，请尽快清理。"),
+        ("下水道堵塞返味", "小区南侧下水道堵塞，污水外溢，气味很大。"),
+        ("广场舞噪音扰民", "每晚八点到十点广场舞音响声音太大，影响休息。"),
+        ("共享单车乱停放", "地铁口共享单车堆满人行道，行人无法通行。"),
+    ]
+    for i, (subject, detail) in enumerate(subjects):
+        a = register(org, subject, detail, grid=org.grid1 if i % 2 == 0 else org.grid2)
+        if i >= 3:
+            actions.classify(a, actor=org.dispatcher, category=org.category, urgency="urgent")
+            actions.dispatch(
+                a, actor=org.dispatcher, lead_unit=org.street1 if i == 3 else org.street2
+            )
+
+
+def test_full_loop_by_clicking(org_tx, new_desk_page):
+    org = org_tx
+    background(org)
+    appeal = register(
+        org,
+        "小区门口路灯坏了一周",
+        "东一社区北门的两盏路灯一周前开始不亮，晚上接孩子放学很危险，希望尽快修好。",
+    )
+
+    # --- the dispatcher classifies and dispatches ------------------------------------------
+    disp = new_desk_page()
+    login(disp, "dispatcher")
+    expect(disp.locator("h1")).to_contain_text("调度中心")
+    disp.locator(f"#row-{appeal.pk}").click()
+    panel = disp.locator("#panel")
+    expect(panel.locator("h2")).to_have_text(appeal.subject)
+    panel.locator("select[data-cat-top]").select_option(label="城乡建设")
+    expect(panel.locator("select[data-cat-sub]")).to_have_value(str(org.category.pk))
+    panel.locator("#id_lead_unit").locator("xpath=..").locator("input[data-ssel-q]").fill("东街")
+    expect(panel.locator("#id_lead_unit")).to_have_value(str(org.street1.pk))
+    panel.locator("#id_assist_units input[data-schk-q]").fill("城管")
+    panel.locator("#id_assist_units label", has_text="区城管局").locator("input").check()
+    expect(panel.locator("[data-schk-count]")).to_have_text("已选 1")
+    screenshot(disp, "dispatch-centre")
+    panel.locator("button[data-action=dispatch]").click()
+    expect(panel).to_contain_text("已派单至东街道")
+    expect(disp.locator(f"#row-{appeal.pk}")).to_have_count(0)
+    appeal.refresh_from_db()
+    assert appeal.status == Status.DISPATCHED and appeal.lead_unit_id == org.street1.pk
+
+    # --- the street claims, asks for an extension -----------------------------------------
+    unit = new_desk_page()
+    login(unit, "s1h")
+    expect(unit.locator("h1")).to_contain_text("单位工作台")
+    row = unit.locator(f"#wb-{appeal.pk}")
+    expect(row).to_be_visible()
+    screenshot(unit, "workbench")
+    row.locator("button[data-action=claim]").click()
+    expect(unit.locator(f"#wb-{appeal.pk}")).to_contain_text("已签收")
+    unit.locator(f"#wb-{appeal.pk} a", has_text="打开办理").click()
+    expect(unit.locator(".a-title")).to_contain_text("办理中")
+    unit.locator("summary", has_text="申请延期").click()
+    unit.fill("input[name=days]", "2")
+    unit.locator("form[hx-post$='/act/extension/'] textarea[name=reason]").fill(
+        "需要采购新的灯具，供货需要两天。"
+    )
+    unit.locator("form[hx-post$='/act/extension/'] button[type=submit]").click()
+    expect(unit.locator("#appeal-main .flash-success")).to_contain_text("延期申请已提交")
+
+    # --- the centre approves it ------------------------------------------------------------
+    disp.goto(disp.base + "/dispatch/?tab=extensions")
+    ext_row = disp.locator("#queue tbody tr", has_text=appeal.code)
+    ext_row.locator("button[data-action=approve]").click()
+    expect(disp.locator("#queue tbody tr", has_text=appeal.code)).to_contain_text("已批准")
+    appeal.refresh_from_db()
+    assert appeal.extension_days == 2
+
+    # --- the street contacts, resolves and replies -----------------------------------------
+    unit.reload()
+    unit.locator("form[hx-post$='/act/contact/'] textarea").fill("已电话联系王女士，约定明天上午维修。")
+    unit.locator("form[hx-post$='/act/contact/'] button[type=submit]").click()
+    expect(unit.locator("#appeal-main .flash-success")).to_contain_text("已记录联系情况")
+    unit.locator("summary", has_text=re.compile("^办结")).click()
+    resolve = unit.locator("form[hx-post$='/act/resolve/']")
+    expect(resolve.locator("textarea[name=roadmap]")).to_be_hidden()
+    resolve.locator("label", has_text="协调解决").click()
+    resolve.locator("textarea[name=outcome]").fill("已协调路灯所更换两盏路灯灯具。")
+    resolve.locator("button[type=submit]").click()
+    expect(unit.locator(".a-title")).to_contain_text("已办理待答复")
+    unit.locator("form[hx-post$='/act/reply/'] textarea").fill(
+        "王女士您好，北门两盏路灯已更换完毕，感谢您的反映。"
+    )
+    unit.locator("form[hx-post$='/act/reply/'] button[type=submit]").click()
+    expect(unit.locator(".a-title")).to_contain_text("已答复待回访")
+
+    # --- the resident is not satisfied: the appeal reopens ----------------------------------
+    actions.rate(appeal.code, phone=PHONE, satisfaction="unsatisfied", comment="只修好了一盏")
+    unit.reload()
+    expect(unit.locator(".a-title")).to_contain_text("办理中")
+    expect(unit.locator(".a-title")).to_contain_text("重办1次")
+    expect(unit.locator(".timeline")).to_contain_text("重办")
+
+    # --- resolved again (long-term plan this time), replied ---------------------------------
+    unit.locator("summary", has_text=re.compile("^办结")).click()
+    resolve = unit.locator("form[hx-post$='/act/resolve/']")
+    resolve.locator("label", has_text="长期推进").click()
+    expect(resolve.locator("textarea[name=roadmap]")).to_be_visible()
+    resolve.locator("textarea[name=outcome]").fill("另一盏路灯线路老化，需整体改造。")
+    resolve.locator("button[type=submit]").click()
+    # Long-term needs a roadmap: the action's Chinese message appears at the field.
+    expect(resolve.locator(".err")).to_contain_text("请填写路线图")
+    resolve = unit.locator("form[hx-post$='/act/resolve/']")
+    resolve.locator("textarea[name=roadmap]").fill("先临时照明，再改造线路。")
+    resolve.locator("textarea[name=timetable]").fill("本周内临时照明，月底前完成线路改造。")
+    resolve.locator("textarea[name=explanation]").fill("线路需要停电施工，已与物业沟通。")
+    resolve.locator("button[type=submit]").click()
+    expect(unit.locator(".a-title")).to_contain_text("已办理待答复")
+    unit.locator("form[hx-post$='/act/reply/'] textarea").fill(
+        "王女士您好，已安装临时照明，线路改造月底前完成。"
+    )
+    unit.locator("form[hx-post$='/act/reply/'] button[type=submit]").click()
+    expect(unit.locator(".a-title")).to_contain_text("已答复待回访")
+
+    # --- the callback operator follows up ---------------------------------------------------
+    cb = new_desk_page()
+    login(cb, "callback")
+    expect(cb.locator("h1")).to_contain_text("回访销号")
+    cb.locator(f"#row-{appeal.pk}").click()
+    form = cb.locator("#panel form.fu-form")
+    expect(cb.locator("#panel .phone")).to_have_text(PHONE)
+    form.locator("[id^=id_contacted] label", has_text="是").click()
+    form.locator("[id^=id_solved] label", has_text="是").click()
+    form.locator("[id^=id_satisfaction] label", has_text="基本满意").click()
+    form.locator("textarea[name=comment]").fill("临时照明已经装好了")
+    screenshot(cb, "follow-up-queue")
+    form.locator("button[data-action=follow-up]").click()
+    expect(cb.locator("#panel .flash-success")).to_contain_text("回访已记录")
+    expect(cb.locator("#count-close")).to_have_text("1")
+
+    # --- the centre closes it --------------------------------------------------------------
+    disp.goto(disp.base + "/follow-up/?tab=close")
+    disp.locator(f"#row-{appeal.pk}").click()
+    disp.locator("#panel button[data-action=close]").click()
+    expect(disp.locator("#panel .flash-success")).to_contain_text("已销号")
+    appeal.refresh_from_db()
+    assert appeal.status == Status.CLOSED
+
+    disp.goto(disp.base + f"/appeals/{appeal.pk}/")
+    expect(disp.locator(".a-title")).to_contain_text("已销号")
+    expect(disp.locator(".timeline")).to_contain_text("销号")
+    screenshot(disp, "appeal-page")
+
+    # --- the district leader's overview -----------------------------------------------------
+    lead = new_desk_page()
+    login(lead, "dleader")
+    expect(lead.locator("h1")).to_contain_text("运行概览")
+    expect(lead.locator(".kpis")).to_contain_text("今日新增")
+    screenshot(lead, "leader-overview")
+
+
+def test_whistle_path(org_tx, new_desk_page):
+    org = org_tx
+    appeal = register(org, "老旧小区外墙脱落", "东一社区7号楼外墙砖块脱落，砸坏了楼下的车。")
+    actions.classify(appeal, actor=org.dispatcher, category=org.category)
+    actions.dispatch(appeal, actor=org.dispatcher, lead_unit=org.street1)
+    actions.claim(appeal, actor=org.s1_handler)
+
+    street = new_desk_page()
+    login(street, "s1l")
+    street.goto(street.base + f"/appeals/{appeal.pk}/")
+    street.locator("summary", has_text="吹哨").click()
+    form = street.locator("form[hx-post$='/act/whistle/']")
+    form.locator("label", has_text="区城管局").locator("input").check()
+    form.locator("label", has_text="区住建局").locator("input").check()
+    form.locator("textarea[name=reason]").fill("外墙维修需要住建局和城管局共同处置。")
+    form.locator("button[type=submit]").click()
+    expect(street.locator(".a-title")).to_contain_text("吹哨中")
+
+    for username, share in (("d1h", "负责现场安全围挡"), ("d2h", "负责组织外墙维修")):
+        dept = new_desk_page()
+        login(dept, username)
+        dept.goto(dept.base + "/workbench/?tab=summoned")
+        dept.locator("tbody tr", has_text=appeal.code).locator("a.mono").click()
+        report = dept.locator("form[hx-post$='/act/report/']")
+        report.locator("textarea[name=share]").fill(share)
+        report.locator("button[type=submit]").click()
+        expect(dept.locator("#appeal-main .flash-success")).to_contain_text("已报到")
+
+    street.reload()
+    rows = street.locator(".card", has_text="吹哨报到").locator("tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("按时")
+    expect(rows.nth(1)).to_contain_text("按时")
+    assert set(appeal.summonses.values_list("status", flat=True)) == {SummonsStatus.REPORTED}
