@@ -228,6 +228,9 @@ class AppealAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         pass  # the inlines are view-only
 
+    def construct_change_message(self, request, form, formsets, add=False):
+        return ""  # nothing to log: the AppealEvent written by edit_details is the record
+
     def log_change(self, request, obj, message):
         pass  # the AppealEvent written by edit_details is the record
 

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from minhu.appeals.models import (
     OPEN_STATUSES,
@@ -104,6 +105,16 @@ def _after(field: str, cursor: tuple[dt.datetime, int] | None) -> Q:
     return Q(**{f"{field}__gt": due}) | Q(**{field: due, "id__gt": pk})
 
 
+def _events(rows: list[AppealEvent]) -> None:
+    """Insert the OVERDUE events in one statement; like actions._event, hand each to the
+    MINHU_EVENT_HOOKS after commit."""
+    created = AppealEvent.objects.bulk_create(rows)
+    hooks = [import_string(path) for path in getattr(settings, "MINHU_EVENT_HOOKS", [])]
+    for hook in hooks:
+        for event in created:
+            transaction.on_commit(lambda hook=hook, event=event: hook(event), robust=True)
+
+
 def sweep_deadlines(now: dt.datetime | None = None, *, batch_size: int = BATCH_SIZE) -> dict:
     """One pass. Returns counts: misses (appeal steps), overdue_appeals, summons_misses,
     due_soon (appeals warned), notifications (outbox rows written); skipped=1 when another
@@ -167,7 +178,7 @@ def _overdue_batch(batch: list[Appeal], now: dt.datetime, stats: Counter) -> Non
         [DeadlineMiss(appeal_id=a.id, step=s, due_at=d, unit_id=a.lead_unit_id) for a, s, d in new],
         ignore_conflicts=True,
     )
-    AppealEvent.objects.bulk_create(
+    _events(
         [
             AppealEvent(
                 appeal_id=a.id,
@@ -249,7 +260,7 @@ def _summons_batch(batch: list[dict], field: str, step: str, now: dt.datetime, s
     appeal_status = dict(
         Appeal.objects.filter(pk__in={s["appeal_id"] for s in new}).values_list("id", "status")
     )
-    AppealEvent.objects.bulk_create(
+    _events(
         [
             AppealEvent(
                 appeal_id=s["appeal_id"],

@@ -59,9 +59,10 @@ from .texts import (
     EXTENSION_APPROVALS,
     EXTENSION_DENIALS,
     EXTENSION_REASONS,
+    JOINT_DISPATCH_NOTES,
+    MEASURES,
     MERGE_NOTES,
     OPENERS,
-    PROGRESS_NOTES,
     REDISPATCH_NOTES,
     REOPEN_REASONS,
     RESPONSIBLE_PEOPLE,
@@ -372,6 +373,7 @@ class Story:
     children: int = 0  # duplicates merged into this one
     outcome: str = ""  # OutcomeKind, "" = decide later
     channel: str = Channel.HOTLINE
+    urgency: str = ""  # "" = decided when registering
 
 
 def _weighted(rng: random.Random, weights: dict[str, float]) -> str:
@@ -425,6 +427,10 @@ def plan(seed: int, count: int) -> list[Story]:
         {"target": Status.NEW},
         {"target": Status.DISPATCHED},
         {"target": Status.DISPATCHED, "redispatch": True},
+        # Just dispatched as 特急: its claim is due within the hour, whatever the time of day.
+        {"target": Status.DISPATCHED, "urgency": Urgency.CRITICAL, "days_ago": 0.005},
+        # Dispatched almost four weeks ago and still open: overdue (even at 15 working days).
+        {"target": Status.IN_PROGRESS, "extension": "", "rounds": [], "days_ago": 26.0},
         {"target": Status.RETURNED},
         {"target": Status.RETURNED, "claim_then_return": True},
         {"target": Status.IN_PROGRESS, "extension": "pending"},
@@ -483,6 +489,8 @@ def plan(seed: int, count: int) -> list[Story]:
             s.answers = rng.randint(0, s.reports)
         if target == Status.IN_PROGRESS and "rounds" not in spec and rng.random() < 0.07:
             s.rounds, s.stop_after_reopen = ["unsatisfied"], True
+        if s.extension == "pending" and (s.stop_after_reopen or s.centre_reopen):
+            s.extension = "approve"  # decided before the appeal was resolved
         if s.whistle:
             s.lead = "street"
         if target not in (Status.NEW, Status.RETURNED) and "wrong_first" not in spec:
@@ -493,7 +501,7 @@ def plan(seed: int, count: int) -> list[Story]:
             s.claim_then_return = rng.random() < 0.4
         s.assist = target not in (Status.NEW, Status.RETURNED) and rng.random() < 0.18
         multi = len(s.rounds) > 1 or s.stop_after_reopen or s.centre_reopen
-        s.days_ago = _age(rng, target, multi)
+        s.days_ago = spec.get("days_ago") or _age(rng, target, multi)
         if s.whistle and target != Status.ESCALATED:
             s.days_ago = max(s.days_ago, rng.uniform(10, 30))  # whistles take their time
         stories.append(s)
@@ -570,14 +578,18 @@ class StoryRunner:
         options = [c for c in org.subcategories if org.categories[top].pk == c.parent_id]
         return rng.choice(options)
 
-    def _grid(self, point: CollectionPoint | None) -> Unit:
+    def _grid(self, point: CollectionPoint | None, urban: bool = False) -> Unit:
+        """Where it happens: near the collection point if any; in an urban community (not
+        a village) when the category's stories need residential compounds."""
         org = self.org
+        grids = org.grids
+        if urban:
+            grids = [g for g in grids if not org.grid_place[g.pk].rural]
         if point is not None and point.unit.kind != UnitKind.DISTRICT:
-            path = point.unit.path
-            grids = [g for g in org.grids if g.path.startswith(path)]
-            if grids:
-                return self.rng.choice(grids)
-        return self.rng.choice(org.grids)
+            near = [g for g in grids if g.path.startswith(point.unit.path)]
+            if near:
+                return self.rng.choice(near)
+        return self.rng.choice(grids)
 
     def right_unit(self, grid: Unit, category: Category) -> Unit:
         org, rng = self.org, self.rng
@@ -674,8 +686,8 @@ class StoryRunner:
             point = rng.choice(org.points)
         elif channel == Channel.ENTERPRISE:
             point = rng.choice(org.enterprise_points)
-        grid = self._grid(point)
         self.category = self._pick_category(channel)
+        grid = self._grid(point, urban=not self.text.fits_rural(self.category.code))
         kind = AppellantKind.PERSON
         enterprise = ""
         if channel == Channel.ENTERPRISE or (
@@ -695,6 +707,7 @@ class StoryRunner:
             urgency = Urgency.CRITICAL
         elif x < 0.14:
             urgency = Urgency.URGENT
+        urgency = self.s.urgency or urgency
         self.urgency = urgency
         if channel in (Channel.HOTLINE, Channel.DEPUTY, Channel.CONSULTATION):
             actor = self.dispatcher()
@@ -754,7 +767,9 @@ class StoryRunner:
             actor=self.dispatcher(),
             lead_unit=lead,
             assist_units=assist,
-            note=rng.choice(DISPATCH_NOTES) if note is None else note,
+            note=rng.choice(JOINT_DISPATCH_NOTES if assist else DISPATCH_NOTES)
+            if note is None
+            else note,
         )
 
     def merge_duplicate(self) -> None:
@@ -806,7 +821,9 @@ class StoryRunner:
             )
         for _ in range(rng.choice((0, 1, 1, 2))):
             clock.after_work_hours(1, 12)
-            actions.add_progress(a, actor=self.handler(lead), note=rng.choice(PROGRESS_NOTES))
+            actions.add_progress(
+                a, actor=self.handler(lead), note=self.text.progress(self.category.parent.code)
+            )
         if s.extension:
             clock.after_work_days(0.5, 2)
             days = rng.choice((2, 3, 5, 10))
@@ -830,7 +847,9 @@ class StoryRunner:
                 if rng.random() < 0.6:
                     clock.after_work_hours(2, 20)
                     actions.add_progress(
-                        a, actor=self.handler(assignment.unit), note=rng.choice(PROGRESS_NOTES)
+                        a,
+                        actor=self.handler(assignment.unit),
+                        note=self.text.progress(self.category.parent.code),
                     )
 
     def whistle(self, street: Unit) -> None:
@@ -846,7 +865,9 @@ class StoryRunner:
             a,
             actor=self.handler_or_leader(street, 0.6),
             departments=depts,
-            reason=self.text.whistle_reason([d.name for d in depts]),
+            reason=self.text.whistle_reason(
+                [d.name for d in depts], "镇" if street.kind == UnitKind.TOWN else "街道"
+            ),
         )
         reported = depts[: s.reports]
         for d in reported:
@@ -867,7 +888,9 @@ class StoryRunner:
             )
             if rng.random() < 0.5:
                 clock.after_work_hours(1, 8)
-                actions.add_progress(a, actor=self.handler(d), note=rng.choice(PROGRESS_NOTES))
+                actions.add_progress(
+                    a, actor=self.handler(d), note=self.text.progress(self.category.parent.code)
+                )
 
     def resolve(self, lead: Unit, round_no: int) -> None:
         s, rng, clock, a = self.s, self.rng, self.clock, self.a
@@ -893,7 +916,7 @@ class StoryRunner:
             actor=self.handler(lead),
             outcome_kind=kind,
             outcome=outcome,
-            measures=rng.choice(PROGRESS_NOTES) if rng.random() < 0.6 else "",
+            measures=rng.choice(MEASURES) if rng.random() < 0.6 else "",
             responsible_office=office,
             responsible_person=rng.choice(RESPONSIBLE_PEOPLE),
             **extra,
@@ -912,7 +935,9 @@ class StoryRunner:
                 if s.target == Status.IN_PROGRESS:
                     clock.after_work_hours(1, 10)
                     actions.add_progress(
-                        a, actor=self.handler(lead), note=rng.choice(PROGRESS_NOTES)
+                        a,
+                        actor=self.handler(lead),
+                        note=self.text.progress(self.category.parent.code),
                     )
                     return a
                 self.resolve(lead, 1)
@@ -935,7 +960,9 @@ class StoryRunner:
                 if a.status == Status.IN_PROGRESS and rng.random() < 0.6:
                     clock.after_work_hours(1, 20)
                     actions.add_progress(
-                        a, actor=self.handler(lead), note=rng.choice(PROGRESS_NOTES)
+                        a,
+                        actor=self.handler(lead),
+                        note=self.text.progress(self.category.parent.code),
                     )
                 return a
         clock.after_hours(0.5, 24)
@@ -1182,21 +1209,33 @@ def logins_table(full: bool = False) -> list[tuple[str, str, str, str]]:
     first_c, first_g = community_rows[0], grid_rows[0]
     rows.append(
         (
-            f"<社区/村>-handler（如 {first_c[0]}）",
+            f"{first_c[0]} 等",
             D.PASSWORD,
             first_c[2],
-            f"{len(community_rows)}个社区/村各一个（如 {first_c[3]}）",
+            f"{first_c[3]}等{len(community_rows)}个社区/村，各一个：<社区拼音>-handler",
         )
     )
     rows.append(
         (
-            f"<社区/村>-grid<N>（如 {first_g[0]}）",
+            f"{first_g[0]} 等",
             D.PASSWORD,
             first_g[2],
-            f"{len(grid_rows)}个网格各一个（如 {first_g[3]}）",
+            f"{first_g[3]}等{len(grid_rows)}个网格，各一个：<社区拼音>-grid<N>",
         )
     )
     return rows
+
+
+def resident_example() -> Appeal | None:
+    """An answered appeal a visitor can look up and rate on the residents' H5 pages."""
+    return (
+        Appeal.objects.filter(
+            status=Status.REPLIED, channel__in=RESIDENT_CHANNELS, parent=None, reopen_count=0
+        )
+        .exclude(appellant_phone="")
+        .order_by("created_at", "id")
+        .first()
+    )
 
 
 def format_logins(full: bool = False) -> str:

@@ -66,7 +66,7 @@ SCHOOLS = (
     "云湖中学",
     "东湖小学",
     "西城初级中学",
-    "北苑幼儿园",
+    "北苑小学",
     "南关小学",
     "青龙镇中心小学",
     "白鹭镇初级中学",
@@ -933,11 +933,12 @@ WHISTLE_DEPARTMENTS: dict[str, tuple[str, ...]] = {
 }
 DEFAULT_WHISTLE = ("zhujian", "chengguan", "gongan", "shengtai", "yingji")
 
+# {发起} is 街道 or 镇: who blows the whistle.
 WHISTLE_REASONS = (
-    "该问题涉及{部门}等多个部门职责，街道多次协调未果，现吹哨召集相关部门现场会商、联合处置。",
-    "街道已组织社区、物业现场查看，但执法和审批权限不在街道，需{部门}报到，共同推动解决。",
-    "诉求人反映强烈，问题长期未能解决，街道层面无法单独处置，请{部门}派员到现场共同研究。",
-    "此事涉及多方利益，需{部门}联合执法，街道吹哨，请各部门按时报到。",
+    "该问题涉及{部门}等多个部门职责，{发起}多次协调未果，现吹哨召集相关部门现场会商、联合处置。",
+    "{发起}已组织现场查看，但执法和审批权限不在{发起}，需{部门}报到，共同推动解决。",
+    "诉求人反映强烈，问题长期未能解决，{发起}层面无法单独处置，请{部门}派员到现场共同研究。",
+    "此事涉及多方利益，需{部门}联合执法，{发起}吹哨，请各部门按时报到。",
 )
 
 # What each department takes on when it reports (照单全收) and what it answers afterwards.
@@ -970,8 +971,8 @@ SUMMONS_SHARES = (
 )
 SUMMONS_ANSWERS = (
     "已按分工完成：{任务}，现场已整改到位。",
-    "我单位已派员到现场，{任务}，相关情况已反馈街道。",
-    "已完成职责范围内的工作：{任务}，后续将配合街道做好回访。",
+    "我单位已派员到现场，{任务}，相关情况已反馈吹哨单位。",
+    "已完成职责范围内的工作：{任务}，后续将配合做好回访。",
 )
 
 # Handling notes.
@@ -983,14 +984,43 @@ CONTACT_NOTES = (
     "工作人员已上门与诉求人面对面沟通，了解了详细情况。",
 )
 PROGRESS_NOTES = (
-    "工作人员已到现场核实，反映情况基本属实。",
     "已联系相关责任单位，正在制定处理方案。",
-    "已向责任主体下达整改通知，限期三个工作日内整改。",
-    "维修材料已到位，施工人员明天进场。",
-    "已召集物业、业主代表现场协商，初步达成一致意见。",
-    "已对涉事商户进行约谈，商户承诺立即整改。",
-    "现场拍照取证，已联系执法中队跟进处理。",
-    "正在等待检测结果，结果出来后依法处理。",
+    "已调阅相关材料，正在核实具体情况。",
+    "已与诉求人再次沟通，进一步了解诉求。",
+)
+# Progress that only makes sense for some first-level categories.
+PROGRESS_BY_TOP: dict[str, tuple[str, ...]] = {
+    "urban": (
+        "工作人员已到现场核实，反映情况基本属实。",
+        "维修材料已到位，施工人员明天进场。",
+        "已召集物业、业主代表现场协商，初步达成一致意见。",
+        "现场拍照取证，已联系执法中队跟进处理。",
+    ),
+    "environment": (
+        "工作人员已到现场核实，反映情况基本属实。",
+        "已委托第三方监测机构取样，正在等待检测结果。",
+        "已向责任主体下达整改通知，限期三个工作日内整改。",
+    ),
+    "commerce": (
+        "已对涉事经营者进行约谈，经营者承诺立即整改。",
+        "执法人员已到店检查，正在调取交易记录。",
+    ),
+    "labour": (
+        "已向用人单位送达劳动保障监察询问通知书。",
+        "已调取用工和工资发放记录，正在核对。",
+    ),
+    "security": (
+        "社区民警和网格员已上门了解情况。",
+        "已约双方当事人到社区调解室协商。",
+    ),
+    "transport": ("已将诉求转公交公司核实，正在研究调整方案。", "已调取车辆运营记录核查。"),
+    "business": ("已安排专人对接企业，一对一帮办。", "已会同相关科室研究办理方案。"),
+}
+MEASURES = (
+    "明确专人负责，建立问题台账，整改完成后回访。",
+    "落实日常巡查制度，发现问题及时处置。",
+    "建立长效管理机制，防止问题反弹。",
+    "纳入网格日常巡查重点，每周检查一次。",
 )
 EXTENSION_REASONS = (
     "需要协调施工单位进场，材料采购周期较长，申请延期{n}个工作日。",
@@ -1012,14 +1042,8 @@ RETURN_REASONS = (
     "诉求内容与我单位职能不符，建议由{正确单位}主办。",
 )
 REDISPATCH_NOTES = ("改派至职能部门", "根据退单理由改派", "")
-DISPATCH_NOTES = (
-    "",
-    "",
-    "请尽快联系诉求人",
-    "群众反映强烈，请重点关注",
-    "请主办单位牵头，协办单位配合",
-    "重复来电，请加快办理",
-)
+DISPATCH_NOTES = ("", "", "请尽快联系诉求人", "群众反映强烈，请重点关注", "重复来电，请加快办理")
+JOINT_DISPATCH_NOTES = ("请主办单位牵头，协办单位配合", "联合办理，请协办单位及时签收", "")
 
 # Outcomes: what the unit did, per category (falls back to the first-level category).
 CATEGORY_OUTCOMES: dict[str, tuple[str, ...]] = {
@@ -1128,7 +1152,7 @@ CATEGORY_OUTCOMES: dict[str, tuple[str, ...]] = {
         "已对涉事医生进行约谈和批评教育，医院已向诉求人说明情况。",
     ),
     "vaccination": (
-        "已协调接种门诊增加预约号源，并为诉求人孩子安排了接种时间。",
+        "已协调接种门诊增加预约号源，并为诉求人安排了接种时间。",
         "已向诉求人说明接种政策和预约渠道，并告知就近接种点。",
     ),
     "pest-control": (
@@ -1136,8 +1160,8 @@ CATEGORY_OUTCOMES: dict[str, tuple[str, ...]] = {
         "已清理积水和杂物，完成绿化带蚊虫消杀。",
     ),
     "maternal": (
-        "已向诉求人详细告知免费产检项目和办理流程。",
-        "已协调景区设置母婴室，预计下周投入使用。",
+        "已向诉求人详细告知相关政策和办理流程，并安排专人跟进。",
+        "已协调相关单位落实，问题已解决，并向诉求人作了说明。",
     ),
     "bus": (
         "已协调公交公司在早晚高峰加密发车，缩短候车时间。",
@@ -1188,8 +1212,8 @@ CATEGORY_OUTCOMES: dict[str, tuple[str, ...]] = {
         "已安排税务专员上门辅导，企业已正常开具发票。",
     ),
     "real-estate": (
-        "已协调开发商补齐手续，首批业主已领取不动产权证。",
-        "已开通过户预约绿色通道，为诉求人安排了办理时间。",
+        "已协调相关单位补齐手续，不动产登记已办理完成。",
+        "已开通预约绿色通道，为诉求人安排了办理时间。",
     ),
     "subsistence": (
         "经入户核查，诉求人家庭符合条件，已按程序纳入低保。",
@@ -1221,8 +1245,8 @@ OUTCOMES: dict[str, tuple[str, ...]] = {
     "welfare": ("已核实诉求人情况，并按政策落实帮扶。",),
 }
 ON_SPOT_OUTCOMES = (
-    "工作人员接单后立即赶到现场，当场处理完毕，诉求人现场确认问题已解决。",
-    "接单后当天到现场，当场协调解决，诉求人表示认可。",
+    "接单后当即与诉求人联系，当场解答处理，诉求人表示认可。",
+    "接单当天即办结，诉求人确认问题已解决。",
 )
 LONG_TERM = {
     "roadmap": (
@@ -1284,6 +1308,11 @@ CLASSIFY_NOTES = ("",)
 
 
 # --- the maker --------------------------------------------------------------------------------
+
+
+def _rural_fit(template: tuple[str, str]) -> bool:
+    text = template[0] + template[1]
+    return not any(k in text for k in ("{小区}", "{楼号}", "{单元}"))
 
 
 class _Slots(dict):
@@ -1379,8 +1408,7 @@ class TextMaker:
         bank = APPEALS[category_code]
         if place.rural:
             # Prefer templates that make sense outside a residential compound.
-            fitting = [t for t in bank if "{楼号}" not in t[1] and "{单元}" not in t[1]]
-            bank = fitting or bank
+            bank = [t for t in bank if _rural_fit(t)] or bank
         else:
             fitting = [t for t in bank if "{村}" not in t[0]]
             bank = fitting or bank
@@ -1418,8 +1446,8 @@ class TextMaker:
     def reply(self, subject: str, unit_name: str, outcome: str) -> str:
         return self.pick(REPLIES, 标题=subject, 单位=unit_name, 结果=outcome)
 
-    def whistle_reason(self, department_names: list[str]) -> str:
-        return self.pick(WHISTLE_REASONS, 部门="、".join(department_names))
+    def whistle_reason(self, department_names: list[str], by: str = "街道") -> str:
+        return self.pick(WHISTLE_REASONS, 部门="、".join(department_names), 发起=by)
 
     def summons_share(self, dept_code: str, office: str) -> str:
         task = DEPARTMENT_TASKS.get(dept_code, "按职责配合处置")
@@ -1427,6 +1455,13 @@ class TextMaker:
 
     def summons_answer(self, dept_code: str) -> str:
         return self.pick(SUMMONS_ANSWERS, 任务=DEPARTMENT_TASKS.get(dept_code, "按职责配合处置"))
+
+    def progress(self, top_code: str) -> str:
+        return self.rng.choice(PROGRESS_NOTES + PROGRESS_BY_TOP.get(top_code, ()))
+
+    def fits_rural(self, category_code: str) -> bool:
+        """Does the category have a story that can happen in a village?"""
+        return any(_rural_fit(t) for t in APPEALS[category_code])
 
     def follow_up_comment(self, satisfaction: str) -> str:
         return self.rng.choice(FOLLOW_UP_COMMENTS[satisfaction])

@@ -136,6 +136,90 @@ def _day_chunks(days: Iterable[dt.date], span: int = 31) -> list[tuple[dt.date, 
     return chunks
 
 
+# PostgreSQL: the same rollup as rollup_appeals() and _fu_raw(), set-based (INSERT ... SELECT).
+# check() recounts with the Python code, so the two paths are verified against each other.
+_PG_APPEAL_CELLS = [
+    ("0", "'total'", "''", ""),
+    ("0", "'channel'", "channel", "channel"),
+    ("0", "'category'", "COALESCE(category_id::text, '')", "category_id"),
+    ("0", "'grid'", "COALESCE(grid_id::text, '')", "grid_id"),
+    ("0", "'street'", "COALESCE(street_id::text, '')", "street_id"),
+    ("street_id", "'total'", "''", "street_id"),
+    ("street_id", "'channel'", "channel", "street_id, channel"),
+    ("street_id", "'category'", "COALESCE(category_id::text, '')", "street_id, category_id"),
+    ("street_id", "'grid'", "COALESCE(grid_id::text, '')", "street_id, grid_id"),
+    ("lead_unit_id", "'total'", "''", "lead_unit_id"),
+    ("lead_unit_id", "'channel'", "channel", "lead_unit_id, channel"),
+    ("lead_unit_id", "'category'", "COALESCE(category_id::text, '')", "lead_unit_id, category_id"),
+    ("lead_unit_id", "'street'", "COALESCE(street_id::text, '')", "lead_unit_id, street_id"),
+]
+
+
+def _refresh_chunk_pg(start: dt.date, end: dt.date) -> int:
+    tz = timezone.get_current_timezone_name()
+    lo, hi = local_start(start), local_start(end)
+    selects = []
+    for scope, dim, key, group in _PG_APPEAL_CELLS:
+        where = ""
+        if scope == "street_id":
+            where = "WHERE street_id IS NOT NULL"
+        elif scope == "lead_unit_id":
+            where = "WHERE lead_unit_id IS NOT NULL AND lead_kind = 'department'"
+        by = "d" + (", " + group if group else "")
+        selects.append(f"SELECT d, {scope}, {dim}, {key}, count(*) FROM a {where} GROUP BY {by}")
+    appeal_sql = f"""
+        INSERT INTO {AppealDaily._meta.db_table} (day, scope_id, dim, key, registered)
+        WITH a AS MATERIALIZED (
+            SELECT (x.created_at AT TIME ZONE %s)::date AS d, x.street_id, x.lead_unit_id,
+                   u.kind AS lead_kind, x.channel, x.category_id, x.grid_id
+            FROM {Appeal._meta.db_table} x
+            LEFT JOIN orgs_unit u ON u.id = x.lead_unit_id
+            WHERE x.created_at >= %s AND x.created_at < %s
+        )
+        {" UNION ALL ".join(selects)}
+    """
+    counts = ", ".join(
+        f"count(*) FILTER (WHERE {cond})"
+        for cond in (
+            "f.reached",
+            "NOT f.reached",
+            "f.reached AND f.contacted",
+            "f.reached AND NOT f.contacted",
+            "f.reached AND f.solved",
+            "f.reached AND f.satisfaction = 'satisfied'",
+            "f.reached AND f.satisfaction = 'basic'",
+            "f.reached AND f.satisfaction = 'unsatisfied'",
+        )
+    )
+    fu_table, cols = FollowUpDaily._meta.db_table, ", ".join(FU_FIELDS)
+    fu_sql = {
+        "f": f"""
+            INSERT INTO {fu_table} (day, basis, unit_id, source, {cols})
+            SELECT (f.created_at AT TIME ZONE %s)::date, 'f', COALESCE(f.unit_id, 0), f.source,
+                   {counts}
+            FROM {FollowUp._meta.db_table} f
+            WHERE f.created_at >= %s AND f.created_at < %s
+            GROUP BY 1, 3, 4
+        """,
+        "a": f"""
+            INSERT INTO {fu_table} (day, basis, unit_id, source, {cols})
+            SELECT (x.created_at AT TIME ZONE %s)::date, 'a', COALESCE(f.unit_id, 0), f.source,
+                   {counts}
+            FROM {FollowUp._meta.db_table} f JOIN {Appeal._meta.db_table} x ON x.id = f.appeal_id
+            WHERE x.created_at >= %s AND x.created_at < %s
+            GROUP BY 1, 3, 4
+        """,
+    }
+    written = 0
+    with connection.cursor() as cur:
+        cur.execute(appeal_sql, [tz, lo, hi])
+        written += cur.rowcount
+        for sql in fu_sql.values():
+            cur.execute(sql, [tz, lo, hi])
+            written += cur.rowcount
+    return written
+
+
 def refresh_days(days: Iterable[dt.date]) -> int:
     """Recompute both aggregate tables for the given local days. Returns rows written."""
     written = 0
@@ -143,6 +227,9 @@ def refresh_days(days: Iterable[dt.date]) -> int:
         with transaction.atomic():
             AppealDaily.objects.filter(day__gte=start, day__lt=end).delete()
             FollowUpDaily.objects.filter(day__gte=start, day__lt=end).delete()
+            if connection.vendor == "postgresql":
+                written += _refresh_chunk_pg(start, end)
+                continue
             cells = rollup_appeals(_appeal_raw(start, end))
             AppealDaily.objects.bulk_create(
                 [

@@ -214,7 +214,9 @@ def as_json(data: dict) -> dict:
         "period": data["period"].key,
         "unit": data["unit"].pk if data["unit"] else None,
         "kpi": {k: (float(v) if isinstance(v, Decimal) else v) for k, v in data["kpi"].items()},
-        "figures": {k: (float(v) if isinstance(v, Decimal) else v) for k, v in f.as_dict().items()},
+        "figures": {
+            k: (float(v) if isinstance(v, str) else v) for k, v in f.as_dict().items()
+        },
         "by_day": data["by_day"],
         "by_channel": data["by_channel"],
         "by_category": data["by_category"],

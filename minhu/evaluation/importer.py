@@ -466,7 +466,7 @@ def _write(parsed: Parsed, content: bytes, file_name: str, actor) -> ImportBatch
             lead_id = a.lead_unit_id
             events.append(
                 _ev(a, EventKind.REGISTER, t0, actor, batch, r, from_status="", to_status=Status.NEW,
-                    note="历史工单导入", channel=a.channel, row=r["line"], file=file_name[:200])
+                    note="历史工单导入", channel=a.channel, line=r["line"], file=file_name[:200])
             )
             events.append(
                 _ev(a, EventKind.DISPATCH, t0, actor, batch, r, from_status=Status.NEW,

@@ -97,9 +97,9 @@ def build(
     """The appeals of one ledger, within what `user` may see. Dates are local, end inclusive."""
     if kind not in KINDS:
         raise InvalidInput("台账类型不正确", code="invalid_kind", field="kind")
-    start, end = _range(start, end)
     if kind == "day":
-        end = start
+        start = end = start or timezone.localdate()
+    start, end = _range(start, end)
     qs = appeals_visible_to(user).filter(
         created_at__gte=local_start(start), created_at__lt=local_start(end + dt.timedelta(days=1))
     )

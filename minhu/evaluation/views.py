@@ -469,7 +469,7 @@ def public_redblack_view(request):
         .select_related("conduct")
         .order_by("-period", "list_kind", "subject_name")
     )
-    periods = sorted({n.period for n in qs.only("period")}, reverse=True)
+    periods = sorted(set(qs.values_list("period", flat=True)), reverse=True)
     period = request.GET.get("period") or (periods[0] if periods else "")
     rows = [n for n in qs if n.period == period]
     return render(

@@ -19,6 +19,7 @@ from sklearn.feature_extraction.text import HashingVectorizer
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 N_FEATURES = 2**20
 CACHE_SIZE = 50_000
+MIN_IDF_DOCS = 200
 
 
 def normalize(text: str) -> str:
@@ -53,13 +54,15 @@ def counts(texts: list[str]) -> sparse.csr_matrix:
 
 
 def weigh(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
-    """Sublinear TF × smoothed IDF (computed on these rows), L2-normalised rows."""
+    """Sublinear TF × smoothed IDF (computed on these rows), L2-normalised rows. A small set
+    counts as MIN_IDF_DOCS documents (the others lacking every n-gram): a few appeals that all
+    share their topic words must not have those words weighed down to nothing."""
     x = matrix.astype(np.float32, copy=True).tocsr()
     n = x.shape[0]
     if n == 0 or x.nnz == 0:
         return x
     df = np.bincount(x.indices, minlength=x.shape[1]).astype(np.float32)
-    idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
+    idf = np.log((1.0 + max(n, MIN_IDF_DOCS)) / (1.0 + df)) + 1.0
     x.data = (1.0 + np.log(x.data)) * idf[x.indices]
     norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0

@@ -6,6 +6,7 @@ shown at the field (the HTML `required` attribute still helps in the browser).""
 from __future__ import annotations
 
 from django import forms
+from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from minhu.appeals.models import (
@@ -37,12 +38,43 @@ def _text_field(
     return forms.CharField(label=label, required=False, widget=widget, strip=True)
 
 
+class ListChoiceIterator(ModelChoiceIterator):
+    """Iterates objects the caller already loaded (`field.objects`) instead of querying each
+    time the widget renders; the queryset still validates submitted values."""
+
+    def __iter__(self):
+        objects = getattr(self.field, "objects", None)
+        if objects is None:
+            yield from super().__iter__()
+            return
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in objects:
+            yield self.choice(obj)
+
+    def __len__(self):
+        objects = getattr(self.field, "objects", None)
+        if objects is None:
+            return super().__len__()
+        return len(objects) + (1 if self.field.empty_label is not None else 0)
+
+
+def use_objects(field: forms.ModelChoiceField, objects) -> None:
+    field.objects = list(objects)
+    field.iterator = ListChoiceIterator
+    field.widget.choices = field.choices
+
+
 class UnitChoiceField(forms.ModelChoiceField):
+    iterator = ListChoiceIterator
+
     def label_from_instance(self, obj: Unit) -> str:
         return f"{obj.name}（{obj.get_kind_display()}）"
 
 
 class UnitMultipleChoiceField(forms.ModelMultipleChoiceField):
+    iterator = ListChoiceIterator
+
     def label_from_instance(self, obj: Unit) -> str:
         return f"{obj.name}（{obj.get_kind_display()}）"
 
@@ -56,10 +88,12 @@ def grid_units():
 
 
 def active_categories():
-    return Category.objects.filter(active=True).order_by("sort", "id")
+    return Category.objects.filter(active=True).select_related("parent").order_by("sort", "id")
 
 
 class CategoryField(forms.ModelChoiceField):
+    iterator = ListChoiceIterator
+
     def __init__(self, **kwargs):
         kwargs.setdefault("queryset", active_categories())
         kwargs.setdefault("widget", CategorySelect)
@@ -69,6 +103,8 @@ class CategoryField(forms.ModelChoiceField):
 
 
 class GridField(forms.ModelChoiceField):
+    iterator = ListChoiceIterator
+
     def __init__(self, **kwargs):
         kwargs.setdefault("queryset", grid_units())
         kwargs.setdefault("widget", SearchSelect(placeholder="输入网格名称筛选"))
@@ -104,14 +140,14 @@ class DispatchForm(forms.Form):
 
     def __init__(self, *args, units=None, grids=None, categories=None, **kwargs):
         super().__init__(*args, **kwargs)
-        # Querysets evaluated once by the caller (the page shows several of these forms).
+        # Lists loaded once by the caller and shared by the page's selects.
         if units is not None:
-            self.fields["lead_unit"].queryset = units
-            self.fields["assist_units"].queryset = units
+            use_objects(self.fields["lead_unit"], units)
+            use_objects(self.fields["assist_units"], units)
         if grids is not None:
-            self.fields["grid"].queryset = grids
+            use_objects(self.fields["grid"], grids)
         if categories is not None:
-            self.fields["category"].queryset = categories
+            use_objects(self.fields["category"], categories)
 
 
 class MergeForm(forms.Form):

@@ -4,7 +4,6 @@ collection points)."""
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
@@ -15,6 +14,64 @@ from minhu.orgs.models import ALLOWED_PARENTS, Membership, Role, Unit, UnitKind,
 
 from .forms import UnitChoiceField
 from .widgets import SearchSelect
+
+
+def check_password(password: str, user=None) -> None:
+    """Django's password validators, with Chinese messages for the common cases (the bundled
+    zh-hans catalogue lacks some of them)."""
+    try:
+        validate_password(password, user)
+    except forms.ValidationError as exc:
+        messages = []
+        for error in exc.error_list:
+            params = error.params or {}
+            if error.code == "password_too_short":
+                messages.append(f"密码太短，至少需要{params.get('min_length', 8)}个字符")
+            elif error.code == "password_too_common":
+                messages.append("密码过于常见")
+            elif error.code == "password_entirely_numeric":
+                messages.append("密码不能全是数字")
+            elif error.code == "password_too_similar":
+                messages.append("密码与用户信息过于相似")
+            else:
+                messages.extend(error.messages)
+        raise forms.ValidationError(messages)
+
+
+class StaffSetPasswordForm(forms.Form):
+    """An administrator sets a user's new password (twice, checked by the validators)."""
+
+    new_password1 = forms.CharField(
+        label=_("新密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    new_password2 = forms.CharField(
+        label=_("确认新密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, user, *args, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        p1, p2 = data.get("new_password1"), data.get("new_password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("new_password2", "两次输入的密码不一致")
+        elif p2:
+            try:
+                check_password(p2, self.user)
+            except forms.ValidationError as exc:
+                self.add_error("new_password2", exc)
+        return data
+
+    def save(self):
+        self.user.set_password(self.cleaned_data["new_password1"])
+        self.user.save(update_fields=["password"])
+        return self.user
 
 
 class UnitForm(forms.ModelForm):
@@ -37,7 +94,7 @@ class UnitForm(forms.ModelForm):
             allowed = ALLOWED_PARENTS.get(kind, set())
             parent_kind = parent.kind if parent else None
             if parent_kind not in allowed:
-                names = "、".join(UnitKind(k).label for k in allowed if k) or "无（顶级）"
+                names = "、".join(str(UnitKind(k).label) for k in allowed if k) or "无（顶级）"
                 self.add_error("parent", f"「{UnitKind(kind).label}」的上级应为：{names}")
         if parent and self.instance.pk and parent.path.startswith(self.instance.path or "~"):
             self.add_error("parent", "上级单位不能是本单位或其下级")
@@ -61,7 +118,7 @@ class UserCreateForm(forms.ModelForm):
 
     def clean_password(self):
         password = self.cleaned_data["password"]
-        validate_password(password)
+        check_password(password)
         return password
 
     def save(self, commit=True):
@@ -202,7 +259,7 @@ __all__ = [
     "CategoryForm",
     "CollectionPointForm",
     "MembershipForm",
-    "SetPasswordForm",
+    "StaffSetPasswordForm",
     "TimeLimitForm",
     "UnitForm",
     "UserCreateForm",

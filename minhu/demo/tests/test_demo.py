@@ -65,16 +65,18 @@ def test_logins_prints_the_table(db):
 
 
 # transaction=True: PostgreSQL cannot TRUNCATE (flush) inside the test's own transaction.
+# pytest-django runs such tests last, so the database may still hold other tests' data:
+# the first --flush --yes-really clears it whatever it is.
 @pytest.mark.django_db(transaction=True)
 def test_flush_needs_confirmation_once_appeals_exist():
-    build_demo(seed=5, appeals=10)
+    args = ("demo", "--appeals", "10", "--seed", "5")
+    call_command(*args, "--flush", "--yes-really", stdout=io.StringIO())
     codes = sorted(Appeal.objects.values_list("code", "subject"))
+    assert len(codes) == 10
     with pytest.raises(CommandError, match="yes-really"):
-        call_command("demo", "--flush", "--appeals", "10", "--seed", "5", stdout=io.StringIO())
+        call_command(*args, "--flush", stdout=io.StringIO())
     assert Appeal.objects.count() == 10
-    call_command(
-        "demo", "--flush", "--yes-really", "--appeals", "10", "--seed", "5", stdout=io.StringIO()
-    )
+    call_command(*args, "--flush", "--yes-really", stdout=io.StringIO())
     assert Unit.objects.filter(kind=UnitKind.DISTRICT).count() == 1
     # Same seed, same appeals (tracking codes included).
     assert sorted(Appeal.objects.values_list("code", "subject")) == codes
@@ -165,7 +167,7 @@ def test_the_history_is_rich(demo):
     # Extensions decided both ways, returns, and some deadlines running late or soon.
     kinds = set(AppealEvent.objects.values_list("kind", flat=True))
     assert {"extension_approve", "return", "whistle", "report", "rate", "reopen"} <= kinds
-    assert demo["overdue"] > 0
+    assert demo["overdue"] > 0 and demo["due_soon"] > 0
     assert (
         Appeal.objects.filter(status=Status.RETURNED, lead_unit=None).count()
         == (demo["by_status"]["returned"])
@@ -216,6 +218,8 @@ def test_organisation_counts_are_as_documented(demo):
     assert TimeLimitPolicy.objects.filter(category=None, urgency="").count() == 5
     assert TimeLimitPolicy.objects.exclude(category=None).exists()
     assert CalendarOverride.objects.count() == len(D.CALENDAR_OVERRIDES)
+    assert TimeLimitPolicy.objects.count() == 20
+    assert CollectionPoint.objects.count() == 21
     assert CollectionPoint.objects.filter(is_service_hall=True).count() == 7
     assert CollectionPoint.objects.filter(is_service_hall=False, channel=Channel.H5).exists()
     assert CollectionPoint.objects.filter(channel=Channel.ENTERPRISE).exists()

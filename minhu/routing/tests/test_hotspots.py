@@ -105,7 +105,7 @@ def test_different_streets_never_share_a_cluster():
     items = _items(NOISE, "s1", now, 1) + _items(NOISE, "s2", now, 10)
     clusters = build_clusters(
         items, start=now - dt.timedelta(days=1), end=now + dt.timedelta(hours=1),
-        previous_start=now - dt.timedelta(days=2), min_size=3,
+        previous_start=now - dt.timedelta(days=2), min_size=3, similarity=0.2,
     )
     assert len(clusters) == 2 and {c.area_key for c in clusters} == {"s1", "s2"}
 

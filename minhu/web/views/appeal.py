@@ -213,12 +213,12 @@ SPECS: dict[str, Spec] = {
 }
 
 
-def dispatch_choices():
-    """Querysets evaluated once for the dispatch form's selects."""
+def dispatch_choices(units=None, categories=None):
+    """Lists loaded once for the dispatch form's selects (shared with the filter form)."""
     return {
-        "units": f.handling_units(),
-        "grids": f.grid_units(),
-        "categories": f.active_categories().select_related("parent"),
+        "units": list(f.handling_units()) if units is None else units,
+        "grids": list(f.grid_units()),
+        "categories": list(f.active_categories()) if categories is None else categories,
     }
 
 
@@ -266,7 +266,8 @@ def appeal_context(request, appeal: Appeal, *, bound: dict | None = None, flash=
     user = request.user
     appeal = (
         Appeal.objects.select_related(
-            "category__parent",
+            "category__parent__default_lead_unit",
+            "category__default_lead_unit",
             "grid",
             "street",
             "lead_unit",

@@ -56,9 +56,16 @@ def tab_counts() -> dict[str, int]:
     return counts
 
 
-def panel_context(request, appeal: Appeal, *, form=None, merge_form=None, flash=None) -> dict:
+def panel_context(
+    request, appeal: Appeal, *, form=None, merge_form=None, flash=None, choices=None
+) -> dict:
     appeal = Appeal.objects.select_related(
-        "category__parent", "grid", "street", "lead_unit", "collection_point"
+        "category__parent__default_lead_unit",
+        "category__default_lead_unit",
+        "grid",
+        "street",
+        "lead_unit",
+        "collection_point",
     ).get(pk=appeal.pk)
     returned = (
         appeal.assignments.filter(status=AssignmentStatus.RETURNED)
@@ -68,7 +75,7 @@ def panel_context(request, appeal: Appeal, *, form=None, merge_form=None, flash=
     )
     return {
         "appeal": appeal,
-        "form": form or dispatch_form(appeal, choices=dispatch_choices()),
+        "form": form or dispatch_form(appeal, choices=choices or dispatch_choices()),
         "merge_form": merge_form or f.MergeForm(),
         "duplicates": candidates(appeal, user=request.user),
         "photos": list(appeal.attachments.order_by("created_at")[:6]),
@@ -94,7 +101,11 @@ def dispatch_centre(request):
         ctx["decide_form"] = f.DecideExtensionForm()
         return render(request, "web/dispatch/centre.html", ctx)
     status = {k: st for k, _l, st in TABS}[tab]
-    filters = AppealFilterForm(request.GET or None, hide=("status",))
+    units = list(f.handling_units())
+    categories = list(f.active_categories())
+    filters = AppealFilterForm(
+        request.GET or None, hide=("status",), units=units, categories=categories
+    )
     qs = filters.apply(Appeal.objects.filter(status=status)).select_related(
         "category__parent", "street", "grid", "lead_unit"
     )
@@ -121,7 +132,8 @@ def dispatch_centre(request):
         elif page.object_list:
             selected = page.object_list[0]
         if selected is not None:
-            ctx["panel"] = panel_context(request, selected)
+            choices = dispatch_choices(units=units, categories=categories)
+            ctx["panel"] = panel_context(request, selected, choices=choices)
             ctx["selected_id"] = selected.pk
     return render(request, "web/dispatch/centre.html", ctx)
 

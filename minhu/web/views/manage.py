@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.contrib.auth.forms import SetPasswordForm
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
@@ -166,7 +165,7 @@ def user_edit(request, pk: int):
     account = get_object_or_404(User, pk=pk)
     op = request.POST.get("op") if request.method == "POST" else None
     form = mf.UserEditForm(request.POST if op == "profile" else None, instance=account)
-    pw_form = SetPasswordForm(account, request.POST if op == "password" else None)
+    pw_form = mf.StaffSetPasswordForm(account, request.POST if op == "password" else None)
     m_form = mf.MembershipForm(request.POST if op == "membership" else None, user=account)
     status = 200
     if op == "profile":

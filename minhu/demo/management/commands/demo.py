@@ -6,7 +6,14 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from minhu.appeals.models import Appeal
-from minhu.demo.builder import DemoError, build_demo, demo_state, format_logins
+from minhu.demo.builder import (
+    DemoError,
+    build_demo,
+    demo_state,
+    format_logins,
+    resident_example,
+)
+from minhu.demo.district import DISTRICT
 from minhu.orgs.models import Unit
 
 
@@ -33,8 +40,15 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         if opts["logins"]:
             self.stdout.write(format_logins(full=opts["all"]))
-            if not Unit.objects.filter(code="yunhu").exists():
+            if not Unit.objects.filter(code=DISTRICT[1]).exists():
                 self.stdout.write("（演示数据尚未载入：运行 minhu demo）")
+                return
+            example = resident_example()
+            if example:
+                self.stdout.write(
+                    f"群众查询/评价示例（/h5/）：查询码 {example.code}，"
+                    f"手机号 {example.appellant_phone}（{example.subject}，已答复待评价）"
+                )
             return
         if opts["appeals"] < 0:
             raise CommandError("--appeals 不能为负数")
