@@ -35,7 +35,12 @@ django.setup()
 import numpy as np  # noqa: E402
 
 from minhu.deadlines.calendar import official_is_workday  # noqa: E402
-from minhu.routing.duplicates import MIN_TEXT, combine, is_candidate  # noqa: E402
+from minhu.routing.duplicates import (  # noqa: E402
+    MIN_TEXT,
+    combine,
+    is_candidate,
+    text_similarity,
+)
 from minhu.routing.hotspots import Item, build_clusters  # noqa: E402
 from minhu.routing.replycheck import relevance, score_reply  # noqa: E402
 from minhu.routing.text import appeal_text, tfidf  # noqa: E402
@@ -145,7 +150,9 @@ def pct(values, q) -> float:
 # --- duplicates -----------------------------------------------------------------------------
 
 
-def duplicate_pairs(rows: list[dict], matrix) -> tuple[list[tuple[int, int, float, float]], float]:
+def duplicate_pairs(
+    rows: list[dict], matrix, subjects
+) -> tuple[list[tuple[int, int, float, float]], float]:
     """What the finder proposes at each message's intake: earlier messages of the last 30
     days, same area or unknown area (as the pool of duplicates.candidates), scored as in
     duplicates.rank. Returns [(i, j, text similarity, score)] with i earlier than j."""
@@ -161,7 +168,9 @@ def duplicate_pairs(rows: list[dict], matrix) -> tuple[list[tuple[int, int, floa
             pool = [i for i in pool if rows[i]["_area"] in (a_j, None)]
         if not pool:
             continue
-        sims = np.asarray((matrix[pool] @ matrix[j].T).todense()).ravel()
+        full = np.asarray((matrix[pool] @ matrix[j].T).todense()).ravel()
+        subj = np.asarray((subjects[pool] @ subjects[j].T).todense()).ravel()
+        sims = text_similarity(full, subj)
         found = []
         for i, s in zip(pool, sims):
             if s < MIN_TEXT:
@@ -179,7 +188,8 @@ def duplicate_pairs(rows: list[dict], matrix) -> tuple[list[tuple[int, int, floa
 
 def bench_duplicates(rows: list[dict], matrix, show_sample: bool) -> None:
     print("== Duplicates (messages_votes.csv) ==")
-    pairs, ms = duplicate_pairs(rows, matrix)
+    subjects = tfidf([r["subject"] for r in rows])
+    pairs, ms = duplicate_pairs(rows, matrix, subjects)
     exact = sum(
         1
         for i, j, _, _ in pairs

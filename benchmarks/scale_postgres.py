@@ -44,21 +44,65 @@ def start_cluster(shared_buffers: str) -> tuple[str, callable]:
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()
-    subprocess.run([*as_pg, str(bindir / "initdb"), "-D", str(d / "data"), "-U", "postgres",
-                    "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8"], check=True,
-                   stdout=subprocess.DEVNULL)
-    opts = (f"-p {port} -k {d} -c listen_addresses=127.0.0.1 -c fsync=off "
-            f"-c synchronous_commit=off -c full_page_writes=off -c shared_buffers={shared_buffers} "
-            "-c work_mem=64MB -c maintenance_work_mem=512MB -c max_wal_size=8GB "
-            "-c checkpoint_timeout=30min -c effective_cache_size=8GB -c jit=off")
-    subprocess.run([*as_pg, str(bindir / "pg_ctl"), "-D", str(d / "data"), "-l", str(d / "log"),
-                    "-w", "-o", opts, "start"], check=True, stdout=subprocess.DEVNULL)
-    subprocess.run([*as_pg, str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U",
-                    "postgres", "minhu"], check=True)
+    subprocess.run(
+        [
+            *as_pg,
+            str(bindir / "initdb"),
+            "-D",
+            str(d / "data"),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    opts = (
+        f"-p {port} -k {d} -c listen_addresses=127.0.0.1 -c fsync=off "
+        f"-c synchronous_commit=off -c full_page_writes=off -c shared_buffers={shared_buffers} "
+        "-c work_mem=64MB -c maintenance_work_mem=512MB -c max_wal_size=8GB "
+        "-c checkpoint_timeout=30min -c effective_cache_size=8GB -c jit=off"
+    )
+    subprocess.run(
+        [
+            *as_pg,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(d / "data"),
+            "-l",
+            str(d / "log"),
+            "-w",
+            "-o",
+            opts,
+            "start",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    subprocess.run(
+        [
+            *as_pg,
+            str(bindir / "createdb"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-U",
+            "postgres",
+            "minhu",
+        ],
+        check=True,
+    )
 
     def stop():
-        subprocess.run([*as_pg, str(bindir / "pg_ctl"), "-D", str(d / "data"), "-m", "fast",
-                        "stop"], stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [*as_pg, str(bindir / "pg_ctl"), "-D", str(d / "data"), "-m", "fast", "stop"],
+            stdout=subprocess.DEVNULL,
+        )
         shutil.rmtree(d, ignore_errors=True)
 
     return f"postgres://postgres@127.0.0.1:{port}/minhu", stop
@@ -86,7 +130,9 @@ def main() -> None:
     try:
         run(["migrate", "-v0"], env)
         if not args.skip_generate:
-            took = run(["generate", "--appeals", str(args.appeals), "--years", str(args.years)], env)
+            took = run(
+                ["generate", "--appeals", str(args.appeals), "--years", str(args.years)], env
+            )
             print(f"generate + aggregate: {took:.0f}s", flush=True)
             run(["dbshell", "--", "-c", "VACUUM ANALYZE"], env)
         run(["check-aggregates"], env)

@@ -99,7 +99,8 @@ def _event(
         data=data,
     )
     for path in getattr(settings, "MINHU_EVENT_HOOKS", []):
-        transaction.on_commit(lambda hook=import_string(path): hook(event), robust=True)
+        hook = import_string(path)
+        transaction.on_commit(lambda hook=hook: hook(event), robust=True)
     return event
 
 
@@ -600,7 +601,8 @@ def claim(appeal: Appeal | int, *, actor, unit_id: int | None = None) -> Assignm
         appeal.claimed_at = now
         _sync_clock(appeal)
         appeal.save(update_fields=["status", "claimed_at", *CLOCK_FIELDS, "updated_at"])
-        _record_miss(appeal, Step.CLAIM, appeal.claim_due_at, unit, now)
+    # Assisting units are judged on their claim too (the miss is kept per unit).
+    _record_miss(appeal, Step.CLAIM, assignment.claim_due_at, unit, now)
     assignment.status = AssignmentStatus.CLAIMED
     assignment.claimed_at = now
     assignment.claimed_by = actor

@@ -440,13 +440,12 @@ def submit_department_review(
     if actor is None:
         raise PermissionDenied("请登录后评价")
     scope = scope_of(actor)
-    mine = [
-        u
-        for u in Unit.objects.filter(
+    mine = list(
+        Unit.objects.filter(
             pk__in=scope.acting_units(Role.UNIT_LEADER, Role.HANDLER),
             kind__in=[UnitKind.STREET, UnitKind.TOWN],
         )
-    ]
+    )
     if reviewer_unit is not None:
         mine = [u for u in mine if u.pk == reviewer_unit.pk]
     if not mine:
@@ -604,7 +603,11 @@ def propose_from_rules(*, actor, period: Period) -> list[Nomination]:
                                 r.unit_id,
                                 f"{period.label}{snap.get_group_display()}综合排名第{r.rank}名"
                                 f"（综合得分{r.composite}）",
-                                {"snapshot": snap.pk, "rank": r.rank, "composite": str(r.composite)},
+                                {
+                                    "snapshot": snap.pk,
+                                    "rank": r.rank,
+                                    "composite": str(r.composite),
+                                },
                             )
                         )
         elif rule.rule_type == RuleType.OVERDUE_AT_LEAST:
@@ -612,7 +615,11 @@ def propose_from_rules(*, actor, period: Period) -> list[Nomination]:
             for unit_id, n in overdue.items():
                 if n >= rule.threshold:
                     picks.append(
-                        (unit_id, f"{period.label}超时{n}件（规则：≥{rule.threshold}件）", {"overdue": n})
+                        (
+                            unit_id,
+                            f"{period.label}超时{n}件（规则：≥{rule.threshold}件）",
+                            {"overdue": n},
+                        )
                     )
         elif rule.rule_type == RuleType.NEGATIVE_AT_LEAST:
             reviews = reviews or evaluations.department_reviews(period, config)
@@ -620,16 +627,18 @@ def propose_from_rules(*, actor, period: Period) -> list[Nomination]:
                 if s.negatives >= rule.threshold:
                     items = "、".join(f"{k}{v}次" for k, v in s.negative_items.items())
                     picks.append(
-                        (s.unit_id, f"{period.label}基层评机关负面清单问题{s.negatives}项（{items}）", {"negatives": s.negatives})
+                        (
+                            s.unit_id,
+                            f"{period.label}基层评机关负面清单问题{s.negatives}项（{items}）",
+                            {"negatives": s.negatives},
+                        )
                     )
         units = Unit.objects.in_bulk([p[0] for p in picks])
         for unit_id, reason, evidence in picks:
             unit = units.get(unit_id)
             if unit is None:
                 continue
-            if Nomination.objects.filter(
-                period=period.key, rule=rule, unit=unit
-            ).exists():
+            if Nomination.objects.filter(period=period.key, rule=rule, unit=unit).exists():
                 continue
             out.append(
                 nominate(
@@ -730,7 +739,9 @@ def supervise_appeal(
         auto=auto,
         due_at=sup.due_at.isoformat(),
     )
-    _log("supervision_opened", sup, actor, unit_id=unit_id, note=reason, appeal=appeal.pk, auto=auto)
+    _log(
+        "supervision_opened", sup, actor, unit_id=unit_id, note=reason, appeal=appeal.pk, auto=auto
+    )
     return sup
 
 

@@ -18,8 +18,16 @@ from .models import (
 
 @admin.register(EvaluationConfig)
 class EvaluationConfigAdmin(admin.ModelAdmin):
-    list_display = ["name", "active", "weight_response", "weight_solved", "weight_satisfaction",
-                    "basic_weight", "period_start_day", "updated_at"]
+    list_display = [
+        "name",
+        "active",
+        "weight_response",
+        "weight_solved",
+        "weight_satisfaction",
+        "basic_weight",
+        "period_start_day",
+        "updated_at",
+    ]
     readonly_fields = ["updated_at", "updated_by"]
 
     def save_model(self, request, obj, form, change):

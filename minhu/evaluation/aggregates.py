@@ -471,9 +471,7 @@ def check(start: dt.date | None = None, end: dt.date | None = None) -> CheckResu
         for basis in ("f", "a"):
             stored_fu = {
                 (r.day, r.unit_id, r.source): [getattr(r, f) for f in FU_FIELDS]
-                for r in FollowUpDaily.objects.filter(
-                    basis=basis, day__gte=c_start, day__lt=c_end
-                )
+                for r in FollowUpDaily.objects.filter(basis=basis, day__gte=c_start, day__lt=c_end)
             }
             recount_fu = {
                 (_as_date(r["d"]), r["unit_id"] or 0, r["source"]): [r["n_" + f] for f in FU_FIELDS]

@@ -110,7 +110,11 @@ def build(period: Period, config: EvaluationConfig, unit: Unit | None = None) ->
             continue
         g = unit_map[int(k)]
         street_name = next(
-            (streets_by_id[int(p)] for p in g.path.strip("/").split("/") if int(p) in streets_by_id),
+            (
+                streets_by_id[int(p)]
+                for p in g.path.strip("/").split("/")
+                if int(p) in streets_by_id
+            ),
             "",
         )
         grids.append({"id": g.pk, "name": g.name, "street": street_name, "count": n})
@@ -141,9 +145,7 @@ def build(period: Period, config: EvaluationConfig, unit: Unit | None = None) ->
     members = rates.members(unit, config) if unit is not None else None
     basis = rates.basis_of(config)
     sources = set(config.valid_sources or [])
-    day_totals = aggregates.follow_up_day_totals(
-        trend_periods[0].first_day, end, basis, members
-    )
+    day_totals = aggregates.follow_up_day_totals(trend_periods[0].first_day, end, basis, members)
     per_period_fu: dict[str, list[int]] = defaultdict(lambda: [0] * len(aggregates.FU_FIELDS))
     for (day, source), counts in day_totals.items():
         if source not in sources:
@@ -214,9 +216,7 @@ def as_json(data: dict) -> dict:
         "period": data["period"].key,
         "unit": data["unit"].pk if data["unit"] else None,
         "kpi": {k: (float(v) if isinstance(v, Decimal) else v) for k, v in data["kpi"].items()},
-        "figures": {
-            k: (float(v) if isinstance(v, str) else v) for k, v in f.as_dict().items()
-        },
+        "figures": {k: (float(v) if isinstance(v, str) else v) for k, v in f.as_dict().items()},
         "by_day": data["by_day"],
         "by_channel": data["by_channel"],
         "by_category": data["by_category"],
@@ -228,7 +228,5 @@ def as_json(data: dict) -> dict:
             {k: (s(v) if k not in ("period", "valid") else v) for k, v in r.items()}
             for r in data["rate_trend"]
         ],
-        "volume_trend": [
-            {**r, "yoy": s(r["yoy"])} for r in data["volume_trend"]
-        ],
+        "volume_trend": [{**r, "yoy": s(r["yoy"])} for r in data["volume_trend"]],
     }

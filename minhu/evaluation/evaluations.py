@@ -95,9 +95,7 @@ def enterprise_ratings(period: Period, config: EvaluationConfig) -> list[Score]:
         return []
     qs = EnterpriseRating.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
     scores: dict[int, Score] = {}
-    for r in (
-        qs.values("department_id", "department__name").annotate(**_sat_counts()).order_by()
-    ):
+    for r in qs.values("department_id", "department__name").annotate(**_sat_counts()).order_by():
         s = Score(r["department_id"], r["department__name"])
         s.total, s.satisfied, s.basic, s.unsatisfied = (
             r["total"],
@@ -143,9 +141,7 @@ def service_ratings(period: Period, config: EvaluationConfig) -> list[Score]:
         return []
     qs = ServiceRating.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
     out = []
-    for r in (
-        qs.values("point__unit_id", "point__unit__name").annotate(**_sat_counts()).order_by()
-    ):
+    for r in qs.values("point__unit_id", "point__unit__name").annotate(**_sat_counts()).order_by():
         s = Score(r["point__unit_id"], r["point__unit__name"])
         s.total, s.satisfied, s.basic, s.unsatisfied = (
             r["total"],

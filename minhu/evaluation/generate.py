@@ -38,86 +38,164 @@ _json = json.JSONEncoder(ensure_ascii=False).encode
 H = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
-STREET_NAMES = ["中山", "解放", "人民", "建设", "和平", "新华", "东关", "西关", "南关", "北关", "朝阳"]
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+)
+STREET_NAMES = [
+    "中山",
+    "解放",
+    "人民",
+    "建设",
+    "和平",
+    "新华",
+    "东关",
+    "西关",
+    "南关",
+    "北关",
+    "朝阳",
+]
 TOWN_NAMES = ["青山", "白鹭", "云台"]
 DEPARTMENTS = [
-    "城管局", "住建局", "生态环境局", "市场监管局", "交通运输局", "水务局", "教育局",
-    "卫健委", "人社局", "民政局", "公安分局", "应急管理局", "自然资源局", "农业农村局",
-    "文旅局", "商务局", "发改局", "财政局", "司法局", "退役军人事务局", "医保局", "税务局",
-    "消防救援大队", "供电公司", "自来水公司", "燃气公司", "房管局", "园林绿化局", "数据局",
+    "城管局",
+    "住建局",
+    "生态环境局",
+    "市场监管局",
+    "交通运输局",
+    "水务局",
+    "教育局",
+    "卫健委",
+    "人社局",
+    "民政局",
+    "公安分局",
+    "应急管理局",
+    "自然资源局",
+    "农业农村局",
+    "文旅局",
+    "商务局",
+    "发改局",
+    "财政局",
+    "司法局",
+    "退役军人事务局",
+    "医保局",
+    "税务局",
+    "消防救援大队",
+    "供电公司",
+    "自来水公司",
+    "燃气公司",
+    "房管局",
+    "园林绿化局",
+    "数据局",
     "信访局",
 ]
 # top category -> (department index, [(sub category, [subjects])])
 TAXONOMY = [
-    ("城乡建设", 1, [
-        ("路灯照明", ["路灯不亮", "路灯损坏", "楼道灯不亮"]),
-        ("道路维修", ["路面坑洼", "井盖缺失", "人行道破损"]),
-        ("违章建筑", ["楼顶违建", "私搭乱建", "占用绿地建房"]),
-        ("老旧小区改造", ["外墙脱落", "加装电梯", "雨水管破损"]),
-        ("房屋安全", ["墙体开裂", "危房", "阳台漏水"]),
-        ("物业管理", ["物业不作为", "电梯故障", "小区门禁损坏"]),
-    ]),
-    ("市容环境", 0, [
-        ("垃圾清运", ["垃圾未及时清运", "垃圾桶满溢", "建筑垃圾乱倒"]),
-        ("占道经营", ["流动摊贩占道", "店外经营", "夜市扰民"]),
-        ("噪音扰民", ["夜间施工噪音", "广场舞噪音", "商铺音响扰民"]),
-        ("油烟污染", ["餐馆油烟", "露天烧烤"]),
-        ("绿化养护", ["树木遮挡", "草坪枯死", "树枝断裂"]),
-        ("违规停车", ["占用消防通道", "乱停共享单车", "车辆堵门"]),
-    ]),
-    ("交通出行", 4, [
-        ("公交运营", ["公交晚点", "公交站牌损坏", "线路调整"]),
-        ("交通信号", ["红绿灯故障", "信号配时不合理"]),
-        ("停车管理", ["停车难", "停车收费不合理"]),
-        ("出租网约车", ["出租车拒载", "网约车绕路"]),
-        ("道路拥堵", ["早高峰拥堵", "学校门口拥堵"]),
-        ("交通设施", ["护栏损坏", "标线不清"]),
-    ]),
-    ("水电气暖", 25, [
-        ("供水", ["停水", "水压低", "水质发黄"]),
-        ("供电", ["频繁停电", "电压不稳"]),
-        ("燃气", ["燃气泄漏", "燃气未通"]),
-        ("供暖", ["暖气不热", "供暖费争议"]),
-        ("排水", ["下水道堵塞", "污水外溢", "路面积水"]),
-        ("通信", ["宽带故障", "信号差"]),
-    ]),
-    ("社会保障", 8, [
-        ("社保", ["社保转移", "养老金发放"]),
-        ("医保", ["医保报销", "医保卡异常"]),
-        ("低保救助", ["低保申请", "临时救助"]),
-        ("养老服务", ["老年食堂", "居家养老"]),
-        ("残疾人服务", ["无障碍设施", "残疾人补贴"]),
-        ("就业", ["工资拖欠", "就业培训"]),
-    ]),
-    ("教育卫生", 6, [
-        ("入学", ["入学咨询", "学区划分"]),
-        ("校外培训", ["违规培训", "退费纠纷"]),
-        ("医疗服务", ["看病难", "医疗纠纷"]),
-        ("疫苗接种", ["接种预约", "疫苗咨询"]),
-        ("食品安全", ["食品过期", "餐饮卫生"]),
-        ("公共卫生", ["蚊虫滋生", "病媒防治"]),
-    ]),
-    ("市场监管", 3, [
-        ("消费维权", ["预付卡退费", "商品质量", "虚假宣传"]),
-        ("价格", ["价格欺诈", "乱收费"]),
-        ("无证经营", ["无证经营", "黑作坊"]),
-        ("特种设备", ["电梯安全", "锅炉安全"]),
-        ("知识产权", ["假冒商标"]),
-        ("营商环境", ["审批慢", "办事难", "政策咨询"]),
-    ]),
-    ("治安安全", 10, [
-        ("治安", ["盗窃", "纠纷调解"]),
-        ("消防安全", ["楼道堆物", "电动车充电"]),
-        ("安全隐患", ["广告牌松动", "高空坠物"]),
-        ("诈骗", ["电信诈骗", "非法集资"]),
-        ("邻里纠纷", ["漏水纠纷", "宠物扰民"]),
-        ("安全生产", ["工地安全", "危化品"]),
-    ]),
+    (
+        "城乡建设",
+        1,
+        [
+            ("路灯照明", ["路灯不亮", "路灯损坏", "楼道灯不亮"]),
+            ("道路维修", ["路面坑洼", "井盖缺失", "人行道破损"]),
+            ("违章建筑", ["楼顶违建", "私搭乱建", "占用绿地建房"]),
+            ("老旧小区改造", ["外墙脱落", "加装电梯", "雨水管破损"]),
+            ("房屋安全", ["墙体开裂", "危房", "阳台漏水"]),
+            ("物业管理", ["物业不作为", "电梯故障", "小区门禁损坏"]),
+        ],
+    ),
+    (
+        "市容环境",
+        0,
+        [
+            ("垃圾清运", ["垃圾未及时清运", "垃圾桶满溢", "建筑垃圾乱倒"]),
+            ("占道经营", ["流动摊贩占道", "店外经营", "夜市扰民"]),
+            ("噪音扰民", ["夜间施工噪音", "广场舞噪音", "商铺音响扰民"]),
+            ("油烟污染", ["餐馆油烟", "露天烧烤"]),
+            ("绿化养护", ["树木遮挡", "草坪枯死", "树枝断裂"]),
+            ("违规停车", ["占用消防通道", "乱停共享单车", "车辆堵门"]),
+        ],
+    ),
+    (
+        "交通出行",
+        4,
+        [
+            ("公交运营", ["公交晚点", "公交站牌损坏", "线路调整"]),
+            ("交通信号", ["红绿灯故障", "信号配时不合理"]),
+            ("停车管理", ["停车难", "停车收费不合理"]),
+            ("出租网约车", ["出租车拒载", "网约车绕路"]),
+            ("道路拥堵", ["早高峰拥堵", "学校门口拥堵"]),
+            ("交通设施", ["护栏损坏", "标线不清"]),
+        ],
+    ),
+    (
+        "水电气暖",
+        25,
+        [
+            ("供水", ["停水", "水压低", "水质发黄"]),
+            ("供电", ["频繁停电", "电压不稳"]),
+            ("燃气", ["燃气泄漏", "燃气未通"]),
+            ("供暖", ["暖气不热", "供暖费争议"]),
+            ("排水", ["下水道堵塞", "污水外溢", "路面积水"]),
+            ("通信", ["宽带故障", "信号差"]),
+        ],
+    ),
+    (
+        "社会保障",
+        8,
+        [
+            ("社保", ["社保转移", "养老金发放"]),
+            ("医保", ["医保报销", "医保卡异常"]),
+            ("低保救助", ["低保申请", "临时救助"]),
+            ("养老服务", ["老年食堂", "居家养老"]),
+            ("残疾人服务", ["无障碍设施", "残疾人补贴"]),
+            ("就业", ["工资拖欠", "就业培训"]),
+        ],
+    ),
+    (
+        "教育卫生",
+        6,
+        [
+            ("入学", ["入学咨询", "学区划分"]),
+            ("校外培训", ["违规培训", "退费纠纷"]),
+            ("医疗服务", ["看病难", "医疗纠纷"]),
+            ("疫苗接种", ["接种预约", "疫苗咨询"]),
+            ("食品安全", ["食品过期", "餐饮卫生"]),
+            ("公共卫生", ["蚊虫滋生", "病媒防治"]),
+        ],
+    ),
+    (
+        "市场监管",
+        3,
+        [
+            ("消费维权", ["预付卡退费", "商品质量", "虚假宣传"]),
+            ("价格", ["价格欺诈", "乱收费"]),
+            ("无证经营", ["无证经营", "黑作坊"]),
+            ("特种设备", ["电梯安全", "锅炉安全"]),
+            ("知识产权", ["假冒商标"]),
+            ("营商环境", ["审批慢", "办事难", "政策咨询"]),
+        ],
+    ),
+    (
+        "治安安全",
+        10,
+        [
+            ("治安", ["盗窃", "纠纷调解"]),
+            ("消防安全", ["楼道堆物", "电动车充电"]),
+            ("安全隐患", ["广告牌松动", "高空坠物"]),
+            ("诈骗", ["电信诈骗", "非法集资"]),
+            ("邻里纠纷", ["漏水纠纷", "宠物扰民"]),
+            ("安全生产", ["工地安全", "危化品"]),
+        ],
+    ),
 ]
 CHANNELS = [
-    ("hotline", 45), ("h5", 14), ("miniprogram", 14), ("wechat_group", 9), ("visit", 9),
-    ("consultation", 2), ("deputy", 2), ("questionnaire", 2), ("enterprise", 3),
+    ("hotline", 45),
+    ("h5", 14),
+    ("miniprogram", 14),
+    ("wechat_group", 9),
+    ("visit", 9),
+    ("consultation", 2),
+    ("deputy", 2),
+    ("questionnaire", 2),
+    ("enterprise", 3),
 ]
 STATUS_NEW, STATUS_DISPATCHED, STATUS_IN_PROGRESS = "new", "dispatched", "in_progress"
 STATUS_RESOLVED, STATUS_REPLIED, STATUS_CLOSED = "resolved", "replied", "closed"
@@ -169,7 +247,9 @@ def build_world(rng: random.Random) -> World:
         for k in range(364):
             c = communities[k % len(communities)]
             n = k // len(communities) + 1
-            Unit.objects.create(name=f"{c.name}第{n}网格", code=f"{c.code}g{n}", kind="grid", parent=c)
+            Unit.objects.create(
+                name=f"{c.name}第{n}网格", code=f"{c.code}g{n}", kind="grid", parent=c
+            )
         for i in range(84):
             name = "区" + DEPARTMENTS[i] if i < len(DEPARTMENTS) else f"区直单位{i + 1:02d}"
             Unit.objects.create(name=name, code=f"gen-dept{i}", kind="department", parent=district)
@@ -355,8 +435,15 @@ class Generator:
         for day, count in self.day_plan():
             for _ in range(count):
                 h = self.rng.choices(hours, hour_w)[0]
-                moment = dt.datetime(day.year, day.month, day.day, h, self.rng.randrange(60),
-                                     self.rng.randrange(60), tzinfo=tz)
+                moment = dt.datetime(
+                    day.year,
+                    day.month,
+                    day.day,
+                    h,
+                    self.rng.randrange(60),
+                    self.rng.randrange(60),
+                    tzinfo=tz,
+                )
                 moment = moment.astimezone(UTC)
                 if moment >= self.now:
                     moment = self.now - dt.timedelta(minutes=self.rng.randrange(5, 600))
@@ -401,12 +488,16 @@ class Generator:
             grid, community, street, place = rng.choice(world.grids)
             cat_id, cat_dept, subjects, cat_name = rng.choice(world.categories)
             channel = rng.choices(channels, channel_w)[0]
-            kind = "enterprise" if channel == "enterprise" else (
-                "anonymous" if rng.random() < 0.05 else "person"
+            kind = (
+                "enterprise"
+                if channel == "enterprise"
+                else ("anonymous" if rng.random() < 0.05 else "person")
             )
             subject = rng.choice(subjects)
             name = "" if kind == "anonymous" else rng.choice(SURNAMES) + rng.choice("先生女士")[:2]
-            phone = "" if kind == "anonymous" else f"1{rng.choice('3589')}{rng.randrange(10**9):09d}"
+            phone = (
+                "" if kind == "anonymous" else f"1{rng.choice('3589')}{rng.randrange(10**9):09d}"
+            )
             r = rng.random()
             if cat_dept and r < 0.4:
                 lead = cat_dept
@@ -419,8 +510,9 @@ class Generator:
             # The plan.
             t_dispatch = created + dt.timedelta(minutes=rng.randrange(5, 90))
             late_claim = rng.random() < 0.04
-            t_claim = t_dispatch + dt.timedelta(minutes=rng.randrange(10, 120 if not late_claim else 900))
-            t_contact = t_claim + dt.timedelta(minutes=rng.randrange(20, 1200))
+            t_claim = t_dispatch + dt.timedelta(
+                minutes=rng.randrange(10, 120 if not late_claim else 900)
+            )
             x = rng.random()
             if x < 0.01:
                 resolve_in, outcome_kind = dt.timedelta(days=rng.uniform(20, 60)), "long_term"
@@ -431,27 +523,58 @@ class Generator:
             else:
                 resolve_in, outcome_kind = dt.timedelta(days=rng.uniform(3, 8)), "coordinated"
             t_resolve = t_claim + resolve_in
+            # The unit calls the person before it finishes (mostly within the first day).
+            t_contact = t_claim + min(resolve_in * rng.uniform(0.05, 0.6), 20 * H * rng.random())
             t_reply = t_resolve + dt.timedelta(minutes=rng.randrange(30, 360))
             t_follow = t_reply + dt.timedelta(hours=rng.uniform(4, 48))
             claim_due = t_dispatch + 4 * H
             contact_due = t_dispatch + 24 * H
             resolve_due = t_dispatch + dt.timedelta(days=4, hours=8)
-            status, from_s = STATUS_NEW, ""
+            status, _from_s = STATUS_NEW, ""
             ev: list[tuple] = []  # (kind, time, from, to, unit, note, data, actor_name)
 
             def e(k, t, fr, to, unit=None, note="", data=None, who="系统", ev=ev):
                 ev.append((k, t, fr, to, unit, note, data or {}, who))
 
-            e("register", created, "", "new", None, "", {"channel": channel, "generated": True},
-              "群众" if channel in ("h5", "miniprogram", "enterprise", "questionnaire") else "话务员")
-            e("classify", created + dt.timedelta(minutes=2), "new", "new", None, "",
-              {"source": "auto", "changes": {"category": [None, cat_id]}})
+            e(
+                "register",
+                created,
+                "",
+                "new",
+                None,
+                "",
+                {"channel": channel, "generated": True},
+                "群众"
+                if channel in ("h5", "miniprogram", "enterprise", "questionnaire")
+                else "话务员",
+            )
+            e(
+                "classify",
+                created + dt.timedelta(minutes=2),
+                "new",
+                "new",
+                None,
+                "",
+                {"source": "auto", "changes": {"category": [None, cat_id]}},
+            )
             a = {
-                "dispatched_at": None, "claimed_at": None, "contacted_at": None,
-                "resolved_at": None, "replied_at": None, "closed_at": None,
-                "current_step": "", "current_due_at": None, "outcome_kind": "", "outcome": "",
-                "measures": "", "office": "", "person": "", "reply": "", "satisfaction": "",
-                "solved": None, "reopen": 0,
+                "dispatched_at": None,
+                "claimed_at": None,
+                "contacted_at": None,
+                "resolved_at": None,
+                "replied_at": None,
+                "closed_at": None,
+                "current_step": "",
+                "current_due_at": None,
+                "outcome_kind": "",
+                "outcome": "",
+                "measures": "",
+                "office": "",
+                "person": "",
+                "reply": "",
+                "satisfaction": "",
+                "solved": None,
+                "reopen": 0,
             }
             assignment_status, claimed_at = None, None
             if t_dispatch <= now:
@@ -461,20 +584,54 @@ class Generator:
                 a["current_step"], a["current_due_at"] = "claim", claim_due
                 assignment_status = "pending"
             if t_claim <= now and status == STATUS_DISPATCHED:
-                e("claim", t_claim, "dispatched", "in_progress", lead, "",
-                  {"role": "lead", "late": t_claim > claim_due})
+                e(
+                    "claim",
+                    t_claim,
+                    "dispatched",
+                    "in_progress",
+                    lead,
+                    "",
+                    {"role": "lead", "late": t_claim > claim_due},
+                )
                 status = STATUS_IN_PROGRESS
                 a["claimed_at"] = claimed_at = t_claim
                 a["current_step"], a["current_due_at"] = "resolve", resolve_due
                 assignment_status = "claimed"
                 if t_claim > claim_due:
-                    misses.append((self._take("DeadlineMiss"), aid, "claim", lead, claim_due, t_claim, t_claim))
+                    misses.append(
+                        (
+                            self._take("DeadlineMiss"),
+                            aid,
+                            "claim",
+                            lead,
+                            claim_due,
+                            t_claim,
+                            t_claim,
+                        )
+                    )
             if t_contact <= now and status == STATUS_IN_PROGRESS:
-                e("contact", t_contact, status, status, lead, "已电话联系诉求人",
-                  {"first": True, "on_time": t_contact <= contact_due})
+                e(
+                    "contact",
+                    t_contact,
+                    status,
+                    status,
+                    lead,
+                    "已电话联系诉求人",
+                    {"first": True, "on_time": t_contact <= contact_due},
+                )
                 a["contacted_at"] = t_contact
                 if t_contact > contact_due:
-                    misses.append((self._take("DeadlineMiss"), aid, "contact", lead, contact_due, t_contact, t_contact))
+                    misses.append(
+                        (
+                            self._take("DeadlineMiss"),
+                            aid,
+                            "contact",
+                            lead,
+                            contact_due,
+                            t_contact,
+                            t_contact,
+                        )
+                    )
             elif status == STATUS_IN_PROGRESS and now > contact_due:
                 pass
             round_no = 0
@@ -484,17 +641,39 @@ class Generator:
                 if not (t_res <= now and status == STATUS_IN_PROGRESS):
                     break
                 outcome = f"已处理：{subject}问题已{rng.choice(['整改完毕', '协调解决', '修复完成', '督促落实'])}"
-                e("resolve", t_res, "in_progress", "resolved", lead, outcome,
-                  {"outcome_kind": outcome_kind, "on_time": t_res <= resolve_due})
+                e(
+                    "resolve",
+                    t_res,
+                    "in_progress",
+                    "resolved",
+                    lead,
+                    outcome,
+                    {"outcome_kind": outcome_kind, "on_time": t_res <= resolve_due},
+                )
                 status = STATUS_RESOLVED
-                a.update(resolved_at=t_res, outcome_kind=outcome_kind, outcome=outcome,
-                         measures=f"现场核实，{rng.choice(['安排维修', '约谈责任主体', '联合执法', '协调相关单位'])}",
-                         office=rng.choice(["综合科", "执法队", "办公室", "服务中心"]),
-                         person=rng.choice(SURNAMES) + rng.choice(["科长", "队长", "主任"]),
-                         current_step="", current_due_at=None)
+                a.update(
+                    resolved_at=t_res,
+                    outcome_kind=outcome_kind,
+                    outcome=outcome,
+                    measures=f"现场核实，{rng.choice(['安排维修', '约谈责任主体', '联合执法', '协调相关单位'])}",
+                    office=rng.choice(["综合科", "执法队", "办公室", "服务中心"]),
+                    person=rng.choice(SURNAMES) + rng.choice(["科长", "队长", "主任"]),
+                    current_step="",
+                    current_due_at=None,
+                )
                 assignment_status = "done"
                 if round_no == 0 and t_res > resolve_due:
-                    misses.append((self._take("DeadlineMiss"), aid, "resolve", lead, resolve_due, t_res, t_res))
+                    misses.append(
+                        (
+                            self._take("DeadlineMiss"),
+                            aid,
+                            "resolve",
+                            lead,
+                            resolve_due,
+                            t_res,
+                            t_res,
+                        )
+                    )
                 if t_rep > now:
                     break
                 reply = f"您好，您反映的{subject}问题已处理，感谢您的监督。"
@@ -506,29 +685,110 @@ class Generator:
                 late = t_res > resolve_due
                 if rng.random() < 0.05:  # an unreached call first
                     fid = self._take("FollowUp")
-                    fu_rows.append((fid, aid, None, "callback", lead, round_no, False, None, None, "", "", None, t_fol - 2 * H))
-                    e("follow_up", t_fol - 2 * H, status, status, None, "", {"follow_up": fid, "reached": False}, "回访员")
+                    fu_rows.append(
+                        (
+                            fid,
+                            aid,
+                            None,
+                            "callback",
+                            lead,
+                            round_no,
+                            False,
+                            None,
+                            None,
+                            "",
+                            "",
+                            None,
+                            t_fol - 2 * H,
+                        )
+                    )
+                    e(
+                        "follow_up",
+                        t_fol - 2 * H,
+                        status,
+                        status,
+                        None,
+                        "",
+                        {"follow_up": fid, "reached": False},
+                        "回访员",
+                    )
                 resident = rng.random() < 0.2
                 contacted = None if resident else rng.random() < min(0.995, q + 0.05)
                 solved = rng.random() < (q - (0.12 if late else 0))
                 if solved:
-                    sat = rng.choices(["satisfied", "basic", "unsatisfied"], [q, (1 - q) * 0.8 + 0.05, (1 - q) * 0.2])[0]
+                    sat = rng.choices(
+                        ["satisfied", "basic", "unsatisfied"],
+                        [q, (1 - q) * 0.8 + 0.05, (1 - q) * 0.2],
+                    )[0]
                 else:
                     sat = rng.choices(["basic", "unsatisfied"], [0.4, 0.6])[0]
                 fid = self._take("FollowUp")
-                fu_rows.append((fid, aid, None, "resident" if resident else "callback", lead, round_no, True, contacted, solved, sat, "", None, t_fol))
+                fu_rows.append(
+                    (
+                        fid,
+                        aid,
+                        None,
+                        "resident" if resident else "callback",
+                        lead,
+                        round_no,
+                        True,
+                        contacted,
+                        solved,
+                        sat,
+                        "",
+                        None,
+                        t_fol,
+                    )
+                )
                 a.update(satisfaction=sat, solved=solved)
                 if resident:
-                    e("rate", t_fol, status, status, None, "", {"satisfaction": sat, "solved": solved, "follow_up": fid}, "群众")
+                    e(
+                        "rate",
+                        t_fol,
+                        status,
+                        status,
+                        None,
+                        "",
+                        {"satisfaction": sat, "solved": solved, "follow_up": fid},
+                        "群众",
+                    )
                 else:
-                    e("follow_up", t_fol, status, status, None, "", {"follow_up": fid, "reached": True, "contacted": contacted, "solved": solved, "satisfaction": sat}, "回访员")
+                    e(
+                        "follow_up",
+                        t_fol,
+                        status,
+                        status,
+                        None,
+                        "",
+                        {
+                            "follow_up": fid,
+                            "reached": True,
+                            "contacted": contacted,
+                            "solved": solved,
+                            "satisfaction": sat,
+                        },
+                        "回访员",
+                    )
                 bad = sat == "unsatisfied" or not solved
                 if bad and round_no < 1 and rng.random() < 0.8:
                     round_no += 1
-                    e("reopen", t_fol, "replied", "in_progress", lead, "群众评价：不满意", {"automatic": True, "reopen_count": round_no})
+                    e(
+                        "reopen",
+                        t_fol,
+                        "replied",
+                        "in_progress",
+                        lead,
+                        "群众评价：不满意",
+                        {"automatic": True, "reopen_count": round_no},
+                    )
                     status = STATUS_IN_PROGRESS
-                    a.update(reopen=round_no, resolved_at=None, replied_at=None, current_step="resolve",
-                             current_due_at=t_fol + dt.timedelta(days=4, hours=8))
+                    a.update(
+                        reopen=round_no,
+                        resolved_at=None,
+                        replied_at=None,
+                        current_step="resolve",
+                        current_due_at=t_fol + dt.timedelta(days=4, hours=8),
+                    )
                     assignment_status = "claimed"
                     t_res = t_fol + dt.timedelta(days=rng.uniform(0.5, 3))
                     t_rep = t_res + dt.timedelta(minutes=rng.randrange(30, 300))
@@ -541,24 +801,75 @@ class Generator:
                     a["closed_at"] = t_close
                 break
             # Rows.
-            appeals.append(self._appeal_row(aid, created, channel, kind, name, phone, subject,
-                                            place, grid, street, cat_id, urgency, status, lead, a,
-                                            claim_due, contact_due, resolve_due, t_dispatch <= now))
+            appeals.append(
+                self._appeal_row(
+                    aid,
+                    created,
+                    channel,
+                    kind,
+                    name,
+                    phone,
+                    subject,
+                    place,
+                    grid,
+                    street,
+                    cat_id,
+                    urgency,
+                    status,
+                    lead,
+                    a,
+                    claim_due,
+                    contact_due,
+                    resolve_due,
+                    t_dispatch <= now,
+                )
+            )
             if assignment_status:
-                assigns.append((self._take("Assignment"), aid, lead, "lead", assignment_status, True, 1,
-                                W.dt(t_dispatch), W.dt(claim_due), W.dt(claimed_at), None, ""))
+                assigns.append(
+                    (
+                        self._take("Assignment"),
+                        aid,
+                        lead,
+                        "lead",
+                        assignment_status,
+                        True,
+                        1,
+                        W.dt(t_dispatch),
+                        W.dt(claim_due),
+                        W.dt(claimed_at),
+                        None,
+                        "",
+                    )
+                )
             for row in fu_rows:
                 fus.append(row[:-1] + (W.dt(row[-1]),))
             for k, t, fr, to, unit, note, data, who in ev:
-                events.append((self._take("AppealEvent"), aid, k, None, who, unit, fr, to, note,
-                               _json(data), W.dt(t)))
+                events.append(
+                    (
+                        self._take("AppealEvent"),
+                        aid,
+                        k,
+                        None,
+                        who,
+                        unit,
+                        fr,
+                        to,
+                        note,
+                        _json(data),
+                        W.dt(t),
+                    )
+                )
         W.write(Appeal, appeals)
         W.write(Assignment, self._order(Assignment, assigns))
         W.write(FollowUp, self._order(FollowUp, fus))
         W.write(AppealEvent, self._order(AppealEvent, events))
-        W.write(DeadlineMiss, self._order(DeadlineMiss, [
-            (m[0], m[1], m[2], m[3], W.dt(m[4]), W.dt(m[5]), W.dt(m[6])) for m in misses
-        ]))
+        W.write(
+            DeadlineMiss,
+            self._order(
+                DeadlineMiss,
+                [(m[0], m[1], m[2], m[3], W.dt(m[4]), W.dt(m[5]), W.dt(m[6])) for m in misses],
+            ),
+        )
         self.counts["appeals"] += len(appeals)
         self.counts["events"] += len(events)
         self.counts["follow_ups"] += len(fus)
@@ -567,12 +878,48 @@ class Generator:
 
     # Column orders: rows above are built in a fixed "logical" order; map them to the model's.
     LOGICAL = {
-        "Assignment": ["id", "appeal_id", "unit_id", "role", "status", "active", "round",
-                       "dispatched_at", "claim_due_at", "claimed_at", "claimed_by_id", "note"],
-        "FollowUp": ["id", "appeal_id", "rated_appeal_id", "source", "unit_id", "round", "reached",
-                     "contacted", "solved", "satisfaction", "comment", "actor_id", "created_at"],
-        "AppealEvent": ["id", "appeal_id", "kind", "actor_id", "actor_name", "unit_id",
-                        "from_status", "to_status", "note", "data", "created_at"],
+        "Assignment": [
+            "id",
+            "appeal_id",
+            "unit_id",
+            "role",
+            "status",
+            "active",
+            "round",
+            "dispatched_at",
+            "claim_due_at",
+            "claimed_at",
+            "claimed_by_id",
+            "note",
+        ],
+        "FollowUp": [
+            "id",
+            "appeal_id",
+            "rated_appeal_id",
+            "source",
+            "unit_id",
+            "round",
+            "reached",
+            "contacted",
+            "solved",
+            "satisfaction",
+            "comment",
+            "actor_id",
+            "created_at",
+        ],
+        "AppealEvent": [
+            "id",
+            "appeal_id",
+            "kind",
+            "actor_id",
+            "actor_name",
+            "unit_id",
+            "from_status",
+            "to_status",
+            "note",
+            "data",
+            "created_at",
+        ],
         "DeadlineMiss": ["id", "appeal_id", "step", "unit_id", "due_at", "detected_at", "done_at"],
     }
 
@@ -605,33 +952,85 @@ class Generator:
             return None
         return "" if f.get_internal_type() in ("CharField", "TextField") else 0
 
-    def _appeal_row(self, aid, created, channel, kind, name, phone, subject, place, grid, street,
-                    cat_id, urgency, status, lead, a, claim_due, contact_due, resolve_due,
-                    dispatched) -> tuple:
+    def _appeal_row(
+        self,
+        aid,
+        created,
+        channel,
+        kind,
+        name,
+        phone,
+        subject,
+        place,
+        grid,
+        street,
+        cat_id,
+        urgency,
+        status,
+        lead,
+        a,
+        claim_due,
+        contact_due,
+        resolve_due,
+        dispatched,
+    ) -> tuple:
         W = self.writer
         values = {
-            "id": aid, "code": _code(aid), "channel": channel, "collection_point_id": None,
-            "appellant_kind": kind, "appellant_name": name, "appellant_phone": phone,
+            "id": aid,
+            "code": _code(aid),
+            "channel": channel,
+            "collection_point_id": None,
+            "appellant_kind": kind,
+            "appellant_name": name,
+            "appellant_phone": phone,
             "enterprise_name": f"{name[:1]}氏商贸有限公司" if kind == "enterprise" else "",
-            "subject": subject, "detail": f"{place}附近{subject}，已经持续一段时间，希望尽快处理。",
-            "address": f"{place}{self.rng.randrange(1, 40)}号楼", "grid_id": grid,
-            "street_id": street, "latitude": None, "longitude": None, "category_id": cat_id,
-            "urgency": urgency, "status": status, "lead_unit_id": lead if dispatched else None,
-            "parent_id": None, "about_unit_id": None, "registered_by_id": None,
-            "created_at": W.dt(created), "dispatched_at": W.dt(a["dispatched_at"]),
-            "claimed_at": W.dt(a["claimed_at"]), "contacted_at": W.dt(a["contacted_at"]),
-            "resolved_at": W.dt(a["resolved_at"]), "replied_at": W.dt(a["replied_at"]),
+            "subject": subject,
+            "detail": f"{place}附近{subject}，已经持续一段时间，希望尽快处理。",
+            "address": f"{place}{self.rng.randrange(1, 40)}号楼",
+            "grid_id": grid,
+            "street_id": street,
+            "latitude": None,
+            "longitude": None,
+            "category_id": cat_id,
+            "urgency": urgency,
+            "status": status,
+            "lead_unit_id": lead if dispatched else None,
+            "parent_id": None,
+            "about_unit_id": None,
+            "registered_by_id": None,
+            "created_at": W.dt(created),
+            "dispatched_at": W.dt(a["dispatched_at"]),
+            "claimed_at": W.dt(a["claimed_at"]),
+            "contacted_at": W.dt(a["contacted_at"]),
+            "resolved_at": W.dt(a["resolved_at"]),
+            "replied_at": W.dt(a["replied_at"]),
             "closed_at": W.dt(a["closed_at"]),
             "claim_due_at": W.dt(claim_due) if dispatched else None,
             "contact_due_at": W.dt(contact_due) if dispatched else None,
-            "resolve_due_at": W.dt(a["current_due_at"] if a["reopen"] and a["current_due_at"] else resolve_due) if dispatched else None,
-            "current_due_at": W.dt(a["current_due_at"]), "current_step": a["current_step"],
-            "outcome_kind": a["outcome_kind"], "outcome": a["outcome"], "roadmap": "",
-            "timetable": "", "explanation": "", "measures": a["measures"],
-            "responsible_office": a["office"], "responsible_person": a["person"],
-            "reply": a["reply"], "satisfaction": a["satisfaction"], "solved": a["solved"],
-            "reopen_count": a["reopen"], "return_count": 0, "extension_days": 0,
-            "updated_at": W.dt(a["closed_at"] or a["replied_at"] or a["resolved_at"] or a["claimed_at"] or created),
+            "resolve_due_at": W.dt(
+                a["current_due_at"] if a["reopen"] and a["current_due_at"] else resolve_due
+            )
+            if dispatched
+            else None,
+            "current_due_at": W.dt(a["current_due_at"]),
+            "current_step": a["current_step"],
+            "outcome_kind": a["outcome_kind"],
+            "outcome": a["outcome"],
+            "roadmap": "",
+            "timetable": "",
+            "explanation": "",
+            "measures": a["measures"],
+            "responsible_office": a["office"],
+            "responsible_person": a["person"],
+            "reply": a["reply"],
+            "satisfaction": a["satisfaction"],
+            "solved": a["solved"],
+            "reopen_count": a["reopen"],
+            "return_count": 0,
+            "extension_days": 0,
+            "updated_at": W.dt(
+                a["closed_at"] or a["replied_at"] or a["resolved_at"] or a["claimed_at"] or created
+            ),
         }
         cols = self.field_defaults.get("Appeal")
         if cols is None:

@@ -437,7 +437,9 @@ def _write(parsed: Parsed, content: bytes, file_name: str, actor) -> ImportBatch
         Appeal.objects.bulk_create(appeals)
         ImportedWorkOrder.objects.bulk_create(
             [
-                ImportedWorkOrder(batch=batch, external_no=r["external_no"], appeal=a, row=r["line"])
+                ImportedWorkOrder(
+                    batch=batch, external_no=r["external_no"], appeal=a, row=r["line"]
+                )
                 for r, a in zip(chunk, appeals, strict=True)
             ]
         )
@@ -465,34 +467,96 @@ def _write(parsed: Parsed, content: bytes, file_name: str, actor) -> ImportBatch
             t0, t1 = r["created_at"], r["closed_at"]
             lead_id = a.lead_unit_id
             events.append(
-                _ev(a, EventKind.REGISTER, t0, actor, batch, r, from_status="", to_status=Status.NEW,
-                    note="历史工单导入", channel=a.channel, line=r["line"], file=file_name[:200])
+                _ev(
+                    a,
+                    EventKind.REGISTER,
+                    t0,
+                    actor,
+                    batch,
+                    r,
+                    from_status="",
+                    to_status=Status.NEW,
+                    note="历史工单导入",
+                    channel=a.channel,
+                    line=r["line"],
+                    file=file_name[:200],
+                )
             )
             events.append(
-                _ev(a, EventKind.DISPATCH, t0, actor, batch, r, from_status=Status.NEW,
-                    to_status=Status.DISPATCHED, unit_id=lead_id, lead=lead_id)
+                _ev(
+                    a,
+                    EventKind.DISPATCH,
+                    t0,
+                    actor,
+                    batch,
+                    r,
+                    from_status=Status.NEW,
+                    to_status=Status.DISPATCHED,
+                    unit_id=lead_id,
+                    lead=lead_id,
+                )
             )
             events.append(
-                _ev(a, EventKind.RESOLVE, t1, actor, batch, r, from_status=Status.IN_PROGRESS,
-                    to_status=Status.RESOLVED, unit_id=lead_id, note=r["outcome"])
+                _ev(
+                    a,
+                    EventKind.RESOLVE,
+                    t1,
+                    actor,
+                    batch,
+                    r,
+                    from_status=Status.IN_PROGRESS,
+                    to_status=Status.RESOLVED,
+                    unit_id=lead_id,
+                    note=r["outcome"],
+                )
             )
             if r["reply"]:
                 events.append(
-                    _ev(a, EventKind.REPLY, t1, actor, batch, r, from_status=Status.RESOLVED,
-                        to_status=Status.REPLIED, unit_id=lead_id, note=r["reply"])
+                    _ev(
+                        a,
+                        EventKind.REPLY,
+                        t1,
+                        actor,
+                        batch,
+                        r,
+                        from_status=Status.RESOLVED,
+                        to_status=Status.REPLIED,
+                        unit_id=lead_id,
+                        note=r["reply"],
+                    )
                 )
             fu = fu_by_appeal.get(a.pk)
             if fu is not None:
                 events.append(
-                    _ev(a, EventKind.FOLLOW_UP, fu.created_at, actor, batch, r,
-                        from_status=Status.REPLIED, to_status=Status.REPLIED, follow_up=fu.pk,
-                        reached=True, contacted=fu.contacted, solved=fu.solved,
-                        satisfaction=fu.satisfaction)
+                    _ev(
+                        a,
+                        EventKind.FOLLOW_UP,
+                        fu.created_at,
+                        actor,
+                        batch,
+                        r,
+                        from_status=Status.REPLIED,
+                        to_status=Status.REPLIED,
+                        follow_up=fu.pk,
+                        reached=True,
+                        contacted=fu.contacted,
+                        solved=fu.solved,
+                        satisfaction=fu.satisfaction,
+                    )
                 )
                 days.add(timezone.localtime(fu.created_at).date())
             events.append(
-                _ev(a, EventKind.CLOSE, t1, actor, batch, r, from_status=Status.REPLIED,
-                    to_status=Status.CLOSED, note="历史工单导入销号")
+                _ev(
+                    a,
+                    EventKind.CLOSE,
+                    t1,
+                    actor,
+                    batch,
+                    r,
+                    from_status=Status.REPLIED,
+                    to_status=Status.CLOSED,
+                    note="历史工单导入销号",
+                )
             )
             days.add(timezone.localtime(t0).date())
         AppealEvent.objects.bulk_create(events, batch_size=5000)

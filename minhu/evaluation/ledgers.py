@@ -140,9 +140,9 @@ def build(
         title = f"{start:%Y年%m月%d日}问题台账"
     if kind != "day":
         title += f"（{start:%Y-%m-%d}至{end:%Y-%m-%d}）"
-    qs = qs.select_related(
-        "category", "category__parent", "street", "grid", "lead_unit"
-    ).order_by("created_at", "id")
+    qs = qs.select_related("category", "category__parent", "street", "grid", "lead_unit").order_by(
+        "created_at", "id"
+    )
     return LedgerRequest(kind, title, qs)
 
 

@@ -90,9 +90,7 @@ class EvaluationConfig(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(28)],
         help_text=_("1 表示自然月；19 表示上月19日至本月18日"),
     )
-    min_valid_for_ranking = models.PositiveIntegerField(
-        _("参与排名的最少有效回访数"), default=1
-    )
+    min_valid_for_ranking = models.PositiveIntegerField(_("参与排名的最少有效回访数"), default=1)
     interview_threshold = models.DecimalField(
         _("约谈线（综合得分低于）"), max_digits=5, decimal_places=2, default=D("80")
     )
@@ -102,9 +100,7 @@ class EvaluationConfig(models.Model):
     review_threshold = models.DecimalField(
         _("基层评机关满意度约谈线"), max_digits=5, decimal_places=2, default=D("80")
     )
-    review_negative_limit = models.PositiveSmallIntegerField(
-        _("负面清单问题数约谈线"), default=3
-    )
+    review_negative_limit = models.PositiveSmallIntegerField(_("负面清单问题数约谈线"), default=3)
     supervise_overdue_days = models.PositiveSmallIntegerField(
         _("超期自动督办天数"), default=3, help_text=_("超过办理时限多少个自然日自动列入督办")
     )
@@ -174,6 +170,9 @@ class EvaluationEvent(AppendOnlyModel):
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["target_type", "target_id"])]
 
+    def __str__(self) -> str:
+        return f"{self.kind} {self.target_type}#{self.target_id}"
+
 
 # --- rankings -----------------------------------------------------------------------------
 
@@ -240,6 +239,9 @@ class RankingRow(models.Model):
             models.UniqueConstraint(fields=["snapshot", "unit"], name="uniq_ranking_row")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.snapshot_id} {self.unit_name} #{self.rank}"
+
 
 # --- pre-aggregated counts ------------------------------------------------------------------
 
@@ -258,6 +260,9 @@ class AppealDaily(models.Model):
         verbose_name = _("每日诉求量汇总")
         verbose_name_plural = _("每日诉求量汇总")
         indexes = [models.Index(fields=["scope_id", "dim", "day"]), models.Index(fields=["day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.scope_id} {self.dim}={self.key}: {self.registered}"
 
 
 class FollowUpDaily(models.Model):
@@ -282,6 +287,9 @@ class FollowUpDaily(models.Model):
         verbose_name_plural = _("每日回访汇总")
         indexes = [models.Index(fields=["basis", "day"])]
 
+    def __str__(self) -> str:
+        return f"{self.day} {self.basis} {self.unit_id} {self.source}"
+
 
 class AggregateState(models.Model):
     """Days before `covered_until` are served from the aggregate tables; `watermark` is where the
@@ -296,6 +304,9 @@ class AggregateState(models.Model):
     class Meta:
         verbose_name = _("汇总状态")
         verbose_name_plural = _("汇总状态")
+
+    def __str__(self) -> str:
+        return f"{self.name} until {self.covered_until}"
 
 
 # --- evaluations ----------------------------------------------------------------------------
@@ -358,6 +369,9 @@ class DepartmentReview(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.period} {self.reviewer_unit_id}→{self.department_id}"
+
 
 class InterviewSource(models.TextChoices):
     RANKING = "ranking", _("综合排名")
@@ -405,10 +419,11 @@ class Interview(models.Model):
         verbose_name_plural = _("约谈")
         ordering = ["-period", "status", "unit__path"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["unit", "period", "source"], name="uniq_interview_flag"
-            )
+            models.UniqueConstraint(fields=["unit", "period", "source"], name="uniq_interview_flag")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.unit_id} {self.get_status_display()}"
 
 
 # --- red and black lists --------------------------------------------------------------------
@@ -489,9 +504,7 @@ class Nomination(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    subject_name = models.CharField(
-        _("对象"), max_length=100, help_text=_("单位、企业或个人名称")
-    )
+    subject_name = models.CharField(_("对象"), max_length=100, help_text=_("单位、企业或个人名称"))
     reason = models.TextField(_("事由"))
     conduct = models.ForeignKey(
         HarmfulConduct,
@@ -526,6 +539,9 @@ class Nomination(models.Model):
         verbose_name = _("红黑榜提名")
         verbose_name_plural = _("红黑榜提名")
         ordering = ["-period", "list_kind", "-nominated_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_list_kind_display()} {self.period} {self.subject_name}"
 
 
 # --- supervision ----------------------------------------------------------------------------
@@ -586,6 +602,9 @@ class Supervision(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"督办 {self.unit_id} #{self.appeal_id or 0}"
+
     @property
     def is_overdue(self) -> bool:
         return self.status == SupervisionStatus.OPEN and self.due_at < timezone.now()
@@ -608,6 +627,9 @@ class ImportBatch(models.Model):
         verbose_name_plural = _("历史工单导入批次")
         ordering = ["-imported_at"]
 
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.rows})"
+
 
 class ImportedWorkOrder(models.Model):
     """The original 12345 work-order number of an imported appeal (imported once only)."""
@@ -622,3 +644,6 @@ class ImportedWorkOrder(models.Model):
     class Meta:
         verbose_name = _("导入工单")
         verbose_name_plural = _("导入工单")
+
+    def __str__(self) -> str:
+        return self.external_no

@@ -83,9 +83,7 @@ class Period:
     def label(self) -> str:
         if self.start_day == 1:
             return f"{self.year}年{self.month}月"
-        return (
-            f"{self.year}年{self.month}月（{self.first_day:%m月%d日}—{self.last_day:%m月%d日}）"
-        )
+        return f"{self.year}年{self.month}月（{self.first_day:%m月%d日}—{self.last_day:%m月%d日}）"
 
     def __str__(self) -> str:
         return self.key

@@ -91,9 +91,8 @@ def order_and_rank(rows: list[Row], config: EvaluationConfig) -> list[Row]:
     volume share a rank. Units under the minimum volume are listed last, unranked."""
 
     def rankable(r: Row) -> bool:
-        return (
-            r.figures.composite is not None
-            and r.figures.valid >= max(1, config.min_valid_for_ranking)
+        return r.figures.composite is not None and r.figures.valid >= max(
+            1, config.min_valid_for_ranking
         )
 
     ranked = sorted(
@@ -135,7 +134,10 @@ def _reference(period: Period, group: str, config: EvaluationConfig) -> dict[int
             r.unit_id: (r.rank, r.composite, r.valid)
             for r in snap.rows.only("unit_id", "rank", "composite", "valid")
         }
-    return {r.unit_id: (r.rank, r.figures.composite, r.figures.valid) for r in compute(period, group, config)}
+    return {
+        r.unit_id: (r.rank, r.figures.composite, r.figures.valid)
+        for r in compute(period, group, config)
+    }
 
 
 def ranking(period: Period, group: str, config: EvaluationConfig) -> list[Row]:
@@ -267,9 +269,7 @@ def late_follow_ups(snapshot: RankingSnapshot, config: EvaluationConfig) -> Quer
     return qs.filter(pk__gt=snapshot.max_follow_up_id)
 
 
-def explain_difference(
-    snapshot: RankingSnapshot, current_config: EvaluationConfig
-) -> Difference:
+def explain_difference(snapshot: RankingSnapshot, current_config: EvaluationConfig) -> Difference:
     """Recompute the snapshot's period with the rules it was frozen with, and say unit by unit
     what changed and why: follow-ups recorded after the freeze (listed), follow-ups gone, and
     any change of the rules since (shown separately: the recomputation uses the frozen rules)."""

@@ -90,8 +90,10 @@ def compute(counts: list[int], config: EvaluationConfig) -> Figures:
     if valid:
         exact["s"] = Decimal(solved) * HUNDRED / valid
         exact["t"] = (Decimal(sat) + Decimal(config.basic_weight) * basic) * HUNDRED / valid
-    f.response_rate, f.solve_rate, f.satisfaction_rate = q2(exact["r"]), q2(exact["s"]), q2(
-        exact["t"]
+    f.response_rate, f.solve_rate, f.satisfaction_rate = (
+        q2(exact["r"]),
+        q2(exact["s"]),
+        q2(exact["t"]),
     )
     weights = {
         "r": Decimal(config.weight_response),

@@ -106,11 +106,11 @@ def dashboard_view(request):
     if unit is not None and unit.kind not in dashboard.DASHBOARD_KINDS:
         raise InvalidInput("只有街道、镇和区直部门有看板")
     data = dashboard.build(period, config, unit)
-    units = [
-        u
-        for u in units_visible_to(request.user).filter(kind__in=dashboard.DASHBOARD_KINDS)
+    units = list(
+        units_visible_to(request.user)
+        .filter(kind__in=dashboard.DASHBOARD_KINDS)
         .order_by("kind", "path")
-    ]
+    )
     return render(
         request,
         "evaluation/dashboard.html",
@@ -283,7 +283,7 @@ def evaluations_view(request):
             enterprise=enterprise,
             service=service,
             review_units=review_units,
-            departments=[d for d in departments],
+            departments=list(departments),
             reviewed=done,
             indicators=NegativeIndicator.objects.filter(active=True),
             scores=ReviewScore.choices,
@@ -584,9 +584,7 @@ def ledgers_view(request):
             request,
             "ledgers",
             kinds=ledgers.KINDS,
-            units=units_visible_to(request.user)
-            .exclude(kind=UnitKind.GRID)
-            .order_by("path"),
+            units=units_visible_to(request.user).exclude(kind=UnitKind.GRID).order_by("path"),
             domains=Category.objects.filter(parent=None, active=True),
             statuses=Status.choices,
             today=timezone.localdate(),
@@ -660,7 +658,9 @@ def import_view(request):
 
 @staff_page
 def import_template_view(request):
-    return FileResponse(ledgers.import_template(), as_attachment=True, filename="历史工单导入模板.xlsx")
+    return FileResponse(
+        ledgers.import_template(), as_attachment=True, filename="历史工单导入模板.xlsx"
+    )
 
 
 @staff_page
@@ -668,7 +668,12 @@ def config_view(request):
     return render(
         request,
         "evaluation/config.html",
-        _ctx(request, "config", config=active_config(), is_admin=scope_of(request.user).has_role("admin")),
+        _ctx(
+            request,
+            "config",
+            config=active_config(),
+            is_admin=scope_of(request.user).has_role("admin"),
+        ),
     )
 
 
@@ -706,7 +711,12 @@ def appeals_view(request):
             )
             title = f"{d:%Y-%m-%d}"
         elif dim in ("channel", "category", "grid", "street"):
-            field = {"channel": "channel", "category": "category_id", "grid": "grid_id", "street": "street_id"}[dim]
+            field = {
+                "channel": "channel",
+                "category": "category_id",
+                "grid": "grid_id",
+                "street": "street_id",
+            }[dim]
             qs = qs.filter(**{field: key}) if key else qs.filter(**{f"{field}__isnull": True})
     qs = qs.select_related("category", "lead_unit", "street", "grid").order_by("-created_at", "-id")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))

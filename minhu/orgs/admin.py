@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from .models import Membership, Unit, User
+from .models import ALLOWED_PARENTS, Membership, Unit, UnitKind, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -68,8 +69,34 @@ class UserAdmin(DjangoUserAdmin):
         return qs, True  # the membership join may repeat a user
 
 
+class UnitAdminForm(forms.ModelForm):
+    class Meta:
+        model = Unit
+        fields = ["name", "code", "kind", "parent", "phone", "active", "paired_communities"]
+
+    def clean(self):
+        data = super().clean()
+        kind, parent = data.get("kind"), data.get("parent")
+        if kind:
+            allowed = ALLOWED_PARENTS.get(kind, set())
+            if (parent.kind if parent else None) not in allowed:
+                names = "、".join(str(UnitKind(k).label) for k in allowed if k) or _("无（顶级）")
+                self.add_error(
+                    "parent",
+                    _("「%(kind)s」的上级应为：%(names)s")
+                    % {
+                        "kind": UnitKind(kind).label,
+                        "names": names,
+                    },
+                )
+        if parent and self.instance.pk and parent.path.startswith(self.instance.path or "~"):
+            self.add_error("parent", _("上级单位不能是本单位或其下级"))
+        return data
+
+
 @admin.register(Unit)
 class UnitAdmin(admin.ModelAdmin):
+    form = UnitAdminForm
     list_display = ["tree_name", "code", "kind", "parent", "phone", "members", "active"]
     list_filter = ["kind", "active"]
     search_fields = ["name", "code"]

@@ -24,6 +24,10 @@ from .text import appeal_counts, appeal_text, tfidf, weigh
 
 MIN_TEXT = 0.35
 NEAR_IDENTICAL = 0.9
+# Two subjects alike say "same problem" even when the details are written differently: the
+# text similarity is at least SUBJECT_WEIGHT × the subjects' similarity, capped below
+# NEAR_IDENTICAL (short subjects like "路灯不亮" need the place to agree).
+SUBJECT_WEIGHT, SUBJECT_CAP = 0.9, 0.85
 TEXT_WEIGHT = 0.75
 POOL_LIMIT = 3000
 
@@ -32,6 +36,7 @@ POOL_LIMIT = 3000
 class Doc:
     id: int
     text: str
+    subject: str = ""
     created_at: dt.datetime | None = None
     grid_id: int | None = None
     community_id: int | None = None
@@ -61,6 +66,11 @@ def place_score(a: Doc, b: Doc, radius_m: float) -> tuple[float, str]:
     return 0.25, ""
 
 
+def text_similarity(full, subject):
+    """Per pair: the full-text cosine, or the subjects' cosine scaled and capped if higher."""
+    return np.maximum(full, np.minimum(SUBJECT_CAP, SUBJECT_WEIGHT * np.asarray(subject)))
+
+
 def combine(text_sim: float, place: float) -> float:
     return TEXT_WEIGHT * text_sim + (1 - TEXT_WEIGHT) * place
 
@@ -77,14 +87,19 @@ def rank(
     radius_m: float = 500,
     limit: int = 5,
     matrix=None,
+    subjects=None,
 ) -> list[tuple[Doc, float, list[str]]]:
-    """The pool's likely duplicates of `target`, best first: (doc, score, reasons). `matrix`:
-    TF-IDF rows of the target then the pool, if already computed."""
+    """The pool's likely duplicates of `target`, best first: (doc, score, reasons). `matrix`,
+    `subjects`: TF-IDF rows (full text, subject) of the target then the pool, if computed."""
     if not pool:
         return []
     if matrix is None:
         matrix = tfidf([target.text] + [d.text for d in pool])
-    sims = np.asarray((matrix[1:] @ matrix[0].T).todense()).ravel()
+    if subjects is None:
+        subjects = tfidf([target.subject] + [d.subject for d in pool])
+    full = np.asarray((matrix[1:] @ matrix[0].T).todense()).ravel()
+    subj = np.asarray((subjects[1:] @ subjects[0].T).todense()).ravel()
+    sims = text_similarity(full, subj)
     order = np.argsort(-sims)
     out = []
     for i in order:
@@ -96,7 +111,10 @@ def rank(
         score = combine(text_sim, place)
         if not is_candidate(text_sim, score, min_score):
             continue
-        reasons = [f"内容相似度{text_sim:.0%}"]
+        if full[i] >= text_sim:
+            reasons = [f"内容相似度{text_sim:.0%}"]
+        else:
+            reasons = [f"标题相似度{subj[i]:.0%}"]
         if place_reason:
             reasons.append(place_reason)
         if target.created_at and doc.created_at:
@@ -111,6 +129,7 @@ def _doc(appeal: Appeal, community_id: int | None = None) -> Doc:
     return Doc(
         id=appeal.pk,
         text=appeal_text(appeal.subject, appeal.detail),
+        subject=appeal.subject,
         created_at=appeal.created_at,
         grid_id=appeal.grid_id,
         community_id=community_id,
@@ -159,6 +178,7 @@ def candidates(appeal: Appeal, limit: int = 5, *, user=None) -> list[tuple[Appea
         Doc(
             id=r["pk"],
             text=appeal_text(r["subject"], r["detail"]),
+            subject=r["subject"],
             created_at=r["created_at"],
             grid_id=r["grid_id"],
             community_id=r["grid__parent_id"],
@@ -170,6 +190,9 @@ def candidates(appeal: Appeal, limit: int = 5, *, user=None) -> list[tuple[Appea
     ]
     docs = [target, *pool]
     matrix = weigh(appeal_counts.matrix([((d.id, hash(d.text)), d.text) for d in docs]))
+    subjects = weigh(
+        appeal_counts.matrix([(("s", d.id, hash(d.subject)), d.subject) for d in docs])
+    )
     ranked = rank(
         target,
         pool,
@@ -177,6 +200,7 @@ def candidates(appeal: Appeal, limit: int = 5, *, user=None) -> list[tuple[Appea
         radius_m=config.duplicate_radius_m,
         limit=limit,
         matrix=matrix,
+        subjects=subjects,
     )
     if not ranked:
         return []

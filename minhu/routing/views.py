@@ -84,9 +84,7 @@ def _stats(days: int = 30) -> dict:
     proposed = appeals(kind=DecisionKind.PROPOSAL)
     auto = appeals(kind=DecisionKind.AUTO)
     corrected = appeals(kind=DecisionKind.CORRECTION)
-    judged = appeals(
-        kind__in=[DecisionKind.CONFIRMED, DecisionKind.CORRECTION, DecisionKind.AUTO]
-    )
+    judged = appeals(kind__in=[DecisionKind.CONFIRMED, DecisionKind.CORRECTION, DecisionKind.AUTO])
     return {
         "days": days,
         "proposed": proposed,

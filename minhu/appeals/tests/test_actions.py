@@ -339,6 +339,17 @@ def test_late_claim_is_recorded(org, clock):
     assert last_event(a).data["late"] is True
 
 
+def test_late_claims_are_recorded_per_unit(org, clock):
+    a = dispatched(org)  # lead street 1, dept 2 assisting; claim due 12:00
+    clock.advance(hours=3)
+    actions.claim(a, actor=org.d2_handler)
+    actions.claim(a, actor=org.s1_handler)
+    misses = DeadlineMiss.objects.filter(step=Step.CLAIM).order_by("unit_id")
+    assert [(m.unit_id, m.done_at) for m in misses] == sorted(
+        [(org.street1.pk, clock.now), (org.dept2.pk, clock.now)]
+    )
+
+
 def test_return_to_centre_and_redispatch(org, clock):
     a = dispatched(org)
     actions.claim(a, actor=org.d2_handler)

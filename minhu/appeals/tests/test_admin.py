@@ -178,3 +178,17 @@ def test_calendar_override_and_policy_are_editable(root_client, org):
     assert resp.status_code == 200 and TimeLimitPolicy.objects.count() == 1
     assert root_client.post(add, body | {"amount": "0", "step": "claim"}).status_code == 200
     assert TimeLimitPolicy.objects.count() == 1
+
+
+def test_unit_tree_rules(root_client, org):
+    add = reverse("admin:orgs_unit_add")
+    body = {"name": "新网格", "code": "newgrid", "kind": "grid", "active": "on"}
+    resp = root_client.post(add, body | {"parent": org.street1.pk})  # a grid under a street
+    assert resp.status_code == 200 and "的上级应为" in resp.content.decode()
+    assert root_client.post(add, body | {"parent": org.community1.pk}).status_code == 302
+    change = reverse("admin:orgs_unit_change", args=[org.street1.pk])
+    body = {"name": "东街道", "code": "s1", "kind": "street", "active": "on"}
+    resp = root_client.post(change, body | {"parent": org.community1.pk})  # under its own child
+    assert resp.status_code == 200
+    org.street1.refresh_from_db()
+    assert org.street1.parent == org.district

@@ -206,3 +206,19 @@ def test_default_now_is_the_current_time(org):
     dispatched(org)  # due 2025-01-23 12:00, long past in real time
     assert sweep_deadlines()["misses"] == 3
     assert dt.datetime.now(dt.UTC) > at(2025, 1, 27, 17, 30)
+
+
+HOOKED: list = []
+
+
+def record_hook(event) -> None:
+    HOOKED.append((event.kind, event.appeal_id))
+
+
+def test_overdue_events_reach_the_event_hooks(org, settings, django_capture_on_commit_callbacks):
+    settings.MINHU_EVENT_HOOKS = ["minhu.deadlines.tests.test_sweep.record_hook"]
+    a = dispatched(org)
+    HOOKED.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        sweep_deadlines(at(2025, 1, 23, 13, 0))
+    assert HOOKED == [(EventKind.OVERDUE, a.pk)]

@@ -19,13 +19,23 @@ urlpatterns = [
     path(p + "dashboard/", views.dashboard_view, name="evaluation-dashboard"),
     path(p + "reviews/", views.reviews_view, name="evaluation-reviews"),
     path(p + "interviews/", views.interviews_view, name="evaluation-interviews"),
-    path(p + "interviews/<int:pk>/record/", views.interview_record_view, name="evaluation-interview-record"),
+    path(
+        p + "interviews/<int:pk>/record/",
+        views.interview_record_view,
+        name="evaluation-interview-record",
+    ),
     path(p + "nominations/", views.nominations_view, name="evaluation-nominations"),
     path(p + "nominations/propose/", views.nominations_propose_view, name="evaluation-propose"),
-    path(p + "nominations/<int:pk>/decide/", views.nomination_decide_view, name="evaluation-decide"),
+    path(
+        p + "nominations/<int:pk>/decide/", views.nomination_decide_view, name="evaluation-decide"
+    ),
     path(p + "public/redblack/", views.public_redblack_view, name="evaluation-public-redblack"),
     path(p + "supervisions/", views.supervisions_view, name="evaluation-supervisions"),
-    path(p + "supervisions/<int:pk>/close/", views.supervision_close_view, name="evaluation-supervision-close"),
+    path(
+        p + "supervisions/<int:pk>/close/",
+        views.supervision_close_view,
+        name="evaluation-supervision-close",
+    ),
     path(p + "ledgers/<str:kind>/", views.ledger_view, name="evaluation-ledger"),
     path(p + "imports/", views.import_view, name="evaluation-import"),
 ]

@@ -38,8 +38,14 @@ def _s(v):
 
 def _period(request, default=None):
     config = active_config()
-    raw = request.query_params.get("period") if request.method == "GET" else request.data.get("period")
-    return parse_period(raw, config.period_start_day, default=default or last_ended_period(config.period_start_day))
+    raw = (
+        request.query_params.get("period")
+        if request.method == "GET"
+        else request.data.get("period")
+    )
+    return parse_period(
+        raw, config.period_start_day, default=default or last_ended_period(config.period_start_day)
+    )
 
 
 def _unit(request, key="unit"):
@@ -56,13 +62,19 @@ def _unit(request, key="unit"):
 def config_view(request):
     access.require_staff(request.user)
     c = active_config()
-    return Response({"id": c.pk, "active": bool(c.pk and c.active), **c.as_dict(),
-                     "interview_threshold": _s(c.interview_threshold),
-                     "interview_bottom_n": c.interview_bottom_n,
-                     "review_threshold": _s(c.review_threshold),
-                     "review_negative_limit": c.review_negative_limit,
-                     "supervise_overdue_days": c.supervise_overdue_days,
-                     "supervision_days": c.supervision_days})
+    return Response(
+        {
+            "id": c.pk,
+            "active": bool(c.pk and c.active),
+            **c.as_dict(),
+            "interview_threshold": _s(c.interview_threshold),
+            "interview_bottom_n": c.interview_bottom_n,
+            "review_threshold": _s(c.review_threshold),
+            "review_negative_limit": c.review_negative_limit,
+            "supervise_overdue_days": c.supervise_overdue_days,
+            "supervision_days": c.supervision_days,
+        }
+    )
 
 
 @api_view(["GET"])
@@ -152,7 +164,11 @@ def rankings_view(request):
         out[g] = {
             "published": None
             if snap is None
-            else {"snapshot": snap.pk, "version": snap.version, "frozen_at": snap.frozen_at.isoformat()},
+            else {
+                "snapshot": snap.pk,
+                "version": snap.version,
+                "frozen_at": snap.frozen_at.isoformat(),
+            },
             "rows": [r.as_dict() for r in rankings.ranking(period, g, config)],
         }
     return Response({"period": period.key, "groups": out})
@@ -191,8 +207,15 @@ def snapshots_view(request):
         qs = qs.filter(period=request.query_params["period"])
     return Response(
         [
-            {"id": s.pk, "period": s.period, "group": s.group, "version": s.version,
-             "frozen_at": s.frozen_at.isoformat(), "superseded": s.superseded, "note": s.note}
+            {
+                "id": s.pk,
+                "period": s.period,
+                "group": s.group,
+                "version": s.version,
+                "frozen_at": s.frozen_at.isoformat(),
+                "superseded": s.superseded,
+                "note": s.note,
+            }
             for s in qs[:200]
         ]
     )
@@ -237,8 +260,13 @@ def snapshot_difference_view(request, pk: int):
                     "frozen_rank": u.frozen_rank,
                     "live_rank": u.live_rank,
                     "late": [
-                        {"follow_up": f.pk, "appeal": f.appeal_id, "appeal_code": f.appeal.code,
-                         "created_at": f.created_at.isoformat(), "satisfaction": f.satisfaction}
+                        {
+                            "follow_up": f.pk,
+                            "appeal": f.appeal_id,
+                            "appeal_code": f.appeal.code,
+                            "created_at": f.created_at.isoformat(),
+                            "satisfaction": f.satisfaction,
+                        }
                         for f in u.late
                     ],
                     "removed": u.removed,
@@ -300,9 +328,7 @@ def reviews_view(request):
             period=period,
             satisfaction=request.data.get("satisfaction", ""),
             indicators=list(
-                NegativeIndicator.objects.filter(
-                    code__in=request.data.get("indicators") or []
-                )
+                NegativeIndicator.objects.filter(code__in=request.data.get("indicators") or [])
             ),
             comment=request.data.get("comment", ""),
         )
@@ -326,10 +352,19 @@ def reviews_view(request):
 
 def _interview(i: Interview) -> dict:
     return {
-        "id": i.pk, "unit": i.unit_id, "unit_name": i.unit.name, "period": i.period,
-        "source": i.source, "reason": i.reason, "score": _s(i.score), "status": i.status,
-        "held_at": i.held_at.isoformat() if i.held_at else None, "interviewer": i.interviewer,
-        "attendees": i.attendees, "record": i.record, "promise": i.promise,
+        "id": i.pk,
+        "unit": i.unit_id,
+        "unit_name": i.unit.name,
+        "period": i.period,
+        "source": i.source,
+        "reason": i.reason,
+        "score": _s(i.score),
+        "status": i.status,
+        "held_at": i.held_at.isoformat() if i.held_at else None,
+        "interviewer": i.interviewer,
+        "attendees": i.attendees,
+        "record": i.record,
+        "promise": i.promise,
         "promise_due": i.promise_due.isoformat() if i.promise_due else None,
     }
 
@@ -371,12 +406,21 @@ def interview_record_view(request, pk: int):
 
 def _nomination(n: Nomination, public: bool = False) -> dict:
     d = {
-        "id": n.pk, "list_kind": n.list_kind, "period": n.period, "subject_name": n.subject_name,
-        "reason": n.reason, "conduct": n.conduct.name if n.conduct_id else None,
+        "id": n.pk,
+        "list_kind": n.list_kind,
+        "period": n.period,
+        "subject_name": n.subject_name,
+        "reason": n.reason,
+        "conduct": n.conduct.name if n.conduct_id else None,
     }
     if not public:
-        d.update(unit=n.unit_id, status=n.status, rule=n.rule_id, evidence=n.evidence,
-                 decision_note=n.decision_note)
+        d.update(
+            unit=n.unit_id,
+            status=n.status,
+            rule=n.rule_id,
+            evidence=n.evidence,
+            decision_note=n.decision_note,
+        )
     return d
 
 
@@ -436,8 +480,12 @@ def public_redblack_view(request):
         qs = qs.filter(period=request.query_params["period"])
     return Response(
         {
-            "conducts": list(HarmfulConduct.objects.filter(active=True).values_list("name", flat=True)),
-            "results": [_nomination(n, public=True) for n in qs.order_by("-period", "list_kind")[:500]],
+            "conducts": list(
+                HarmfulConduct.objects.filter(active=True).values_list("name", flat=True)
+            ),
+            "results": [
+                _nomination(n, public=True) for n in qs.order_by("-period", "list_kind")[:500]
+            ],
         }
     )
 
@@ -447,10 +495,17 @@ def public_redblack_view(request):
 
 def _supervision(s: Supervision) -> dict:
     return {
-        "id": s.pk, "appeal": s.appeal_id, "unit": s.unit_id, "reason": s.reason,
-        "requirement": s.requirement, "auto": s.auto, "status": s.status,
-        "due_at": s.due_at.isoformat(), "overdue": s.is_overdue,
-        "created_at": s.created_at.isoformat(), "result": s.result,
+        "id": s.pk,
+        "appeal": s.appeal_id,
+        "unit": s.unit_id,
+        "reason": s.reason,
+        "requirement": s.requirement,
+        "auto": s.auto,
+        "status": s.status,
+        "due_at": s.due_at.isoformat(),
+        "overdue": s.is_overdue,
+        "created_at": s.created_at.isoformat(),
+        "result": s.result,
     }
 
 
@@ -465,16 +520,22 @@ def supervisions_view(request):
             if appeal is None:
                 raise NotFound()
             s = actions.supervise_appeal(
-                appeal, actor=request.user, reason=request.data.get("reason", ""),
-                requirement=request.data.get("requirement", ""), due_at=due,
+                appeal,
+                actor=request.user,
+                reason=request.data.get("reason", ""),
+                requirement=request.data.get("requirement", ""),
+                due_at=due,
             )
         else:
             unit = _unit(request)
             if unit is None:
                 raise InvalidInput("请指定诉求或单位", code="required", field="unit")
             s = actions.supervise_unit(
-                unit, actor=request.user, reason=request.data.get("reason", ""),
-                requirement=request.data.get("requirement", ""), due_at=due,
+                unit,
+                actor=request.user,
+                reason=request.data.get("reason", ""),
+                requirement=request.data.get("requirement", ""),
+                due_at=due,
             )
         return Response(_supervision(s), status=status.HTTP_201_CREATED)
     access.require_staff(request.user)
@@ -489,7 +550,9 @@ def supervisions_view(request):
 @api_view(["POST"])
 def supervision_close_view(request, pk: int):
     s = actions.close_supervision(
-        pk, actor=request.user, result=request.data.get("result", ""),
+        pk,
+        actor=request.user,
+        result=request.data.get("result", ""),
         cancel=bool(request.data.get("cancel")),
     )
     return Response(_supervision(s))

@@ -10,7 +10,6 @@ from minhu.evaluation import actions, evaluations
 from minhu.evaluation.config import active_config
 from minhu.evaluation.models import (
     HarmfulConduct,
-    Interview,
     NegativeIndicator,
     Nomination,
     RedBlackRule,
@@ -33,11 +32,18 @@ def test_department_review_dual_dimension_and_interview_flag(org):
     period = current_period()
     shirk, late = NegativeIndicator.objects.all()[:2]
     actions.submit_department_review(
-        actor=org.s1_leader, department=org.dept1, period=period, satisfaction="unsatisfied",
-        indicators=[shirk, late], comment="多次推诿",
+        actor=org.s1_leader,
+        department=org.dept1,
+        period=period,
+        satisfaction="unsatisfied",
+        indicators=[shirk, late],
+        comment="多次推诿",
     )
     actions.submit_department_review(
-        actor=org.s2_handler, department=org.dept1, period=period, satisfaction="basic",
+        actor=org.s2_handler,
+        department=org.dept1,
+        period=period,
+        satisfaction="basic",
         indicators=[shirk],
     )
     actions.submit_department_review(
@@ -72,14 +78,17 @@ def test_enterprise_and_service_ratings(org):
 
     period = current_period()
     EnterpriseRating.objects.create(
-        department=org.dept1, enterprise_name="甲公司", satisfaction="satisfied",
+        department=org.dept1,
+        enterprise_name="甲公司",
+        satisfaction="satisfied",
         indicators={"efficiency": "basic", "attitude": "satisfied"},
     )
     EnterpriseRating.objects.create(
         department=org.dept1, enterprise_name="乙公司", satisfaction="unsatisfied"
     )
-    hall = CollectionPoint.objects.create(name="政务服务大厅", code="hall", unit=org.street1,
-                                          is_service_hall=True)
+    hall = CollectionPoint.objects.create(
+        name="政务服务大厅", code="hall", unit=org.street1, is_service_hall=True
+    )
     ServiceRating.objects.create(point=hall, satisfaction="satisfied")
     ServiceRating.objects.create(point=hall, satisfaction="basic")
     ent = evaluations.enterprise_ratings(period, active_config())
@@ -97,16 +106,34 @@ def test_interview_record_keeps_the_talk_and_the_promise(org):
         actor=org.district_leader, unit=org.street1, period=period, reason="综合得分连续两月末位"
     )
     with pytest.raises(PermissionDenied):
-        actions.record_interview(i, actor=org.s1_leader, held_at=timezone.now(), interviewer="x",
-                                 attendees="y", record="z" * 10, promise="整改承诺")
+        actions.record_interview(
+            i,
+            actor=org.s1_leader,
+            held_at=timezone.now(),
+            interviewer="x",
+            attendees="y",
+            record="z" * 10,
+            promise="整改承诺",
+        )
     with pytest.raises(InvalidInput):
-        actions.record_interview(i, actor=org.district_leader, held_at=timezone.now(),
-                                 interviewer="区长", attendees="东街道主任", record="太短",
-                                 promise="三天内整改")
+        actions.record_interview(
+            i,
+            actor=org.district_leader,
+            held_at=timezone.now(),
+            interviewer="区长",
+            attendees="东街道主任",
+            record="太短",
+            promise="三天内整改",
+        )
     actions.record_interview(
-        i, actor=org.district_leader, held_at=timezone.now() - dt.timedelta(hours=1),
-        interviewer="区长", attendees="东街道主任 王某", record="指出回访满意率偏低，要求逐件复盘。",
-        promise="一个月内满意率提升到90%以上", promise_due=timezone.localdate() + dt.timedelta(days=30),
+        i,
+        actor=org.district_leader,
+        held_at=timezone.now() - dt.timedelta(hours=1),
+        interviewer="区长",
+        attendees="东街道主任 王某",
+        record="指出回访满意率偏低，要求逐件复盘。",
+        promise="一个月内满意率提升到90%以上",
+        promise_due=timezone.localdate() + dt.timedelta(days=30),
     )
     i.refresh_from_db()
     assert i.status == "held" and i.promise.startswith("一个月内")
@@ -132,25 +159,44 @@ def test_red_black_rules_nominations_and_approval(org):
         actions.decide_nomination(black, actor=org.district_leader, approve=False)
     actions.decide_nomination(black, actor=org.district_leader, approve=True)
     manual = actions.nominate(
-        actor=org.district_leader, list_kind="black", period=period, subject_name="某检测中介",
-        reason="违规指定中介服务，企业投诉3次", conduct=HarmfulConduct.objects.get(code="designated-agency"),
+        actor=org.district_leader,
+        list_kind="black",
+        period=period,
+        subject_name="某检测中介",
+        reason="违规指定中介服务，企业投诉3次",
+        conduct=HarmfulConduct.objects.get(code="designated-agency"),
     )
     with pytest.raises(PermissionDenied):
         actions.decide_nomination(manual, actor=org.district_leader, approve=True)
     actions.decide_nomination(manual, actor=org.admin, approve=False, note="证据不足")
     with pytest.raises(InvalidInput):
-        actions.nominate(actor=org.dispatcher, list_kind="black", period=period,
-                         subject_name="某公司", reason="没有选择行为类型")
+        actions.nominate(
+            actor=org.dispatcher,
+            list_kind="black",
+            period=period,
+            subject_name="某公司",
+            reason="没有选择行为类型",
+        )
     assert set(Nomination.objects.filter(status="approved").values_list("pk", flat=True)) == {
         black.pk
     }
 
 
 def test_public_red_black_page_needs_no_login(client, org):
-    n = actions.nominate(actor=org.dispatcher, list_kind="red", period=Period("2025-03"),
-                         unit=org.street1, reason="接诉即办满意率全区第一")
-    hidden = actions.nominate(actor=org.dispatcher, list_kind="red", period=Period("2025-03"),
-                              unit=org.street2, reason="尚未审核的提名")
+    n = actions.nominate(
+        actor=org.dispatcher,
+        list_kind="red",
+        period=Period("2025-03"),
+        unit=org.street1,
+        reason="接诉即办满意率全区第一",
+    )
+    hidden = actions.nominate(
+        actor=org.dispatcher,
+        list_kind="red",
+        period=Period("2025-03"),
+        unit=org.street2,
+        reason="尚未审核的提名",
+    )
     actions.decide_nomination(n, actor=org.district_leader, approve=True)
     r = client.get("/evaluation/public/redblack/")
     assert r.status_code == 200
@@ -195,8 +241,13 @@ def test_long_overdue_appeals_are_supervised_automatically(org):
 
     with frozen(long_ago):
         a = appeal_actions.register_appeal(
-            actor=None, channel="h5", subject="噪音扰民", detail="夜间施工噪音很大影响休息",
-            appellant_name="李四", appellant_phone="13912345678", grid=org.grid1,
+            actor=None,
+            channel="h5",
+            subject="噪音扰民",
+            detail="夜间施工噪音很大影响休息",
+            appellant_name="李四",
+            appellant_phone="13912345678",
+            grid=org.grid1,
         )
         appeal_actions.dispatch(a, actor=org.dispatcher, lead_unit=org.street1)
     fresh = replied(org, org.street2)  # replied in time: not overdue

@@ -69,8 +69,14 @@ def test_change_against_last_period_and_last_year(org):
     follow_up(org, org.street1, when=at(2025, 2, 10, 10, 0))
     follow_up(org, org.street2, satisfaction="basic", when=at(2025, 2, 10, 10, 0))
     # March 2024: street1 scored 50.
-    follow_up(org, org.street1, contacted=True, solved=False, satisfaction="basic",
-              when=at(2024, 3, 10, 10, 0))
+    follow_up(
+        org,
+        org.street1,
+        contacted=True,
+        solved=False,
+        satisfaction="basic",
+        when=at(2024, 3, 10, 10, 0),
+    )
     rows = {r.unit_id: r for r in rankings.ranking(MARCH, RankingGroup.STREET, active_config())}
     s1, s2 = rows[org.street1.pk], rows[org.street2.pk]
     assert (s1.prev_rank, s1.rank, s1.rank_change) == (1, 2, -1)

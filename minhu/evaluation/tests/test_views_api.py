@@ -100,12 +100,18 @@ def test_api_rates_rankings_drilldown_and_difference(client, org):
     r = client.get("/api/v1/evaluation/rankings/?period=2025-03&group=street")
     rows = r.json()["groups"]["street"]["rows"]
     assert [x["unit"] for x in rows] == [org.street2.pk, org.street1.pk]
-    r = client.post("/api/v1/evaluation/rankings/publish/", {"period": "2025-03"},
-                    content_type="application/json")
+    r = client.post(
+        "/api/v1/evaluation/rankings/publish/",
+        {"period": "2025-03"},
+        content_type="application/json",
+    )
     assert r.status_code == 201
     snap = r.json()["snapshots"][0]["id"]
-    r = client.post("/api/v1/evaluation/rankings/publish/", {"period": "2025-03"},
-                    content_type="application/json")
+    r = client.post(
+        "/api/v1/evaluation/rankings/publish/",
+        {"period": "2025-03"},
+        content_type="application/json",
+    )
     assert r.status_code == 409 and r.json()["error"]["code"] == "already_published"
     r = client.get(f"/api/v1/evaluation/snapshots/{snap}/difference/")
     assert r.status_code == 200 and r.json()["changed"] is False
@@ -115,24 +121,39 @@ def test_api_rates_rankings_drilldown_and_difference(client, org):
 
 def test_api_supervision_and_nomination_flow(client, org):
     client.force_login(org.district_leader)
-    r = client.post("/api/v1/evaluation/supervisions/",
-                    {"unit": org.dept1.pk, "reason": "超时件数全区最多"},
-                    content_type="application/json")
+    r = client.post(
+        "/api/v1/evaluation/supervisions/",
+        {"unit": org.dept1.pk, "reason": "超时件数全区最多"},
+        content_type="application/json",
+    )
     assert r.status_code == 201
     sid = r.json()["id"]
-    r = client.post(f"/api/v1/evaluation/supervisions/{sid}/close/", {"result": "已约谈整改"},
-                    content_type="application/json")
+    r = client.post(
+        f"/api/v1/evaluation/supervisions/{sid}/close/",
+        {"result": "已约谈整改"},
+        content_type="application/json",
+    )
     assert r.json()["status"] == "done"
     client.force_login(org.dispatcher)
-    r = client.post("/api/v1/evaluation/nominations/",
-                    {"period": "2025-03", "list_kind": "black", "subject_name": "某公司",
-                     "reason": "违规收费三次", "conduct": "illegal-fees"},
-                    content_type="application/json")
+    r = client.post(
+        "/api/v1/evaluation/nominations/",
+        {
+            "period": "2025-03",
+            "list_kind": "black",
+            "subject_name": "某公司",
+            "reason": "违规收费三次",
+            "conduct": "illegal-fees",
+        },
+        content_type="application/json",
+    )
     assert r.status_code == 201
     nid = r.json()["id"]
     client.force_login(org.district_leader)
-    r = client.post(f"/api/v1/evaluation/nominations/{nid}/decide/", {"approve": True},
-                    content_type="application/json")
+    r = client.post(
+        f"/api/v1/evaluation/nominations/{nid}/decide/",
+        {"approve": True},
+        content_type="application/json",
+    )
     assert r.json()["status"] == "approved"
     client.force_login(org.s1_handler)
     assert client.get("/api/v1/evaluation/nominations/").status_code == 404

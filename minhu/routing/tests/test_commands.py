@@ -115,8 +115,6 @@ def test_history_labels_are_final_categories(org):
     assert training.history(level="top")[2] == ["urban"]
 
 
-
-
 @pytest.fixture
 def need_textclf():
     if not training.textclf_ready():

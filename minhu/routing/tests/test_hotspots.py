@@ -104,14 +104,21 @@ def test_different_streets_never_share_a_cluster():
     now = timezone.now()
     items = _items(NOISE, "s1", now, 1) + _items(NOISE, "s2", now, 10)
     clusters = build_clusters(
-        items, start=now - dt.timedelta(days=1), end=now + dt.timedelta(hours=1),
-        previous_start=now - dt.timedelta(days=2), min_size=3, similarity=0.2,
+        items,
+        start=now - dt.timedelta(days=1),
+        end=now + dt.timedelta(hours=1),
+        previous_start=now - dt.timedelta(days=2),
+        min_size=3,
+        similarity=0.2,
     )
     assert len(clusters) == 2 and {c.area_key for c in clusters} == {"s1", "s2"}
 
 
 def _seed(org):
-    parking = [register(org, s, d, grid=org.grid1, created_at=days_ago(1 + i * 0.1)) for i, (s, d) in enumerate(PARKING)]
+    parking = [
+        register(org, s, d, grid=org.grid1, created_at=days_ago(1 + i * 0.1))
+        for i, (s, d) in enumerate(PARKING)
+    ]
     noise = [register(org, s, d, grid=org.grid1, created_at=days_ago(2)) for s, d in NOISE]
     lights = [register(org, s, d, grid=org.grid2, created_at=days_ago(3)) for s, d in LIGHTS]
     return parking, noise, lights
@@ -149,8 +156,13 @@ def test_mark_problem_of_month(org):
     ids = [a.pk for a in parking]
     month = timezone.localdate().replace(day=1)
     problem = actions.mark_problem_of_month(
-        actor=org.district_leader, month=month, title="阳光小区停车难", appeal_ids=ids,
-        street=org.street1, terms=["停车难"], support=3,
+        actor=org.district_leader,
+        month=month,
+        title="阳光小区停车难",
+        appeal_ids=ids,
+        street=org.street1,
+        terms=["停车难"],
+        support=3,
     )
     assert problem.volume == 6 and problem.status == ProblemStatus.ACTIVE
     assert set(problem.appeals.values_list("pk", flat=True)) == set(ids)
@@ -165,7 +177,9 @@ def test_mark_problem_of_month(org):
             actor=org.s1_handler, month=month, title="阳光小区停车难问题", appeal_ids=ids
         )
     with pytest.raises(InvalidInput):
-        actions.mark_problem_of_month(actor=org.district_leader, month=month, title="停车", appeal_ids=ids)
+        actions.mark_problem_of_month(
+            actor=org.district_leader, month=month, title="停车", appeal_ids=ids
+        )
     # A street leader may only include appeals of the street.
     west = register(org, "西街道路灯不亮", "西街道主干道路灯不亮", grid=org.grid2)
     with pytest.raises(NotFound):

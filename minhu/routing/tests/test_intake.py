@@ -27,8 +27,13 @@ def model(org, monkeypatch):
     fake = FakeClassifier([("streetlight", 0.93), ("城乡建设", 0.05), ("education", 0.02)])
     monkeypatch.setattr(classifier, "load_blob", lambda blob: fake)
     actions.store_model(
-        actor=None, blob=b"x", labels=fake.labels, params={}, evaluation={"macro_f1": 0.9},
-        trained_on="test", n_samples=3,
+        actor=None,
+        blob=b"x",
+        labels=fake.labels,
+        params={},
+        evaluation={"macro_f1": 0.9},
+        trained_on="test",
+        n_samples=3,
     )
     return fake
 
@@ -42,18 +47,25 @@ def loc(org, community=True):
 
 
 def test_catalogue_most_specific_rule_wins(org):
-    anywhere = actions.save_dispatch_rule(actor=org.dispatcher, category=org.top_category, lead_unit=org.dept2)
+    anywhere = actions.save_dispatch_rule(
+        actor=org.dispatcher, category=org.top_category, lead_unit=org.dept2
+    )
     assert catalogue.lookup(org.category, loc(org)).lead_unit == org.dept2  # parent category
     actions.save_dispatch_rule(actor=org.dispatcher, category=org.category, lead_unit=org.dept1)
     assert catalogue.lookup(org.category, loc(org)).lead_unit == org.dept1  # own category
     actions.save_dispatch_rule(
-        actor=org.dispatcher, category=org.category, area=org.street1, lead_local=LeadLocal.STREET,
+        actor=org.dispatcher,
+        category=org.category,
+        area=org.street1,
+        lead_local=LeadLocal.STREET,
         assist_units=[org.dept1],
     )
     r = catalogue.lookup(org.category, loc(org))
     assert (r.lead_unit, r.assist_units, r.source) == (org.street1, [org.dept1], "rule")
     actions.save_dispatch_rule(
-        actor=org.dispatcher, category=org.category, area=org.community1,
+        actor=org.dispatcher,
+        category=org.category,
+        area=org.community1,
         lead_local=LeadLocal.COMMUNITY,
     )
     assert catalogue.lookup(org.category, loc(org)).lead_unit == org.community1
@@ -81,7 +93,9 @@ def test_rule_validation(org):
             actor=org.dispatcher, category=org.category, lead_unit=org.dept1, lead_local="street"
         )
     with pytest.raises(InvalidInput):  # the centre cannot handle appeals
-        actions.save_dispatch_rule(actor=org.dispatcher, category=org.category, lead_unit=org.centre)
+        actions.save_dispatch_rule(
+            actor=org.dispatcher, category=org.category, lead_unit=org.centre
+        )
     with pytest.raises(InvalidInput):  # a grid is not an area of the catalogue
         actions.save_dispatch_rule(
             actor=org.dispatcher, category=org.category, area=org.grid1, lead_unit=org.dept1
@@ -97,7 +111,9 @@ def test_auto_dispatch_above_threshold_records_model_version_and_confidence(
     org, model, django_capture_on_commit_callbacks
 ):
     actions.save_dispatch_rule(
-        actor=org.dispatcher, category=org.category, lead_local=LeadLocal.STREET,
+        actor=org.dispatcher,
+        category=org.category,
+        lead_local=LeadLocal.STREET,
         assist_units=[org.dept1],
     )
     Place.objects.create(name="阳光花园", kind=PlaceKind.ESTATE, grid=org.grid1)
@@ -106,7 +122,10 @@ def test_auto_dispatch_above_threshold_records_model_version_and_confidence(
     a.refresh_from_db()
     assert a.status == Status.DISPATCHED
     assert (a.category, a.grid, a.street, a.lead_unit) == (
-        org.category, org.grid1, org.street1, org.street1,
+        org.category,
+        org.grid1,
+        org.street1,
+        org.street1,
     )
     auto = a.events.get(kind=EventKind.AUTO_DISPATCH)
     assert auto.actor is None and auto.unit_id == org.street1.pk
@@ -166,7 +185,9 @@ def test_no_catalogue_rule_no_auto_dispatch(org, model, django_capture_on_commit
     assert "派单目录中没有对应的主办单位" in proposals.proposal_for(a)["not_auto_reasons"]
 
 
-def test_keyword_rules_propose_but_do_not_dispatch_by_default(org, django_capture_on_commit_callbacks):
+def test_keyword_rules_propose_but_do_not_dispatch_by_default(
+    org, django_capture_on_commit_callbacks
+):
     actions.save_dispatch_rule(actor=org.dispatcher, category=org.category, lead_unit=org.dept1)
     actions.update_config(actor=org.dispatcher, threshold=0.3)
     with django_capture_on_commit_callbacks(execute=True):
@@ -233,7 +254,9 @@ def test_return_after_auto_dispatch_is_a_correction(org, model, django_capture_o
     assert rows[2].lead_unit == org.street1 and rows[2].note == "自动派单后人工改派"
 
 
-def test_reconcile_catches_up_without_the_event_hook(org, model, django_capture_on_commit_callbacks):
+def test_reconcile_catches_up_without_the_event_hook(
+    org, model, django_capture_on_commit_callbacks
+):
     model.top = [("streetlight", 0.7)]
     actions.save_dispatch_rule(actor=org.dispatcher, category=org.category, lead_unit=org.dept1)
     with django_capture_on_commit_callbacks(execute=True):
@@ -244,7 +267,9 @@ def test_reconcile_catches_up_without_the_event_hook(org, model, django_capture_
     assert not RoutingDecision.objects.filter(appeal=a, kind=DecisionKind.CORRECTION).exists()
     assert feedback.reconcile() == 1
     assert feedback.reconcile() == 0
-    assert RoutingDecision.objects.get(appeal=a, kind=DecisionKind.CORRECTION).lead_unit == org.dept2
+    assert (
+        RoutingDecision.objects.get(appeal=a, kind=DecisionKind.CORRECTION).lead_unit == org.dept2
+    )
 
 
 def test_routing_decisions_are_append_only(org, model, django_capture_on_commit_callbacks):
@@ -257,7 +282,9 @@ def test_routing_decisions_are_append_only(org, model, django_capture_on_commit_
         RoutingDecision.objects.all().delete()
 
 
-def test_intake_failure_never_breaks_registration(org, monkeypatch, django_capture_on_commit_callbacks):
+def test_intake_failure_never_breaks_registration(
+    org, monkeypatch, django_capture_on_commit_callbacks
+):
     from minhu.routing import intake
 
     def boom(*a, **k):

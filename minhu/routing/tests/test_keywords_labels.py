@@ -68,8 +68,13 @@ def test_active_model_is_loaded_once_per_version(org, monkeypatch):
     monkeypatch.setattr(classifier, "load_blob", fake_load)
     classifier.clear_cache()
     actions.store_model(
-        actor=None, blob=b"v1", labels=["streetlight"], params={}, evaluation={},
-        trained_on="test", n_samples=2,
+        actor=None,
+        blob=b"v1",
+        labels=["streetlight"],
+        params={},
+        evaluation={},
+        trained_on="test",
+        n_samples=2,
     )
     for _ in range(3):
         result = classify_text("路灯", "不亮")
@@ -77,8 +82,13 @@ def test_active_model_is_loaded_once_per_version(org, monkeypatch):
     assert result.source == "model" and result.model_version == "v1"
     assert result.top.category_id == org.category.pk and result.confidence == 0.9
     actions.store_model(
-        actor=None, blob=b"v2", labels=["streetlight"], params={}, evaluation={},
-        trained_on="test", n_samples=2,
+        actor=None,
+        blob=b"v2",
+        labels=["streetlight"],
+        params={},
+        evaluation={},
+        trained_on="test",
+        n_samples=2,
     )
     assert classify_text("路灯", "不亮").model_version == "v2"
     assert loads == [b"v1", b"v2"]

@@ -67,8 +67,13 @@ def test_rules_page_create_edit_deactivate(client, org):
     login(client, org.dispatcher)
     r = client.post(
         reverse("routing:rule_new"),
-        {"category": org.category.pk, "area": org.street1.pk, "lead_unit": org.dept1.pk,
-         "assist_units": [org.dept2.pk], "note": "路灯归城管"},
+        {
+            "category": org.category.pk,
+            "area": org.street1.pk,
+            "lead_unit": org.dept1.pk,
+            "assist_units": [org.dept2.pk],
+            "note": "路灯归城管",
+        },
     )
     assert r.status_code == 302
     rule = DispatchRule.objects.get()
@@ -95,12 +100,18 @@ def test_rules_page_create_edit_deactivate(client, org):
 
 def test_hotspot_page_is_scoped_and_leaders_can_mark(client, org):
     texts = [
-        ("阳光小区停车难，车位严重不足", "阳光小区车位严重不足，晚上回家找不到停车位，希望增加车位"),
+        (
+            "阳光小区停车难，车位严重不足",
+            "阳光小区车位严重不足，晚上回家找不到停车位，希望增加车位",
+        ),
         ("阳光小区车位不足停车难", "小区停车位太少，车辆只能停在消防通道上，停车难问题严重"),
         ("反映阳光小区停车难问题", "阳光小区停车难，车位不够，物业不管，希望规划停车位"),
         ("阳光小区停车位太少", "阳光小区停车位太少了，每天晚上停车难，希望增加停车位"),
     ]
-    appeals = [register(org, s, d, grid=org.grid1, created_at=days_ago(0.01 * i)) for i, (s, d) in enumerate(texts)]
+    appeals = [
+        register(org, s, d, grid=org.grid1, created_at=days_ago(0.01 * i))
+        for i, (s, d) in enumerate(texts)
+    ]
     url = reverse("routing:hotspots")
     login(client, org.s2_handler)  # west street: does not see the east street's appeals
     page = client.get(url).content.decode()
@@ -112,15 +123,25 @@ def test_hotspot_page_is_scoped_and_leaders_can_mark(client, org):
     assert client.get(url + "?month=bad").status_code == 200
     r = client.post(
         reverse("routing:problem_mark"),
-        {"title": "阳光小区停车难", "month": "2025-01", "appeal_ids": ",".join(str(a.pk) for a in appeals),
-         "street": org.street1.pk, "terms": "停车难", "support": "0", "next": url},
+        {
+            "title": "阳光小区停车难",
+            "month": "2025-01",
+            "appeal_ids": ",".join(str(a.pk) for a in appeals),
+            "street": org.street1.pk,
+            "terms": "停车难",
+            "support": "0",
+            "next": url,
+        },
     )
     assert r.status_code == 302
     p = MonthlyProblem.objects.get()
     assert p.appeals.count() == 4 and p.street == org.street1
     client.logout()
     login(client, org.s1_handler)  # sees the page, cannot mark
-    r = client.post(reverse("routing:problem_mark"), {"title": "再来一个题目", "month": "2025-01", "appeal_ids": str(appeals[0].pk)})
+    r = client.post(
+        reverse("routing:problem_mark"),
+        {"title": "再来一个题目", "month": "2025-01", "appeal_ids": str(appeals[0].pk)},
+    )
     assert r.status_code == 302 and MonthlyProblem.objects.count() == 1
 
 
@@ -183,12 +204,18 @@ def test_api_proposal_duplicates_links_reply_check(org):
     # Out of scope: not found.
     w = api(org.s2_handler)
     assert w.get(f"/api/v1/routing/appeals/{a.pk}/proposal/").status_code == 404
-    assert w.get(f"/api/v1/routing/appeals/{a.pk}/duplicates/").json()["error"]["code"] == "not_found"
+    assert (
+        w.get(f"/api/v1/routing/appeals/{a.pk}/duplicates/").json()["error"]["code"] == "not_found"
+    )
 
 
 def test_api_centre_only_endpoints(org):
     h = api(org.s1_handler)
-    for url in ("/api/v1/routing/models/", "/api/v1/routing/dispatch-rules/", "/api/v1/routing/config/"):
+    for url in (
+        "/api/v1/routing/models/",
+        "/api/v1/routing/dispatch-rules/",
+        "/api/v1/routing/config/",
+    ):
         assert h.get(url).status_code == 403
     d = api(org.dispatcher)
     r = d.post(
@@ -198,9 +225,17 @@ def test_api_centre_only_endpoints(org):
     )
     assert r.status_code == 201, r.json()
     rule_id = r.json()["id"]
-    r = d.post("/api/v1/routing/dispatch-rules/", {"category": org.category.pk, "lead_unit": org.dept2.pk}, format="json")
+    r = d.post(
+        "/api/v1/routing/dispatch-rules/",
+        {"category": org.category.pk, "lead_unit": org.dept2.pk},
+        format="json",
+    )
     assert r.status_code == 409 and r.json()["error"]["code"] == "rule_exists"
-    r = d.put(f"/api/v1/routing/dispatch-rules/{rule_id}/", {"category": org.category.pk, "lead_unit": org.dept2.pk}, format="json")
+    r = d.put(
+        f"/api/v1/routing/dispatch-rules/{rule_id}/",
+        {"category": org.category.pk, "lead_unit": org.dept2.pk},
+        format="json",
+    )
     assert r.status_code == 200 and r.json()["lead_unit"] == org.dept2.pk
     assert d.get("/api/v1/routing/dispatch-rules/").json()["count"] == 1
     assert d.delete(f"/api/v1/routing/dispatch-rules/{rule_id}/").status_code == 204

@@ -44,7 +44,12 @@ def test_off_topic_reply_is_flagged_for_relevance():
 
 
 def test_missing_parts_are_warned_in_chinese():
-    r = score_reply(SUBJECT, DETAIL, "阳光小区3栋门口的路灯问题，我们会尽快研究路灯的维修方案和时间。", working_days=1)
+    r = score_reply(
+        SUBJECT,
+        DETAIL,
+        "阳光小区3栋门口的路灯问题，我们会尽快研究路灯的维修方案和时间。",
+        working_days=1,
+    )
     assert not r["parts"]["greeting"] and not r["parts"]["contact"]
     assert "缺少称呼或问候语（如“您好”）" in r["warnings"]
     assert "未留联系方式（如联系电话）" in r["warnings"]

@@ -59,7 +59,15 @@ def test_outside_scope_is_404(login, org, loop, make_appeal):
 def test_header_timeline_and_due_badges(login, org, loop, make_appeal):
     a = loop.in_progress(make_appeal("路灯坏了"), assist=[org.dept1])
     html = page(login(org.dispatcher), a).content.decode()
-    for text in (a.code, "路灯坏了", "办理中", "扫码/H5", "城乡建设 / 路灯照明", "东街道", "区城管局"):
+    for text in (
+        a.code,
+        "路灯坏了",
+        "办理中",
+        "扫码/H5",
+        "城乡建设 / 路灯照明",
+        "东街道",
+        "区城管局",
+    ):
         assert text in html
     # Timeline rows with kind labels, actors, from → to.
     for text in ("受理登记", "分类", "派单", "签收", "调度员甲", "待派单 → 待签收", "主办：东街道"):
@@ -199,8 +207,12 @@ def test_dispatch_from_appeal_page(login, org, make_appeal):
 
 def test_classify_only(login, org, make_appeal):
     a = make_appeal()
-    act(login(org.dispatcher), a, "dispatch", {"op": "classify", "category": org.category.pk,
-                                               "urgency": "normal"})
+    act(
+        login(org.dispatcher),
+        a,
+        "dispatch",
+        {"op": "classify", "category": org.category.pk, "urgency": "normal"},
+    )
     a.refresh_from_db()
     assert a.category == org.category and a.status == Status.NEW
 
@@ -282,7 +294,12 @@ def test_whistle_report_answer(login, org, loop, make_appeal):
     s = Summons.objects.get(appeal=a, department=org.dept1)
     assert s.status == "answered"
     # Resolve waits for the second department: the action's message is shown inline.
-    r = act(login(org.s1_handler), a, "resolve", {"outcome_kind": "coordinated", "outcome": "已处理完毕"})
+    r = act(
+        login(org.s1_handler),
+        a,
+        "resolve",
+        {"outcome_kind": "coordinated", "outcome": "已处理完毕"},
+    )
     assert "还有被召集部门未报到" in r.content.decode()
     a.refresh_from_db()
     assert a.status == Status.ESCALATED
@@ -303,8 +320,18 @@ def test_centre_decides_extension_on_page(login, org, loop, make_appeal):
 def test_follow_up_close_and_reopen(login, org, loop, make_appeal):
     a = loop.replied(make_appeal())
     cb = login(org.callback)
-    r = act(cb, a, "follow_up", {"reached": "1", "contacted": "1", "solved": "1",
-                                 "satisfaction": "satisfied", "source": "callback"})
+    r = act(
+        cb,
+        a,
+        "follow_up",
+        {
+            "reached": "1",
+            "contacted": "1",
+            "solved": "1",
+            "satisfaction": "satisfied",
+            "source": "callback",
+        },
+    )
     assert "回访已记录" in r.content.decode()
     fu = FollowUp.objects.get(appeal=a)
     assert fu.contacted is True and fu.solved is True and fu.satisfaction == "satisfied"
@@ -325,8 +352,18 @@ def test_follow_up_close_and_reopen(login, org, loop, make_appeal):
 
 def test_unsatisfied_follow_up_reopens(login, org, loop, make_appeal):
     a = loop.replied(make_appeal())
-    act(login(org.callback), a, "follow_up", {"reached": "1", "contacted": "0", "solved": "0",
-                                              "satisfaction": "unsatisfied", "comment": "没修好"})
+    act(
+        login(org.callback),
+        a,
+        "follow_up",
+        {
+            "reached": "1",
+            "contacted": "0",
+            "solved": "0",
+            "satisfaction": "unsatisfied",
+            "comment": "没修好",
+        },
+    )
     a.refresh_from_db()
     assert a.status == Status.IN_PROGRESS and a.reopen_count == 1
 
@@ -401,8 +438,11 @@ def test_invalid_upload_is_rejected(login, org, loop, make_appeal):
         ("grid1_worker", "return", {"reason": "不是我们的事情"}),
         ("dispatcher", "resolve", {"outcome_kind": "on_spot", "outcome": "调度员想办结"}),
         ("district_leader", "reply", {"text": "区领导想直接答复群众"}),
-        ("s1_handler", "follow_up", {"reached": "1", "contacted": "1", "solved": "1",
-                                      "satisfaction": "satisfied"}),
+        (
+            "s1_handler",
+            "follow_up",
+            {"reached": "1", "contacted": "1", "solved": "1", "satisfaction": "satisfied"},
+        ),
         ("s1_handler", "close", {}),
         ("s1_handler", "decide_extension", {"extension": "EXT", "approve": "1"}),
     ],
@@ -443,3 +483,14 @@ def test_get_on_action_is_not_allowed(login, org, make_appeal):
     a = make_appeal()
     r = login(org.dispatcher).get(reverse("web:appeal_action", args=[a.pk, "close"]))
     assert r.status_code == 405
+
+
+def test_list_fragments_only_for_their_page(login, org, loop, make_appeal):
+    """A handler posting as if from the dispatch panel gets the appeal page's sections (with
+    the phone rules of the appeal page), not the centre's panel."""
+    a = loop.dispatched(make_appeal(), assist=[org.dept1])
+    client = login(org.d1_handler)
+    r = act(client, a, "claim", {"_from": "panel", "unit_id": org.dept1.pk})
+    html = r.content.decode()
+    assert 'id="appeal-main"' in html and 'id="panel-body"' not in html
+    assert PHONE not in html

@@ -60,7 +60,7 @@ def background(org) -> None:
             )
 
 
-def test_full_loop_by_clicking(org_tx, new_desk_page):
+def test_full_loop_by_clicking(org_tx, new_desk_page, phone_page):
     org = org_tx
     background(org)
     appeal = register(
@@ -119,7 +119,9 @@ def test_full_loop_by_clicking(org_tx, new_desk_page):
 
     # --- the street contacts, resolves and replies -----------------------------------------
     unit.reload()
-    unit.locator("form[hx-post$='/act/contact/'] textarea").fill("已电话联系王女士，约定明天上午维修。")
+    unit.locator("form[hx-post$='/act/contact/'] textarea").fill(
+        "已电话联系王女士，约定明天上午维修。"
+    )
     unit.locator("form[hx-post$='/act/contact/'] button[type=submit]").click()
     expect(unit.locator("#appeal-main .flash-success")).to_contain_text("已记录联系情况")
     unit.locator("summary", has_text=re.compile("^办结")).click()
@@ -135,8 +137,16 @@ def test_full_loop_by_clicking(org_tx, new_desk_page):
     unit.locator("form[hx-post$='/act/reply/'] button[type=submit]").click()
     expect(unit.locator(".a-title")).to_contain_text("已答复待回访")
 
-    # --- the resident is not satisfied: the appeal reopens ----------------------------------
-    actions.rate(appeal.code, phone=PHONE, satisfaction="unsatisfied", comment="只修好了一盏")
+    # --- the resident rates 不满意 on the H5 tracking page: the appeal reopens ---------------
+    phone_page.goto(f"{phone_page.base}/h5/track/")
+    phone_page.fill("#id_code", appeal.code)
+    phone_page.fill("#id_phone", PHONE)
+    phone_page.get_by_role("button", name="查询", exact=True).click()
+    phone_page.wait_for_url(re.compile(rf"/h5/track/{appeal.code}/$"))
+    phone_page.locator("label.tile-unsatisfied").click()
+    phone_page.fill("#id_comment", "只修好了一盏")
+    phone_page.get_by_role("button", name="提交评价").click()
+    phone_page.get_by_text("已退回承办单位重新办理").wait_for()
     unit.reload()
     expect(unit.locator(".a-title")).to_contain_text("办理中")
     expect(unit.locator(".a-title")).to_contain_text("重办1次")

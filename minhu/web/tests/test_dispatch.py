@@ -35,7 +35,9 @@ def test_queues_with_counts(login, org, loop, make_appeal):
     actions.return_appeal(returned, actor=org.s1_handler, reason="不属于本街道")
     dispatched = loop.dispatched(make_appeal("待签收的诉求"))
     escalated = loop.in_progress(make_appeal("吹哨的诉求"))
-    actions.blow_whistle(escalated, actor=org.s1_handler, departments=[org.dept1], reason="需要城管协助")
+    actions.blow_whistle(
+        escalated, actor=org.s1_handler, departments=[org.dept1], reason="需要城管协助"
+    )
     ext_appeal = loop.in_progress(make_appeal("要延期的诉求"))
     actions.request_extension(ext_appeal, actor=org.s1_handler, days=2, reason="等待配件")
     client = login(org.dispatcher)
@@ -118,7 +120,9 @@ def test_dispatch_to_inactive_unit_is_refused(login, org, make_appeal):
     org.dept3.active = False
     org.dept3.save()
     data = {"_from": "panel", "op": "dispatch", "urgency": "normal", "lead_unit": org.dept3.pk}
-    r = login(org.dispatcher).post(reverse("web:appeal_action", args=[a.pk, "dispatch"]), data, **HX)
+    r = login(org.dispatcher).post(
+        reverse("web:appeal_action", args=[a.pk, "dispatch"]), data, **HX
+    )
     assert "选择一个有效的选项" in r.content.decode() or "不能承办" in r.content.decode()
     assert Appeal.objects.get(pk=a.pk).status == Status.NEW
 

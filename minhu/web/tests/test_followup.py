@@ -46,8 +46,19 @@ def test_queue_and_panel(login, org, loop, make_appeal):
 def test_follow_up_moves_to_close_tab(login, org, loop, make_appeal):
     a = loop.replied(make_appeal())
     client = login(org.callback)
-    r = post(client, a, "follow_up", {"_tab": "pending", "reached": "1", "contacted": "1",
-                                      "solved": "1", "satisfaction": "basic", "comment": "还行"})
+    r = post(
+        client,
+        a,
+        "follow_up",
+        {
+            "_tab": "pending",
+            "reached": "1",
+            "contacted": "1",
+            "solved": "1",
+            "satisfaction": "basic",
+            "comment": "还行",
+        },
+    )
     html = r.content.decode()
     assert "回访已记录" in html
     assert f'id="row-{a.pk}" hx-swap-oob="delete"' in html
@@ -69,10 +80,10 @@ def test_incomplete_answers_are_an_inline_error(login, org, loop, make_appeal):
 def test_three_unreached_calls_allow_closing(login, org, loop, make_appeal):
     a = loop.replied(make_appeal())
     client = login(org.callback)
-    for i in range(2):
+    for _ in range(2):
         r = post(client, a, "follow_up", {"_tab": "pending", "reached": "0"})
         assert "已记录：未接通" in r.content.decode()
-        assert "hx-swap-oob=\"delete\"" not in r.content.decode()  # still waiting
+        assert 'hx-swap-oob="delete"' not in r.content.decode()  # still waiting
     r = post(client, a, "follow_up", {"_tab": "pending", "reached": "0"})
     assert 'hx-swap-oob="delete"' in r.content.decode()
     html = fq(client, "?tab=close").content.decode()
@@ -91,9 +102,18 @@ def test_close_before_follow_up_is_refused(login, org, loop, make_appeal):
 
 def test_unsatisfied_leaves_the_queue_and_reopens(login, org, loop, make_appeal):
     a = loop.replied(make_appeal())
-    r = post(login(org.callback), a, "follow_up", {"_tab": "pending", "reached": "1",
-                                                   "contacted": "1", "solved": "0",
-                                                   "satisfaction": "unsatisfied"})
+    r = post(
+        login(org.callback),
+        a,
+        "follow_up",
+        {
+            "_tab": "pending",
+            "reached": "1",
+            "contacted": "1",
+            "solved": "0",
+            "satisfaction": "unsatisfied",
+        },
+    )
     assert 'hx-swap-oob="delete"' in r.content.decode()
     a.refresh_from_db()
     assert a.status == Status.IN_PROGRESS

@@ -33,7 +33,9 @@ def test_only_admins(login, org):
         client = login(user)
         for name in PAGES:
             assert client.get(reverse(name)).status_code == 403, name
-        r = client.post(reverse("web:manage_unit_new"), {"name": "x", "code": "x", "kind": "street"})
+        r = client.post(
+            reverse("web:manage_unit_new"), {"name": "x", "code": "x", "kind": "street"}
+        )
         assert r.status_code == 403
     assert not Unit.objects.filter(code="x").exists()
     client = login(org.admin)
@@ -62,8 +64,13 @@ def test_create_and_edit_unit(login, org):
     assert unit.parent == org.district and unit.path.startswith(org.district.path)
     r = client.post(
         reverse("web:manage_unit", args=[unit.pk]),
-        {"name": "南湖街道", "code": "s3", "kind": "street", "parent": org.district.pk,
-         "active": "on"},
+        {
+            "name": "南湖街道",
+            "code": "s3",
+            "kind": "street",
+            "parent": org.district.pk,
+            "active": "on",
+        },
     )
     assert r.status_code == 302
     unit.refresh_from_db()
@@ -81,8 +88,13 @@ def test_unit_parent_must_fit_the_tree(login, org):
     assert not Unit.objects.filter(code="bad").exists()
     r = client.post(
         reverse("web:manage_unit", args=[org.street1.pk]),
-        {"name": "东街道", "code": "s1", "kind": "street", "parent": org.district.pk,
-         "paired_communities": [org.community1.pk]},
+        {
+            "name": "东街道",
+            "code": "s1",
+            "kind": "street",
+            "parent": org.district.pk,
+            "paired_communities": [org.community1.pk],
+        },
     )
     assert "只有区直部门可以结对社区" in r.content.decode()
 
@@ -106,8 +118,14 @@ def test_create_user_with_role_and_login(login, org, client):
     admin = login(org.admin)
     r = admin.post(
         reverse("web:manage_user_new"),
-        {"username": "newbie", "display_name": "新同事", "phone": "13700000000",
-         "password": "a-good-pass-9", "unit": org.street2.pk, "role": "handler"},
+        {
+            "username": "newbie",
+            "display_name": "新同事",
+            "phone": "13700000000",
+            "password": "a-good-pass-9",
+            "unit": org.street2.pk,
+            "role": "handler",
+        },
     )
     user = User.objects.get(username="newbie")
     assert r.status_code == 302 and r.url == reverse("web:manage_user", args=[user.pk])
@@ -128,13 +146,21 @@ def test_create_user_errors(login, org):
 def test_set_password_and_memberships(login, org, client):
     admin = login(org.admin)
     url = reverse("web:manage_user", args=[org.s2_handler.pk])
-    r = admin.post(url, {"op": "password", "new_password1": "brand-new-pass-1",
-                         "new_password2": "brand-new-pass-1"})
+    r = admin.post(
+        url,
+        {
+            "op": "password",
+            "new_password1": "brand-new-pass-1",
+            "new_password2": "brand-new-pass-1",
+        },
+    )
     assert r.status_code == 302
     r = admin.post(url, {"op": "password", "new_password1": "abc", "new_password2": "abd"})
     assert r.status_code == 400 and "两次输入的密码不一致" in r.content.decode()
     r = admin.post(url, {"op": "membership", "unit": org.dept1.pk, "role": "unit_leader"})
-    assert Membership.objects.filter(user=org.s2_handler, unit=org.dept1, role="unit_leader").exists()
+    assert Membership.objects.filter(
+        user=org.s2_handler, unit=org.dept1, role="unit_leader"
+    ).exists()
     r = admin.post(url, {"op": "membership", "unit": org.dept1.pk, "role": "unit_leader"})
     assert r.status_code == 400 and "已有此角色" in r.content.decode()
     m = Membership.objects.get(user=org.s2_handler, unit=org.street2)
@@ -165,8 +191,15 @@ def test_categories(login, org):
     client = login(org.admin)
     r = client.post(
         reverse("web:manage_category_new"),
-        {"name": "井盖缺失", "code": "manhole", "parent": org.top_category.pk,
-         "keywords": "井盖 丢失", "sort": 0, "active": "on", "default_lead_unit": org.dept1.pk},
+        {
+            "name": "井盖缺失",
+            "code": "manhole",
+            "parent": org.top_category.pk,
+            "keywords": "井盖 丢失",
+            "sort": 0,
+            "active": "on",
+            "default_lead_unit": org.dept1.pk,
+        },
     )
     assert r.status_code == 302
     cat = Category.objects.get(code="manhole")
@@ -188,16 +221,26 @@ def test_time_limits(login, org):
     assert "内置默认时限" in html and "工作日" in html
     r = client.post(
         reverse("web:manage_time_limit_new"),
-        {"step": "resolve", "category": org.category.pk, "urgency": "", "amount": "5",
-         "measure": "working_days"},
+        {
+            "step": "resolve",
+            "category": org.category.pk,
+            "urgency": "",
+            "amount": "5",
+            "measure": "working_days",
+        },
     )
     assert r.status_code == 302
     row = TimeLimitPolicy.objects.get()
     assert row.amount == 5 and row.category == org.category
     r = client.post(
         reverse("web:manage_time_limit_new"),
-        {"step": "resolve", "category": org.category.pk, "urgency": "", "amount": "3",
-         "measure": "working_days"},
+        {
+            "step": "resolve",
+            "category": org.category.pk,
+            "urgency": "",
+            "amount": "3",
+            "measure": "working_days",
+        },
     )
     assert r.status_code == 400 and TimeLimitPolicy.objects.count() == 1
     r = client.post(
@@ -230,8 +273,14 @@ def test_collection_points(login, org):
     client = login(org.admin)
     r = client.post(
         reverse("web:manage_point_new"),
-        {"name": "东一社区服务站", "code": "dong-1", "unit": org.community1.pk, "channel": "h5",
-         "address": "东一路1号", "active": "on"},
+        {
+            "name": "东一社区服务站",
+            "code": "dong-1",
+            "unit": org.community1.pk,
+            "channel": "h5",
+            "address": "东一路1号",
+            "active": "on",
+        },
     )
     assert r.status_code == 302
     point = CollectionPoint.objects.get(code="dong-1")

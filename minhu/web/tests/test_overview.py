@@ -70,7 +70,11 @@ def test_appeal_list_filters(login, org, loop, make_appeal):
     assert found("?channel=miniprogram") == {b.code}
     assert found("?due=overdue") == {c.code}
     today = timezone.localdate()
-    assert found(f"?date_from={today:%Y-%m-%d}&date_to={today:%Y-%m-%d}") == {a.code, b.code, c.code}
+    assert found(f"?date_from={today:%Y-%m-%d}&date_to={today:%Y-%m-%d}") == {
+        a.code,
+        b.code,
+        c.code,
+    }
     tomorrow = today + dt.timedelta(days=1)
     assert found(f"?date_from={tomorrow:%Y-%m-%d}") == set()
     # An invalid filter value is ignored with a message, not a crash.

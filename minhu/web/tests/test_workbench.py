@@ -112,7 +112,9 @@ def test_others_cannot_claim(login, org, loop, make_appeal):
 
 def test_summoned_tab(login, org, loop, make_appeal):
     a = loop.in_progress(make_appeal("外墙脱落"))
-    actions.blow_whistle(a, actor=org.s1_handler, departments=[org.dept1], reason="需要城管协助处置")
+    actions.blow_whistle(
+        a, actor=org.s1_handler, departments=[org.dept1], reason="需要城管协助处置"
+    )
     client = login(org.d1_handler)
     html = wb(client).content.decode()
     assert counts(html)["summoned"] == 1
@@ -140,7 +142,7 @@ def test_unit_switch_for_users_in_two_units(login, org, loop, make_appeal):
     assert a.code not in html
     # A unit the user does not belong to falls back to one of theirs.
     html = wb(client, f"?unit={org.street2.pk}&tab=claim").content.decode()
-    assert r'<option value="%d" selected>' % org.street2.pk not in html
+    assert f'<option value="{org.street2.pk}" selected>' not in html
 
 
 def test_search_within_tab(login, org, loop, make_appeal):

@@ -26,9 +26,12 @@ from minhu.core.errors import DomainError, InvalidInput, NotFound
 from .. import forms as f
 from ..due import deadline_state
 from ..duplicates import candidates
-from ..permissions import AllowedActions, allowed_actions
+from ..permissions import AllowedActions, allowed_actions, may_open
 from ..timeline import event_summary, status_label, step_dues
 from .common import form_error, is_htmx, safe_next, visible_appeal_or_404
+
+# Which page a list fragment (`_from`) belongs to.
+ORIGIN_PAGES = {"panel": "dispatch", "ext": "dispatch", "wb": "workbench", "fu": "follow_up"}
 
 
 @dataclass
@@ -389,6 +392,8 @@ def appeal_action(request, pk: int, name: str):
     appeal = visible_appeal_or_404(request.user, pk)
     ok, message, form = perform(request, appeal, name)
     origin = request.POST.get("_from", "appeal")
+    if origin in ORIGIN_PAGES and not may_open(request.user, ORIGIN_PAGES[origin]):
+        origin = "appeal"  # a list fragment only for those who may open that list
     if origin != "appeal":
         # Lists (dispatch centre, workbench, follow-up) render their own fragments.
         from .fragments import render_fragment

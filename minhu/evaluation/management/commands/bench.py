@@ -70,7 +70,9 @@ class Command(BaseCommand):
         self._time("aggregate refresh (incremental)", aggregates.refresh, 1)
         if opts["no_http"]:
             return
-        user, _ = User.objects.get_or_create(username="bench-leader", defaults={"display_name": "性能测试"})
+        user, _ = User.objects.get_or_create(
+            username="bench-leader", defaults={"display_name": "性能测试"}
+        )
         district = Unit.objects.filter(kind=UnitKind.DISTRICT).first()
         Membership.objects.get_or_create(user=user, unit=district, role=Role.DISTRICT_LEADER)
         client = Client(HTTP_HOST="localhost")
@@ -79,6 +81,7 @@ class Command(BaseCommand):
             ("page: /evaluation/rankings/", f"/evaluation/rankings/?period={period.key}"),
             ("page: /evaluation/ (district dashboard)", f"/evaluation/?period={period.key}"),
         ]:
+
             def get(url=url):
                 r = client.get(url)
                 assert r.status_code == 200, r.status_code

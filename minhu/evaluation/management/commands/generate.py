@@ -19,7 +19,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-aggregate", action="store_true")
 
     def handle(self, *args, **opts):
-        gen = Generator(opts["appeals"], years=opts["years"], seed=opts["seed"], batch=opts["batch"])
+        gen = Generator(
+            opts["appeals"], years=opts["years"], seed=opts["seed"], batch=opts["batch"]
+        )
         world = build_world(gen.rng)
         self.stdout.write(
             f"organisation: {len(world.streets)} streets/towns, {len(world.grids)} grids, "

@@ -58,9 +58,7 @@ class Command(BaseCommand):
             "callback": _user(Role.CALLBACK),
             "district_leader": _user(Role.DISTRICT_LEADER),
             "street_handler": _busiest_unit_user(Role.HANDLER, [UnitKind.STREET, UnitKind.TOWN]),
-            "street_leader": _busiest_unit_user(
-                Role.UNIT_LEADER, [UnitKind.STREET, UnitKind.TOWN]
-            ),
+            "street_leader": _busiest_unit_user(Role.UNIT_LEADER, [UnitKind.STREET, UnitKind.TOWN]),
             "dept_handler": _busiest_unit_user(Role.HANDLER, [UnitKind.DEPARTMENT]),
         }
         missing = [k for k, v in users.items() if v is None]

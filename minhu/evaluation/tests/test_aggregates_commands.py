@@ -1,0 +1,114 @@
+import datetime as dt
+import io
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from minhu.appeals.models import Appeal, AppealEvent, FollowUp
+from minhu.evaluation import aggregates, dashboard, rates
+from minhu.evaluation.config import active_config
+from minhu.evaluation.models import AppealDaily, FollowUpDaily, RankingSnapshot
+from minhu.evaluation.periods import Period, current_period
+
+from .helpers import at, follow_up, frozen
+
+pytestmark = pytest.mark.django_db
+
+
+def test_incremental_refresh_follows_the_event_log(org):
+    follow_up(org, org.street1, when=at(2025, 3, 10, 10, 0))
+    aggregates.rebuild()
+    march = Period("2025-03")
+    assert rates.figures_total(march.first_day, march.end_day, active_config()).valid == 1
+    # A change to an old appeal after the rebuild: reclassified to another grid today.
+    from minhu.appeals import actions as appeal_actions
+
+    a = Appeal.objects.get()
+    with frozen(at(2025, 3, 10, 11, 0)):
+        b = appeal_actions.register_appeal(
+            actor=org.dispatcher, channel="hotline", subject="噪音", detail="夜间施工噪音扰民严重",
+            appellant_name="王五", appellant_phone="13700000000", grid=org.grid1,
+        )
+    # Written in the past (frozen clock): the aggregates do not know yet ...
+    assert not aggregates.check().ok
+    # ... the event log does, but only since the watermark: refresh by the days touched.
+    appeal_actions.classify(b, actor=org.dispatcher, grid=org.grid2)
+    result = aggregates.refresh()
+    assert result["days"] >= 1 and aggregates.check().ok
+    cells = aggregates.appeal_cells(march.first_day, march.end_day, 0, ["grid", "total"])
+    assert cells[("total", "")] == 2 and cells[("grid", str(org.grid2.pk))] == 1
+    assert a.pk != b.pk
+
+
+def test_check_reports_a_tampered_cell(org):
+    follow_up(org, org.dept1, when=at(2025, 3, 10, 10, 0))
+    aggregates.rebuild()
+    row = FollowUpDaily.objects.filter(basis="f").first()
+    FollowUpDaily.objects.filter(pk=row.pk).update(satisfied=row.satisfied + 1)
+    result = aggregates.check()
+    assert not result.ok and "回访(f)" in result.mismatches[0]
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("check-aggregates", stdout=out, stderr=err)
+    assert exit_info.value.code == 1 and "mismatches" in err.getvalue()
+    call_command("aggregate", "--rebuild", stdout=out)
+    call_command("check-aggregates", stdout=out)
+    assert "OK" in out.getvalue()
+
+
+def test_live_tail_is_counted_for_today(org):
+    aggregates.rebuild()
+    follow_up(org, org.street1)  # today, after the rebuild
+    p = current_period()
+    data = dashboard.build(p, active_config(), None)
+    assert data["kpi"]["total"] == 1 and data["figures"].valid == 1
+
+
+def test_publish_ranking_command_is_idempotent(org):
+    follow_up(org, org.street1, when=at(2025, 3, 10, 10, 0))
+    out = io.StringIO()
+    call_command("publish_ranking", "--period", "2025-03", stdout=out)
+    call_command("publish_ranking", "--period", "2025-03", stdout=out)
+    assert "already published" in out.getvalue()
+    assert RankingSnapshot.objects.filter(period="2025-03").count() == 2
+
+
+def test_generate_and_bench_small(org):
+    out = io.StringIO()
+    call_command("generate", "--appeals", "300", "--years", "0.2", stdout=out)
+    assert "generated 300 appeals" in out.getvalue()
+    assert Appeal.objects.count() == 300
+    # Consistency of the generated history.
+    assert AppealEvent.objects.filter(kind="register").count() == 300
+    closed = Appeal.objects.filter(status="closed")
+    assert closed.exists()
+    assert not closed.filter(closed_at__isnull=True).exists()
+    assert not Appeal.objects.filter(status="new", lead_unit__isnull=False).exists()
+    for a in closed[:20]:
+        kinds = list(a.events.order_by("created_at", "id").values_list("kind", flat=True))
+        assert kinds[0] == "register" and kinds[-1] == "close"
+        assert a.follow_ups.filter(reached=True).exists()
+    fu = FollowUp.objects.filter(reached=True, source="callback").first()
+    assert AppealEvent.objects.filter(kind="follow_up", data__follow_up=fu.pk).exists()
+    call_command("check-aggregates", stdout=out)
+    assert "OK" in out.getvalue()
+    call_command("bench", "--repeat", "1", stdout=out)
+    text = out.getvalue()
+    assert "rankings: all streets/towns + departments" in text and "page: /evaluation/" in text
+    assert AppealDaily.objects.exists()
+
+
+def test_supervise_command(org):
+    out = io.StringIO()
+    call_command("supervise", stdout=out)
+    assert out.getvalue().strip() == "opened 0, closed 0"
+
+
+def test_today_boundary_is_local_time(org):
+    """An answer at 23:30 on the 31st (Shanghai) belongs to March, not April."""
+    follow_up(org, org.street1, when=at(2025, 3, 31, 23, 30))
+    aggregates.rebuild(start=dt.date(2025, 3, 1))
+    f = rates.figures_for_units([org.street1], Period("2025-03"), active_config())
+    assert f[org.street1.pk].valid == 1
+    assert timezone.localtime(FollowUp.objects.get().created_at).day == 31
