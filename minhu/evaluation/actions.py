@@ -29,7 +29,7 @@ from minhu.deadlines.calendar import add_working_days
 from minhu.orgs.models import Role, Unit, UnitKind
 from minhu.orgs.scope import scope_of
 
-from . import evaluations, rankings
+from . import aggregates, evaluations, rankings
 from .config import active_config
 from .models import (
     DepartmentReview,
@@ -212,6 +212,8 @@ def publish_ranking(
     if revise:
         note = _text(note, "note", "修订说明")
     snapshots = []
+    if aggregates.covered_until() is not None:
+        aggregates.refresh()  # freeze today's truth, not the last cron run's
     max_fu = FollowUp.objects.aggregate(m=Max("id"))["m"] or 0
     for group in groups:
         if group not in RankingGroup.values:

@@ -110,10 +110,12 @@ def order_and_rank(rows: list[Row], config: EvaluationConfig) -> list[Row]:
     return ranked + rest
 
 
-def compute(period: Period, group: str, config: EvaluationConfig) -> list[Row]:
+def compute(
+    period: Period, group: str, config: EvaluationConfig, cache: dict | None = None
+) -> list[Row]:
     """A live ranking (no comparison)."""
     units = group_units(group)
-    figs = rates.figures_for_units(units, period, config)
+    figs = rates.figures_for_units(units, period, config, cache)
     return order_and_rank([Row(u.pk, u.name, figs[u.pk]) for u in units], config)
 
 
@@ -125,7 +127,9 @@ def published(period: Period, group: str) -> RankingSnapshot | None:
     )
 
 
-def _reference(period: Period, group: str, config: EvaluationConfig) -> dict[int, tuple]:
+def _reference(
+    period: Period, group: str, config: EvaluationConfig, cache: dict | None = None
+) -> dict[int, tuple]:
     """unit -> (rank, composite, valid) for a comparison period: its published snapshot when
     there is one (the official figures), else a live computation."""
     snap = published(period, group)
@@ -136,15 +140,19 @@ def _reference(period: Period, group: str, config: EvaluationConfig) -> dict[int
         }
     return {
         r.unit_id: (r.rank, r.figures.composite, r.figures.valid)
-        for r in compute(period, group, config)
+        for r in compute(period, group, config, cache)
     }
 
 
-def ranking(period: Period, group: str, config: EvaluationConfig) -> list[Row]:
-    """The live ranking with its change against last period and the same period last year."""
-    rows = compute(period, group, config)
-    prev = _reference(period.previous, group, config)
-    yoy = _reference(period.year_ago, group, config)
+def ranking(
+    period: Period, group: str, config: EvaluationConfig, cache: dict | None = None
+) -> list[Row]:
+    """The live ranking with its change against last period and the same period last year.
+    Pass one `cache` dict when ranking several groups of the same period."""
+    cache = {} if cache is None else cache
+    rows = compute(period, group, config, cache)
+    prev = _reference(period.previous, group, config, cache)
+    yoy = _reference(period.year_ago, group, config, cache)
     for r in rows:
         if r.unit_id in prev:
             r.prev_rank, r.prev_composite, _ = prev[r.unit_id]

@@ -144,12 +144,20 @@ def figures_for_units(
     units: list[Unit],
     period: Period | tuple[dt.date, dt.date],
     config: EvaluationConfig,
+    cache: dict | None = None,
 ) -> dict[int, Figures]:
-    """Figures for each unit over a period (or a [start, end) date range)."""
+    """Figures for each unit over a period (or a [start, end) date range). `cache` (a dict
+    living for one request) shares the counts between the groups of one page."""
     start, end = (period.first_day, period.end_day) if isinstance(period, Period) else period
-    paths = unit_paths()
+    cache = {} if cache is None else cache
+    if "paths" not in cache:
+        cache["paths"] = unit_paths()
+    paths = cache["paths"]
     member_map = {u.pk: members(u, config, paths) for u in units}
-    per_unit = _sum_sources(aggregates.follow_up_counts(start, end, basis_of(config)), config)
+    key = (start, end, basis_of(config))
+    if key not in cache:
+        cache[key] = _sum_sources(aggregates.follow_up_counts(start, end, key[2]), config)
+    per_unit = cache[key]
     out = {}
     for u in units:
         acc = [0] * len(aggregates.FU_FIELDS)

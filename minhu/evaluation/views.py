@@ -136,8 +136,9 @@ def rankings_view(request):
     config = active_config()
     period = _period(request)
     groups = []
+    cache: dict = {}
     for group in RankingGroup:
-        rows = rankings.ranking(period, group, config)
+        rows = rankings.ranking(period, group, config, cache)
         groups.append(
             {
                 "group": group,
@@ -233,6 +234,11 @@ def rates_view(request):
             periods=_period_choices(config, period),
             unit=unit,
             metric=metric,
+            units=list(
+                units_visible_to(request.user)
+                .filter(kind__in=dashboard.DASHBOARD_KINDS)
+                .order_by("kind", "path")
+            ),
             metric_label=rates.METRICS[metric],
             metrics=rates.METRICS,
             figures=figures,

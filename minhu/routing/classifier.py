@@ -156,8 +156,14 @@ def load_blob(blob: bytes):
     return TextClassifier.from_bytes(bytes(blob))
 
 
-def active_model() -> tuple[int, object] | None:
-    """(version, classifier) of the active model, loaded once per process and per version."""
+class ModelLoadError(RuntimeError):
+    """The active model's bytes cannot be read by this code (e.g. written by another version)."""
+
+
+def active_model(*, strict: bool = False) -> tuple[int, object] | None:
+    """(version, classifier) of the active model, loaded once per process and per version.
+    A model that cannot be loaded is logged and skipped (proposals fall back to the keyword
+    rules), or raises ModelLoadError with strict=True."""
     version = ClassifierModel.objects.filter(active=True).values_list("version", flat=True).first()
     if version is None:
         return None
@@ -169,7 +175,9 @@ def active_model() -> tuple[int, object] | None:
         return None
     try:
         clf = load_blob(blob)
-    except Exception:  # a model this code cannot read must not stop intake
+    except Exception as exc:  # a model this code cannot read must not stop intake
+        if strict:
+            raise ModelLoadError(f"cannot load the active model v{version}: {exc!r}") from exc
         logger.exception("cannot load classifier v%s; falling back to keyword rules", version)
         return None
     with _lock:

@@ -11,10 +11,12 @@ near-identical text, ≥ NEAR_IDENTICAL, whatever its place score)."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import Q
+from django.core.cache import cache
+from django.db.models import Max, Q
 
 from minhu.appeals.models import OPEN_STATUSES, Appeal
 
@@ -30,6 +32,7 @@ NEAR_IDENTICAL = 0.9
 SUBJECT_WEIGHT, SUBJECT_CAP = 0.9, 0.85
 TEXT_WEIGHT = 0.75
 POOL_LIMIT = 3000
+CACHE_SECONDS = 120
 
 
 @dataclass
@@ -141,8 +144,30 @@ def _doc(appeal: Appeal, community_id: int | None = None) -> Doc:
 
 def candidates(appeal: Appeal, limit: int = 5, *, user=None) -> list[tuple[Appeal, float, list]]:
     """Likely same-issue appeals for `appeal`: [(appeal, score, reasons)], best first. With
-    `user`, only appeals that user may see."""
+    `user`, only appeals that user may see. Cached briefly (until a newer appeal arrives or
+    CACHE_SECONDS pass): dispatch panels ask again on every render."""
     config = RoutingConfig.get()
+    newest = Appeal.objects.aggregate(m=Max("pk"), u=Max("updated_at"))
+    raw = (
+        f"{appeal.pk}|{limit}|{getattr(user, 'pk', '')}|{newest['m']}|{newest['u']}|"
+        f"{config.duplicate_days}|{config.duplicate_radius_m}|{config.duplicate_min_score}"
+    )
+    key = "routing:dups:" + hashlib.sha1(raw.encode()).hexdigest()
+    cached = cache.get(key)
+    if cached is None:
+        cached = [(a.pk, s, r) for a, s, r in _candidates(appeal, limit, user, config)]
+        cache.set(key, cached, CACHE_SECONDS)
+    if not cached:
+        return []
+    appeals = Appeal.objects.select_related("street", "category").in_bulk(
+        [pk for pk, _, _ in cached]
+    )
+    return [(appeals[pk], s, r) for pk, s, r in cached if pk in appeals]
+
+
+def _candidates(
+    appeal: Appeal, limit: int, user, config: RoutingConfig
+) -> list[tuple[Appeal, float, list]]:
     window = dt.timedelta(days=config.duplicate_days)
     loc = locate_appeal(appeal)
     target = _doc(appeal, loc.community_id)

@@ -19,10 +19,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import sparse
 from django.core.cache import cache
 from django.db.models import Count, IntegerField, Max, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
+from scipy import sparse
 
 from minhu.appeals.models import Appeal, Status
 

@@ -15,7 +15,6 @@ import math
 import re
 from collections import Counter
 
-
 from .text import char_ngrams, normalize
 
 # Phrases every reply uses; they say nothing about this appeal.

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,7 +27,7 @@ from minhu.core.errors import DomainError, NotFound
 from minhu.orgs.models import Unit, UnitKind
 from minhu.orgs.scope import scope_of
 
-from . import actions, catalogue, duplicates, hotspots, proposals, replycheck
+from . import actions, catalogue, classifier, duplicates, hotspots, proposals, replycheck
 from .forms import (
     ConfigForm,
     DispatchRuleForm,
@@ -131,10 +131,17 @@ def routing_admin(request: HttpRequest) -> HttpResponse:
         .select_related("appeal", "category", "lead_unit")
         .order_by("-created_at")[:15]
     )
+    load_error = ""
+    if active is not None:
+        try:
+            classifier.active_model(strict=True)
+        except classifier.ModelLoadError as exc:
+            load_error = str(exc)
     context = {
         "config": config,
         "form": form,
         "active_model": active,
+        "load_error": load_error,
         "models": Paginator(models_qs, 10).get_page(request.GET.get("mpage")),
         "stats": _stats(),
         "suggestions": catalogue.suggestions()[:30],

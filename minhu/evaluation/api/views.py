@@ -157,6 +157,7 @@ def rankings_view(request):
     period = _period(request)
     groups = request.query_params.getlist("group") or list(RankingGroup.values)
     out = {}
+    cache: dict = {}
     for g in groups:
         if g not in RankingGroup.values:
             raise InvalidInput("排名组不正确", code="invalid_group", field="group")
@@ -169,7 +170,7 @@ def rankings_view(request):
                 "version": snap.version,
                 "frozen_at": snap.frozen_at.isoformat(),
             },
-            "rows": [r.as_dict() for r in rankings.ranking(period, g, config)],
+            "rows": [r.as_dict() for r in rankings.ranking(period, g, config, cache)],
         }
     return Response({"period": period.key, "groups": out})
 

@@ -27,8 +27,13 @@ def test_incremental_refresh_follows_the_event_log(org):
     a = Appeal.objects.get()
     with frozen(at(2025, 3, 10, 11, 0)):
         b = appeal_actions.register_appeal(
-            actor=org.dispatcher, channel="hotline", subject="噪音", detail="夜间施工噪音扰民严重",
-            appellant_name="王五", appellant_phone="13700000000", grid=org.grid1,
+            actor=org.dispatcher,
+            channel="hotline",
+            subject="噪音",
+            detail="夜间施工噪音扰民严重",
+            appellant_name="王五",
+            appellant_phone="13700000000",
+            grid=org.grid1,
         )
     # Written in the past (frozen clock): the aggregates do not know yet ...
     assert not aggregates.check().ok

@@ -154,3 +154,36 @@ def test_evaluate_without_active_model(db, tmp_path, need_textclf):
     test_csv = write_csv(tmp_path / "test.csv", make_rows(3, seed=2))
     with pytest.raises(CommandError, match="No active model"):
         call_command("route-evaluate", "--csv", str(test_csv))
+
+
+def _close(org, appeal, category, lead, handler):
+    appeal_actions.classify(appeal, actor=org.dispatcher, category=category)
+    appeal_actions.dispatch(appeal, actor=org.dispatcher, lead_unit=lead)
+    appeal_actions.claim(appeal, actor=handler)
+    appeal_actions.resolve(appeal, actor=handler, outcome_kind="on_spot", outcome="已现场处理完毕")
+    appeal_actions.reply(appeal, actor=handler, text="您好，问题已处理完毕，感谢您的反映。")
+    appeal_actions.record_follow_up(
+        appeal, actor=org.callback, contacted=True, solved=True,
+        satisfaction=Satisfaction.SATISFIED,
+    )
+    appeal_actions.close(appeal, actor=org.dispatcher)
+
+
+def test_train_from_history(org, capsys, need_textclf):
+    edu = Category.objects.create(name="教育文体", code="education")
+    rows = make_rows(6, seed=3)
+    for r in rows:
+        if r["label"] == "environment":
+            continue
+        a = register(org, r["subject"], r["detail"], grid=org.grid1)
+        if r["label"] == "streetlight":
+            _close(org, a, org.category, org.street1, org.s1_handler)
+        else:
+            _close(org, a, edu, org.dept3, org.d3_handler)
+    call_command("route-train", "--from-history")
+    model = ClassifierModel.objects.get()
+    assert model.trained_on == "history" and model.n_samples == 12 and model.active
+    assert sorted(model.labels) == ["education", "streetlight"]
+    assert "history: 12 closed appeals" in capsys.readouterr().out
+    result = classifier.classify_text("学校招生学位", "孩子入学学位不够")
+    assert result.source == "model" and result.top.category_id == edu.pk

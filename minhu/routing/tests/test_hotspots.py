@@ -8,7 +8,13 @@ from django.utils import timezone
 from minhu.appeals import actions as appeal_actions
 from minhu.appeals.access import appeals_visible_to
 from minhu.appeals.models import EventKind
-from minhu.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from minhu.core.errors import (
+    Conflict,
+    IllegalTransition,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
 from minhu.routing import actions, hotspots
 from minhu.routing.hotspots import Item, build_clusters, incremental_clusters, key_terms
 from minhu.routing.models import MonthlyProblem, ProblemStatus
@@ -188,5 +194,5 @@ def test_mark_problem_of_month(org):
         )
     actions.cancel_problem_of_month(problem, actor=org.district_leader)
     assert MonthlyProblem.objects.get().status == ProblemStatus.CANCELLED
-    with pytest.raises(Exception):
+    with pytest.raises(IllegalTransition):
         actions.cancel_problem_of_month(problem, actor=org.district_leader)

@@ -93,3 +93,27 @@ def test_active_model_is_loaded_once_per_version(org, monkeypatch):
     assert classify_text("路灯", "不亮").model_version == "v2"
     assert loads == [b"v1", b"v2"]
     classifier.clear_cache()
+
+
+def test_unloadable_model_falls_back_to_rules_and_is_reported(org, client, monkeypatch):
+    from django.urls import reverse
+
+    from minhu.orgs.testing import PASSWORD
+    from minhu.routing import actions
+
+    def broken(blob):
+        raise ValueError("not a model")
+
+    classifier.clear_cache()
+    monkeypatch.setattr(classifier, "load_blob", broken)
+    actions.store_model(
+        actor=None, blob=b"garbage", labels=["a", "b"], params={}, evaluation={},
+        trained_on="test", n_samples=2,
+    )
+    assert classify_text("路灯不亮", "路灯坏了").source == "rules"
+    with pytest.raises(classifier.ModelLoadError):
+        classifier.active_model(strict=True)
+    client.login(username="dispatcher", password=PASSWORD)
+    page = client.get(reverse("routing:admin")).content.decode()
+    assert "该模型无法加载" in page
+    classifier.clear_cache()

@@ -248,3 +248,31 @@ def test_api_centre_only_endpoints(org):
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_month"
     assert d.get("/api/v1/routing/hotspots/").status_code == 200
     actions.update_config(actor=None, hotspot_min_size=2)
+
+
+def test_list_pages_do_not_query_per_row(client, org, django_assert_max_num_queries):
+    for i in range(12):
+        actions.save_dispatch_rule(
+            actor=org.dispatcher,
+            category=org.category if i == 0 else _category(i),
+            lead_unit=org.dept1,
+            assist_units=[org.dept2, org.dept3],
+        )
+    for i in range(8):
+        register(
+            org,
+            f"阳光小区停车难第{i}次反映",
+            "阳光小区车位严重不足，停车难问题严重",
+            grid=org.grid1,
+        )
+    login(client, org.dispatcher)
+    with django_assert_max_num_queries(20):
+        assert client.get(reverse("routing:rules")).status_code == 200
+    with django_assert_max_num_queries(25):
+        assert client.get(reverse("routing:hotspots")).status_code == 200
+
+
+def _category(i):
+    from minhu.categories.models import Category
+
+    return Category.objects.create(name=f"分类{i}", code=f"c{i}")

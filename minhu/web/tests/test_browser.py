@@ -244,3 +244,41 @@ def test_whistle_path(org_tx, new_desk_page):
     expect(rows.nth(0)).to_contain_text("按时")
     expect(rows.nth(1)).to_contain_text("按时")
     assert set(appeal.summonses.values_list("status", flat=True)) == {SummonsStatus.REPORTED}
+
+
+def test_hotline_intake_and_keyboard(org_tx, new_desk_page):
+    org = org_tx
+    first = register(org, "井盖丢失", "东一社区南门井盖丢失，夜里很危险。")
+    page = new_desk_page()
+    login(page, "dispatcher")
+    page.goto(page.base + "/appeals/new/")
+    # Enterprise name only for enterprises; name and phone not for anonymous callers.
+    expect(page.locator("input[name=enterprise_name]")).to_be_hidden()
+    page.locator("label", has_text="企业").first.click()
+    expect(page.locator("input[name=enterprise_name]")).to_be_visible()
+    page.locator("label", has_text="匿名").click()
+    expect(page.locator("input[name=appellant_phone]")).to_be_hidden()
+    page.locator("label", has_text="个人").click()
+    page.fill("input[name=appellant_name]", "赵先生")
+    page.fill("input[name=appellant_phone]", "1390000")  # too short: the action says so
+    page.fill("input[name=subject]", "楼下烧烤油烟扰民")
+    page.fill("textarea[name=detail]", "每天晚上楼下烧烤摊油烟很大，窗户都不能开。")
+    page.locator("button[data-action=register]").click()
+    expect(page.locator(".err")).to_contain_text("联系电话格式不正确")
+    expect(page.locator("input[name=subject]")).to_have_value("楼下烧烤油烟扰民")
+    page.fill("input[name=appellant_phone]", "13900001111")
+    page.locator("[data-ssel] input[data-ssel-q]").fill("东一")
+    page.locator("textarea[name=detail]").press("Control+Enter")
+    expect(page.locator(".flash-success")).to_contain_text("已登记诉求")
+    created = Appeal.objects.get(subject="楼下烧烤油烟扰民")
+    assert created.channel == Channel.HOTLINE and created.grid_id == org.grid1.pk
+    # Its panel is open in the dispatch centre; j / k move between the queue's rows.
+    expect(page.locator("#panel h2")).to_have_text("楼下烧烤油烟扰民")
+    page.locator("body").click(position={"x": 5, "y": 300})
+    page.keyboard.press("k")
+    expect(page.locator("#queue tr.sel")).to_have_id(f"row-{first.pk}")
+    expect(page.locator("#panel h2")).to_have_text("井盖丢失")
+    page.keyboard.press("j")
+    expect(page.locator("#panel h2")).to_have_text("楼下烧烤油烟扰民")
+    page.keyboard.press("/")
+    expect(page.locator("[data-global-search]")).to_be_focused()

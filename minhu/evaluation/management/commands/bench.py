@@ -56,7 +56,9 @@ class Command(BaseCommand):
         )
         self._time(
             "rankings: all streets/towns + departments",
-            lambda: [rankings.ranking(period, g, config) for g in RankingGroup],
+            lambda: (
+                lambda cache: [rankings.ranking(period, g, config, cache) for g in RankingGroup]
+            )({}),
             n,
         )
         self._time("dashboard data: district", lambda: dashboard.build(period, config, None), n)

@@ -25,7 +25,10 @@ class Command(BaseCommand):
             raise CommandError("The text classifier (minhu.routing.textclf) is not available")
         from minhu.routing import textclf
 
-        loaded = classifier.active_model()
+        try:
+            loaded = classifier.active_model(strict=True)
+        except classifier.ModelLoadError as exc:
+            raise CommandError(f"{exc}; train it again with minhu route-train")
         if loaded is None:
             raise CommandError(
                 "No active model: train one first (minhu route-train --csv PATH or --from-history)"

@@ -89,16 +89,17 @@
     });
   }
 
-  // --- fields shown only for one choice (long-term outcome) ------------------------------------
+  // --- fields shown only for some values of a radio group (long-term outcome, enterprise) ---
   function initShowWhen(root) {
-    $all("form[data-outcome-form]", root).forEach(function (form) {
+    $all("form[data-switch]", root).forEach(function (form) {
       if (form.dataset.ready) return;
       form.dataset.ready = "1";
+      var name = form.dataset.switch;
       function apply() {
-        var checked = $("input[name=outcome_kind]:checked", form);
+        var checked = $("input[name=" + name + "]:checked", form);
         var value = checked ? checked.value : "";
         $all("[data-show-when]", form).forEach(function (el) {
-          el.classList.toggle("hidden", el.dataset.showWhen !== value);
+          el.classList.toggle("hidden", el.dataset.showWhen.split(" ").indexOf(value) === -1);
         });
       }
       form.addEventListener("change", apply);

@@ -1,0 +1,625 @@
+"""Pure-Python text classifier for automatic routing (no Django imports).
+
+Model: character n-gram TF-IDF of the subject and of the detail (separate vectorizers, the
+subject block scaled by its own weight), optionally jieba word n-grams, then one-vs-rest linear
+SVMs on naive-Bayes-scaled features (NBSVM, Wang & Manning 2012: each class' SVM sees the
+features multiplied by their log-count ratio for that class). The per-class scores are turned
+into probabilities by a multinomial logistic regression fitted on out-of-fold scores of the
+training data (stacked calibration), so the probabilities sum to 1 over all classes.
+
+At prediction time everything is linear: the NB scaling is folded into the SVM weights, so one
+text costs two (or four) vectorizer transforms and a sparse-dense product.
+
+Public API: TextClassifier, evaluate, holdout_report, format_report, read_labeled_csv.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from itertools import repeat
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+from sklearn.model_selection import StratifiedKFold
+from sklearn.svm import LinearSVC
+
+__all__ = [
+    "DEFAULT_PARAMS",
+    "TextClassifier",
+    "evaluate",
+    "format_report",
+    "holdout_report",
+    "read_labeled_csv",
+]
+
+FORMAT_VERSION = 1
+
+DEFAULT_PARAMS: dict[str, Any] = {
+    # character n-grams of subject and detail, each its own TF-IDF vectorizer
+    "char_ngram": (1, 3),
+    "subject_weight": 0.7,
+    "detail_weight": 1.0,
+    # jieba word n-grams (0 = off; jieba is then never loaded)
+    "word_weight": 0.0,
+    "word_ngram": (1, 2),
+    "sublinear_tf": True,
+    # min_df for corpora of at least `min_df_from_docs` documents, else 1 (robust on small data)
+    "min_df": 2,
+    "min_df_from_docs": 100,
+    # NBSVM: Laplace smoothing of the log-count ratios, SVM regularisation
+    "nb_alpha": 1.0,
+    "C": 3.0,
+    # stacked calibration: inner folds for out-of-fold scores, C of the multinomial LR
+    "calibration_folds": 3,
+    "calibration_C": 1.0,
+    "seed": 0,
+}
+
+
+# --- jieba (only when word features are on) -----------------------------------------------
+
+_JIEBA: Any = None
+
+
+def _jieba_tokenizer() -> Any:
+    """A jieba Tokenizer with its dictionary loaded once per process, logging silenced."""
+    global _JIEBA
+    if _JIEBA is None:
+        import logging
+
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        tok = jieba.Tokenizer()
+        tok.initialize()
+        _JIEBA = tok
+    return _JIEBA
+
+
+def jieba_words(text: str) -> list[str]:
+    """Deterministic jieba segmentation (precise mode, HMM on), whitespace tokens dropped."""
+    return [w for w in _jieba_tokenizer().lcut(text, HMM=True) if w.strip()]
+
+
+# --- the model ------------------------------------------------------------------------------
+
+
+def _clean(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+_BITS = 21  # every code point + 1 fits in 21 bits: up to 3 characters fit one int64 exactly
+
+
+def _ngram_code(term: str) -> int:
+    code = 0
+    for ch in term:
+        code = (code << _BITS) | (ord(ch) + 1)
+    return code
+
+
+def _char_ngram_codes(text: str, nmin: int, nmax: int) -> np.ndarray:
+    """Every character n-gram (nmin <= n <= nmax <= 3) of text as an exact int64 code: the
+    same n-grams as sklearn's analyzer="char" on whitespace-normalised text, in numpy."""
+    c = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64) + 1
+    size = len(c)
+    parts = []
+    for n in range(nmin, nmax + 1):
+        if size < n:
+            break
+        code = c[: size - n + 1].copy()
+        for k in range(1, n):
+            code = (code << _BITS) | c[k : size - n + 1 + k]
+        parts.append(code)
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+
+class _Block:
+    """One fitted feature block: a field's TF-IDF (vocabulary, idf), its weight and its columns
+    in the joint feature space. Character blocks keep the vocabulary as sorted int64 n-gram
+    codes (fast, compact); word blocks keep a dict."""
+
+    def __init__(self, field: str, vec: TfidfVectorizer, weight: float, offset: int) -> None:
+        self.field = field
+        self.weight = float(weight)
+        self.offset = int(offset)
+        self.lowercase = bool(vec.lowercase)
+        self.sublinear = bool(vec.sublinear_tf)
+        self.idf = np.asarray(vec.idf_, dtype=np.float64)
+        self.size = len(self.idf)
+        self.ngram = tuple(int(n) for n in vec.ngram_range)
+        self.kind = "char" if vec.analyzer == "char" else "word"
+        self.vocab: dict[str, int] | None = None
+        if self.kind == "char":
+            terms = list(vec.vocabulary_.items())
+            codes = np.fromiter(
+                (_ngram_code(t) for t, _ in terms), dtype=np.int64, count=len(terms)
+            )
+            cols = np.fromiter((j for _, j in terms), dtype=np.int64, count=len(terms))
+            order = np.argsort(codes)
+            self.codes, self.cols = codes[order], cols[order].astype(np.int32)
+        else:
+            self.codes = self.cols = np.empty(0, dtype=np.int64)
+            self.vocab = {t: int(j) for t, j in vec.vocabulary_.items()}
+            self.analyzer = vec.build_analyzer()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("analyzer", None)  # rebuilt on load (a jieba tokenizer is process-local)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if self.kind == "word":
+            lo, hi = self.ngram
+            self.analyzer = TfidfVectorizer(
+                tokenizer=jieba_words,
+                token_pattern=None,
+                lowercase=self.lowercase,
+                ngram_range=(lo, hi),
+            ).build_analyzer()
+
+    def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(joint column indices, values) of one cleaned text: sublinear tf x idf, l2-normed,
+        times the block weight — what TfidfVectorizer.transform gives, without its overhead."""
+        if self.kind == "char":
+            if self.lowercase:
+                text = text.lower()
+            grams, tf = np.unique(_char_ngram_codes(text, *self.ngram), return_counts=True)
+            pos = np.searchsorted(self.codes, grams)
+            pos[pos >= len(self.codes)] = 0
+            known = self.codes[pos] == grams if len(self.codes) else np.zeros(len(grams), bool)
+            idx = self.cols[pos[known]].astype(np.int64)
+            tf = tf[known].astype(np.float64)
+        else:
+            counts = Counter(self.analyzer(text))
+            idx = np.fromiter(map(self.vocab.get, counts, repeat(-1)), np.int64, len(counts))
+            tf = np.fromiter(counts.values(), np.float64, len(counts))
+            known = idx >= 0
+            idx, tf = idx[known], tf[known]
+        if not len(idx):
+            return idx, tf
+        if self.sublinear:
+            tf = np.log(tf) + 1.0
+        v = tf * self.idf[idx]
+        v *= self.weight / np.sqrt(v @ v)
+        return idx + self.offset, v
+
+
+class TextClassifier:
+    """Subject/detail text classifier; `labels` are the classes, `params` the configuration.
+
+    Works on any label set with at least two classes, including small ones (tens of rows):
+    min_df drops to 1 and the calibration folds shrink with the data.
+    """
+
+    def __init__(self, **params: Any) -> None:
+        unknown = set(params) - set(DEFAULT_PARAMS)
+        if unknown:
+            raise TypeError(f"unknown parameters: {', '.join(sorted(unknown))}")
+        self.params: dict[str, Any] = {**DEFAULT_PARAMS, **params}
+        lo, hi = self.params["char_ngram"]
+        if not 1 <= int(lo) <= int(hi) <= 3:
+            raise ValueError("char_ngram must satisfy 1 <= min <= max <= 3")
+        self.labels: list[str] = []
+        self._blocks: list[_Block] = []
+        self._coef: np.ndarray | None = None  # (n_features, n_classes), NB scaling folded in
+        self._intercept: np.ndarray | None = None
+        # stacked calibration: probabilities = softmax(scores @ cal_coef.T + cal_intercept)
+        self._cal_coef: np.ndarray | None = None
+        self._cal_intercept: np.ndarray | None = None
+
+    # -- features
+
+    def _new_vectorizers(self, n_docs: int) -> list[tuple[str, TfidfVectorizer, float]]:
+        p = self.params
+        min_df = int(p["min_df"]) if n_docs >= int(p["min_df_from_docs"]) else 1
+        common = {"sublinear_tf": bool(p["sublinear_tf"]), "min_df": min_df, "dtype": np.float32}
+        ngram = tuple(p["char_ngram"])
+        out: list[tuple[str, TfidfVectorizer, float]] = [
+            (
+                "subject",
+                TfidfVectorizer(analyzer="char", ngram_range=ngram, lowercase=True, **common),
+                float(p["subject_weight"]),
+            ),
+            (
+                "detail",
+                TfidfVectorizer(analyzer="char", ngram_range=ngram, lowercase=True, **common),
+                float(p["detail_weight"]),
+            ),
+        ]
+        if float(p["word_weight"]) > 0:
+            wngram = tuple(p["word_ngram"])
+            for field in ("subject", "detail"):
+                vec = TfidfVectorizer(
+                    tokenizer=jieba_words,
+                    token_pattern=None,
+                    lowercase=True,
+                    ngram_range=wngram,
+                    **common,
+                )
+                out.append((field, vec, float(p["word_weight"])))
+        return out
+
+    def _fit_transform(self, subjects: list[str], details: list[str]) -> sp.csr_matrix:
+        """Fit the TF-IDF blocks on cleaned texts; the joint training matrix."""
+        fields = {"subject": subjects, "detail": details}
+        blocks, self._blocks, offset = [], [], 0
+        for field, vec, w in self._new_vectorizers(len(subjects)):
+            blocks.append(vec.fit_transform(fields[field]) * w)
+            self._blocks.append(_Block(field, vec, w, offset))
+            offset += self._blocks[-1].size
+        return sp.hstack(blocks, format="csr", dtype=np.float32)
+
+    def _fit_ovr(self, X: sp.csr_matrix, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One-vs-rest NB-scaled linear SVMs; returns (coef (F, K), intercept (K,))."""
+        p = self.params
+        alpha = float(p["nb_alpha"])
+        present = (X > 0).astype(np.float32).tocsr()
+        n_features = X.shape[1]
+        coef = np.zeros((n_features, len(self.labels)), dtype=np.float32)
+        intercept = np.zeros(len(self.labels), dtype=np.float32)
+        for k in range(len(self.labels)):
+            pos = y == k
+            pc = np.asarray(present[pos].sum(axis=0)).ravel() + alpha
+            qc = np.asarray(present[~pos].sum(axis=0)).ravel() + alpha
+            r = np.log((pc / pc.sum()) / (qc / qc.sum())).astype(np.float32)
+            svm = LinearSVC(C=float(p["C"]), random_state=int(p["seed"]), max_iter=5000)
+            svm.fit(X @ sp.diags(r), pos.astype(np.int8))
+            coef[:, k] = svm.coef_.ravel().astype(np.float32) * r
+            intercept[k] = float(svm.intercept_[0])
+        return coef, intercept
+
+    # -- public API
+
+    def fit(self, subjects: list[str], details: list[str], labels: list[str]) -> TextClassifier:
+        """Fit on parallel lists of subjects, details and labels (>= 2 distinct labels)."""
+        if not (len(subjects) == len(details) == len(labels)):
+            raise ValueError("subjects, details and labels must have the same length")
+        labels = [str(x) for x in labels]
+        self.labels = sorted(set(labels))
+        if len(self.labels) < 2:
+            raise ValueError("at least two distinct labels are needed to train a classifier")
+        index = {lab: i for i, lab in enumerate(self.labels)}
+        y = np.array([index[lab] for lab in labels])
+        subjects = [_clean(s) for s in subjects]
+        details = [_clean(d) for d in details]
+
+        X = self._fit_transform(subjects, details)
+        self._coef, self._intercept = self._fit_ovr(X, y)
+
+        # stacked calibration on out-of-fold scores (vectorizers stay fitted on all rows: they
+        # are unsupervised; the NB ratios and SVMs are refitted per inner fold)
+        smallest = int(np.bincount(y).min())
+        n_inner = min(int(self.params["calibration_folds"]), smallest)
+        self._cal_coef = self._cal_intercept = None
+        if n_inner >= 2:
+            oof = np.zeros((len(y), len(self.labels)), dtype=np.float64)
+            skf = StratifiedKFold(n_inner, shuffle=True, random_state=int(self.params["seed"]))
+            for tr, te in skf.split(np.zeros(len(y)), y):
+                coef, intercept = self._fit_ovr(X[tr], y[tr])
+                oof[te] = np.asarray(X[te] @ coef) + intercept
+            cal = LogisticRegression(C=float(self.params["calibration_C"]), max_iter=1000)
+            cal.fit(oof, y)
+            if cal.coef_.shape[0] == 1:  # binary: p(1) = sigmoid(d) = softmax([-d/2, d/2])
+                self._cal_coef = np.vstack([-cal.coef_ / 2, cal.coef_ / 2])
+                self._cal_intercept = np.array([-cal.intercept_[0] / 2, cal.intercept_[0] / 2])
+            else:
+                self._cal_coef = cal.coef_.copy()
+                self._cal_intercept = cal.intercept_.copy()
+        return self
+
+    def _proba_from_scores(self, scores: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities; plain softmax of the SVM scores when the training data was
+        too small for out-of-fold calibration."""
+        scores = np.atleast_2d(np.asarray(scores, dtype=np.float64))
+        if self._cal_coef is not None and self._cal_intercept is not None:
+            z = scores @ self._cal_coef.T + self._cal_intercept
+        else:
+            z = scores.copy()
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def _scores_one(self, subject: str, detail: str) -> np.ndarray:
+        """The per-class SVM scores of one text."""
+        if self._coef is None or self._intercept is None:
+            raise RuntimeError("the classifier is not fitted")
+        fields = {"subject": _clean(subject), "detail": _clean(detail)}
+        scores = self._intercept.astype(np.float64)
+        for block in self._blocks:
+            idx, v = block.features(fields[block.field])
+            if len(idx):
+                scores = scores + v @ self._coef[idx]
+        return scores
+
+    def predict_proba(self, subjects: Sequence[str], details: Sequence[str]) -> np.ndarray:
+        """Probabilities (n, len(labels)) in the order of `labels`."""
+        if len(subjects) != len(details):
+            raise ValueError("subjects and details must have the same length")
+        if not len(subjects):
+            return np.zeros((0, len(self.labels)))
+        scores = np.vstack([self._scores_one(s, d) for s, d in zip(subjects, details, strict=True)])
+        return self._proba_from_scores(scores)
+
+    def predict_top(self, subject: str, detail: str, k: int = 3) -> list[tuple[str, float]]:
+        """The k most probable labels with their probabilities (over all classes they sum to
+        ~1), best first; ties broken by label."""
+        proba = self._proba_from_scores(self._scores_one(subject, detail))[0]
+        order = sorted(range(len(self.labels)), key=lambda i: (-proba[i], self.labels[i]))
+        return [(self.labels[i], float(proba[i])) for i in order[: max(0, int(k))]]
+
+    def predict_many(self, subjects: Sequence[str], details: Sequence[str]) -> list[str]:
+        """The most probable label of each (subject, detail) pair."""
+        proba = self.predict_proba(subjects, details)
+        return [self.labels[i] for i in proba.argmax(axis=1)]
+
+    def to_bytes(self) -> bytes:
+        """Serialised model (joblib pickle). Only load blobs this deployment wrote itself."""
+        buf = io.BytesIO()
+        state = {
+            "format": FORMAT_VERSION,
+            "params": self.params,
+            "labels": self.labels,
+            "blocks": self._blocks,
+            "coef": self._coef,
+            "intercept": self._intercept,
+            "cal_coef": self._cal_coef,
+            "cal_intercept": self._cal_intercept,
+        }
+        joblib.dump(state, buf, compress=3)
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> TextClassifier:
+        """Load a model written by `to_bytes` (a pickle: trusted data only). Loads jieba's
+        dictionary now when the model uses word features, so that the first prediction is as
+        fast as the others."""
+        state = joblib.load(io.BytesIO(bytes(data)))
+        if not isinstance(state, dict) or state.get("format") != FORMAT_VERSION:
+            raise ValueError("not a TextClassifier model (or an unsupported format version)")
+        clf = cls(**{k: v for k, v in state["params"].items() if k in DEFAULT_PARAMS})
+        clf.params = dict(state["params"])
+        clf.labels = list(state["labels"])
+        clf._blocks = list(state["blocks"])
+        clf._coef = state["coef"]
+        clf._intercept = state["intercept"]
+        clf._cal_coef = state["cal_coef"]
+        clf._cal_intercept = state["cal_intercept"]
+        if float(clf.params.get("word_weight", 0)) > 0:
+            _jieba_tokenizer()
+        return clf
+
+
+# --- evaluation -----------------------------------------------------------------------------
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values, dtype=np.float64), q)) if values else 0.0
+
+
+def _latencies(
+    clf: TextClassifier, subjects: Sequence[str], details: Sequence[str], n: int, warmup: int = 20
+) -> list[float]:
+    """Milliseconds per single-text predict_top over the first n texts, after a warm-up."""
+    n = min(n, len(subjects))
+    for i in range(min(warmup, n)):
+        clf.predict_top(subjects[i], details[i])
+    out = []
+    for i in range(n):
+        t0 = time.perf_counter()
+        clf.predict_top(subjects[i], details[i])
+        out.append((time.perf_counter() - t0) * 1000.0)
+    return out
+
+
+def _scores(
+    y_true: Sequence[str], y_pred: Sequence[str], labels: list[str]
+) -> tuple[float, float, dict[str, float], list[list[int]]]:
+    per = f1_score(y_true, y_pred, labels=labels, average=None, zero_division=0)
+    macro = float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0))
+    cm = confusion_matrix(y_true, y_pred, labels=labels)
+    return (
+        macro,
+        float(accuracy_score(y_true, y_pred)),
+        {lab: float(v) for lab, v in zip(labels, per, strict=True)},
+        [[int(v) for v in row] for row in cm],
+    )
+
+
+def evaluate(
+    clf_factory: Callable[[], TextClassifier],
+    subjects: list[str],
+    details: list[str],
+    labels: list[str],
+    folds: int = 5,
+    seed: int = 0,
+    *,
+    latency_samples: int = 200,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Stratified k-fold cross-validation of fresh classifiers from `clf_factory`.
+
+    macro_f1 / accuracy are the means over folds (with *_std and the per-fold values); the
+    per-class F1 and the confusion matrix pool the out-of-fold predictions of all folds. Latency
+    is single-text predict_top time on up to `latency_samples` held-out texts per fold, after a
+    warm-up; train_seconds is the mean fit time per fold. The result is JSON-serialisable.
+    """
+    labels = [str(x) for x in labels]
+    all_labels = sorted(set(labels))
+    y = np.array(labels)
+    skf = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    pred = np.empty(len(labels), dtype=object)
+    fold_f1, fold_acc, fit_times, lat = [], [], [], []
+    params: dict[str, Any] = {}
+    for i, (tr, te) in enumerate(skf.split(np.zeros(len(y)), y), 1):
+        clf = clf_factory()
+        t0 = time.perf_counter()
+        clf.fit([subjects[j] for j in tr], [details[j] for j in tr], [labels[j] for j in tr])
+        fit_times.append(time.perf_counter() - t0)
+        params = dict(clf.params)
+        s_te, d_te = [subjects[j] for j in te], [details[j] for j in te]
+        p = clf.predict_many(s_te, d_te)
+        pred[te] = p
+        f1 = float(f1_score(y[te], p, labels=all_labels, average="macro", zero_division=0))
+        fold_f1.append(f1)
+        fold_acc.append(float(accuracy_score(y[te], p)))
+        lat += _latencies(clf, s_te, d_te, latency_samples)
+        if log:
+            log(f"fold {i}/{folds}: macro-F1 {f1:.4f}, fit {fit_times[-1]:.1f} s")
+    pooled_f1, _, per_class, cm = _scores(list(y), list(pred), all_labels)
+    return {
+        "kind": "cross-validation",
+        "n": len(labels),
+        "folds": folds,
+        "seed": seed,
+        "labels": all_labels,
+        "support": {lab: int((y == lab).sum()) for lab in all_labels},
+        "macro_f1": float(np.mean(fold_f1)),
+        "macro_f1_std": float(np.std(fold_f1)),
+        "fold_macro_f1": fold_f1,
+        "pooled_macro_f1": pooled_f1,
+        "accuracy": float(np.mean(fold_acc)),
+        "accuracy_std": float(np.std(fold_acc)),
+        "per_class_f1": per_class,
+        "confusion": {"labels": all_labels, "matrix": cm},
+        "latency_p50_ms": _percentile(lat, 50),
+        "latency_p99_ms": _percentile(lat, 99),
+        "latency_n": len(lat),
+        "train_seconds": float(np.mean(fit_times)),
+        "train_seconds_folds": [float(t) for t in fit_times],
+        "params": _jsonable(params),
+    }
+
+
+def holdout_report(
+    clf: TextClassifier,
+    subjects: list[str],
+    details: list[str],
+    labels: list[str],
+    *,
+    latency_samples: int = 200,
+) -> dict[str, Any]:
+    """Score an already trained classifier on rows it never saw: the fields of `evaluate`
+    without training time. Labels unknown to the model count as errors and are listed."""
+    labels = [str(x) for x in labels]
+    pred = clf.predict_many(subjects, details)
+    all_labels = sorted(set(labels) | set(clf.labels))
+    macro, acc, per_class, cm = _scores(labels, pred, sorted(set(labels) | set(pred)))
+    _, _, per_all, cm_all = _scores(labels, pred, all_labels)
+    lat = _latencies(clf, subjects, details, latency_samples)
+    return {
+        "kind": "holdout",
+        "n": len(labels),
+        "labels": all_labels,
+        "support": {lab: labels.count(lab) for lab in all_labels},
+        "unknown_labels": sorted(set(labels) - set(clf.labels)),
+        "macro_f1": macro,
+        "accuracy": acc,
+        "per_class_f1": per_all,
+        "confusion": {"labels": all_labels, "matrix": cm_all},
+        "latency_p50_ms": _percentile(lat, 50),
+        "latency_p99_ms": _percentile(lat, 99),
+        "latency_n": len(lat),
+        "params": _jsonable(dict(clf.params)),
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """Human-readable lines: size, accuracy, per-class F1, confusion matrix, latency, training
+    time; the last line is exactly `macro-F1 0.xxxx`."""
+    lines: list[str] = []
+    n = report.get("n", "?")
+    if report.get("kind") == "cross-validation":
+        lines.append(
+            f"{n} rows, stratified {report.get('folds')}-fold cross-validation "
+            f"(seed {report.get('seed')})"
+        )
+        lines.append(
+            f"macro-F1 per fold: {', '.join(f'{v:.4f}' for v in report.get('fold_macro_f1', []))}"
+            f" (mean {report['macro_f1']:.4f} ± {report.get('macro_f1_std', 0.0):.4f})"
+        )
+        lines.append(f"accuracy {report['accuracy']:.4f} ± {report.get('accuracy_std', 0.0):.4f}")
+    else:
+        lines.append(f"{n} held-out rows")
+        lines.append(f"accuracy {report['accuracy']:.4f}")
+        if report.get("unknown_labels"):
+            lines.append(f"labels unknown to the model: {', '.join(report['unknown_labels'])}")
+    support = report.get("support", {})
+    lines.append("per-class F1:")
+    for lab, f1 in report.get("per_class_f1", {}).items():
+        lines.append(f"  {f1:.4f}  {lab} (n={support.get(lab, '?')})")
+    conf = report.get("confusion") or {}
+    cl, matrix = conf.get("labels", []), conf.get("matrix", [])
+    if cl:
+        lines.append("confusion matrix (rows: true, columns: predicted):")
+        width = max(5, *(len(str(v)) + 1 for row in matrix for v in row))
+        lines.append("      " + "".join(f"{f'[{j}]':>{width}}" for j in range(len(cl))))
+        for i, row in enumerate(matrix):
+            lines.append(f"  [{i}] " + "".join(f"{v:>{width}}" for v in row) + f"  {cl[i]}")
+    if "latency_p50_ms" in report:
+        lines.append(
+            f"latency per text (predict_top, {report.get('latency_n', '?')} texts): "
+            f"p50 {report['latency_p50_ms']:.2f} ms, p99 {report['latency_p99_ms']:.2f} ms"
+        )
+    if "train_seconds" in report:
+        lines.append(f"training {report['train_seconds']:.1f} s per fold (mean)")
+    macro = float(report["macro_f1"])
+    if math.isnan(macro):
+        macro = 0.0
+    lines.append(f"macro-F1 {macro:.4f}")
+    return "\n".join(lines)
+
+
+# --- data -----------------------------------------------------------------------------------
+
+REQUIRED_COLUMNS = ("subject", "detail", "label")
+
+
+def read_labeled_csv(path: str | Path) -> tuple[list[str], list[str], list[str]]:
+    """(subjects, details, labels) from a CSV with columns subject, detail, label (others are
+    ignored; UTF-8 with or without BOM; header names case-insensitive). Rows with an empty label
+    or with neither subject nor detail are skipped. Raises ValueError naming missing columns."""
+    p = Path(path)
+    with p.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
+        missing = [c for c in REQUIRED_COLUMNS if c not in header]
+        if missing:
+            raise ValueError(
+                f"{p}: missing column(s) {', '.join(missing)} "
+                f"(required: {', '.join(REQUIRED_COLUMNS)}; found: {', '.join(header) or 'none'})"
+            )
+        reader.fieldnames = header
+        subjects, details, labels = [], [], []
+        for row in reader:
+            label = (row.get("label") or "").strip()
+            subject = (row.get("subject") or "").strip()
+            detail = (row.get("detail") or "").strip()
+            if not label or not (subject or detail):
+                continue
+            subjects.append(subject)
+            details.append(detail)
+            labels.append(label)
+    return subjects, details, labels
