@@ -725,7 +725,7 @@ def decide_extension(
     ext = ExtensionRequest.objects.select_for_update().get(pk=ext_id)
     if ext.status != ExtensionStatus.PENDING:
         raise Conflict(
-            f"该延期申请已{ext.get_status_display()}，不能再审批",
+            f"该延期申请{ext.get_status_display()}，不能再审批",
             code="extension_decided",
             status=ext.status,
         )
