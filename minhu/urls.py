@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -14,4 +12,6 @@ urlpatterns = [
     path("routing/", include("minhu.routing.urls")),
     path("evaluation/", include("minhu.evaluation.urls")),
     path("", include("minhu.web.urls")),
-] + static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+]
+# Uploaded photos are not served under MEDIA_URL: only through the scope-checked views
+# (web: appeal_photo, API: appeal-attachment-file).

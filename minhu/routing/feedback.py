@@ -69,6 +69,8 @@ def process(event: AppealEvent) -> RoutingDecision | None:
     if event.kind == EventKind.DISPATCH and last.kind == DecisionKind.PROPOSAL:
         if any(d.kind in (DecisionKind.CONFIRMED, DecisionKind.CORRECTION) for d in after):
             return None  # only the first dispatch judges the proposal
+        if not proposal.get("category_id") and not proposal.get("lead_unit_id"):
+            return None  # nothing was proposed that could be confirmed or corrected
         lead = event.data.get("lead") or event.unit_id
         wrong = []
         if proposal.get("category_id") and category_id != proposal.get("category_id"):

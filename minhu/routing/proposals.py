@@ -3,7 +3,7 @@ from the dispatch catalogue, and whether it is sure enough to dispatch by itself
 
 from __future__ import annotations
 
-from minhu.appeals.models import Appeal, Status
+from minhu.appeals.models import Appeal, AppealEvent, EventKind, Status
 from minhu.categories.models import Category
 
 from . import catalogue
@@ -108,6 +108,7 @@ def proposal_for(appeal: Appeal) -> dict | None:
             decision_id=decision.pk,
             created_at=decision.created_at.isoformat(),
         )
+        _mark_returned(appeal, data)
         return data
     if appeal.status not in (Status.NEW, Status.RETURNED):
         return None
@@ -115,4 +116,18 @@ def proposal_for(appeal: Appeal) -> dict | None:
     if not data["top"] and not data["location"]["street_id"]:
         return None
     data.update(auto=False, decision_id=None, created_at=None)
+    _mark_returned(appeal, data)
     return data
+
+
+def _mark_returned(appeal: Appeal, data: dict) -> None:
+    """A proposed lead unit that already returned this appeal is flagged (退单过)."""
+    data["lead_unit_returned"] = False
+    if not appeal.return_count or not data.get("lead_unit_id"):
+        return
+    returned = AppealEvent.objects.filter(
+        appeal=appeal, kind=EventKind.RETURN, unit_id=data["lead_unit_id"]
+    ).exists()
+    if returned:
+        data["lead_unit_returned"] = True
+        data.setdefault("not_auto_reasons", []).append("建议的主办单位已退回过此诉求")

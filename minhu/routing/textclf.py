@@ -102,13 +102,6 @@ def _clean(text: str | None) -> str:
 _BITS = 21  # every code point + 1 fits in 21 bits: up to 3 characters fit one int64 exactly
 
 
-def _ngram_code(term: str) -> int:
-    code = 0
-    for ch in term:
-        code = (code << _BITS) | (ord(ch) + 1)
-    return code
-
-
 def _char_ngram_codes(text: str, nmin: int, nmax: int) -> np.ndarray:
     """Every character n-gram (nmin <= n <= nmax <= 3) of text as an exact int64 code: the
     same n-grams as sklearn's analyzer="char" on whitespace-normalised text, in numpy."""
@@ -126,74 +119,123 @@ def _char_ngram_codes(text: str, nmin: int, nmax: int) -> np.ndarray:
 
 
 class _Block:
-    """One fitted feature block: a field's TF-IDF (vocabulary, idf), its weight and its columns
-    in the joint feature space. Character blocks keep the vocabulary as sorted int64 n-gram
-    codes (fast, compact); word blocks keep a dict."""
+    """One fitted feature block: a field's TF-IDF (sublinear tf x smoothed idf, l2 norm, as
+    sklearn's TfidfVectorizer computes it), its weight and its columns in the joint feature space.
 
-    def __init__(self, field: str, vec: TfidfVectorizer, weight: float, offset: int) -> None:
-        self.field = field
-        self.weight = float(weight)
-        self.offset = int(offset)
-        self.lowercase = bool(vec.lowercase)
+    Character blocks are fitted and applied in numpy: the vocabulary is a sorted array of exact
+    int64 n-gram codes (compact; a lookup is one searchsorted). Word blocks (jieba) use sklearn's
+    TfidfVectorizer and keep its vocabulary dict."""
+
+    field: str
+    kind: str
+    weight: float
+    offset: int
+    size: int
+    sublinear: bool
+    ngram: tuple[int, int]
+    idf: np.ndarray
+    codes: np.ndarray
+    vocab: dict[str, int] | None
+
+    @classmethod
+    def fit_char(
+        cls,
+        field: str,
+        texts: Sequence[str],
+        ngram: tuple[int, int],
+        min_df: int,
+        sublinear: bool,
+        weight: float,
+        offset: int,
+    ) -> tuple[_Block, sp.csr_matrix]:
+        """Fit a character n-gram block on cleaned texts; (block, weighted training matrix)."""
+        self = cls()
+        self.field, self.kind, self.weight, self.offset = field, "char", float(weight), offset
+        self.sublinear, self.vocab = bool(sublinear), None
+        self.ngram = (int(ngram[0]), int(ngram[1]))
+        n = len(texts)
+        grams, counts = [], []
+        for text in texts:
+            g, c = np.unique(_char_ngram_codes(text.lower(), *self.ngram), return_counts=True)
+            grams.append(g)
+            counts.append(c)
+        lengths = np.fromiter((len(g) for g in grams), dtype=np.int64, count=n)
+        all_grams = np.concatenate(grams) if n else np.empty(0, dtype=np.int64)
+        rows = np.repeat(np.arange(n), lengths)
+        tf = np.concatenate(counts).astype(np.float64) if n else np.empty(0)
+        vocab, inverse, df = np.unique(all_grams, return_inverse=True, return_counts=True)
+        keep = df >= min_df
+        column = np.cumsum(keep) - 1
+        mask = keep[inverse]
+        self.codes = vocab[keep]
+        self.size = len(self.codes)
+        self.idf = np.log((1.0 + n) / (1.0 + df[keep])) + 1.0
+        cols = column[inverse[mask]]
+        rows, tf = rows[mask], tf[mask]
+        values = self._weigh(tf, cols, rows, n)
+        X = sp.csr_matrix((values, (rows, cols)), shape=(n, self.size), dtype=np.float32)
+        return self, X
+
+    @classmethod
+    def fit_words(
+        cls, field: str, vec: TfidfVectorizer, texts: Sequence[str], weight: float, offset: int
+    ) -> tuple[_Block, sp.csr_matrix]:
+        """Fit a word block (an unfitted TfidfVectorizer); (block, weighted training matrix)."""
+        X = vec.fit_transform(texts) * float(weight)
+        self = cls()
+        self.field, self.kind, self.weight, self.offset = field, "word", float(weight), offset
         self.sublinear = bool(vec.sublinear_tf)
+        self.ngram = (int(vec.ngram_range[0]), int(vec.ngram_range[1]))
         self.idf = np.asarray(vec.idf_, dtype=np.float64)
         self.size = len(self.idf)
-        self.ngram = tuple(int(n) for n in vec.ngram_range)
-        self.kind = "char" if vec.analyzer == "char" else "word"
-        self.vocab: dict[str, int] | None = None
-        if self.kind == "char":
-            terms = list(vec.vocabulary_.items())
-            codes = np.fromiter(
-                (_ngram_code(t) for t, _ in terms), dtype=np.int64, count=len(terms)
-            )
-            cols = np.fromiter((j for _, j in terms), dtype=np.int64, count=len(terms))
-            order = np.argsort(codes)
-            self.codes, self.cols = codes[order], cols[order].astype(np.int32)
-        else:
-            self.codes = self.cols = np.empty(0, dtype=np.int64)
-            self.vocab = {t: int(j) for t, j in vec.vocabulary_.items()}
-            self.analyzer = vec.build_analyzer()
+        self.codes = np.empty(0, dtype=np.int64)
+        self.vocab = {t: int(j) for t, j in vec.vocabulary_.items()}
+        self._analyzer()
+        return self, sp.csr_matrix(X, dtype=np.float32)
+
+    def _weigh(self, tf: np.ndarray, cols: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
+        """tf of (row, col) entries -> TF-IDF values, l2-normalised per row, times the weight."""
+        if self.sublinear:
+            tf = np.log(tf) + 1.0
+        v = tf * self.idf[cols]
+        norms = np.sqrt(np.bincount(rows, weights=v * v, minlength=n))
+        norms[norms == 0] = 1.0
+        return v * (self.weight / norms[rows])
+
+    def _analyzer(self) -> Callable[[str], list[str]]:
+        analyzer = self.__dict__.get("analyzer")
+        if analyzer is None:
+            analyzer = TfidfVectorizer(
+                tokenizer=jieba_words, token_pattern=None, lowercase=True, ngram_range=self.ngram
+            ).build_analyzer()
+            self.analyzer = analyzer
+        return analyzer
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state.pop("analyzer", None)  # rebuilt on load (a jieba tokenizer is process-local)
+        state.pop("analyzer", None)  # rebuilt on demand
         return state
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        if self.kind == "word":
-            lo, hi = self.ngram
-            self.analyzer = TfidfVectorizer(
-                tokenizer=jieba_words,
-                token_pattern=None,
-                lowercase=self.lowercase,
-                ngram_range=(lo, hi),
-            ).build_analyzer()
-
     def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """(joint column indices, values) of one cleaned text: sublinear tf x idf, l2-normed,
-        times the block weight — what TfidfVectorizer.transform gives, without its overhead."""
+        """(joint column indices, values) of one cleaned text."""
         if self.kind == "char":
-            if self.lowercase:
-                text = text.lower()
-            grams, tf = np.unique(_char_ngram_codes(text, *self.ngram), return_counts=True)
+            grams, tf = np.unique(_char_ngram_codes(text.lower(), *self.ngram), return_counts=True)
+            if not len(grams) or not self.size:
+                return np.empty(0, dtype=np.int64), np.empty(0)
             pos = np.searchsorted(self.codes, grams)
-            pos[pos >= len(self.codes)] = 0
-            known = self.codes[pos] == grams if len(self.codes) else np.zeros(len(grams), bool)
-            idx = self.cols[pos[known]].astype(np.int64)
-            tf = tf[known].astype(np.float64)
+            pos[pos >= self.size] = 0
+            known = self.codes[pos] == grams
+            idx, tf = pos[known], tf[known].astype(np.float64)
         else:
-            counts = Counter(self.analyzer(text))
+            assert self.vocab is not None
+            counts = Counter(self._analyzer()(text))
             idx = np.fromiter(map(self.vocab.get, counts, repeat(-1)), np.int64, len(counts))
             tf = np.fromiter(counts.values(), np.float64, len(counts))
             known = idx >= 0
             idx, tf = idx[known], tf[known]
         if not len(idx):
             return idx, tf
-        if self.sublinear:
-            tf = np.log(tf) + 1.0
-        v = tf * self.idf[idx]
-        v *= self.weight / np.sqrt(v @ v)
+        v = self._weigh(tf, idx, np.zeros(len(idx), dtype=np.int64), 1)
         return idx + self.offset, v
 
 
@@ -222,45 +264,42 @@ class TextClassifier:
 
     # -- features
 
-    def _new_vectorizers(self, n_docs: int) -> list[tuple[str, TfidfVectorizer, float]]:
+    def _fit_transform(self, subjects: list[str], details: list[str]) -> sp.csr_matrix:
+        """Fit the feature blocks on cleaned texts; the joint (weighted) training matrix."""
         p = self.params
-        min_df = int(p["min_df"]) if n_docs >= int(p["min_df_from_docs"]) else 1
-        common = {"sublinear_tf": bool(p["sublinear_tf"]), "min_df": min_df, "dtype": np.float32}
-        ngram = tuple(p["char_ngram"])
-        out: list[tuple[str, TfidfVectorizer, float]] = [
-            (
-                "subject",
-                TfidfVectorizer(analyzer="char", ngram_range=ngram, lowercase=True, **common),
-                float(p["subject_weight"]),
-            ),
-            (
-                "detail",
-                TfidfVectorizer(analyzer="char", ngram_range=ngram, lowercase=True, **common),
-                float(p["detail_weight"]),
-            ),
-        ]
+        n = len(subjects)
+        min_df = int(p["min_df"]) if n >= int(p["min_df_from_docs"]) else 1
+        sublinear = bool(p["sublinear_tf"])
+        fields = {"subject": subjects, "detail": details}
+        self._blocks, mats, offset = [], [], 0
+        plan = [("subject", float(p["subject_weight"])), ("detail", float(p["detail_weight"]))]
+        for field, weight in plan:
+            block, X = _Block.fit_char(
+                field, fields[field], tuple(p["char_ngram"]), min_df, sublinear, weight, offset
+            )
+            self._blocks.append(block)
+            mats.append(X)
+            offset += block.size
         if float(p["word_weight"]) > 0:
-            wngram = tuple(p["word_ngram"])
             for field in ("subject", "detail"):
                 vec = TfidfVectorizer(
                     tokenizer=jieba_words,
                     token_pattern=None,
                     lowercase=True,
-                    ngram_range=wngram,
-                    **common,
+                    ngram_range=tuple(p["word_ngram"]),
+                    sublinear_tf=sublinear,
+                    min_df=min_df,
+                    dtype=np.float32,
                 )
-                out.append((field, vec, float(p["word_weight"])))
-        return out
-
-    def _fit_transform(self, subjects: list[str], details: list[str]) -> sp.csr_matrix:
-        """Fit the TF-IDF blocks on cleaned texts; the joint training matrix."""
-        fields = {"subject": subjects, "detail": details}
-        blocks, self._blocks, offset = [], [], 0
-        for field, vec, w in self._new_vectorizers(len(subjects)):
-            blocks.append(vec.fit_transform(fields[field]) * w)
-            self._blocks.append(_Block(field, vec, w, offset))
-            offset += self._blocks[-1].size
-        return sp.hstack(blocks, format="csr", dtype=np.float32)
+                block, X = _Block.fit_words(
+                    field, vec, fields[field], float(p["word_weight"]), offset
+                )
+                self._blocks.append(block)
+                mats.append(X)
+                offset += block.size
+        if offset == 0:
+            raise ValueError("the training texts have no features (all empty?)")
+        return sp.hstack(mats, format="csr", dtype=np.float32)
 
     def _fit_ovr(self, X: sp.csr_matrix, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One-vs-rest NB-scaled linear SVMs; returns (coef (F, K), intercept (K,))."""
@@ -276,7 +315,9 @@ class TextClassifier:
             qc = np.asarray(present[~pos].sum(axis=0)).ravel() + alpha
             r = np.log((pc / pc.sum()) / (qc / qc.sum())).astype(np.float32)
             svm = LinearSVC(C=float(p["C"]), random_state=int(p["seed"]), max_iter=5000)
-            svm.fit(X @ sp.diags(r), pos.astype(np.int8))
+            Xr = X.copy()
+            Xr.data *= r[Xr.indices]
+            svm.fit(Xr, pos.astype(np.int8))
             coef[:, k] = svm.coef_.ravel().astype(np.float32) * r
             intercept[k] = float(svm.intercept_[0])
         return coef, intercept

@@ -249,7 +249,8 @@ class AttachmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_url(self, obj: Attachment) -> str:
-        url = obj.file.url
+        # Photos are never public: the URL is the scope-checked download endpoint.
+        url = reverse("appeal-attachment-file", kwargs={"pk": obj.appeal_id, "att_id": obj.pk})
         request = self.context.get("request")
         return request.build_absolute_uri(url) if request else url
 

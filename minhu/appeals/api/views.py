@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.http import FileResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -364,6 +365,31 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         body.is_valid(raise_exception=True)
         actions.add_attachments(appeal_id, actor=request.user, files=body.validated_data["files"])
         return self._detail(appeal_id, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Download one photo (only for users who may see the appeal)",
+        responses={(200, "image/*"): OpenApiTypes.BINARY},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"attachments/(?P<att_id>\d+)/file",
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def attachment_file(self, request: Request, pk=None, att_id=None) -> FileResponse:
+        appeal = access_appeal(request.user, _appeal_id(pk))
+        att = appeal.attachments.filter(pk=att_id).first()
+        if att is None:
+            raise NotFound()
+        try:
+            handle = att.file.open("rb")
+        except OSError:
+            raise NotFound()
+        response = FileResponse(handle, content_type=att.content_type)
+        response["Cache-Control"] = "private, max-age=3600"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
 
 # --- residents ------------------------------------------------------------------------------

@@ -157,7 +157,17 @@ def test_every_path_of_the_loop(org):
     assert len(a["attachments"]) == 1
     a = _ok(s1h.post(url + "attachments/", {"files": [png("p2.png"), png("p3.png")]}), 201)
     assert len(a["attachments"]) == 3
-    assert a["attachments"][0]["url"].startswith("http://testserver/media/")
+    photo_url = a["attachments"][0]["url"]
+    assert photo_url.startswith(f"http://testserver/api/v1/appeals/{aid}/attachments/")
+    photo = s1h.get(photo_url)
+    assert photo.status_code == 200 and photo["Content-Type"] == "image/png"
+    assert b"".join(photo.streaming_content).startswith(b"\x89PNG")
+    # A unit outside the appeal cannot fetch it, and nothing is served under /media/.
+    assert client_for(org.s2_handler).get(photo_url).status_code == 404
+    assert (
+        s1h.get("/media/" + Appeal.objects.get(pk=aid).attachments.first().file.name).status_code
+        == 404
+    )
 
     # 办结 long-term without a roadmap: 400, nothing changes.
     r = s1h.post(

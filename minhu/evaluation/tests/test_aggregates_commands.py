@@ -117,3 +117,17 @@ def test_today_boundary_is_local_time(org):
     f = rates.figures_for_units([org.street1], Period("2025-03"), active_config())
     assert f[org.street1.pk].valid == 1
     assert timezone.localtime(FollowUp.objects.get().created_at).day == 31
+
+
+def test_evaluation_demo_populates_through_the_verbs(org):
+    from minhu.evaluation.models import EvaluationEvent, Interview, Nomination
+
+    call_command("generate", "--appeals", "400", "--years", "0.3", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("evaluation_demo", stdout=out)
+    assert RankingSnapshot.objects.exists()
+    assert Interview.objects.filter(status="held").count() == 1
+    assert Nomination.objects.exists()
+    assert EvaluationEvent.objects.filter(kind="ranking_published").exists()
+    call_command("evaluation_demo", stdout=out)  # idempotent
+    assert Interview.objects.filter(status="held").count() == 1

@@ -305,3 +305,29 @@ def test_inactive_category_is_not_auto_dispatched(org, model, django_capture_on_
     a.refresh_from_db()
     assert a.status == Status.NEW
     assert AppealEvent.objects.filter(appeal=a, kind=EventKind.AUTO_DISPATCH).count() == 0
+
+
+def test_proposal_flags_a_lead_unit_that_returned_the_appeal(
+    org, model, django_capture_on_commit_callbacks
+):
+    model.top = [("streetlight", 0.7)]
+    actions.save_dispatch_rule(actor=org.dispatcher, category=org.category, lead_unit=org.dept1)
+    with django_capture_on_commit_callbacks(execute=True):
+        a = register(org, "路灯不亮", "小区路灯坏了")
+    assert proposals.proposal_for(a)["lead_unit_returned"] is False
+    with django_capture_on_commit_callbacks(execute=True):
+        appeal_actions.dispatch(a, actor=org.dispatcher, lead_unit=org.dept1)
+        appeal_actions.return_appeal(a, actor=org.d1_handler, reason="不属于本单位职责")
+    a.refresh_from_db()
+    p = proposals.proposal_for(a)
+    assert p["lead_unit_returned"] is True
+    assert "建议的主办单位已退回过此诉求" in p["not_auto_reasons"]
+
+
+def test_no_feedback_when_nothing_was_proposed(org, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        a = register(org, "东一社区楼道堆物", "楼道里堆满了杂物，存在消防隐患")  # no keywords
+    assert RoutingDecision.objects.get(appeal=a).kind == DecisionKind.PROPOSAL  # location only
+    with django_capture_on_commit_callbacks(execute=True):
+        appeal_actions.dispatch(a, actor=org.dispatcher, lead_unit=org.street1)
+    assert RoutingDecision.objects.filter(appeal=a).count() == 1
