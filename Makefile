@@ -11,10 +11,11 @@ PYTEST_ARGS ?=
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: $(BIN)/activate requirements.txt requirements-dev.txt pyproject.toml package.json package-lock.json
+$(VENV)/.installed: $(BIN)/activate requirements.txt requirements-dev.txt pyproject.toml package.json package-lock.json $(wildcard minhu/locale/*/LC_MESSAGES/*.po)
 	npm ci --no-audit --no-fund --silent
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
+	$(BIN)/minhu compilemessages -v0 --ignore=.venv --ignore=node_modules
 	touch $@
 
 install: $(VENV)/.installed
@@ -28,8 +29,9 @@ run: install
 	$(BIN)/minhu runserver 127.0.0.1:$(PORT)
 
 # Debian packages: Chromium and CJK fonts for the browser tests, the PostgreSQL server for the
-# second pass. Installed only when missing (as root; otherwise it says what to install).
-SYSTEM_PACKAGES := chromium fonts-noto-cjk postgresql
+# second pass, gettext (msgfmt) to compile the translations. Installed only when missing (as root;
+# otherwise it says what to install).
+SYSTEM_PACKAGES := chromium fonts-noto-cjk postgresql gettext
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -43,13 +45,13 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/minhu makemigrations --check --dry-run -v1
 
-test-sqlite: install system-deps
+test-sqlite: system-deps install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test-postgres: install system-deps
+test-postgres: system-deps install
 	scripts/with-postgres.sh $(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
 
-test: lint test-sqlite test-postgres
+test: system-deps lint test-sqlite test-postgres
 
 route-bench: install
 	$(BIN)/python benchmarks/route_bench.py

@@ -41,7 +41,7 @@ from minhu.routing.duplicates import (  # noqa: E402
     text_similarity,
 )
 from minhu.routing.hotspots import Item, build_clusters  # noqa: E402
-from minhu.routing.replycheck import relevance, score_reply  # noqa: E402
+from minhu.routing.replycheck import RELEVANCE_WARN, relevance, score_reply  # noqa: E402
 from minhu.routing.text import appeal_text, tfidf  # noqa: E402
 
 WINDOW_DAYS = 30
@@ -403,9 +403,9 @@ def bench_replies(path: Path) -> None:
     ]
     print(
         f"relevance, {len(subst)} answers over 60 characters: own answer median "
-        f"{pct(true_rel, 50):.2f}, flagged (<0.35) {np.mean(np.array(true_rel) < 0.35):.0%}; "
-        f"another appeal's answer median {pct(false_rel, 50):.2f}, flagged "
-        f"{np.mean(np.array(false_rel) < 0.35):.0%}"
+        f"{pct(true_rel, 50):.2f}, flagged (<{RELEVANCE_WARN}) "
+        f"{np.mean(np.array(true_rel) < RELEVANCE_WARN):.0%}; another appeal's answer median "
+        f"{pct(false_rel, 50):.2f}, flagged {np.mean(np.array(false_rel) < RELEVANCE_WARN):.0%}"
     )
     warn = Counter(w for _, x in results for w in x["warnings"])
     print("most frequent warnings:")

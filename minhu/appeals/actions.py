@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from minhu.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from minhu.deadlines.models import DeadlineMiss, Step
@@ -119,7 +120,7 @@ def _require_centre(actor) -> None:
     if actor is None:
         return
     if not scope_of(actor).has_role(*CENTRE_ROLES):
-        raise PermissionDenied("只有调度中心可以执行此操作")
+        raise PermissionDenied(_("只有调度中心可以执行此操作"))
 
 
 def _acting_unit(actor, candidates: Iterable[int], unit_id: int | None, roles=UNIT_ROLES) -> int:
@@ -128,12 +129,12 @@ def _acting_unit(actor, candidates: Iterable[int], unit_id: int | None, roles=UN
     mine = {u for u in candidates if scope_of(actor).roles_in(u) & set(roles)}
     if unit_id is not None:
         if unit_id not in mine:
-            raise PermissionDenied("您不是该单位的承办人员")
+            raise PermissionDenied(_("您不是该单位的承办人员"))
         return unit_id
     if not mine:
-        raise PermissionDenied("您不是该诉求承办单位的人员")
+        raise PermissionDenied(_("您不是该诉求承办单位的人员"))
     if len(mine) > 1:
-        raise InvalidInput("请指定以哪个单位的身份办理", code="unit_required")
+        raise InvalidInput(_("请指定以哪个单位的身份办理"), code="unit_required")
     return mine.pop()
 
 
@@ -141,7 +142,8 @@ def _move(appeal: Appeal, to: str) -> str:
     """Check the status move against the table; returns the old status."""
     if not appeal.can_move_to(to):
         raise IllegalTransition(
-            f"诉求当前为「{appeal.get_status_display()}」，不能变为「{Status(to).label}」",
+            _("诉求当前为「%(status)s」，不能变为「%(target)s」")
+            % {"status": appeal.get_status_display(), "target": Status(to).label},
             from_status=appeal.status,
             to_status=to,
         )
@@ -153,7 +155,9 @@ def _move(appeal: Appeal, to: str) -> str:
 def _require_status(appeal: Appeal, *statuses: str, message: str | None = None) -> None:
     if appeal.status not in statuses:
         raise IllegalTransition(
-            message or f"诉求当前为「{appeal.get_status_display()}」，不能执行此操作",
+            message
+            or _("诉求当前为「%(status)s」，不能执行此操作")
+            % {"status": appeal.get_status_display()},
             status=appeal.status,
         )
 
@@ -164,12 +168,18 @@ def _text(
     value = (value or "").strip()
     if len(value) < min_len:
         raise InvalidInput(
-            f"请填写{label}" if min_len <= 1 else f"{label}至少{min_len}个字",
+            _("请填写%(label)s") % {"label": label}
+            if min_len <= 1
+            else _("%(label)s至少%(min)d个字") % {"label": label, "min": min_len},
             code="required",
             field=field,
         )
     if len(value) > max_len:
-        raise InvalidInput(f"{label}不能超过{max_len}个字", code="too_long", field=field)
+        raise InvalidInput(
+            _("%(label)s不能超过%(max)d个字") % {"label": label, "max": max_len},
+            code="too_long",
+            field=field,
+        )
     return value
 
 
@@ -286,41 +296,43 @@ def register_appeal(
     """受理: register an appeal from any channel. Residents (actor None) only through public
     channels; staff through any."""
     if channel not in Channel.values:
-        raise InvalidInput("渠道不正确", code="invalid_choice", field="channel")
+        raise InvalidInput(_("渠道不正确"), code="invalid_choice", field="channel")
     if actor is None and channel not in PUBLIC_CHANNELS:
-        raise PermissionDenied("该渠道只能由工作人员登记")
+        raise PermissionDenied(_("该渠道只能由工作人员登记"))
     if actor is not None and not scope_of(actor).has_role(
         Role.DISPATCHER, Role.ADMIN, Role.GRID_WORKER, Role.HANDLER, Role.UNIT_LEADER
     ):
-        raise PermissionDenied("您无权登记诉求")
+        raise PermissionDenied(_("您无权登记诉求"))
     if appellant_kind not in AppellantKind.values:
-        raise InvalidInput("诉求人类型不正确", code="invalid_choice", field="appellant_kind")
+        raise InvalidInput(_("诉求人类型不正确"), code="invalid_choice", field="appellant_kind")
     if urgency not in Urgency.values:
-        raise InvalidInput("紧急程度不正确", code="invalid_choice", field="urgency")
-    subject = _text(subject, "subject", "标题", min_len=2, max_len=200)
-    detail = _text(detail, "detail", "诉求内容", min_len=5, max_len=5000)
+        raise InvalidInput(_("紧急程度不正确"), code="invalid_choice", field="urgency")
+    subject = _text(subject, "subject", _("标题"), min_len=2, max_len=200)
+    detail = _text(detail, "detail", _("诉求内容"), min_len=5, max_len=5000)
     phone = (appellant_phone or "").strip().replace(" ", "")
     if appellant_kind == AppellantKind.ANONYMOUS:
         appellant_name, phone, enterprise_name = "", "", ""
     else:
         if not phone:
             raise InvalidInput(
-                "请填写联系电话（或选择匿名）", code="required", field="appellant_phone"
+                _("请填写联系电话（或选择匿名）"), code="required", field="appellant_phone"
             )
         if not PHONE_RE.match(phone):
-            raise InvalidInput("联系电话格式不正确", code="invalid_phone", field="appellant_phone")
+            raise InvalidInput(
+                _("联系电话格式不正确"), code="invalid_phone", field="appellant_phone"
+            )
     if appellant_kind == AppellantKind.ENTERPRISE and not enterprise_name.strip():
-        raise InvalidInput("请填写企业名称", code="required", field="enterprise_name")
+        raise InvalidInput(_("请填写企业名称"), code="required", field="enterprise_name")
     if grid is not None and grid.kind != UnitKind.GRID:
-        raise InvalidInput("所选单位不是网格", code="invalid_grid", field="grid")
+        raise InvalidInput(_("所选单位不是网格"), code="invalid_grid", field="grid")
     if (latitude is None) != (longitude is None):
-        raise InvalidInput("经纬度需同时填写", code="invalid_coordinates", field="latitude")
+        raise InvalidInput(_("经纬度需同时填写"), code="invalid_coordinates", field="latitude")
     if latitude is not None and not (
         -90 <= float(latitude) <= 90 and -180 <= float(longitude) <= 180
     ):
-        raise InvalidInput("经纬度超出范围", code="invalid_coordinates", field="latitude")
+        raise InvalidInput(_("经纬度超出范围"), code="invalid_coordinates", field="latitude")
     if category is not None and not category.active:
-        raise InvalidInput("该分类已停用", code="invalid_category", field="category")
+        raise InvalidInput(_("该分类已停用"), code="invalid_category", field="category")
     appeal = Appeal(
         channel=channel,
         subject=subject,
@@ -376,19 +388,19 @@ def classify(
     fields = []
     if category is not None and category.pk != appeal.category_id:
         if not category.active:
-            raise InvalidInput("该分类已停用", code="invalid_category", field="category")
+            raise InvalidInput(_("该分类已停用"), code="invalid_category", field="category")
         changes["category"] = [appeal.category_id, category.pk]
         appeal.category = category
         fields.append("category")
     if urgency is not None and urgency != appeal.urgency:
         if urgency not in Urgency.values:
-            raise InvalidInput("紧急程度不正确", code="invalid_choice", field="urgency")
+            raise InvalidInput(_("紧急程度不正确"), code="invalid_choice", field="urgency")
         changes["urgency"] = [appeal.urgency, urgency]
         appeal.urgency = urgency
         fields.append("urgency")
     if grid is not None and grid.pk != appeal.grid_id:
         if grid.kind != UnitKind.GRID:
-            raise InvalidInput("所选单位不是网格", code="invalid_grid", field="grid")
+            raise InvalidInput(_("所选单位不是网格"), code="invalid_grid", field="grid")
         changes["grid"] = [appeal.grid_id, grid.pk]
         appeal.grid = grid
         appeal.street = grid.ancestor_of_kind(UnitKind.STREET, UnitKind.TOWN)
@@ -427,15 +439,17 @@ def merge(child: Appeal | int, *, actor, parent: Appeal | int, note: str = "") -
     _require_centre(actor)
     child_id, parent_id = _appeal_pk(child), _appeal_pk(parent)
     if child_id == parent_id:
-        raise InvalidInput("不能合并到自身", code="merge_self", field="parent")
+        raise InvalidInput(_("不能合并到自身"), code="merge_self", field="parent")
     locked = {pk: _lock(pk, actor) for pk in sorted((child_id, parent_id))}
     child, parent_obj = locked[child_id], locked[parent_id]
     if parent_obj.status in (Status.MERGED, Status.CLOSED):
         raise IllegalTransition(
-            "目标诉求已合并或已销号，不能作为主诉求", code="merge_target_closed"
+            _("目标诉求已合并或已销号，不能作为主诉求"), code="merge_target_closed"
         )
     if Appeal.objects.filter(parent=child).exists():
-        raise IllegalTransition("该诉求已有合并进来的诉求，请先处理它们", code="merge_has_children")
+        raise IllegalTransition(
+            _("该诉求已有合并进来的诉求，请先处理它们"), code="merge_has_children"
+        )
     old = _move(child, Status.MERGED)
     child.parent = parent_obj
     _sync_clock(child)
@@ -469,7 +483,9 @@ def merge(child: Appeal | int, *, actor, parent: Appeal | int, note: str = "") -
 def _check_handling_units(units: Sequence[Unit]) -> None:
     for u in units:
         if not u.active or u.kind not in HANDLING_KINDS:
-            raise InvalidInput(f"「{u.name}」不能承办诉求", code="invalid_unit", unit=u.pk)
+            raise InvalidInput(
+                _("「%(unit)s」不能承办诉求") % {"unit": u.name}, code="invalid_unit", unit=u.pk
+            )
 
 
 @transaction.atomic
@@ -488,10 +504,10 @@ def dispatch(
     _require_centre(actor)
     appeal = _lock(appeal, actor)
     if lead_unit is None:
-        raise InvalidInput("请选择主办单位", code="required", field="lead_unit")
+        raise InvalidInput(_("请选择主办单位"), code="required", field="lead_unit")
     assist_units = [u for u in assist_units or () if u.pk != lead_unit.pk]
     if len({u.pk for u in assist_units}) != len(assist_units):
-        raise InvalidInput("协办单位重复", code="duplicate_unit", field="assist_units")
+        raise InvalidInput(_("协办单位重复"), code="duplicate_unit", field="assist_units")
     _check_handling_units([lead_unit, *assist_units])
     old = _move(appeal, Status.DISPATCHED)
     now = _now()
@@ -582,7 +598,7 @@ def claim(appeal: Appeal | int, *, actor, unit_id: int | None = None) -> Assignm
         Status.DISPATCHED,
         Status.IN_PROGRESS,
         Status.ESCALATED,
-        message=f"诉求当前为「{appeal.get_status_display()}」，不能签收",
+        message=_("诉求当前为「%(status)s」，不能签收") % {"status": appeal.get_status_display()},
     )
     pending = {
         a.unit_id: a
@@ -592,7 +608,7 @@ def claim(appeal: Appeal | int, *, actor, unit_id: int | None = None) -> Assignm
     assignment = pending[unit]
     if assignment.status != AssignmentStatus.PENDING:
         raise Conflict(
-            "该工单已被签收", code="already_claimed", claimed_by=str(assignment.claimed_by or "")
+            _("该工单已被签收"), code="already_claimed", claimed_by=str(assignment.claimed_by or "")
         )
     now = _now()
     old = appeal.status
@@ -624,9 +640,9 @@ def claim(appeal: Appeal | int, *, actor, unit_id: int | None = None) -> Assignm
 def return_appeal(appeal: Appeal | int, *, actor, reason: str) -> Appeal:
     """退单: the lead unit sends it back to the centre as not its business, with a reason."""
     appeal = _lock(appeal, actor)
-    reason = _text(reason, "reason", "退单理由", min_len=4, max_len=1000)
+    reason = _text(reason, "reason", _("退单理由"), min_len=4, max_len=1000)
     _require_status(
-        appeal, Status.DISPATCHED, Status.IN_PROGRESS, message="只有待签收或办理中的诉求可以退单"
+        appeal, Status.DISPATCHED, Status.IN_PROGRESS, message=_("只有待签收或办理中的诉求可以退单")
     )
     lead = _lead_assignment(appeal)
     unit = _acting_unit(actor, [lead.unit_id] if lead else [], None)
@@ -675,7 +691,7 @@ def request_extension(appeal: Appeal | int, *, actor, days: int, reason: str) ->
     """申请延期: the lead unit asks the centre for more working days."""
     appeal = _lock(appeal, actor)
     _require_status(
-        appeal, Status.IN_PROGRESS, Status.ESCALATED, message="只有办理中的诉求可以申请延期"
+        appeal, Status.IN_PROGRESS, Status.ESCALATED, message=_("只有办理中的诉求可以申请延期")
     )
     unit = _acting_unit(actor, [appeal.lead_unit_id], None)
     try:
@@ -683,10 +699,10 @@ def request_extension(appeal: Appeal | int, *, actor, days: int, reason: str) ->
     except (TypeError, ValueError):
         days = 0
     if not 1 <= days <= 30:
-        raise InvalidInput("延期天数应为1至30个工作日", code="invalid_days", field="days")
-    reason = _text(reason, "reason", "延期理由", min_len=4, max_len=1000)
+        raise InvalidInput(_("延期天数应为1至30个工作日"), code="invalid_days", field="days")
+    reason = _text(reason, "reason", _("延期理由"), min_len=4, max_len=1000)
     if appeal.extensions.filter(status=ExtensionStatus.PENDING).exists():
-        raise IllegalTransition("已有待审批的延期申请", code="extension_pending")
+        raise IllegalTransition(_("已有待审批的延期申请"), code="extension_pending")
     ext = ExtensionRequest.objects.create(
         appeal=appeal, unit_id=unit, days=days, reason=reason, requested_by=actor
     )
@@ -725,16 +741,16 @@ def decide_extension(
     ext = ExtensionRequest.objects.select_for_update().get(pk=ext_id)
     if ext.status != ExtensionStatus.PENDING:
         raise Conflict(
-            f"该延期申请{ext.get_status_display()}，不能再审批",
+            _("该延期申请%(status)s，不能再审批") % {"status": ext.get_status_display()},
             code="extension_decided",
             status=ext.status,
         )
     _require_status(
-        appeal, Status.IN_PROGRESS, Status.ESCALATED, message="诉求已不在办理中，不能审批延期"
+        appeal, Status.IN_PROGRESS, Status.ESCALATED, message=_("诉求已不在办理中，不能审批延期")
     )
     note = (note or "").strip()
     if len(note) > 1000:
-        raise InvalidInput("审批意见不能超过1000个字", code="too_long", field="note")
+        raise InvalidInput(_("审批意见不能超过1000个字"), code="too_long", field="note")
     now = _now()
     ext.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.DENIED
     ext.decided_by, ext.decided_at, ext.decision_note = actor, now, note.strip()
@@ -781,19 +797,21 @@ def blow_whistle(
     """吹哨: a street/town that cannot solve it alone summons district departments."""
     appeal = _lock(appeal, actor)
     _require_status(
-        appeal, Status.IN_PROGRESS, Status.ESCALATED, message="只有办理中的诉求可以吹哨"
+        appeal, Status.IN_PROGRESS, Status.ESCALATED, message=_("只有办理中的诉求可以吹哨")
     )
     unit_id = _acting_unit(actor, [appeal.lead_unit_id], None)
     if appeal.lead_unit.kind not in WHISTLE_KINDS:
-        raise PermissionDenied("只有街道、镇可以吹哨", code="whistle_not_allowed")
-    reason = _text(reason, "reason", "吹哨事由", min_len=4, max_len=2000)
+        raise PermissionDenied(_("只有街道、镇可以吹哨"), code="whistle_not_allowed")
+    reason = _text(reason, "reason", _("吹哨事由"), min_len=4, max_len=2000)
     departments = list({d.pk: d for d in departments}.values())
     if not departments:
-        raise InvalidInput("请选择要召集的部门", code="required", field="departments")
+        raise InvalidInput(_("请选择要召集的部门"), code="required", field="departments")
     for d in departments:
         if d.kind != UnitKind.DEPARTMENT or not d.active:
             raise InvalidInput(
-                f"「{d.name}」不是区直部门", code="invalid_unit", field="departments"
+                _("「%(unit)s」不是区直部门") % {"unit": d.name},
+                code="invalid_unit",
+                field="departments",
             )
     already = set(
         Summons.objects.filter(appeal=appeal, department__in=departments)
@@ -801,7 +819,7 @@ def blow_whistle(
         .values_list("department_id", flat=True)
     )
     if already:
-        raise IllegalTransition("所选部门已被召集且尚未反馈", code="already_summoned")
+        raise IllegalTransition(_("所选部门已被召集且尚未反馈"), code="already_summoned")
     now = _now()
     whistle = Whistle.objects.create(
         appeal=appeal, unit_id=unit_id, reason=reason, raised_by=actor, raised_at=now
@@ -855,23 +873,23 @@ def _my_summons(appeal: Appeal, actor, unit_id: int | None, status: str) -> Summ
     scope = scope_of(actor)
     mine = {s.department_id for s in rows if scope.roles_in(s.department_id) & set(UNIT_ROLES)}
     if unit_id is not None and unit_id not in mine:
-        raise PermissionDenied("您所在部门未被召集")
+        raise PermissionDenied(_("您所在部门未被召集"))
     if not mine:
-        raise PermissionDenied("您所在部门未被召集")
+        raise PermissionDenied(_("您所在部门未被召集"))
     candidates = {unit_id} if unit_id is not None else mine
     ready = [s for s in rows if s.department_id in candidates and s.status == status]
     if len({s.department_id for s in ready}) > 1:
-        raise InvalidInput("请指定以哪个部门的身份办理", code="unit_required")
+        raise InvalidInput(_("请指定以哪个部门的身份办理"), code="unit_required")
     if ready:
         return ready[0]
     latest = next(s for s in rows if s.department_id in candidates)
     if status == SummonsStatus.PENDING:
         raise Conflict(
-            "本部门已报到", code="already_reported", reported_by=str(latest.reported_by or "")
+            _("本部门已报到"), code="already_reported", reported_by=str(latest.reported_by or "")
         )
     if latest.status == SummonsStatus.PENDING:
-        raise IllegalTransition("请先报到，再反馈", code="not_reported")
-    raise Conflict("本部门已反馈", code="already_answered")
+        raise IllegalTransition(_("请先报到，再反馈"), code="not_reported")
+    raise Conflict(_("本部门已反馈"), code="already_answered")
 
 
 @transaction.atomic
@@ -880,9 +898,9 @@ def report_summons(
 ) -> Summons:
     """报到: a summoned department acknowledges and takes its share (照单全收)."""
     appeal = _lock(appeal, actor)
-    _require_status(appeal, Status.ESCALATED, message="该诉求没有待报到的吹哨")
+    _require_status(appeal, Status.ESCALATED, message=_("该诉求没有待报到的吹哨"))
     summons = _my_summons(appeal, actor, unit_id, SummonsStatus.PENDING)
-    share = _text(share, "share", "承担的任务", min_len=2, max_len=2000)
+    share = _text(share, "share", _("承担的任务"), min_len=2, max_len=2000)
     now = _now()
     summons.status = SummonsStatus.REPORTED
     summons.reported_at, summons.reported_by, summons.share = now, actor, share
@@ -907,9 +925,9 @@ def answer_summons(
 ) -> Summons:
     """部门反馈: a department that reported says what it did about its share."""
     appeal = _lock(appeal, actor)
-    _require_status(appeal, Status.ESCALATED, Status.IN_PROGRESS, message="该诉求当前不能反馈")
+    _require_status(appeal, Status.ESCALATED, Status.IN_PROGRESS, message=_("该诉求当前不能反馈"))
     summons = _my_summons(appeal, actor, unit_id, SummonsStatus.REPORTED)
-    answer = _text(answer, "answer", "反馈内容", min_len=2, max_len=5000)
+    answer = _text(answer, "answer", _("反馈内容"), min_len=2, max_len=5000)
     now = _now()
     summons.status = SummonsStatus.ANSWERED
     summons.answered_at, summons.answer = now, answer
@@ -951,7 +969,7 @@ def contact_appellant(appeal: Appeal | int, *, actor, note: str) -> Appeal:
     appeal = _lock(appeal, actor)
     _require_status(appeal, Status.IN_PROGRESS, Status.ESCALATED)
     unit = _acting_unit(actor, [appeal.lead_unit_id], None)
-    note = _text(note, "note", "联系情况", min_len=2, max_len=2000)
+    note = _text(note, "note", _("联系情况"), min_len=2, max_len=2000)
     now = _now()
     first = appeal.contacted_at is None
     if first:
@@ -980,7 +998,7 @@ def add_progress(
     appeal = _lock(appeal, actor)
     _require_status(appeal, Status.IN_PROGRESS, Status.ESCALATED)
     unit = _acting_unit(actor, _working_units(appeal), None)
-    note = _text(note, "note", "进展说明", min_len=2, max_len=5000)
+    note = _text(note, "note", _("进展说明"), min_len=2, max_len=5000)
     files = _save_attachments(appeal, attachments, actor, by_handler=True)
     return _event(
         appeal,
@@ -1011,18 +1029,18 @@ def resolve(
     """办结: on the spot, coordinated, or long-term with a roadmap, timetable and explanation."""
     appeal = _lock(appeal, actor)
     _require_status(
-        appeal, Status.IN_PROGRESS, Status.ESCALATED, message="只有办理中的诉求可以办结"
+        appeal, Status.IN_PROGRESS, Status.ESCALATED, message=_("只有办理中的诉求可以办结")
     )
     unit = _acting_unit(actor, [appeal.lead_unit_id], None)
     if outcome_kind not in OutcomeKind.values:
-        raise InvalidInput("请选择办理方式", code="invalid_choice", field="outcome_kind")
-    outcome = _text(outcome, "outcome", "办理结果", min_len=4)
+        raise InvalidInput(_("请选择办理方式"), code="invalid_choice", field="outcome_kind")
+    outcome = _text(outcome, "outcome", _("办理结果"), min_len=4)
     if outcome_kind == OutcomeKind.LONG_TERM:
-        roadmap = _text(roadmap, "roadmap", "路线图")
-        timetable = _text(timetable, "timetable", "时间表")
-        explanation = _text(explanation, "explanation", "向群众的解释说明")
+        roadmap = _text(roadmap, "roadmap", _("路线图"))
+        timetable = _text(timetable, "timetable", _("时间表"))
+        explanation = _text(explanation, "explanation", _("向群众的解释说明"))
     if Summons.objects.filter(appeal=appeal, status=SummonsStatus.PENDING).exists():
-        raise IllegalTransition("还有被召集部门未报到，不能办结", code="summons_pending")
+        raise IllegalTransition(_("还有被召集部门未报到，不能办结"), code="summons_pending")
     now = _now()
     old = _move(appeal, Status.RESOLVED)
     appeal.outcome_kind, appeal.outcome = outcome_kind, outcome
@@ -1080,9 +1098,9 @@ def resolve(
 def reply(appeal: Appeal | int, *, actor, text: str) -> Appeal:
     """答复: tell the appellant (and every merged appellant) the result."""
     appeal = _lock(appeal, actor)
-    _require_status(appeal, Status.RESOLVED, message="只有已办理的诉求可以答复")
+    _require_status(appeal, Status.RESOLVED, message=_("只有已办理的诉求可以答复"))
     unit = _acting_unit(actor, [appeal.lead_unit_id], None)
-    text = _text(text, "text", "答复内容", min_len=10, max_len=5000)
+    text = _text(text, "text", _("答复内容"), min_len=10, max_len=5000)
     now = _now()
     old = _move(appeal, Status.REPLIED)
     appeal.reply, appeal.replied_at = text, now
@@ -1178,14 +1196,14 @@ def record_follow_up(
     """回访: the callback operator asks contacted? solved? satisfied? Unsolved or unsatisfied
     answers reopen the appeal (up to MINHU_MAX_REOPENS times)."""
     if actor is None or not scope_of(actor).has_role(Role.DISPATCHER, Role.CALLBACK, Role.ADMIN):
-        raise PermissionDenied("只有回访员或调度中心可以回访")
+        raise PermissionDenied(_("只有回访员或调度中心可以回访"))
     appeal = _lock(appeal, actor)
-    _require_status(appeal, Status.REPLIED, message="只有已答复的诉求可以回访")
+    _require_status(appeal, Status.REPLIED, message=_("只有已答复的诉求可以回访"))
     if source not in (FollowUpSource.CALLBACK, FollowUpSource.VISIT):
-        raise InvalidInput("回访方式不正确", code="invalid_choice", field="source")
+        raise InvalidInput(_("回访方式不正确"), code="invalid_choice", field="source")
     if reached:
         if contacted is None or solved is None or satisfaction not in Satisfaction.values:
-            raise InvalidInput("请完整填写三项回访结果", code="required", field="satisfaction")
+            raise InvalidInput(_("请完整填写三项回访结果"), code="required", field="satisfaction")
     else:
         contacted, solved, satisfaction = None, None, ""
     fu = FollowUp.objects.create(
@@ -1225,7 +1243,7 @@ def check_appellant(appeal: Appeal, phone: str | None) -> None:
     if appeal.appellant_kind == AppellantKind.ANONYMOUS:
         return
     if (phone or "").strip().replace(" ", "") != appeal.appellant_phone:
-        raise NotFound("查询码或手机号不正确")
+        raise NotFound(_("查询码或手机号不正确"))
 
 
 @transaction.atomic
@@ -1242,22 +1260,22 @@ def rate(
     try:
         target = Appeal.objects.select_for_update().get(code=(code or "").strip().upper())
     except Appeal.DoesNotExist:
-        raise NotFound("查询码或手机号不正确")
+        raise NotFound(_("查询码或手机号不正确"))
     check_appellant(target, phone)
     if satisfaction not in Satisfaction.values:
-        raise InvalidInput("请选择满意度", code="required", field="satisfaction")
+        raise InvalidInput(_("请选择满意度"), code="required", field="satisfaction")
     appeal = (
         Appeal.objects.select_for_update().get(pk=target.parent_id) if target.parent_id else target
     )
     if appeal.status != Status.REPLIED or not target.replied_at:
-        raise IllegalTransition("诉求答复后才能评价", code="not_replied")
+        raise IllegalTransition(_("诉求答复后才能评价"), code="not_replied")
     if FollowUp.objects.filter(
         appeal=appeal,
         round=appeal.reopen_count,
         source=FollowUpSource.RESIDENT,
         rated_appeal=target if target.pk != appeal.pk else None,
     ).exists():
-        raise IllegalTransition("您已评价过本次办理", code="already_rated")
+        raise IllegalTransition(_("您已评价过本次办理"), code="already_rated")
     if solved is None:
         solved = satisfaction != Satisfaction.UNSATISFIED
     fu = FollowUp.objects.create(
@@ -1352,9 +1370,9 @@ def reopen(appeal: Appeal | int, *, actor, reason: str) -> Appeal:
     _require_centre(actor)
     appeal = _lock(appeal, actor)
     _require_status(
-        appeal, Status.RESOLVED, Status.REPLIED, message="只有已办理或已答复的诉求可以重办"
+        appeal, Status.RESOLVED, Status.REPLIED, message=_("只有已办理或已答复的诉求可以重办")
     )
-    reason = _text(reason, "reason", "重办理由", min_len=4, max_len=2000)
+    reason = _text(reason, "reason", _("重办理由"), min_len=4, max_len=2000)
     return _reopen(appeal, actor, reason=reason)
 
 
@@ -1363,10 +1381,12 @@ def close(appeal: Appeal | int, *, actor, note: str = "") -> Appeal:
     """销号: tick it off the ledger once the appellant was followed up."""
     _require_centre(actor)
     appeal = _lock(appeal, actor)
-    _require_status(appeal, Status.REPLIED, message="只有已答复的诉求可以销号")
+    _require_status(appeal, Status.REPLIED, message=_("只有已答复的诉求可以销号"))
     answers = list(_current_round_follow_ups(appeal).filter(reached=True))
     if not answers and not _current_round_follow_ups(appeal).filter(reached=False).count() >= 3:
-        raise IllegalTransition("尚未回访，不能销号（三次未接通可销号）", code="follow_up_required")
+        raise IllegalTransition(
+            _("尚未回访，不能销号（三次未接通可销号）"), code="follow_up_required"
+        )
     now = _now()
     old = _move(appeal, Status.CLOSED)
     appeal.closed_at = now
@@ -1394,10 +1414,10 @@ def add_attachments(appeal: Appeal | int, *, actor, files: Sequence) -> list[Att
     """Photos added by a unit working on the appeal."""
     appeal = _lock(appeal, actor)
     if not appeal.is_open:
-        raise IllegalTransition("诉求已结束，不能再上传附件")
+        raise IllegalTransition(_("诉求已结束，不能再上传附件"))
     unit = _acting_unit(actor, _working_units(appeal) | {appeal.lead_unit_id}, None)
     if not files:
-        raise InvalidInput("请选择图片", code="required", field="files")
+        raise InvalidInput(_("请选择图片"), code="required", field="files")
     saved = _save_attachments(appeal, files, actor, by_handler=True)
     _event(
         appeal,
@@ -1434,29 +1454,32 @@ def edit_details(appeal: Appeal | int, *, actor, note: str = "", **changes: Any)
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise InvalidInput(
-            "这些字段不能在此修改：" + "、".join(sorted(unknown)), code="not_editable"
+            _("这些字段不能在此修改：%(fields)s") % {"fields": _("、").join(sorted(unknown))},
+            code="not_editable",
         )
     appeal = _lock(appeal, actor)
     if "subject" in changes:
-        changes["subject"] = _text(changes["subject"], "subject", "标题", min_len=2, max_len=200)
+        changes["subject"] = _text(changes["subject"], "subject", _("标题"), min_len=2, max_len=200)
     if "detail" in changes:
-        changes["detail"] = _text(changes["detail"], "detail", "诉求内容", min_len=5)
+        changes["detail"] = _text(changes["detail"], "detail", _("诉求内容"), min_len=5)
     for name, size in (("address", 200), ("appellant_name", 60), ("enterprise_name", 100)):
         if name in changes:
             changes[name] = (changes[name] or "").strip()[:size]
     if "appellant_phone" in changes:
         phone = (changes["appellant_phone"] or "").strip().replace(" ", "")
         if appeal.appellant_kind == AppellantKind.ANONYMOUS and phone:
-            raise InvalidInput("匿名诉求不能填写电话", code="anonymous", field="appellant_phone")
+            raise InvalidInput(_("匿名诉求不能填写电话"), code="anonymous", field="appellant_phone")
         if appeal.appellant_kind != AppellantKind.ANONYMOUS and not PHONE_RE.match(phone):
-            raise InvalidInput("联系电话格式不正确", code="invalid_phone", field="appellant_phone")
+            raise InvalidInput(
+                _("联系电话格式不正确"), code="invalid_phone", field="appellant_phone"
+            )
         changes["appellant_phone"] = phone
     lat = changes.get("latitude", appeal.latitude)
     lon = changes.get("longitude", appeal.longitude)
     if (lat is None) != (lon is None):
-        raise InvalidInput("经纬度需同时填写", code="invalid_coordinates", field="latitude")
+        raise InvalidInput(_("经纬度需同时填写"), code="invalid_coordinates", field="latitude")
     if lat is not None and not (-90 <= float(lat) <= 90 and -180 <= float(lon) <= 180):
-        raise InvalidInput("经纬度超出范围", code="invalid_coordinates", field="latitude")
+        raise InvalidInput(_("经纬度超出范围"), code="invalid_coordinates", field="latitude")
     old: dict[str, Any] = {}
     for name, value in changes.items():
         attname = Appeal._meta.get_field(name).attname

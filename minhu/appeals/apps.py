@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AppealsConfig(AppConfig):
     name = "minhu.appeals"
     label = "appeals"
-    verbose_name = "诉求"
+    verbose_name = _("诉求")

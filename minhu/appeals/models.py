@@ -364,7 +364,11 @@ class ExtensionRequest(models.Model):
         indexes = [models.Index(fields=["status", "requested_at"])]
 
     def __str__(self) -> str:
-        return f"延期{self.days}天 #{self.appeal_id} {self.get_status_display()}"
+        return _("延期%(days)s天 #%(appeal)s %(status)s") % {
+            "days": self.days,
+            "appeal": self.appeal_id,
+            "status": self.get_status_display(),
+        }
 
 
 class Whistle(models.Model):
@@ -383,7 +387,7 @@ class Whistle(models.Model):
         verbose_name_plural = _("吹哨")
 
     def __str__(self) -> str:
-        return f"吹哨 #{self.appeal_id}"
+        return _("吹哨 #%(appeal)s") % {"appeal": self.appeal_id}
 
 
 class SummonsStatus(models.TextChoices):
@@ -425,7 +429,11 @@ class Summons(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"报到 {self.department_id} #{self.appeal_id} {self.get_status_display()}"
+        return _("报到 %(department)s #%(appeal)s %(status)s") % {
+            "department": self.department_id,
+            "appeal": self.appeal_id,
+            "status": self.get_status_display(),
+        }
 
     @property
     def reported_on_time(self) -> bool | None:
@@ -480,7 +488,10 @@ class FollowUp(models.Model):
         indexes = [models.Index(fields=["unit", "created_at"])]
 
     def __str__(self) -> str:
-        return f"回访 #{self.appeal_id} {self.get_satisfaction_display()}"
+        return _("回访 #%(appeal)s %(satisfaction)s") % {
+            "appeal": self.appeal_id,
+            "satisfaction": self.get_satisfaction_display(),
+        }
 
 
 class Attachment(models.Model):
@@ -500,7 +511,7 @@ class Attachment(models.Model):
         verbose_name_plural = _("附件")
 
     def __str__(self) -> str:
-        return self.name or f"附件 {self.pk}"
+        return self.name or _("附件 %(id)s") % {"id": self.pk}
 
 
 class EventKind(models.TextChoices):

@@ -8,6 +8,7 @@ import datetime as dt
 from django.conf import settings
 from django.db.models import Case, CharField, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from minhu.core.errors import InvalidInput
 
@@ -62,7 +63,7 @@ def due_state_q(state: str, now: dt.datetime | None = None) -> Q:
     if state in ("none", DueState.NONE):
         return ~Q(status__in=list(OPEN_STATUSES)) | Q(current_due_at__isnull=True)
     raise InvalidInput(
-        "时限状态不正确", code="invalid_choice", field="due_state", choices=DueState.FILTERABLE
+        _("时限状态不正确"), code="invalid_choice", field="due_state", choices=DueState.FILTERABLE
     )
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -22,15 +24,15 @@ class Pagination(PageNumberPagination):
 
 
 DRF_CODES = {
-    exceptions.NotAuthenticated: ("not_authenticated", "请先登录"),
-    exceptions.AuthenticationFailed: ("authentication_failed", "认证失败"),
-    exceptions.PermissionDenied: ("permission_denied", "您无权执行此操作"),
-    exceptions.NotFound: ("not_found", "未找到该记录"),
-    exceptions.MethodNotAllowed: ("method_not_allowed", "不支持该请求方法"),
-    exceptions.ParseError: ("parse_error", "请求格式错误"),
-    exceptions.UnsupportedMediaType: ("unsupported_media_type", "不支持的内容类型"),
-    exceptions.Throttled: ("throttled", "请求过于频繁"),
-    exceptions.ValidationError: ("invalid", "输入有误"),
+    exceptions.NotAuthenticated: ("not_authenticated", gettext_lazy("请先登录")),
+    exceptions.AuthenticationFailed: ("authentication_failed", gettext_lazy("认证失败")),
+    exceptions.PermissionDenied: ("permission_denied", gettext_lazy("您无权执行此操作")),
+    exceptions.NotFound: ("not_found", gettext_lazy("未找到该记录")),
+    exceptions.MethodNotAllowed: ("method_not_allowed", gettext_lazy("不支持该请求方法")),
+    exceptions.ParseError: ("parse_error", gettext_lazy("请求格式错误")),
+    exceptions.UnsupportedMediaType: ("unsupported_media_type", gettext_lazy("不支持的内容类型")),
+    exceptions.Throttled: ("throttled", gettext_lazy("请求过于频繁")),
+    exceptions.ValidationError: ("invalid", gettext_lazy("输入有误")),
 }
 
 
@@ -48,10 +50,10 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    code, message = "error", "请求失败"
+    code, message = "error", _("请求失败")
     for cls, (c, m) in DRF_CODES.items():
         if isinstance(exc, cls):
-            code, message = c, m
+            code, message = c, str(m)
             break
     details = response.data if isinstance(exc, exceptions.ValidationError) else {}
     if not isinstance(exc, exceptions.ValidationError) and isinstance(response.data, dict):

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 
 class DomainError(Exception):
     code = "domain_error"
     http_status = 400
-    default_message = "操作失败"
+    default_message = _("操作失败")
 
     def __init__(self, message: str | None = None, *, code: str | None = None, **details: Any):
-        self.message = message or self.default_message
+        # Resolved now, in the active language (the request's, through LocaleMiddleware).
+        self.message = str(message or self.default_message)
         if code:
             self.code = code
         self.details = details
@@ -23,28 +26,28 @@ class NotFound(DomainError):
 
     code = "not_found"
     http_status = 404
-    default_message = "未找到该记录"
+    default_message = _("未找到该记录")
 
 
 class PermissionDenied(DomainError):
     code = "permission_denied"
     http_status = 403
-    default_message = "您无权执行此操作"
+    default_message = _("您无权执行此操作")
 
 
 class IllegalTransition(DomainError):
     code = "illegal_transition"
     http_status = 409
-    default_message = "当前状态下不能执行此操作"
+    default_message = _("当前状态下不能执行此操作")
 
 
 class Conflict(DomainError):
     code = "conflict"
     http_status = 409
-    default_message = "记录已被他人处理"
+    default_message = _("记录已被他人处理")
 
 
 class InvalidInput(DomainError):
     code = "invalid"
     http_status = 400
-    default_message = "输入有误"
+    default_message = _("输入有误")

@@ -21,7 +21,8 @@ class CalendarOverride(models.Model):
         ordering = ["date"]
 
     def __str__(self) -> str:
-        return f"{self.date} {'上班' if self.is_workday else '放假'} {self.name}"
+        kind = _("上班") if self.is_workday else _("放假")
+        return f"{self.date} {kind} {self.name}"
 
 
 class Step(models.TextChoices):
@@ -121,4 +122,7 @@ class DeadlineMiss(models.Model):
         indexes = [models.Index(fields=["unit", "detected_at"])]
 
     def __str__(self) -> str:
-        return f"{self.get_step_display()}超时 #{self.appeal_id}"
+        return _("%(step)s超时 #%(appeal)s") % {
+            "step": self.get_step_display(),
+            "appeal": self.appeal_id,
+        }

@@ -83,7 +83,7 @@ def populate(seed: int = 0, stdout: TextIO | None = None) -> dict:
     out["flags"] = len(actions.flag_evaluations(actor=leader, period=cur))
     # One recorded talk, with its promise.
     talk = Interview.objects.filter(status=InterviewStatus.FLAGGED).order_by("pk").first()
-    if talk is not None:
+    if talk is not None and not Interview.objects.filter(status=InterviewStatus.HELD).exists():
         actions.record_interview(
             talk,
             actor=leader,

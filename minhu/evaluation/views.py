@@ -56,6 +56,13 @@ def staff_page(view):
             raise Http404()
         except PermissionDenied as e:
             raise DjangoPermissionDenied(e.message)
+        except DomainError as e:
+            return render(
+                request,
+                "evaluation/error.html",
+                _ctx(request, "", error=e),
+                status=e.http_status,
+            )
 
     return wrapper
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from minhu.appeals.models import Appeal, AppellantKind, CollectionPoint, Satisfaction
 from minhu.core.errors import IllegalTransition, InvalidInput, NotFound
@@ -21,14 +22,16 @@ COMMENT_MAX = 1000
 
 def _satisfaction(value: str | None, field: str = "satisfaction") -> str:
     if value not in Satisfaction.values:
-        raise InvalidInput("请选择满意度", code="required", field=field)
+        raise InvalidInput(_("请选择满意度"), code="required", field=field)
     return value
 
 
 def _comment(value: str | None) -> str:
     value = (value or "").strip()
     if len(value) > COMMENT_MAX:
-        raise InvalidInput(f"意见不能超过{COMMENT_MAX}个字", code="too_long", field="comment")
+        raise InvalidInput(
+            _("意见不能超过%(max)d个字") % {"max": COMMENT_MAX}, code="too_long", field="comment"
+        )
     return value
 
 
@@ -46,12 +49,12 @@ def rate_service(
     code = point.code if isinstance(point, CollectionPoint) else str(point or "")
     hall = CollectionPoint.objects.filter(code=code, active=True, is_service_hall=True).first()
     if hall is None:
-        raise NotFound("该评价码不存在或已停用", code="point_not_found")
+        raise NotFound(_("该评价码不存在或已停用"), code="point_not_found")
     satisfaction = _satisfaction(satisfaction)
     comment = _comment(comment)
     window = (window or "").strip()
     if len(window) > 60:
-        raise InvalidInput("窗口或工作人员不能超过60个字", code="too_long", field="window")
+        raise InvalidInput(_("窗口或工作人员不能超过60个字"), code="too_long", field="window")
     return ServiceRating.objects.create(
         point=hall,
         satisfaction=satisfaction,
@@ -78,17 +81,17 @@ def rate_department(
     dept_id = department.pk if isinstance(department, Unit) else department
     dept = Unit.objects.filter(pk=dept_id, kind=UnitKind.DEPARTMENT, active=True).first()
     if dept is None:
-        raise InvalidInput("请选择为您服务的部门", code="invalid_unit", field="department")
+        raise InvalidInput(_("请选择为您服务的部门"), code="invalid_unit", field="department")
     enterprise_name = (enterprise_name or "").strip()
     if not enterprise_name:
-        raise InvalidInput("请填写企业名称", code="required", field="enterprise_name")
+        raise InvalidInput(_("请填写企业名称"), code="required", field="enterprise_name")
     if len(enterprise_name) > 100:
-        raise InvalidInput("企业名称不能超过100个字", code="too_long", field="enterprise_name")
+        raise InvalidInput(_("企业名称不能超过100个字"), code="too_long", field="enterprise_name")
     satisfaction = _satisfaction(satisfaction)
     clean: dict[str, str] = {}
     for key, value in (indicators or {}).items():
         if key not in ENTERPRISE_INDICATORS:
-            raise InvalidInput("评价项目不正确", code="invalid_choice", field="indicators")
+            raise InvalidInput(_("评价项目不正确"), code="invalid_choice", field="indicators")
         if value in ("", None):
             continue
         clean[key] = _satisfaction(value, field=f"indicator_{key}")
@@ -97,9 +100,9 @@ def rate_department(
         # Lock the appeal so that two submissions for it cannot both pass the check below.
         appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
         if appeal.appellant_kind != AppellantKind.ENTERPRISE:
-            raise InvalidInput("该诉求不是企业诉求", code="not_enterprise", field="appeal")
+            raise InvalidInput(_("该诉求不是企业诉求"), code="not_enterprise", field="appeal")
         if EnterpriseRating.objects.filter(appeal=appeal).exists():
-            raise IllegalTransition("您已评价过这次服务", code="already_rated")
+            raise IllegalTransition(_("您已评价过这次服务"), code="already_rated")
     return EnterpriseRating.objects.create(
         department=dept,
         appeal=appeal,

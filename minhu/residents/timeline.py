@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from minhu.appeals.models import (
     PUBLIC_EVENTS,
@@ -28,11 +28,11 @@ from minhu.deadlines.policies import limit_for
 
 # The five steps shown as a progress bar, and where each status stands on it.
 STEPS = [
-    gettext_lazy("受理"),
-    gettext_lazy("交办"),
-    gettext_lazy("办理"),
-    gettext_lazy("答复"),
-    gettext_lazy("办结"),
+    pgettext_lazy("progress step", "受理"),
+    pgettext_lazy("progress step", "交办"),
+    pgettext_lazy("progress step", "办理"),
+    pgettext_lazy("progress step", "答复"),
+    pgettext_lazy("progress step", "办结"),
 ]
 STEP_OF = {
     Status.NEW: 0,
@@ -79,7 +79,7 @@ def _item(event: AppealEvent) -> Item | None:
     if k in (EventKind.DISPATCH, EventKind.AUTO_DISPATCH):
         text = _("交由%(unit)s办理") % {"unit": d.get("lead_name") or unit}
         if d.get("assist_names"):
-            text += _("，%(units)s协助") % {"units": "、".join(d["assist_names"])}
+            text += _("，%(units)s协助") % {"units": _("、").join(d["assist_names"])}
         return Item(at, _("已交办"), text)
     if k == EventKind.CLAIM:
         if d.get("role") == AssignmentRole.ASSIST:
@@ -88,7 +88,7 @@ def _item(event: AppealEvent) -> Item | None:
     if k == EventKind.CONTACT:
         return Item(at, _("已联系您"), _("%(unit)s与您联系沟通") % {"unit": unit})
     if k == EventKind.WHISTLE:
-        names = "、".join(d.get("department_names") or [])
+        names = _("、").join(d.get("department_names") or [])
         return Item(
             at,
             _("多部门协同"),
@@ -98,7 +98,9 @@ def _item(event: AppealEvent) -> Item | None:
         kind = d.get("outcome_kind")
         label = OutcomeKind(kind).label if kind in OutcomeKind.values else ""
         text = _("%(unit)s已办理") % {"unit": unit}
-        return Item(at, _("已办理"), f"{text}（{label}）" if label else text)
+        if label:
+            text = _("%(text)s（%(kind)s）") % {"text": text, "kind": label}
+        return Item(at, _("已办理"), text)
     if k == EventKind.REPLY:
         return Item(at, _("已答复"), _("%(unit)s答复您：") % {"unit": unit}, quote=event.note)
     if k == EventKind.RATE:
@@ -229,18 +231,19 @@ def long_term_plan(appeal: Appeal) -> dict | None:
     return {"explanation": h.explanation, "roadmap": h.roadmap, "timetable": h.timetable}
 
 
-MEASURE_WORDS = {
-    Measure.WORKING_DAYS: gettext_lazy("个工作日"),
-    Measure.NATURAL_DAYS: gettext_lazy("天"),
-    Measure.WORKING_HOURS: gettext_lazy("个工作小时"),
-    Measure.NATURAL_HOURS: gettext_lazy("小时"),
+MEASURE_FORMATS = {
+    Measure.WORKING_DAYS: gettext_lazy("%(n)s个工作日"),
+    Measure.NATURAL_DAYS: gettext_lazy("%(n)s天"),
+    Measure.WORKING_HOURS: gettext_lazy("%(n)s个工作小时"),
+    Measure.NATURAL_HOURS: gettext_lazy("%(n)s小时"),
 }
 
 
 def _limit_text(step: str, appeal: Appeal) -> str:
     amount, measure = limit_for(step, appeal.category, appeal.urgency)
     number = format(Decimal(amount).normalize(), "f")
-    return f"{number}{MEASURE_WORDS.get(measure, '')}"
+    template = MEASURE_FORMATS.get(measure)
+    return template % {"n": number} if template is not None else number
 
 
 def next_steps(appeal: Appeal) -> dict:

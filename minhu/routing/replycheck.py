@@ -45,6 +45,9 @@ PHONE = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|\d{7,8})(?!\d)")
 
 # Relevance calibration (see relevance()).
 COS_NONE, COS_FULL, COVERAGE_FULL = 0.03, 0.15, 0.5
+# Below this the reply is flagged as off the point (9 % of real answers, 97 % of answers given to
+# another appeal, on messages_replies.csv).
+RELEVANCE_WARN = 0.2
 # Substance: characters of reply left after boilerplate, for full marks.
 FULL_SUBSTANCE = 80
 # working days used → timeliness
@@ -135,7 +138,7 @@ def score_reply(
     warnings = []
     if sub < 0.5:
         warnings.append("答复过于简短，请说明调查核实情况和办理结果")
-    if rel < 0.35:
+    if rel < RELEVANCE_WARN:
         warnings.append("答复与诉求内容关联度低，请针对群众反映的具体问题作答")
     if not parts["greeting"]:
         warnings.append("缺少称呼或问候语（如“您好”）")

@@ -63,6 +63,9 @@ DEFAULT_PARAMS: dict[str, Any] = {
     # stacked calibration: inner folds for out-of-fold scores, C of the multinomial LR
     "calibration_folds": 3,
     "calibration_C": 1.0,
+    "calibration_class_weight": None,
+    # one OvR model per view ("all" features, or one field's); the stacker sees all their scores
+    "stack_views": ("all",),
     "seed": 0,
 }
 
@@ -322,6 +325,35 @@ class TextClassifier:
             intercept[k] = float(svm.intercept_[0])
         return coef, intercept
 
+    def _view_columns(self, view: str) -> np.ndarray:
+        """Joint column indices of a view: "all", or the blocks of one field."""
+        if view not in ("all", "subject", "detail"):
+            raise ValueError(f"unknown view {view!r} (all, subject, detail)")
+        parts = [
+            np.arange(b.offset, b.offset + b.size)
+            for b in self._blocks
+            if view == "all" or b.field == view
+        ]
+        return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+    def _fit_views(self, X: sp.csr_matrix, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One OvR model per view, side by side: coef (F, K * views), intercept (K * views,)."""
+        coefs, intercepts = [], []
+        Xc = X.tocsc()
+        for view in self.params["stack_views"]:
+            cols = self._view_columns(view)
+            coef = np.zeros((X.shape[1], len(self.labels)), dtype=np.float32)
+            if view == "all":
+                coef, intercept = self._fit_ovr(X, y)
+            elif len(cols):
+                part, intercept = self._fit_ovr(Xc[:, cols].tocsr(), y)
+                coef[cols] = part
+            else:
+                intercept = np.zeros(len(self.labels), dtype=np.float32)
+            coefs.append(coef)
+            intercepts.append(intercept)
+        return np.hstack(coefs), np.concatenate(intercepts)
+
     # -- public API
 
     def fit(self, subjects: list[str], details: list[str], labels: list[str]) -> TextClassifier:
@@ -338,7 +370,7 @@ class TextClassifier:
         details = [_clean(d) for d in details]
 
         X = self._fit_transform(subjects, details)
-        self._coef, self._intercept = self._fit_ovr(X, y)
+        self._coef, self._intercept = self._fit_views(X, y)
 
         # stacked calibration on out-of-fold scores (vectorizers stay fitted on all rows: they
         # are unsupervised; the NB ratios and SVMs are refitted per inner fold)
@@ -346,12 +378,16 @@ class TextClassifier:
         n_inner = min(int(self.params["calibration_folds"]), smallest)
         self._cal_coef = self._cal_intercept = None
         if n_inner >= 2:
-            oof = np.zeros((len(y), len(self.labels)), dtype=np.float64)
+            oof = np.zeros((len(y), len(self._intercept)), dtype=np.float64)
             skf = StratifiedKFold(n_inner, shuffle=True, random_state=int(self.params["seed"]))
             for tr, te in skf.split(np.zeros(len(y)), y):
-                coef, intercept = self._fit_ovr(X[tr], y[tr])
+                coef, intercept = self._fit_views(X[tr], y[tr])
                 oof[te] = np.asarray(X[te] @ coef) + intercept
-            cal = LogisticRegression(C=float(self.params["calibration_C"]), max_iter=1000)
+            cal = LogisticRegression(
+                C=float(self.params["calibration_C"]),
+                class_weight=self.params["calibration_class_weight"],
+                max_iter=1000,
+            )
             cal.fit(oof, y)
             if cal.coef_.shape[0] == 1:  # binary: p(1) = sigmoid(d) = softmax([-d/2, d/2])
                 self._cal_coef = np.vstack([-cal.coef_ / 2, cal.coef_ / 2])
@@ -367,8 +403,8 @@ class TextClassifier:
         scores = np.atleast_2d(np.asarray(scores, dtype=np.float64))
         if self._cal_coef is not None and self._cal_intercept is not None:
             z = scores @ self._cal_coef.T + self._cal_intercept
-        else:
-            z = scores.copy()
+        else:  # the first view's scores
+            z = scores[:, : len(self.labels)].copy()
         z -= z.max(axis=1, keepdims=True)
         e = np.exp(z)
         return e / e.sum(axis=1, keepdims=True)
@@ -451,10 +487,15 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def _latencies(
-    clf: TextClassifier, subjects: Sequence[str], details: Sequence[str], n: int, warmup: int = 20
+    clf: TextClassifier,
+    subjects: Sequence[str],
+    details: Sequence[str],
+    n: int | None,
+    warmup: int = 20,
 ) -> list[float]:
-    """Milliseconds per single-text predict_top over the first n texts, after a warm-up."""
-    n = min(n, len(subjects))
+    """Milliseconds per single-text predict_top over the first n texts (None: all), after a
+    warm-up on the first `warmup` of them."""
+    n = len(subjects) if n is None else min(n, len(subjects))
     for i in range(min(warmup, n)):
         clf.predict_top(subjects[i], details[i])
     out = []
@@ -487,7 +528,7 @@ def evaluate(
     folds: int = 5,
     seed: int = 0,
     *,
-    latency_samples: int = 200,
+    latency_samples: int | None = 200,
     log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Stratified k-fold cross-validation of fresh classifiers from `clf_factory`.
@@ -550,7 +591,7 @@ def holdout_report(
     details: list[str],
     labels: list[str],
     *,
-    latency_samples: int = 200,
+    latency_samples: int | None = 200,
 ) -> dict[str, Any]:
     """Score an already trained classifier on rows it never saw: the fields of `evaluate`
     without training time. Labels unknown to the model count as errors and are listed."""

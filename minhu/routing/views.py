@@ -350,6 +350,7 @@ def hotspot_list(request: HttpRequest) -> HttpResponse:
         "streets": streets.order_by("path"),
         "street_id": street_id,
         "can_mark": actions.can_lead(request.user),
+        "is_centre": actions.is_centre(request.user),
         "problems": problems,
         "config": RoutingConfig.get(),
         "active_status": ProblemStatus.ACTIVE,

@@ -65,18 +65,22 @@ def use_objects(field: forms.ModelChoiceField, objects) -> None:
     field.widget.choices = field.choices
 
 
+def _label_with_kind(obj: Unit) -> str:
+    return _("%(name)s（%(kind)s）") % {"name": obj.name, "kind": obj.get_kind_display()}
+
+
 class UnitChoiceField(forms.ModelChoiceField):
     iterator = ListChoiceIterator
 
     def label_from_instance(self, obj: Unit) -> str:
-        return f"{obj.name}（{obj.get_kind_display()}）"
+        return _label_with_kind(obj)
 
 
 class UnitMultipleChoiceField(forms.ModelMultipleChoiceField):
     iterator = ListChoiceIterator
 
     def label_from_instance(self, obj: Unit) -> str:
-        return f"{obj.name}（{obj.get_kind_display()}）"
+        return _label_with_kind(obj)
 
 
 def handling_units():
@@ -107,10 +111,10 @@ class GridField(forms.ModelChoiceField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("queryset", grid_units())
-        kwargs.setdefault("widget", SearchSelect(placeholder="输入网格名称筛选"))
+        kwargs.setdefault("widget", SearchSelect(placeholder=_("输入网格名称筛选")))
         kwargs.setdefault("required", False)
         kwargs.setdefault("label", _("网格"))
-        kwargs.setdefault("empty_label", "—— 未定位 ——")
+        kwargs.setdefault("empty_label", _("—— 未定位 ——"))
         super().__init__(**kwargs)
 
 
@@ -127,14 +131,14 @@ class DispatchForm(forms.Form):
         label=_("主办单位"),
         queryset=handling_units(),
         required=False,
-        widget=SearchSelect(placeholder="输入单位名称筛选"),
-        empty_label="—— 请选择主办单位 ——",
+        widget=SearchSelect(placeholder=_("输入单位名称筛选")),
+        empty_label=_("—— 请选择主办单位 ——"),
     )
     assist_units = UnitMultipleChoiceField(
         label=_("协办单位"),
         queryset=handling_units(),
         required=False,
-        widget=SearchCheckboxes(placeholder="输入单位名称筛选"),
+        widget=SearchCheckboxes(placeholder=_("输入单位名称筛选")),
     )
     note = _text_field(_("派单说明"), rows=2, required_attr=False)
 
@@ -219,7 +223,7 @@ class WhistleForm(forms.Form):
         label=_("召集部门"),
         queryset=Unit.objects.filter(active=True, kind=UnitKind.DEPARTMENT),
         required=False,
-        widget=SearchCheckboxes(placeholder="输入部门名称筛选"),
+        widget=SearchCheckboxes(placeholder=_("输入部门名称筛选")),
     )
     reason = _text_field(_("吹哨事由"), rows=3)
 

@@ -1,41 +1,30 @@
 """Forms of the administration pages (units, users, categories, time limits, calendar,
-collection points)."""
+collection points). They check the shape of the input; the rules and the writes are the verbs'
+(`orgs.actions`, `categories.actions`, `deadlines.actions`, `appeals.config_actions`), called by
+the views."""
 
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.password_validation import validate_password
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from minhu.appeals.models import CollectionPoint
+from minhu.appeals.models import CollectionPoint, Urgency
 from minhu.categories.models import Category
 from minhu.deadlines.models import CalendarOverride, TimeLimitPolicy
-from minhu.orgs.models import ALLOWED_PARENTS, Membership, Role, Unit, UnitKind, User
+from minhu.orgs.actions import password_problems
+from minhu.orgs.models import Membership, Role, Unit, UnitKind, User
 
 from .forms import UnitChoiceField
 from .widgets import SearchSelect
 
 
 def check_password(password: str, user=None) -> None:
-    """Django's password validators, with Chinese messages for the common cases (the bundled
-    zh-hans catalogue lacks some of them)."""
-    try:
-        validate_password(password, user)
-    except forms.ValidationError as exc:
-        messages = []
-        for error in exc.error_list:
-            params = error.params or {}
-            if error.code == "password_too_short":
-                messages.append(f"密码太短，至少需要{params.get('min_length', 8)}个字符")
-            elif error.code == "password_too_common":
-                messages.append("密码过于常见")
-            elif error.code == "password_entirely_numeric":
-                messages.append("密码不能全是数字")
-            elif error.code == "password_too_similar":
-                messages.append("密码与用户信息过于相似")
-            else:
-                messages.extend(error.messages)
-        raise forms.ValidationError(messages)
+    """The verbs' password rule (Django's validators, Chinese messages), shown at the field
+    together with the form's other errors."""
+    problems = password_problems(password, user)
+    if problems:
+        raise forms.ValidationError(problems)
 
 
 class StaffSetPasswordForm(forms.Form):
@@ -60,7 +49,7 @@ class StaffSetPasswordForm(forms.Form):
         data = super().clean()
         p1, p2 = data.get("new_password1"), data.get("new_password2")
         if p1 and p2 and p1 != p2:
-            self.add_error("new_password2", "两次输入的密码不一致")
+            self.add_error("new_password2", gettext("两次输入的密码不一致"))
         elif p2:
             try:
                 check_password(p2, self.user)
@@ -68,18 +57,13 @@ class StaffSetPasswordForm(forms.Form):
                 self.add_error("new_password2", exc)
         return data
 
-    def save(self):
-        self.user.set_password(self.cleaned_data["new_password1"])
-        self.user.save(update_fields=["password"])
-        return self.user
-
 
 class UnitForm(forms.ModelForm):
     parent = UnitChoiceField(
         label=_("上级单位"),
         queryset=Unit.objects.exclude(kind=UnitKind.GRID).order_by("path"),
         required=False,
-        widget=SearchSelect(placeholder="输入上级单位名称筛选"),
+        widget=SearchSelect(placeholder=_("输入上级单位名称筛选")),
     )
 
     class Meta:
@@ -87,28 +71,13 @@ class UnitForm(forms.ModelForm):
         fields = ["name", "code", "kind", "parent", "phone", "active", "paired_communities"]
         widgets = {"paired_communities": forms.SelectMultiple(attrs={"size": 6})}
 
-    def clean(self):
-        data = super().clean()
-        kind, parent = data.get("kind"), data.get("parent")
-        if kind:
-            allowed = ALLOWED_PARENTS.get(kind, set())
-            parent_kind = parent.kind if parent else None
-            if parent_kind not in allowed:
-                names = "、".join(str(UnitKind(k).label) for k in allowed if k) or "无（顶级）"
-                self.add_error("parent", f"「{UnitKind(kind).label}」的上级应为：{names}")
-        if parent and self.instance.pk and parent.path.startswith(self.instance.path or "~"):
-            self.add_error("parent", "上级单位不能是本单位或其下级")
-        if data.get("paired_communities") and kind != UnitKind.DEPARTMENT:
-            self.add_error("paired_communities", "只有区直部门可以结对社区")
-        return data
-
 
 class UserCreateForm(forms.ModelForm):
     password = forms.CharField(label=_("初始密码"), widget=forms.PasswordInput, strip=False)
     unit = UnitChoiceField(
         label=_("所属单位"),
         queryset=Unit.objects.filter(active=True).order_by("path"),
-        widget=SearchSelect(placeholder="输入单位名称筛选"),
+        widget=SearchSelect(placeholder=_("输入单位名称筛选")),
     )
     role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
 
@@ -120,16 +89,6 @@ class UserCreateForm(forms.ModelForm):
         password = self.cleaned_data["password"]
         check_password(password)
         return password
-
-    def save(self, commit=True):
-        user = super().save(commit=False)
-        user.set_password(self.cleaned_data["password"])
-        if commit:
-            user.save()
-            Membership.objects.create(
-                user=user, unit=self.cleaned_data["unit"], role=self.cleaned_data["role"]
-            )
-        return user
 
 
 class UserEditForm(forms.ModelForm):
@@ -143,7 +102,7 @@ class MembershipForm(forms.ModelForm):
     unit = UnitChoiceField(
         label=_("单位"),
         queryset=Unit.objects.filter(active=True).order_by("path"),
-        widget=SearchSelect(placeholder="输入单位名称筛选"),
+        widget=SearchSelect(placeholder=_("输入单位名称筛选")),
     )
 
     class Meta:
@@ -154,31 +113,19 @@ class MembershipForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.user = user
 
-    def clean(self):
-        data = super().clean()
-        if (
-            self.user
-            and data.get("unit")
-            and Membership.objects.filter(
-                user=self.user, unit=data["unit"], role=data.get("role")
-            ).exists()
-        ):
-            raise forms.ValidationError("该用户在此单位已有此角色")
-        return data
-
 
 class CategoryForm(forms.ModelForm):
     parent = forms.ModelChoiceField(
         label=_("一级分类"),
         queryset=Category.objects.filter(parent__isnull=True),
         required=False,
-        empty_label="—— 无（本身为一级分类）——",
+        empty_label=_("—— 无（本身为一级分类）——"),
     )
     default_lead_unit = UnitChoiceField(
         label=_("默认主办单位"),
         queryset=Unit.objects.filter(active=True).exclude(kind=UnitKind.GRID).order_by("path"),
         required=False,
-        widget=SearchSelect(placeholder="输入单位名称筛选"),
+        widget=SearchSelect(placeholder=_("输入单位名称筛选")),
     )
 
     class Meta:
@@ -195,44 +142,29 @@ class CategoryForm(forms.ModelForm):
         ]
         widgets = {"keywords": forms.Textarea(attrs={"rows": 2})}
 
-    def clean_parent(self):
-        parent = self.cleaned_data.get("parent")
-        if parent and self.instance.pk:
-            if parent.pk == self.instance.pk:
-                raise forms.ValidationError("不能以自身为上级")
-            if self.instance.children.exists():
-                raise forms.ValidationError("该分类下已有二级分类，不能再设为二级分类")
-        return parent
-
 
 class TimeLimitForm(forms.ModelForm):
     category = forms.ModelChoiceField(
         label=_("分类"),
         queryset=Category.objects.select_related("parent"),
         required=False,
-        empty_label="—— 全部分类（默认）——",
+        empty_label=_("—— 全部分类（默认）——"),
     )
     urgency = forms.ChoiceField(
         label=_("紧急程度"),
         required=False,
-        choices=[("", "—— 全部 ——"), ("normal", "一般"), ("urgent", "紧急"), ("critical", "特急")],
+        choices=[("", _("—— 全部 ——")), *Urgency.choices],
     )
 
     class Meta:
         model = TimeLimitPolicy
         fields = ["step", "category", "urgency", "amount", "measure"]
 
-    def clean_amount(self):
-        amount = self.cleaned_data["amount"]
-        if amount is not None and amount <= 0:
-            raise forms.ValidationError("时限必须大于0")
-        return amount
-
 
 class CalendarOverrideForm(forms.ModelForm):
     is_workday = forms.TypedChoiceField(
         label=_("类型"),
-        choices=[("0", "放假"), ("1", "上班（调休）")],
+        choices=[("0", _("放假")), ("1", _("上班（调休）"))],
         coerce=lambda v: v == "1",
     )
 
@@ -246,7 +178,7 @@ class CollectionPointForm(forms.ModelForm):
     unit = UnitChoiceField(
         label=_("所属单位"),
         queryset=Unit.objects.filter(active=True).order_by("path"),
-        widget=SearchSelect(placeholder="输入单位名称筛选"),
+        widget=SearchSelect(placeholder=_("输入单位名称筛选")),
     )
 
     class Meta:

@@ -11,6 +11,7 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 
 from minhu.appeals.access import CENTRE_ROLES
 from minhu.appeals.models import (
@@ -53,7 +54,7 @@ def page_required(page: str):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if not may_open(request.user, page):
-                raise PermissionDenied("您无权访问此页面")
+                raise PermissionDenied(_("您无权访问此页面"))
             return view(request, *args, **kwargs)
 
         return wrapped

@@ -6,6 +6,8 @@ import datetime as dt
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from minhu.appeals.models import (
     Appeal,
@@ -19,7 +21,12 @@ from minhu.appeals.models import Channel as ChannelChoices
 
 from .due import STEP_STATE_LABELS, deadline_state
 
-CHANGE_LABELS = {"category": "分类", "urgency": "紧急程度", "grid": "网格", "address": "地址"}
+CHANGE_LABELS = {
+    "category": gettext_lazy("分类"),
+    "urgency": gettext_lazy("紧急程度"),
+    "grid": gettext_lazy("网格"),
+    "address": gettext_lazy("地址"),
+}
 
 
 def _fmt_dt(value: str | None) -> str:
@@ -29,44 +36,56 @@ def _fmt_dt(value: str | None) -> str:
     return timezone.localtime(parsed).strftime("%m-%d %H:%M")
 
 
+def _count(value) -> int:
+    """A number for choosing the plural form (event data may hold anything)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
 def _yes_no(value) -> str:
-    return {True: "是", False: "否"}.get(value, "—")
+    return {True: _("是"), False: _("否")}.get(value, "—")
 
 
 def event_summary(event: AppealEvent) -> list[str]:
     """Short Chinese phrases describing an event's data (what the table row shows)."""
     d = event.data or {}
     out: list[str] = []
+    sep = _("、")
     if d.get("lead_name"):
-        out.append(f"主办：{d['lead_name']}")
+        out.append(_("主办：%(unit)s") % {"unit": d["lead_name"]})
     if d.get("assist_names"):
-        out.append("协办：" + "、".join(d["assist_names"]))
+        out.append(_("协办：%(units)s") % {"units": sep.join(d["assist_names"])})
     if d.get("round") and event.kind in ("dispatch", "auto_dispatch"):
-        out.append(f"第{d['round']}轮")
+        out.append(_("第%(round)s轮") % {"round": d["round"]})
     if event.kind == "register" and d.get("channel"):
         try:
-            out.append(f"渠道：{ChannelChoices(d['channel']).label}")
+            out.append(_("渠道：%(channel)s") % {"channel": ChannelChoices(d["channel"]).label})
         except ValueError:
             pass
     if d.get("changes"):
         names = [CHANGE_LABELS.get(k, k) for k in d["changes"]]
-        out.append("修改：" + "、".join(names))
+        out.append(_("修改：%(fields)s") % {"fields": sep.join(str(n) for n in names)})
     if d.get("source") and event.kind == "classify" and d["source"] != "manual":
-        out.append(f"来源：{d['source']}")
+        out.append(_("来源：%(source)s") % {"source": d["source"]})
     if d.get("role") and event.kind == "claim":
-        out.append("主办" if d["role"] == AssignmentRole.LEAD else "协办")
+        out.append(_("主办") if d["role"] == AssignmentRole.LEAD else _("协办"))
     if d.get("late"):
-        out.append("超时签收")
+        out.append(_("超时签收"))
     if "days" in d:
-        out.append(f"{d['days']}个工作日")
+        out.append(
+            ngettext("%(days)s个工作日", "%(days)s个工作日", _count(d["days"]))
+            % {"days": d["days"]}
+        )
     if d.get("new_due"):
-        out.append(f"新时限：{_fmt_dt(d['new_due'])}")
+        out.append(_("新时限：%(due)s") % {"due": _fmt_dt(d["new_due"])})
     if d.get("department_names"):
-        out.append("召集：" + "、".join(d["department_names"]))
+        out.append(_("召集：%(units)s") % {"units": sep.join(d["department_names"])})
     if d.get("report_due"):
-        out.append(f"报到时限：{_fmt_dt(d['report_due'])}")
+        out.append(_("报到时限：%(due)s") % {"due": _fmt_dt(d["report_due"])})
     if "on_time" in d and event.kind in ("report", "answer", "resolve", "contact"):
-        out.append("按时" if d["on_time"] else "超时")
+        out.append(_("按时") if d["on_time"] else _("超时"))
     if d.get("outcome_kind"):
         try:
             out.append(OutcomeKind(d["outcome_kind"]).label)
@@ -74,34 +93,34 @@ def event_summary(event: AppealEvent) -> list[str]:
             pass
     if event.kind in ("follow_up", "rate"):
         if d.get("reached") is False:
-            out.append("未接通")
+            out.append(_("未接通"))
         else:
             if "contacted" in d:
-                out.append(f"及时联系：{_yes_no(d.get('contacted'))}")
+                out.append(_("及时联系：%(answer)s") % {"answer": _yes_no(d.get("contacted"))})
             if "solved" in d:
-                out.append(f"已解决：{_yes_no(d.get('solved'))}")
+                out.append(_("已解决：%(answer)s") % {"answer": _yes_no(d.get("solved"))})
             if d.get("satisfaction"):
                 try:
                     out.append(Satisfaction(d["satisfaction"]).label)
                 except ValueError:
                     pass
     if d.get("parent"):
-        out.append(f"合并到 {d['parent']}")
+        out.append(_("合并到 %(code)s") % {"code": d["parent"]})
     if d.get("child"):
-        out.append(f"合并 {d['child']}")
+        out.append(_("合并 %(code)s") % {"code": d["child"]})
     if d.get("via_parent"):
-        out.append(f"随主诉求 {d['via_parent']}")
+        out.append(_("随主诉求 %(code)s") % {"code": d["via_parent"]})
     if d.get("via_child"):
-        out.append(f"来自 {d['via_child']}")
+        out.append(_("来自 %(code)s") % {"code": d["via_child"]})
     if d.get("reopen_count"):
-        out.append(f"第{d['reopen_count']}次重办")
+        out.append(_("第%(count)s次重办") % {"count": d["reopen_count"]})
     if d.get("automatic"):
-        out.append("自动")
+        out.append(_("自动"))
     attachments = d.get("attachments")
     if isinstance(attachments, list) and attachments:
-        out.append(f"照片{len(attachments)}张")
+        out.append(_("照片%(count)d张") % {"count": len(attachments)})
     elif isinstance(attachments, int) and attachments:
-        out.append(f"照片{attachments}张")
+        out.append(_("照片%(count)d张") % {"count": attachments})
     return out
 
 
@@ -116,9 +135,9 @@ def step_dues(appeal: Appeal, now: dt.datetime | None = None) -> list[dict]:
     """Due badge per step of the current round: claim, contact, resolve."""
     now = now or timezone.now()
     rows = [
-        ("claim", "签收", appeal.claim_due_at, appeal.claimed_at),
-        ("contact", "联系诉求人", appeal.contact_due_at, appeal.contacted_at),
-        ("resolve", "办结", appeal.resolve_due_at, appeal.resolved_at),
+        ("claim", _("签收"), appeal.claim_due_at, appeal.claimed_at),
+        ("contact", _("联系诉求人"), appeal.contact_due_at, appeal.contacted_at),
+        ("resolve", _("办结"), appeal.resolve_due_at, appeal.resolved_at),
     ]
     out = []
     closed = not appeal.is_open

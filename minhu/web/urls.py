@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import appeal, dispatch, followup, lists, manage, overview, workbench
+from .views import appeal, config_log, dispatch, followup, lists, manage, overview, workbench
 
 app_name = "web"
 urlpatterns = [
@@ -62,4 +62,5 @@ urlpatterns = [
     path("manage/points/", manage.points, name="manage_points"),
     path("manage/points/new/", manage.point_edit, name="manage_point_new"),
     path("manage/points/<int:pk>/", manage.point_edit, name="manage_point"),
+    path("manage/changes/", config_log.changes, name="manage_changes"),
 ]

@@ -4,6 +4,7 @@ searchable checkbox list (multi-select). Each works without JavaScript; app.js a
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 
 def _instance(value):
@@ -49,9 +50,9 @@ class SearchSelect(forms.Select):
 
     template_name = "web/widgets/search_select.html"
 
-    def __init__(self, attrs=None, choices=(), placeholder: str = "输入名称筛选"):
+    def __init__(self, attrs=None, choices=(), placeholder: str | None = None):
         super().__init__(attrs, choices)
-        self.placeholder = placeholder
+        self.placeholder = placeholder if placeholder is not None else _("输入名称筛选")
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
@@ -64,9 +65,9 @@ class SearchCheckboxes(forms.CheckboxSelectMultiple):
 
     template_name = "web/widgets/search_checkboxes.html"
 
-    def __init__(self, attrs=None, choices=(), placeholder: str = "输入名称筛选"):
+    def __init__(self, attrs=None, choices=(), placeholder: str | None = None):
         super().__init__(attrs, choices)
-        self.placeholder = placeholder
+        self.placeholder = placeholder if placeholder is not None else _("输入名称筛选")
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)

@@ -6,8 +6,9 @@ import django_filters as df
 from django.db.models import Q, QuerySet
 from rest_framework import serializers
 
+from minhu.appeals import config_actions
 from minhu.appeals.models import Channel, CollectionPoint
-from minhu.orgs.api.base import ConfigModelViewSet
+from minhu.orgs.api.base import ConfigModelViewSet, actor_of
 from minhu.orgs.api.common import UnitRefSerializer
 from minhu.orgs.api.filters import IntFilter
 
@@ -31,10 +32,14 @@ class CollectionPointSerializer(serializers.ModelSerializer):
             "active",
         ]
 
-    def validate_unit(self, unit):
-        if not unit.active:
-            raise serializers.ValidationError("该单位已停用")
-        return unit
+    # An active unit and a unique code are the verbs' rules.
+    def create(self, validated_data) -> CollectionPoint:
+        return config_actions.create_collection_point(actor=actor_of(self), **validated_data)
+
+    def update(self, instance: CollectionPoint, validated_data) -> CollectionPoint:
+        config_actions.update_collection_point(instance, actor=actor_of(self), **validated_data)
+        instance.refresh_from_db()
+        return instance
 
 
 class CollectionPointFilter(df.FilterSet):
@@ -60,6 +65,7 @@ class CollectionPointFilter(df.FilterSet):
 class CollectionPointViewSet(ConfigModelViewSet):
     serializer_class = CollectionPointSerializer
     filterset_class = CollectionPointFilter
+    delete_verb = config_actions.delete_collection_point
 
     def get_queryset(self):
         return CollectionPoint.objects.select_related("unit").order_by("id")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -477,7 +478,7 @@ class MergeInputSerializer(serializers.Serializer):
     def validate(self, attrs):
         if attrs["parent"] is None and not attrs["parent_code"].strip():
             raise serializers.ValidationError(
-                {"parent": ["请指定要合并到的主诉求（parent 或 parent_code）"]}
+                {"parent": [_("请指定要合并到的主诉求（parent 或 parent_code）")]}
             )
         return attrs
 

@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 from django.http import FileResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -221,7 +222,7 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 .first()
             )
             if parent is None:
-                raise NotFound("未找到主诉求", field="parent_code")
+                raise NotFound(_("未找到主诉求"), field="parent_code")
         actions.merge(
             appeal_id, actor=request.user, parent=parent, note=body.validated_data["note"]
         )
@@ -402,7 +403,7 @@ def _public_appeal(code: str) -> Appeal:
         .first()
     )
     if appeal is None:
-        raise NotFound("查询码或手机号不正确")
+        raise NotFound(_("查询码或手机号不正确"))
     return appeal
 
 

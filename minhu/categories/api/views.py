@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from minhu.categories import actions
 from minhu.categories.models import Category
 from minhu.orgs.api.base import ConfigModelViewSet
 from minhu.orgs.api.common import errors
@@ -42,6 +43,7 @@ class CategoryFilter(df.FilterSet):
 class CategoryViewSet(ConfigModelViewSet):
     serializer_class = CategorySerializer
     filterset_class = CategoryFilter
+    delete_verb = actions.delete_category
 
     def get_queryset(self):
         return Category.objects.select_related("parent").order_by("sort", "id")

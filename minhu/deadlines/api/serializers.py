@@ -2,17 +2,20 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from minhu.appeals.models import Urgency
-from minhu.deadlines.models import CalendarOverride, Measure, Step, TimeLimitPolicy
+from minhu.deadlines import actions
+from minhu.deadlines.models import CalendarOverride, TimeLimitPolicy
+from minhu.orgs.api.base import actor_of
 
 
 class TimeLimitPolicySerializer(serializers.ModelSerializer):
     step_label = serializers.CharField(source="get_step_display", read_only=True)
     measure_label = serializers.CharField(source="get_measure_display", read_only=True)
     urgency = serializers.ChoiceField(
-        choices=[("", "任意"), *Urgency.choices],
+        choices=[("", gettext_lazy("任意")), *Urgency.choices],
         required=False,
         allow_blank=True,
         default="",
@@ -34,36 +37,32 @@ class TimeLimitPolicySerializer(serializers.ModelSerializer):
             "measure",
             "measure_label",
         ]
-        # (step, category, urgency) is unique with NULL categories equal: checked in validate().
+        # (step, category, urgency) is unique with NULL categories equal: checked by the verbs.
         validators: list = []
 
-    def validate(self, attrs):
-        inst: TimeLimitPolicy | None = self.instance
+    # Uniqueness (NULL category included), the step and the 365-working-day cap are the
+    # verbs' rules.
+    def create(self, validated_data) -> TimeLimitPolicy:
+        return actions.create_time_limit(actor=actor_of(self), **validated_data)
 
-        def pick(field, default=None):
-            return attrs[field] if field in attrs else getattr(inst, field, default)
-
-        step, category, urgency = pick("step"), pick("category"), pick("urgency", "") or ""
-        clash = TimeLimitPolicy.objects.filter(step=step, urgency=urgency, category=category)
-        if inst is not None:
-            clash = clash.exclude(pk=inst.pk)
-        if clash.exists():
-            raise serializers.ValidationError(
-                {"non_field_errors": ["该环节、分类和紧急程度的时限规则已存在"]}, code="unique"
-            )
-        measure = pick("measure")
-        amount = pick("amount")
-        if measure == Measure.WORKING_DAYS and amount is not None and amount > 365:
-            raise serializers.ValidationError({"amount": ["工作日时限不能超过365天"]})
-        if step not in Step.values:
-            raise serializers.ValidationError({"step": ["环节不正确"]})
-        return attrs
+    def update(self, instance: TimeLimitPolicy, validated_data) -> TimeLimitPolicy:
+        actions.update_time_limit(instance, actor=actor_of(self), **validated_data)
+        instance.refresh_from_db()
+        return instance
 
 
 class CalendarOverrideSerializer(serializers.ModelSerializer):
     class Meta:
         model = CalendarOverride
         fields = ["id", "date", "is_workday", "name"]
+
+    def create(self, validated_data) -> CalendarOverride:
+        return actions.create_calendar_override(actor=actor_of(self), **validated_data)
+
+    def update(self, instance: CalendarOverride, validated_data) -> CalendarOverride:
+        actions.update_calendar_override(instance, actor=actor_of(self), **validated_data)
+        instance.refresh_from_db()
+        return instance
 
 
 class CalendarDaySerializer(serializers.Serializer):

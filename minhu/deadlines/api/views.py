@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import django_filters as df
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -15,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from minhu.appeals.models import Urgency
+from minhu.deadlines import actions
 from minhu.deadlines.calendar import WorkCalendar, is_calendar_covered
 from minhu.deadlines.models import CalendarOverride, Step, TimeLimitPolicy
 from minhu.orgs.api.base import ConfigModelViewSet
@@ -47,6 +49,7 @@ class TimeLimitPolicyFilter(df.FilterSet):
 class TimeLimitPolicyViewSet(ConfigModelViewSet):
     serializer_class = TimeLimitPolicySerializer
     filterset_class = TimeLimitPolicyFilter
+    delete_verb = actions.delete_time_limit
 
     def get_queryset(self):
         return TimeLimitPolicy.objects.order_by("step", "category_id", "urgency", "id")
@@ -66,6 +69,7 @@ class CalendarOverrideFilter(df.FilterSet):
 class CalendarOverrideViewSet(ConfigModelViewSet):
     serializer_class = CalendarOverrideSerializer
     filterset_class = CalendarOverrideFilter
+    delete_verb = actions.delete_calendar_override
 
     def get_queryset(self):
         return CalendarOverride.objects.order_by("date")
@@ -77,9 +81,11 @@ class CalendarQuerySerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if attrs["end"] < attrs["start"]:
-            raise serializers.ValidationError({"end": ["结束日期不能早于开始日期"]})
+            raise serializers.ValidationError({"end": [gettext("结束日期不能早于开始日期")]})
         if (attrs["end"] - attrs["start"]).days >= MAX_CALENDAR_DAYS:
-            raise serializers.ValidationError({"end": [f"最多查询{MAX_CALENDAR_DAYS}天"]})
+            raise serializers.ValidationError(
+                {"end": [gettext("最多查询%(days)d天") % {"days": MAX_CALENDAR_DAYS}]}
+            )
         return attrs
 
 

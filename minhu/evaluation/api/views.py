@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.http import FileResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view, parser_classes, permission_classes
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -30,6 +32,18 @@ from ..models import (
     Supervision,
 )
 from ..periods import current_period, last_ended_period, parse_period
+
+
+def _doc(summary: str, *params: str, request=None):
+    """OpenAPI description for a function view (responses are JSON objects as documented in
+    docs/accountability.md)."""
+    return extend_schema(
+        summary=summary,
+        tags=["evaluation"],
+        request=request or OpenApiTypes.OBJECT,
+        responses=OpenApiTypes.OBJECT,
+        parameters=[OpenApiParameter(p, OpenApiTypes.STR, OpenApiParameter.QUERY) for p in params],
+    )
 
 
 def _s(v):
@@ -58,6 +72,7 @@ def _unit(request, key="unit"):
 # --- config, rates, drill-down --------------------------------------------------------------
 
 
+@_doc("当前考核规则")
 @api_view(["GET"])
 def config_view(request):
     access.require_staff(request.user)
@@ -77,6 +92,7 @@ def config_view(request):
     )
 
 
+@_doc("三率与综合得分", "period", "unit")
 @api_view(["GET"])
 def rates_view(request):
     """Figures for one unit (?unit=) or for every street/town and department."""
@@ -109,6 +125,7 @@ def rates_view(request):
     )
 
 
+@_doc("组成某一数字的回访与诉求", "period", "unit", "metric")
 @api_view(["GET"])
 def drilldown_view(request):
     """The follow-ups (with their appeals) behind a figure: ?period=&unit=&metric=."""
@@ -150,6 +167,7 @@ def drilldown_view(request):
 # --- rankings -------------------------------------------------------------------------------
 
 
+@_doc("考核排名（含环比、同比）", "period", "group")
 @api_view(["GET"])
 def rankings_view(request):
     access.require_staff(request.user)
@@ -175,6 +193,7 @@ def rankings_view(request):
     return Response({"period": period.key, "groups": out})
 
 
+@_doc("发布并冻结排名")
 @api_view(["POST"])
 def publish_view(request):
     config = active_config()
@@ -200,6 +219,7 @@ def _snapshot(pk) -> RankingSnapshot:
         raise NotFound()
 
 
+@_doc("排名快照列表", "period")
 @api_view(["GET"])
 def snapshots_view(request):
     access.require_staff(request.user)
@@ -222,6 +242,7 @@ def snapshots_view(request):
     )
 
 
+@_doc("排名快照")
 @api_view(["GET"])
 def snapshot_view(request, pk: int):
     access.require_staff(request.user)
@@ -239,6 +260,7 @@ def snapshot_view(request, pk: int):
     )
 
 
+@_doc("快照与重新计算的差异及原因")
 @api_view(["GET"])
 def snapshot_difference_view(request, pk: int):
     access.require_staff(request.user)
@@ -281,6 +303,7 @@ def snapshot_difference_view(request, pk: int):
 # --- dashboard ------------------------------------------------------------------------------
 
 
+@_doc("数据看板", "period", "unit")
 @api_view(["GET"])
 def dashboard_view(request):
     access.require_staff(request.user)
@@ -314,6 +337,7 @@ def _score(s) -> dict:
     }
 
 
+@_doc("评价结果 / 提交基层评机关", "period")
 @api_view(["GET", "POST"])
 def reviews_view(request):
     config = active_config()
@@ -370,6 +394,7 @@ def _interview(i: Interview) -> dict:
     }
 
 
+@_doc("约谈列表", "status")
 @api_view(["GET"])
 def interviews_view(request):
     access.require_staff(request.user)
@@ -381,6 +406,7 @@ def interviews_view(request):
     return paginator.get_paginated_response([_interview(i) for i in page])
 
 
+@_doc("记录约谈")
 @api_view(["POST"])
 def interview_record_view(request, pk: int):
     if not access.interviews_visible_to(request.user).filter(pk=pk).exists():
@@ -425,6 +451,7 @@ def _nomination(n: Nomination, public: bool = False) -> dict:
     return d
 
 
+@_doc("红黑榜提名", "period")
 @api_view(["GET", "POST"])
 def nominations_view(request):
     if not access.is_centre(request.user):
@@ -453,6 +480,7 @@ def nominations_view(request):
     return Response([_nomination(n) for n in qs])
 
 
+@_doc("按规则生成提名")
 @api_view(["POST"])
 def nominations_propose_view(request):
     config = active_config()
@@ -461,6 +489,7 @@ def nominations_propose_view(request):
     return Response([_nomination(n) for n in made], status=status.HTTP_201_CREATED)
 
 
+@_doc("审核提名")
 @api_view(["POST"])
 def nomination_decide_view(request, pk: int):
     n = actions.decide_nomination(
@@ -472,6 +501,7 @@ def nomination_decide_view(request, pk: int):
     return Response(_nomination(n))
 
 
+@_doc("公开的红黑榜", "period")
 @api_view(["GET"])
 @permission_classes([AllowAny])
 def public_redblack_view(request):
@@ -510,6 +540,7 @@ def _supervision(s: Supervision) -> dict:
     }
 
 
+@_doc("督办列表 / 新建督办", "status")
 @api_view(["GET", "POST"])
 def supervisions_view(request):
     if request.method == "POST":
@@ -548,6 +579,7 @@ def supervisions_view(request):
     return paginator.get_paginated_response([_supervision(s) for s in page])
 
 
+@_doc("办结或撤销督办")
 @api_view(["POST"])
 def supervision_close_view(request, pk: int):
     s = actions.close_supervision(
@@ -562,6 +594,7 @@ def supervision_close_view(request, pk: int):
 # --- ledgers and import ---------------------------------------------------------------------
 
 
+@_doc("导出台账xlsx", "start", "end", "unit", "category", "handler", "status")
 @api_view(["GET"])
 def ledger_view(request, kind: str):
     access.require_staff(request.user)
@@ -586,6 +619,15 @@ def ledger_view(request, kind: str):
     return FileResponse(ledgers.render(req), as_attachment=True, filename=f"{req.title}.xlsx")
 
 
+@_doc(
+    "导入历史工单（xlsx/CSV）",
+    request={
+        "multipart/form-data": {
+            "type": "object",
+            "properties": {"file": {"type": "string", "format": "binary"}},
+        }
+    },
+)
 @api_view(["POST"])
 @parser_classes([MultiPartParser, FormParser, JSONParser])
 def import_view(request):

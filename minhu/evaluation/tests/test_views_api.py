@@ -193,3 +193,11 @@ def test_dashboard_numbers(client, org):
     assert data["figures"]["valid"] == 12
     assert [g["count"] for g in data["grids"]] == [11, 1]
     actions.publish_ranking(actor=org.district_leader, period=MARCH)
+
+
+def test_community_staff_get_a_clear_message_not_an_error(client, org):
+    client.force_login(org.c1_handler)
+    r = client.get("/evaluation/")
+    assert r.status_code == 400 and "只有街道、镇和区直部门有看板" in r.content.decode()
+    r = client.get("/evaluation/rates/?period=2025-03")
+    assert r.status_code == 200 and r.context["unit"] == org.community1

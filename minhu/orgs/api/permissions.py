@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.throttling import AnonRateThrottle
 
@@ -23,14 +24,14 @@ def is_admin(user) -> bool:
 class IsStaffMember(BasePermission):
     """Staff of some unit: an account without any role sees nothing."""
 
-    message = "您没有任何单位的角色，请联系管理员"
+    message = _("您没有任何单位的角色，请联系管理员")
 
     def has_permission(self, request, view) -> bool:
         return is_staff_member(request.user)
 
 
 class IsAdminRole(BasePermission):
-    message = "只有系统管理员可以执行此操作"
+    message = _("只有系统管理员可以执行此操作")
 
     def has_permission(self, request, view) -> bool:
         return is_admin(request.user)
@@ -39,7 +40,7 @@ class IsAdminRole(BasePermission):
 class IsAdminRoleOrReadOnly(BasePermission):
     """Every staff member reads; only the admin role writes (configuration objects)."""
 
-    message = "只有系统管理员可以修改配置"
+    message = _("只有系统管理员可以修改配置")
 
     def has_permission(self, request, view) -> bool:
         if request.method in SAFE_METHODS:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from minhu.orgs.models import ALLOWED_PARENTS, Membership, Unit, UnitKind, User
+from minhu.orgs import actions
+from minhu.orgs.models import Membership, Unit, UnitKind, User
 from minhu.orgs.scope import scope_of
 
+from .base import actor_of
 from .common import UnitRefSerializer
 
 
@@ -41,28 +42,14 @@ class UnitSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["path", "depth"]
 
-    def validate(self, attrs):
-        instance: Unit | None = self.instance
-        kind = attrs.get("kind", instance.kind if instance else None)
-        parent = attrs["parent"] if "parent" in attrs else (instance.parent if instance else None)
-        allowed = ALLOWED_PARENTS.get(kind, set())
-        if (parent.kind if parent else None) not in allowed:
-            raise serializers.ValidationError(
-                {"parent": [f"「{UnitKind(kind).label}」不能隶属于该上级单位"]}
-            )
-        if instance is not None and parent is not None:
-            if parent.pk == instance.pk or parent.path.startswith(instance.path):
-                raise serializers.ValidationError({"parent": ["上级单位不能是自身或下级单位"]})
-        if instance is not None and "kind" in attrs and attrs["kind"] != instance.kind:
-            bad = [c.name for c in instance.children.all() if kind not in ALLOWED_PARENTS[c.kind]]
-            if bad:
-                raise serializers.ValidationError(
-                    {"kind": [f"下级单位「{bad[0]}」不能隶属于该类型"]}
-                )
-        paired = attrs.get("paired_communities")
-        if paired and kind != UnitKind.DEPARTMENT:
-            raise serializers.ValidationError({"paired_communities": ["只有区直部门可以结对社区"]})
-        return attrs
+    # The tree's rules (parent kinds, no cycles, pairing, deactivation) are the verbs'.
+    def create(self, validated_data) -> Unit:
+        return actions.create_unit(actor=actor_of(self), **validated_data)
+
+    def update(self, instance: Unit, validated_data) -> Unit:
+        actions.update_unit(instance, actor=actor_of(self), **validated_data)
+        instance.refresh_from_db()
+        return instance
 
 
 class UnitTreeSerializer(serializers.ModelSerializer):
@@ -88,6 +75,17 @@ class MembershipSerializer(serializers.ModelSerializer):
     class Meta:
         model = Membership
         fields = ["id", "user", "user_name", "unit", "unit_detail", "role", "role_label", "active"]
+        # (user, unit, role) is unique: the verb says so in Chinese.
+        validators: list = []
+
+    def create(self, validated_data) -> Membership:
+        user = validated_data.pop("user")
+        return actions.add_membership(user, actor=actor_of(self), **validated_data)
+
+    def update(self, instance: Membership, validated_data) -> Membership:
+        actions.update_membership(instance, actor=actor_of(self), **validated_data)
+        instance.refresh_from_db()
+        return instance
 
 
 class UserMembershipSerializer(serializers.ModelSerializer):
@@ -126,29 +124,17 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = ["last_login", "date_joined"]
 
     def validate(self, attrs):
-        password = attrs.get("password")
-        if self.instance is None and not password:
-            raise serializers.ValidationError({"password": ["请设置初始密码"]})
-        if password:
-            candidate = self.instance or User(
-                username=attrs.get("username", ""), email=attrs.get("email", "")
-            )
-            try:
-                validate_password(password, candidate)
-            except DjangoValidationError as exc:
-                raise serializers.ValidationError({"password": list(exc.messages)})
+        if self.instance is None and not attrs.get("password"):
+            raise serializers.ValidationError({"password": [gettext("请设置初始密码")]})
         return attrs
 
-    def create(self, validated_data):
-        password = validated_data.pop("password")
-        return User.objects.create_user(password=password, **validated_data)
+    # Password strength and self-deactivation are the verbs' rules.
+    def create(self, validated_data) -> User:
+        return actions.create_user(actor=actor_of(self), **validated_data)
 
-    def update(self, instance, validated_data):
-        password = validated_data.pop("password", None)
-        instance = super().update(instance, validated_data)
-        if password:
-            instance.set_password(password)
-            instance.save(update_fields=["password"])
+    def update(self, instance: User, validated_data) -> User:
+        actions.update_user(instance, actor=actor_of(self), **validated_data)
+        instance.refresh_from_db()
         return instance
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth import authenticate
 from django.db.models import Count, Prefetch
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status, viewsets
@@ -17,10 +18,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from minhu.core.errors import InvalidInput
+from minhu.orgs import actions
 from minhu.orgs.models import Membership, Unit, User
 
 from . import serializers as s
-from .base import ConfigModelViewSet
+from .base import ConfigModelViewSet, VerbErrorsMixin
 from .common import errors
 from .filters import MembershipFilter, UnitFilter, UserFilter
 from .permissions import IsAdminRole, LoginRateThrottle
@@ -48,7 +50,7 @@ class TokenView(APIView):
             password=body.validated_data["password"],
         )
         if user is None:
-            raise InvalidInput("用户名或密码不正确", code="invalid_credentials")
+            raise InvalidInput(gettext("用户名或密码不正确"), code="invalid_credentials")
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key, "user": s.MeSerializer(user).data})
 
@@ -76,6 +78,7 @@ class MeView(APIView):
 class UnitViewSet(ConfigModelViewSet):
     serializer_class = s.UnitSerializer
     filterset_class = UnitFilter
+    delete_verb = actions.delete_unit
 
     def get_queryset(self):
         return (
@@ -117,7 +120,7 @@ class UnitViewSet(ConfigModelViewSet):
         return Response(s.UnitTreeSerializer(roots, many=True, context={"children": children}).data)
 
 
-class UserViewSet(viewsets.ModelViewSet):
+class UserViewSet(VerbErrorsMixin, viewsets.ModelViewSet):
     """Accounts (admin only). Users are deactivated (`is_active: false`), never deleted."""
 
     permission_classes = [IsAuthenticated, IsAdminRole]
@@ -134,8 +137,9 @@ class UserViewSet(viewsets.ModelViewSet):
         ).order_by("username")
 
 
-class MembershipViewSet(viewsets.ModelViewSet):
-    """Who holds which role in which unit (admin only)."""
+class MembershipViewSet(VerbErrorsMixin, viewsets.ModelViewSet):
+    """Who holds which role in which unit (admin only). PATCH `active` to suspend a role and
+    keep its history; DELETE removes it."""
 
     permission_classes = [IsAuthenticated, IsAdminRole]
     serializer_class = s.MembershipSerializer
@@ -143,3 +147,6 @@ class MembershipViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         return Membership.objects.select_related("user", "unit").order_by("unit__path", "id")
+
+    def perform_destroy(self, instance: Membership) -> None:
+        actions.remove_membership(instance, actor=self.request.user)

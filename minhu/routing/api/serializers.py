@@ -52,6 +52,9 @@ class ProposalSerializer(serializers.Serializer):
     rule_id = serializers.IntegerField(allow_null=True)
     lead_source = serializers.CharField(allow_blank=True)
     auto = serializers.BooleanField()
+    lead_unit_returned = serializers.BooleanField(
+        help_text="The proposed lead unit already returned this appeal."
+    )
     not_auto_reasons = serializers.ListField(child=serializers.CharField())
     duplicates = DuplicateSerializer(many=True)
     decision_id = serializers.IntegerField(allow_null=True)

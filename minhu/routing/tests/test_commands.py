@@ -163,7 +163,10 @@ def _close(org, appeal, category, lead, handler):
     appeal_actions.resolve(appeal, actor=handler, outcome_kind="on_spot", outcome="已现场处理完毕")
     appeal_actions.reply(appeal, actor=handler, text="您好，问题已处理完毕，感谢您的反映。")
     appeal_actions.record_follow_up(
-        appeal, actor=org.callback, contacted=True, solved=True,
+        appeal,
+        actor=org.callback,
+        contacted=True,
+        solved=True,
         satisfaction=Satisfaction.SATISFIED,
     )
     appeal_actions.close(appeal, actor=org.dispatcher)

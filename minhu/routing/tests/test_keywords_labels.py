@@ -107,8 +107,13 @@ def test_unloadable_model_falls_back_to_rules_and_is_reported(org, client, monke
     classifier.clear_cache()
     monkeypatch.setattr(classifier, "load_blob", broken)
     actions.store_model(
-        actor=None, blob=b"garbage", labels=["a", "b"], params={}, evaluation={},
-        trained_on="test", n_samples=2,
+        actor=None,
+        blob=b"garbage",
+        labels=["a", "b"],
+        params={},
+        evaluation={},
+        trained_on="test",
+        n_samples=2,
     )
     assert classify_text("路灯不亮", "路灯坏了").source == "rules"
     with pytest.raises(classifier.ModelLoadError):

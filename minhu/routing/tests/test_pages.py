@@ -276,3 +276,12 @@ def _category(i):
     from minhu.categories.models import Category
 
     return Category.objects.create(name=f"分类{i}", code=f"c{i}")
+
+
+def test_hotspot_subnav_links_only_what_the_user_may_open(client, org):
+    login(client, org.district_leader)
+    page = client.get(reverse("routing:hotspots")).content.decode()
+    assert reverse("routing:rules") not in page
+    client.logout()
+    login(client, org.dispatcher)
+    assert reverse("routing:rules") in client.get(reverse("routing:hotspots")).content.decode()

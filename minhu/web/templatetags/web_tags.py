@@ -8,6 +8,7 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from minhu.appeals.models import Status, Urgency
 
@@ -111,14 +112,15 @@ def until(value) -> str:
     late = seconds < 0
     seconds = abs(seconds)
     if seconds >= 86400:
-        text = _("%(n)s天") % {"n": seconds // 86400}
-        hours = (seconds % 86400) // 3600
+        days, hours = seconds // 86400, (seconds % 86400) // 3600
         if hours:
-            text += _("%(n)s小时") % {"n": hours}
+            text = pgettext("compact duration", "%(d)s天%(h)s小时") % {"d": days, "h": hours}
+        else:
+            text = pgettext("compact duration", "%(n)s天") % {"n": days}
     elif seconds >= 3600:
-        text = _("%(n)s小时") % {"n": seconds // 3600}
+        text = pgettext("compact duration", "%(n)s小时") % {"n": seconds // 3600}
     else:
-        text = _("%(n)s分钟") % {"n": max(1, seconds // 60)}
+        text = pgettext("compact duration", "%(n)s分钟") % {"n": max(1, seconds // 60)}
     return _("超时%(t)s") % {"t": text} if late else _("剩%(t)s") % {"t": text}
 
 

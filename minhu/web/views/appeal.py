@@ -54,7 +54,7 @@ def _run_dispatch(request, appeal, d):
         if op == "classify":
             return _("分类已保存")
         if not d.get("lead_unit"):
-            raise InvalidInput("请选择主办单位", code="required", field="lead_unit")
+            raise InvalidInput(_("请选择主办单位"), code="required", field="lead_unit")
         actions.dispatch(
             appeal.pk,
             actor=request.user,
@@ -68,10 +68,10 @@ def _run_dispatch(request, appeal, d):
 def _run_merge(request, appeal, d):
     code = (d.get("parent_code") or "").strip().upper()
     if not code:
-        raise InvalidInput("请填写要合并到的诉求编号", code="required", field="parent_code")
+        raise InvalidInput(_("请填写要合并到的诉求编号"), code="required", field="parent_code")
     parent = appeals_visible_to(request.user).filter(code=code).first()
     if parent is None:
-        raise InvalidInput("未找到该编号的诉求", code="not_found", field="parent_code")
+        raise InvalidInput(_("未找到该编号的诉求"), code="not_found", field="parent_code")
     actions.merge(appeal.pk, actor=request.user, parent=parent.pk, note=d.get("note", ""))
     return _("已合并到 %(code)s") % {"code": parent.code}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
 from minhu.appeals.access import access_appeal
 from minhu.appeals.models import Appeal
@@ -18,7 +19,7 @@ def visible_appeal_or_404(user, pk) -> Appeal:
     try:
         return access_appeal(user, pk)
     except NotFound:
-        raise Http404("未找到该诉求")
+        raise Http404(_("未找到该诉求"))
 
 
 def form_error(form, exc: DomainError) -> None:

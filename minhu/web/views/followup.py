@@ -104,7 +104,7 @@ def follow_up_panel(request, pk: int):
 
 def panel_response(request, appeal, name, ok, message, form):
     if not is_htmx(request):
-        (messages.success if ok else messages.error)(request, message or "操作失败")
+        (messages.success if ok else messages.error)(request, message or gettext_lazy("操作失败"))
         return redirect(reverse("web:follow_up") + f"?id={appeal.pk}")
     appeal.refresh_from_db()
     kwargs = {}

@@ -1,41 +1,65 @@
 """Administration pages in the staff UI (role admin): organisation tree, users and roles,
-categories, time limits, calendar overrides, collection points."""
+categories, time limits, calendar overrides, collection points, and the log of their changes.
+
+Forms check the shape of the input; the verbs (`orgs.actions`, `categories.actions`,
+`deadlines.actions`, `appeals.config_actions`) check the rules, write, and record each change
+(`core.ConfigChange`). A verb's error comes back at the form field it names."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from django.contrib import messages
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from minhu.appeals.models import OPEN_STATUSES, Channel, CollectionPoint
+from minhu.appeals import config_actions
+from minhu.appeals.models import Channel, CollectionPoint, Urgency
+from minhu.categories import actions as category_actions
 from minhu.categories.models import Category
+from minhu.core.errors import DomainError
+from minhu.deadlines import actions as deadline_actions
 from minhu.deadlines.calendar import is_calendar_covered
 from minhu.deadlines.models import CalendarOverride, Measure, Step, TimeLimitPolicy
 from minhu.deadlines.policies import DEFAULT_LIMITS, URGENT_DEFAULTS
+from minhu.orgs import actions as org_actions
 from minhu.orgs.models import Membership, Role, Unit, UnitKind, User
 
 from .. import manage_forms as mf
 from ..filters import paginate
 from ..permissions import page_required
+from .common import form_error, safe_next
 
 SECTIONS = [
-    ("web:manage_units", "组织架构"),
-    ("web:manage_users", "用户与角色"),
-    ("web:manage_categories", "诉求分类"),
-    ("web:manage_time_limits", "办理时限"),
-    ("web:manage_calendar", "工作日历"),
-    ("web:manage_points", "意见征集点"),
+    ("web:manage_units", gettext_lazy("组织架构")),
+    ("web:manage_users", gettext_lazy("用户与角色")),
+    ("web:manage_categories", gettext_lazy("诉求分类")),
+    ("web:manage_time_limits", gettext_lazy("办理时限")),
+    ("web:manage_calendar", gettext_lazy("工作日历")),
+    ("web:manage_points", gettext_lazy("意见征集点")),
+    ("web:manage_changes", gettext_lazy("变更记录")),
 ]
 
 
 def _render(request, template, ctx, section, status=200):
     ctx = {**ctx, "sections": SECTIONS, "section": section}
     return render(request, template, ctx, status=status)
+
+
+def _data(form, *exclude: str) -> dict:
+    """The form's model fields from cleaned_data, for a verb (many-to-many as lists)."""
+    out = {}
+    for name in form._meta.fields:
+        if name in exclude or name not in form.cleaned_data:
+            continue
+        value = form.cleaned_data[name]
+        out[name] = list(value) if isinstance(value, QuerySet) else value
+    return out
 
 
 def _form_page(request, form, *, title, section, back, status=None, extra=None):
@@ -78,10 +102,17 @@ def unit_edit(request, pk: int | None = None):
     unit = get_object_or_404(Unit, pk=pk) if pk else None
     form = mf.UnitForm(request.POST or None, instance=unit)
     if request.method == "POST" and form.is_valid():
-        saved = form.save()
-        messages.success(request, f"已保存单位「{saved.name}」")
-        return redirect("web:manage_units")
-    title = f"编辑单位：{unit.name}" if unit else "新建单位"
+        try:
+            if unit is None:
+                saved = org_actions.create_unit(actor=request.user, **_data(form))
+            else:
+                saved = org_actions.update_unit(unit.pk, actor=request.user, **_data(form))
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, _("已保存单位「%(name)s」") % {"name": saved.name})
+            return redirect("web:manage_units")
+    title = _("编辑单位：%(name)s") % {"name": unit.name} if unit else _("新建单位")
     return _form_page(
         request, form, title=title, section="web:manage_units", back=reverse("web:manage_units")
     )
@@ -91,21 +122,14 @@ def unit_edit(request, pk: int | None = None):
 @require_POST
 def unit_toggle(request, pk: int):
     unit = get_object_or_404(Unit, pk=pk)
-    if unit.active:
-        open_count = unit.lead_appeals.filter(status__in=OPEN_STATUSES).count()
-        if open_count:
-            messages.error(
-                request, f"「{unit.name}」还有{open_count}件未办结的诉求，请先转派后再停用"
-            )
-            return redirect(request.POST.get("next") or reverse("web:manage_units"))
-        active_children = unit.children.filter(active=True).count()
-        if active_children:
-            messages.error(request, f"「{unit.name}」还有{active_children}个启用的下级单位")
-            return redirect(request.POST.get("next") or reverse("web:manage_units"))
-    unit.active = not unit.active
-    unit.save(update_fields=["active"])
-    messages.success(request, f"已{'启用' if unit.active else '停用'}「{unit.name}」")
-    return redirect(request.POST.get("next") or reverse("web:manage_units"))
+    try:
+        unit = org_actions.set_unit_active(unit.pk, actor=request.user, active=not unit.active)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        done = _("已启用「%(name)s」") if unit.active else _("已停用「%(name)s」")
+        messages.success(request, done % {"name": unit.name})
+    return redirect(safe_next(request, reverse("web:manage_units")))
 
 
 # --- users ----------------------------------------------------------------------------------
@@ -148,13 +172,24 @@ def users(request):
 def user_create(request):
     form = mf.UserCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
-        messages.success(request, f"已创建用户 {user.username}")
-        return redirect("web:manage_user", user.pk)
+        d = form.cleaned_data
+        try:
+            user = org_actions.create_user(
+                actor=request.user,
+                password=d["password"],
+                unit=d["unit"],
+                role=d["role"],
+                **_data(form),
+            )
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, _("已创建用户 %(username)s") % {"username": user.username})
+            return redirect("web:manage_user", user.pk)
     return _form_page(
         request,
         form,
-        title="新建用户",
+        title=_("新建用户"),
         section="web:manage_users",
         back=reverse("web:manage_users"),
     )
@@ -169,35 +204,55 @@ def user_edit(request, pk: int):
     m_form = mf.MembershipForm(request.POST if op == "membership" else None, user=account)
     status = 200
     if op == "profile":
-        if account.pk == request.user.pk and not request.POST.get("is_active"):
-            form.is_valid()
-            form.add_error("is_active", "不能停用自己的账号")
-        if not form.errors and form.is_valid():
-            form.save()
-            messages.success(request, "已保存用户信息")
-            return redirect("web:manage_user", account.pk)
+        if form.is_valid():
+            try:
+                org_actions.update_user(account.pk, actor=request.user, **_data(form))
+            except DomainError as exc:
+                form_error(form, exc)
+            else:
+                messages.success(request, _("已保存用户信息"))
+                return redirect("web:manage_user", account.pk)
         status = 400
     elif op == "password":
         if pw_form.is_valid():
-            pw_form.save()
-            messages.success(request, "已重设密码")
-            return redirect("web:manage_user", account.pk)
+            try:
+                org_actions.set_password(
+                    account.pk, actor=request.user, password=pw_form.cleaned_data["new_password1"]
+                )
+            except DomainError as exc:
+                field = "new_password2" if exc.details.get("field") == "password" else None
+                pw_form.add_error(field, exc.message)
+            else:
+                messages.success(request, _("已重设密码"))
+                return redirect("web:manage_user", account.pk)
         status = 400
     elif op == "membership":
         if m_form.is_valid():
-            m = m_form.save(commit=False)
-            m.user = account
-            m.save()
-            messages.success(request, f"已添加角色：{m.unit} · {m.get_role_display()}")
-            return redirect("web:manage_user", account.pk)
+            try:
+                m = org_actions.add_membership(account.pk, actor=request.user, **_data(m_form))
+            except DomainError as exc:
+                form_error(m_form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("已添加角色：%(unit)s · %(role)s")
+                    % {"unit": m.unit, "role": m.get_role_display()},
+                )
+                return redirect("web:manage_user", account.pk)
         status = 400
     elif op == "membership_toggle":
         m = get_object_or_404(Membership, pk=request.POST.get("membership"), user=account)
-        m.active = not m.active
-        m.save(update_fields=["active"])
-        messages.success(
-            request, f"已{'恢复' if m.active else '停用'}角色：{m.unit} · {m.get_role_display()}"
-        )
+        try:
+            m = org_actions.set_membership_active(m.pk, actor=request.user, active=not m.active)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            done = (
+                _("已恢复角色：%(unit)s · %(role)s")
+                if m.active
+                else _("已停用角色：%(unit)s · %(role)s")
+            )
+            messages.success(request, done % {"unit": m.unit, "role": m.get_role_display()})
         return redirect("web:manage_user", account.pk)
     memberships = account.memberships.select_related("unit").order_by("unit__path")
     ctx = {
@@ -243,10 +298,17 @@ def category_edit(request, pk: int | None = None):
         initial["parent"] = int(request.GET["parent"])
     form = mf.CategoryForm(request.POST or None, instance=cat, initial=initial)
     if request.method == "POST" and form.is_valid():
-        saved = form.save()
-        messages.success(request, f"已保存分类「{saved}」")
-        return redirect("web:manage_categories")
-    title = f"编辑分类：{cat}" if cat else "新建分类"
+        try:
+            if cat is None:
+                saved = category_actions.create_category(actor=request.user, **_data(form))
+            else:
+                saved = category_actions.update_category(cat.pk, actor=request.user, **_data(form))
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, _("已保存分类「%(name)s」") % {"name": saved})
+            return redirect("web:manage_categories")
+    title = _("编辑分类：%(name)s") % {"name": cat} if cat else _("新建分类")
     return _form_page(
         request,
         form,
@@ -259,11 +321,10 @@ def category_edit(request, pk: int | None = None):
 def _builtin_limits():
     rows = []
     for step, (amount, measure) in DEFAULT_LIMITS.items():
-        rows.append((Step(step).label, "一般（默认）", amount, Measure(measure).label))
-    labels = {"urgent": "紧急", "critical": "特急"}
+        rows.append((Step(step).label, _("一般（默认）"), amount, Measure(measure).label))
     for urgency, steps in URGENT_DEFAULTS.items():
         for step, (amount, measure) in steps.items():
-            rows.append((Step(step).label, labels[urgency], amount, Measure(measure).label))
+            rows.append((Step(step).label, Urgency(urgency).label, amount, Measure(measure).label))
     return rows
 
 
@@ -296,13 +357,20 @@ def time_limit_edit(request, pk: int | None = None):
         initial["category"] = int(request.GET["category"])
     form = mf.TimeLimitForm(request.POST or None, instance=row, initial=initial)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, "已保存时限规则")
-        return redirect("web:manage_time_limits")
+        try:
+            if row is None:
+                deadline_actions.create_time_limit(actor=request.user, **_data(form))
+            else:
+                deadline_actions.update_time_limit(row.pk, actor=request.user, **_data(form))
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, _("已保存时限规则"))
+            return redirect("web:manage_time_limits")
     return _form_page(
         request,
         form,
-        title="编辑时限规则" if row else "新建时限规则",
+        title=_("编辑时限规则") if row else _("新建时限规则"),
         section="web:manage_time_limits",
         back=reverse("web:manage_time_limits"),
     )
@@ -312,8 +380,12 @@ def time_limit_edit(request, pk: int | None = None):
 @require_POST
 def time_limit_delete(request, pk: int):
     row = get_object_or_404(TimeLimitPolicy, pk=pk)
-    row.delete()
-    messages.success(request, "已删除时限规则（新派单按其余规则计算）")
+    try:
+        deadline_actions.delete_time_limit(row.pk, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已删除时限规则（新派单按其余规则计算）"))
     return redirect("web:manage_time_limits")
 
 
@@ -329,10 +401,13 @@ def calendar(request):
         year = this_year
     year = min(max(year, 2000), 2100)
     form = mf.CalendarOverrideForm(request.POST or None)
-    if request.method == "POST":
-        if form.is_valid():
-            row = form.save()
-            messages.success(request, f"已添加 {row.date:%Y-%m-%d}")
+    if request.method == "POST" and form.is_valid():
+        try:
+            row = deadline_actions.create_calendar_override(actor=request.user, **_data(form))
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, _("已添加 %(date)s") % {"date": f"{row.date:%Y-%m-%d}"})
             return redirect(reverse("web:manage_calendar") + f"?year={row.date.year}")
     rows = CalendarOverride.objects.filter(
         date__gte=dt.date(year, 1, 1), date__lte=dt.date(year, 12, 31)
@@ -353,8 +428,12 @@ def calendar(request):
 def calendar_delete(request, pk: int):
     row = get_object_or_404(CalendarOverride, pk=pk)
     year = row.date.year
-    row.delete()
-    messages.success(request, "已删除日历调整")
+    try:
+        deadline_actions.delete_calendar_override(row.pk, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已删除日历调整"))
     return redirect(reverse("web:manage_calendar") + f"?year={year}")
 
 
@@ -405,13 +484,22 @@ def point_edit(request, pk: int | None = None):
     point = get_object_or_404(CollectionPoint, pk=pk) if pk else None
     form = mf.CollectionPointForm(request.POST or None, instance=point)
     if request.method == "POST" and form.is_valid():
-        saved = form.save()
-        messages.success(request, f"已保存征集点「{saved.name}」")
-        return redirect("web:manage_points")
+        try:
+            if point is None:
+                saved = config_actions.create_collection_point(actor=request.user, **_data(form))
+            else:
+                saved = config_actions.update_collection_point(
+                    point.pk, actor=request.user, **_data(form)
+                )
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, _("已保存征集点「%(name)s」") % {"name": saved.name})
+            return redirect("web:manage_points")
     return _form_page(
         request,
         form,
-        title=f"编辑征集点：{point.name}" if point else "新建意见征集点",
+        title=_("编辑征集点：%(name)s") % {"name": point.name} if point else _("新建意见征集点"),
         section="web:manage_points",
         back=reverse("web:manage_points"),
     )

@@ -8,6 +8,7 @@ import datetime as dt
 from django.db.models import Count, Q
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from minhu.appeals.access import appeals_visible_to
 from minhu.appeals.models import OPEN_STATUSES, Status
@@ -67,13 +68,13 @@ def overview(request):
         .order_by("-overdue", "-open")[:12]
     )
     if scope.all_units:
-        scope_label = "全区"
+        scope_label = _("全区")
     else:
         led = scope.acting_units(Role.UNIT_LEADER) or scope.unit_ids
         names = list(
             Unit.objects.filter(pk__in=led).order_by("path").values_list("name", flat=True)[:3]
         )
-        scope_label = "、".join(names) + ("等" if len(led) > 3 else "")
+        scope_label = _("、").join(names) + (_("等") if len(led) > 3 else "")
     ctx = {
         "statuses": statuses,
         "peak": peak,

@@ -135,7 +135,7 @@ def workbench(request):
 def row_response(request, appeal, name, ok, message, form):
     """After claiming (or reporting) from a workbench row: that row, updated."""
     if not is_htmx(request):
-        (messages.success if ok else messages.error)(request, message or "操作失败")
+        (messages.success if ok else messages.error)(request, message or gettext_lazy("操作失败"))
         return redirect(request.POST.get("next") or reverse("web:workbench"))
     return render(
         request,

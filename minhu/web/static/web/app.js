@@ -68,7 +68,7 @@
       var q = $("[data-schk-q]", box), count = $("[data-schk-count]", box);
       function recount() {
         var n = $all("input[type=checkbox]:checked", box).length;
-        count.textContent = n ? "已选 " + n : "";
+        count.textContent = n ? (count.dataset.label || "") + " " + n : "";
       }
       q.addEventListener("input", function () {
         var term = q.value.trim().toLowerCase();

@@ -1,0 +1,174 @@
+"""Benchmark of the routing text classifier (minhu.routing.textclf) on a labelled CSV.
+
+    .venv/bin/python benchmarks/route_bench.py [--csv PATH] [--folds 5] [--seed 0]
+
+Default data: ../shared/bench/messages_labeled.csv beside the repository (never copied into
+it). Runs a stratified k-fold cross-validation (macro-F1, accuracy, per-class F1, confusion
+matrix, single-text latency on every held-out text after a warm-up), trains once on the whole
+file timing it, then loads the model in a fresh process and measures the resident memory it adds
+(load + classify) and its latency there. Everything runs on one CPU core with one BLAS/OpenMP
+thread. The last line printed is `macro-F1 0.xxxx` (cross-validated mean over folds)."""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"  # before numpy is imported, here and in the child process
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from minhu.routing import textclf  # noqa: E402
+
+DEFAULT_CSV = ROOT.parent / "shared" / "bench" / "messages_labeled.csv"
+
+# Run in a fresh interpreter: RSS after imports, after loading the model, after classifying.
+CHILD = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+import numpy as np
+from minhu.routing import textclf
+
+def rss_kib():
+    with open("/proc/self/status") as fh:
+        fields = dict(line.split(":", 1) for line in fh)
+    return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
+
+subjects, details, _ = textclf.read_labeled_csv(sys.argv[3])
+n = int(sys.argv[4])
+before, _ = rss_kib()
+t0 = time.perf_counter()
+with open(sys.argv[2], "rb") as fh:
+    clf = textclf.TextClassifier.from_bytes(fh.read())
+load_s = time.perf_counter() - t0
+t0 = time.perf_counter()
+first = clf.predict_top(subjects[0], details[0])
+first_ms = (time.perf_counter() - t0) * 1000
+lat = []
+for i in range(n):
+    t0 = time.perf_counter()
+    clf.predict_top(subjects[i], details[i])
+    lat.append((time.perf_counter() - t0) * 1000)
+after, peak = rss_kib()
+print(json.dumps({
+    "rss_before_kib": before, "rss_after_kib": after, "rss_peak_kib": peak,
+    "load_seconds": load_s, "first_call_ms": first_ms,
+    "p50_ms": float(np.percentile(lat, 50)), "p99_ms": float(np.percentile(lat, 99)), "n": n,
+}))
+"""
+
+
+def one_core() -> str:
+    """Pin this process (and its children) to one CPU; returns a description."""
+    if hasattr(os, "sched_setaffinity"):
+        cpu = min(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {cpu})
+        return f"pinned to CPU {cpu}"
+    return "not pinned (no sched_setaffinity)"
+
+
+def machine() -> str:
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}"
+
+
+def load() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--csv", default=str(DEFAULT_CSV), metavar="PATH")
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--latency-texts", type=int, default=0, help="held-out texts timed per fold (0: all)"
+    )
+    args = ap.parse_args()
+
+    path = Path(args.csv)
+    if not path.exists():
+        print(f"data not found: {path}", file=sys.stderr)
+        return 2
+    subjects, details, labels = textclf.read_labeled_csv(path)
+    print(f"machine: {machine()}; {one_core()}; load average {load()}")
+    print(f"data: {path} ({len(labels)} rows, {len(set(labels))} labels)")
+    print(f"model: {json.dumps(textclf.TextClassifier().params, ensure_ascii=False)}")
+
+    started = time.perf_counter()
+    report = textclf.evaluate(
+        textclf.TextClassifier,
+        subjects,
+        details,
+        labels,
+        folds=args.folds,
+        seed=args.seed,
+        latency_samples=args.latency_texts or None,
+        log=lambda msg: print("  " + msg, flush=True),
+    )
+    print(f"cross-validation wall time {time.perf_counter() - started:.0f} s")
+    cv_lines = textclf.format_report(report).splitlines()
+    for line in cv_lines[:-1]:
+        print(line)
+    print(f"pooled out-of-fold macro-F1 {report['pooled_macro_f1']:.4f}")
+
+    t0 = time.perf_counter()
+    clf = textclf.TextClassifier().fit(subjects, details, labels)
+    fit_seconds = time.perf_counter() - t0
+    blob = clf.to_bytes()
+    print(
+        f"training on all {len(labels)} rows: {fit_seconds:.1f} s; model {len(blob) / 1e6:.1f} MB"
+    )
+
+    with tempfile.NamedTemporaryFile(suffix=".joblib") as fh:
+        fh.write(blob)
+        fh.flush()
+        n = min(1000, len(labels))
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, str(ROOT), fh.name, str(path), str(n)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    child = json.loads(out.stdout.strip().splitlines()[-1])
+    delta = (child["rss_after_kib"] - child["rss_before_kib"]) / 1024
+    print(
+        f"fresh process: RSS {child['rss_before_kib'] / 1024:.0f} MB after imports, "
+        f"{child['rss_after_kib'] / 1024:.0f} MB after load + {child['n']} classifications "
+        f"(delta {delta:.0f} MB, peak {child['rss_peak_kib'] / 1024:.0f} MB); "
+        f"load {child['load_seconds']:.2f} s, first call {child['first_call_ms']:.1f} ms, "
+        f"then p50 {child['p50_ms']:.2f} ms, p99 {child['p99_ms']:.2f} ms"
+    )
+    print(
+        f"summary: macro-F1 {report['macro_f1']:.4f} ± {report['macro_f1_std']:.4f}, "
+        f"accuracy {report['accuracy']:.4f}, latency p50 {report['latency_p50_ms']:.2f} ms "
+        f"p99 {report['latency_p99_ms']:.2f} ms, training {fit_seconds:.1f} s, "
+        f"model RSS delta {delta:.0f} MB; load average {load()}"
+    )
+    print(cv_lines[-1])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,580 @@
+"""Every change to the organisation: units (incl. the communities a department is paired with),
+user accounts and passwords, memberships (who holds which role in which unit).
+
+Each verb: keyword-only `actor` (a user, or None for the system: commands, data set-up), one
+transaction, the row locked, the admin guard and the domain rules checked, fields saved with
+update_fields and an append-only `core.ConfigChange` written in the same transaction. Bad input
+raises InvalidInput (Chinese message, stable code, `field`); nothing is written then."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import ProtectedError, Q, RestrictedError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from minhu.core.audit import (
+    PASSWORD_CHANGED,
+    PASSWORD_SET,
+    check_editable,
+    clean_fields,
+    created,
+    db_fields,
+    deleted,
+    diff,
+    lock,
+    record,
+    snapshot,
+)
+from minhu.core.errors import Conflict, InvalidInput, PermissionDenied
+from minhu.core.models import ConfigAction
+
+from .models import ALLOWED_PARENTS, Membership, Role, Unit, UnitKind, User
+from .scope import scope_of
+
+UNIT_FIELDS = ("name", "code", "kind", "parent", "phone", "active", "paired_communities")
+UNIT_EDITABLE = {"name", "code", "kind", "parent", "phone", "active", "paired_communities"}
+PAIRABLE_KINDS = {UnitKind.COMMUNITY, UnitKind.VILLAGE}
+USER_FIELDS = ("username", "display_name", "phone", "email", "is_active")
+USER_EDITABLE = {"username", "display_name", "phone", "email", "is_active", "password"}
+MEMBERSHIP_FIELDS = ("user", "unit", "role", "active")
+MEMBERSHIP_EDITABLE = {"user", "unit", "role", "active"}
+
+ADMIN_ONLY = gettext_lazy("只有系统管理员可以修改配置")
+
+
+# --- guards ---------------------------------------------------------------------------------
+
+
+def is_config_admin(user) -> bool:
+    """The admin role in an active unit, or a superuser."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return bool(user.is_superuser or scope_of(user).has_role(Role.ADMIN))
+
+
+def require_admin(actor) -> None:
+    """Configuration is changed by administrators (or by the system: actor None)."""
+    if actor is not None and not is_config_admin(actor):
+        raise PermissionDenied(ADMIN_ONLY)
+
+
+def _protected_delete(obj) -> None:
+    try:
+        obj.delete()
+    except (ProtectedError, RestrictedError):
+        raise Conflict(_("该记录已被引用，不能删除；请改为停用"), code="protected")
+
+
+# --- units ----------------------------------------------------------------------------------
+
+
+def _kind_label(kind: str | None) -> str:
+    return str(UnitKind(kind).label) if kind in UnitKind.values else str(kind)
+
+
+def _check_parent(unit: Unit | None, kind: str, parent: Unit | None) -> None:
+    allowed = ALLOWED_PARENTS.get(kind, set())
+    if (parent.kind if parent else None) not in allowed:
+        names = _("、").join(_kind_label(k) for k in UnitKind.values if k in allowed)
+        raise InvalidInput(
+            _("「%(kind)s」的上级应为：%(parents)s")
+            % {"kind": _kind_label(kind), "parents": names or _("无（顶级）")},
+            code="invalid_parent",
+            field="parent",
+        )
+    if unit is not None and unit.pk and parent is not None:
+        if parent.pk == unit.pk or parent.path.startswith(unit.path):
+            raise InvalidInput(_("上级单位不能是本单位或其下级"), code="cycle", field="parent")
+
+
+def _check_code(model, code: str, exclude_pk: int | None) -> None:
+    if model.objects.filter(code=code).exclude(pk=exclude_pk).exists():
+        raise InvalidInput(_("该编码已被使用"), code="duplicate_code", field="code")
+
+
+def _paired(kind: str, communities: Iterable[Unit | int]) -> list[Unit]:
+    ids = {c.pk if isinstance(c, Unit) else int(c) for c in communities}
+    rows = list(Unit.objects.filter(pk__in=ids))
+    if len(rows) != len(ids):
+        raise InvalidInput(_("结对社区不存在"), code="not_found", field="paired_communities")
+    if rows and kind != UnitKind.DEPARTMENT:
+        raise InvalidInput(
+            _("只有区直部门可以结对社区"), code="pairing_not_allowed", field="paired_communities"
+        )
+    bad = [u for u in rows if u.kind not in PAIRABLE_KINDS]
+    if bad:
+        raise InvalidInput(
+            _("「%(name)s」不是社区或村，不能结对") % {"name": bad[0].name},
+            code="invalid_pairing",
+            field="paired_communities",
+        )
+    return rows
+
+
+def _lock_units(*pks: int | None) -> dict[int, Unit]:
+    """Lock several units in id order (two admins moving units cannot deadlock on the order)."""
+    ids = sorted({pk for pk in pks if pk})
+    return {u.pk: u for u in Unit.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+
+
+def _fresh_parent(parent: Unit | int | None, locked: dict[int, Unit] | None = None) -> Unit | None:
+    if parent is None or parent == "":
+        return None
+    pk = parent.pk if isinstance(parent, Unit) else int(parent)
+    if locked is not None and pk in locked:
+        return locked[pk]
+    found = _lock_units(pk)
+    if pk not in found:
+        raise InvalidInput(_("上级单位不存在"), code="not_found", field="parent")
+    return found[pk]
+
+
+@transaction.atomic
+def create_unit(
+    *,
+    actor,
+    name: str,
+    code: str,
+    kind: str,
+    parent: Unit | int | None = None,
+    phone: str = "",
+    active: bool = True,
+    paired_communities: Iterable[Unit | int] = (),
+) -> Unit:
+    require_admin(actor)
+    values = clean_fields(
+        Unit, {"name": name, "code": code, "kind": kind, "phone": phone, "active": active}
+    )
+    parent_unit = _fresh_parent(parent)
+    _check_parent(None, values["kind"], parent_unit)
+    if values["active"] and parent_unit is not None and not parent_unit.active:
+        raise InvalidInput(
+            _("上级单位「%(name)s」已停用") % {"name": parent_unit.name},
+            code="parent_inactive",
+            field="parent",
+        )
+    _check_code(Unit, values["code"], None)
+    pairs = _paired(values["kind"], paired_communities)
+    unit = Unit(parent=parent_unit, **values)
+    unit.save()
+    if pairs:
+        unit.paired_communities.set(pairs)
+    record(actor, ConfigAction.CREATE, unit, created(snapshot(unit, UNIT_FIELDS)))
+    return unit
+
+
+@transaction.atomic
+def update_unit(unit: Unit | int, *, actor, **changes: Any) -> Unit:
+    """Change a unit's fields. A new parent re-paths the whole subtree (Unit.save). `active`
+    goes through `set_unit_active` and `paired_communities` through `set_paired_communities`
+    (their own guards and audit rows), in this transaction."""
+    require_admin(actor)
+    check_editable(changes, UNIT_EDITABLE)
+    active = changes.pop("active", None)
+    pairs = changes.pop("paired_communities", None)
+    if "parent" in changes:
+        # Lock the unit and its new parent together, in id order.
+        unit_pk = unit.pk if isinstance(unit, Unit) else unit
+        locked = _lock_units(unit_pk, getattr(changes["parent"], "pk", changes["parent"]))
+        unit = locked[unit_pk] if unit_pk in locked else lock(Unit, unit_pk)
+        parent = _fresh_parent(changes["parent"], locked)
+    else:
+        unit = lock(Unit, unit)
+        parent = unit.parent
+    plain = {k: v for k, v in changes.items() if k != "parent"}
+    values = clean_fields(Unit, plain)
+    kind = values.get("kind", unit.kind)
+    parent_changed = (parent.pk if parent else None) != unit.parent_id
+    if parent_changed or kind != unit.kind:
+        _check_parent(unit, kind, parent)
+    if parent_changed and parent is not None and not parent.active:
+        if unit.active and active is not False:
+            raise InvalidInput(
+                _("上级单位「%(name)s」已停用") % {"name": parent.name},
+                code="parent_inactive",
+                field="parent",
+            )
+    if kind != unit.kind:
+        bad = [c for c in unit.children.all() if kind not in ALLOWED_PARENTS[c.kind]]
+        if bad:
+            raise InvalidInput(
+                _("下级单位「%(name)s」不能隶属于「%(kind)s」")
+                % {"name": bad[0].name, "kind": _kind_label(kind)},
+                code="invalid_kind",
+                field="kind",
+            )
+        if pairs is None and kind != UnitKind.DEPARTMENT and unit.paired_communities.exists():
+            raise InvalidInput(
+                _("只有区直部门可以结对社区，请先取消结对"),
+                code="pairing_not_allowed",
+                field="paired_communities",
+            )
+    if "code" in values and values["code"] != unit.code:
+        _check_code(Unit, values["code"], unit.pk)
+
+    before = snapshot(unit, UNIT_FIELDS[:-2])
+    for name, value in values.items():
+        setattr(unit, name, value)
+    unit.parent = parent
+    changed = diff(before, snapshot(unit, UNIT_FIELDS[:-2]))
+    if changed:
+        unit.save(update_fields=db_fields(Unit, changed))
+        record(actor, ConfigAction.UPDATE, unit, changed)
+    if pairs is not None:
+        set_paired_communities(unit, actor=actor, communities=pairs)
+    if active is not None:
+        set_unit_active(unit, actor=actor, active=bool(active))
+    unit.refresh_from_db()
+    return unit
+
+
+def open_appeal_count(unit: Unit) -> int:
+    """Open appeals the unit leads, or holds a live share of (assignment or summons)."""
+    from minhu.appeals.models import (
+        OPEN_STATUSES,
+        Appeal,
+        AssignmentStatus,
+        SummonsStatus,
+    )
+
+    live = [AssignmentStatus.PENDING, AssignmentStatus.CLAIMED]
+    return (
+        Appeal.objects.filter(status__in=OPEN_STATUSES)
+        .filter(
+            Q(lead_unit=unit)
+            | Q(assignments__unit=unit, assignments__active=True, assignments__status__in=live)
+            | Q(
+                summonses__department=unit,
+                summonses__status__in=[SummonsStatus.PENDING, SummonsStatus.REPORTED],
+            )
+        )
+        .distinct()
+        .count()
+    )
+
+
+@transaction.atomic
+def set_unit_active(unit: Unit | int, *, actor, active: bool) -> Unit:
+    """Deactivate (refused while the unit has open appeals or active sub-units) or reactivate
+    (refused under a deactivated parent). No change, no audit row."""
+    require_admin(actor)
+    unit = lock(Unit, unit)
+    if unit.active == active:
+        return unit
+    if not active:
+        n = open_appeal_count(unit)
+        if n:
+            raise InvalidInput(
+                _("「%(name)s」还有%(count)d件未办结的诉求，请先转派后再停用")
+                % {"name": unit.name, "count": n},
+                code="unit_has_open_appeals",
+                field="active",
+                count=n,
+            )
+        n = unit.children.filter(active=True).count()
+        if n:
+            raise InvalidInput(
+                _("「%(name)s」还有%(count)d个启用的下级单位，请先停用下级单位")
+                % {"name": unit.name, "count": n},
+                code="unit_has_active_children",
+                field="active",
+                count=n,
+            )
+    elif unit.parent_id:
+        parent = Unit.objects.get(pk=unit.parent_id)
+        if not parent.active:
+            raise InvalidInput(
+                _("上级单位「%(name)s」已停用，请先启用上级单位") % {"name": parent.name},
+                code="parent_inactive",
+                field="active",
+            )
+    unit.active = active
+    unit.save(update_fields=["active"])
+    action = ConfigAction.ACTIVATE if active else ConfigAction.DEACTIVATE
+    record(actor, action, unit, {"active": [not active, active]})
+    return unit
+
+
+@transaction.atomic
+def set_paired_communities(unit: Unit | int, *, actor, communities: Iterable[Unit | int]) -> Unit:
+    """The communities/villages a department is paired with (结对), replacing the old set."""
+    require_admin(actor)
+    unit = lock(Unit, unit)
+    rows = _paired(unit.kind, communities)
+    before = snapshot(unit, ["paired_communities"])
+    unit.paired_communities.set(rows)
+    changed = diff(before, snapshot(unit, ["paired_communities"]))
+    if changed:
+        record(actor, ConfigAction.UPDATE, unit, changed)
+    return unit
+
+
+@transaction.atomic
+def delete_unit(unit: Unit | int, *, actor) -> None:
+    """Only a unit nothing refers to (no sub-units, members, appeals ...): otherwise Conflict
+    `protected`; deactivate it instead."""
+    require_admin(actor)
+    unit = lock(Unit, unit)
+    before = snapshot(unit, UNIT_FIELDS)
+    pk = unit.pk
+    _protected_delete(unit)
+    record(actor, ConfigAction.DELETE, unit, deleted(before), object_id=pk)
+
+
+# --- users ----------------------------------------------------------------------------------
+
+
+def password_problems(password: str, user: User | None = None) -> list[str]:
+    """Django's password validators, with Chinese messages for the common cases (the bundled
+    zh-hans catalogue lacks some of them)."""
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        out = []
+        for error in exc.error_list:
+            params = error.params or {}
+            if error.code == "password_too_short":
+                out.append(
+                    _("密码太短，至少需要%(min_length)d个字符")
+                    % {"min_length": params.get("min_length", 8)}
+                )
+            elif error.code == "password_too_common":
+                out.append(_("密码过于常见"))
+            elif error.code == "password_entirely_numeric":
+                out.append(_("密码不能全是数字"))
+            elif error.code == "password_too_similar":
+                out.append(_("密码与用户信息过于相似"))
+            else:
+                out.extend(error.messages)
+        return out
+    return []
+
+
+def _check_password(password: str | None, user: User) -> None:
+    if not password:
+        raise InvalidInput(_("请设置密码"), code="required", field="password")
+    problems = password_problems(password, user)
+    if problems:
+        raise InvalidInput(_("；").join(problems), code="weak_password", field="password")
+
+
+def _check_username(username: str, exclude_pk: int | None) -> None:
+    if User.objects.filter(username=username).exclude(pk=exclude_pk).exists():
+        raise InvalidInput(_("该用户名已存在"), code="duplicate_username", field="username")
+
+
+@transaction.atomic
+def create_user(
+    *,
+    actor,
+    username: str,
+    password: str,
+    display_name: str = "",
+    phone: str = "",
+    email: str = "",
+    is_active: bool = True,
+    unit: Unit | int | None = None,
+    role: str | None = None,
+) -> User:
+    """A new account; with `unit` and `role`, its first membership too."""
+    require_admin(actor)
+    values = clean_fields(
+        User,
+        {
+            "username": username,
+            "display_name": display_name,
+            "phone": phone,
+            "email": email,
+            "is_active": is_active,
+        },
+    )
+    _check_username(values["username"], None)
+    user = User(**values)
+    _check_password(password, user)
+    if (unit is None) != (role is None):
+        raise InvalidInput(
+            _("请同时选择单位和角色"), code="required", field="unit" if unit is None else "role"
+        )
+    user.set_password(password)
+    user.save()
+    changes = created(snapshot(user, USER_FIELDS))
+    changes["password"] = [None, PASSWORD_SET]
+    record(actor, ConfigAction.CREATE, user, changes)
+    if unit is not None:
+        add_membership(user, actor=actor, unit=unit, role=role)
+    return user
+
+
+@transaction.atomic
+def update_user(user: User | int, *, actor, **changes: Any) -> User:
+    """Change an account's profile. `is_active` goes through `set_user_active` and `password`
+    through `set_password` (own guards and audit rows), in this transaction."""
+    require_admin(actor)
+    check_editable(changes, USER_EDITABLE)
+    is_active = changes.pop("is_active", None)
+    password = changes.pop("password", None)
+    user = lock(User, user)
+    values = clean_fields(User, changes)
+    if "username" in values and values["username"] != user.username:
+        _check_username(values["username"], user.pk)
+    before = snapshot(user, USER_FIELDS[:-1])
+    for name, value in values.items():
+        setattr(user, name, value)
+    changed = diff(before, snapshot(user, USER_FIELDS[:-1]))
+    if changed:
+        user.save(update_fields=db_fields(User, changed))
+        record(actor, ConfigAction.UPDATE, user, changed)
+    if password:
+        set_password(user, actor=actor, password=password)
+    if is_active is not None:
+        set_user_active(user, actor=actor, active=bool(is_active))
+    user.refresh_from_db()
+    return user
+
+
+@transaction.atomic
+def set_password(user: User | int, *, actor, password: str) -> User:
+    """An administrator sets a user's password (checked by the validators). The audit row
+    says only that it changed."""
+    require_admin(actor)
+    user = lock(User, user)
+    _check_password(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    record(actor, ConfigAction.UPDATE, user, {"password": [None, PASSWORD_CHANGED]})
+    return user
+
+
+@transaction.atomic
+def set_user_active(user: User | int, *, actor, active: bool) -> User:
+    """Deactivate (cannot log in; API tokens stop working) or reactivate an account. An
+    administrator cannot deactivate their own account."""
+    require_admin(actor)
+    user = lock(User, user)
+    if user.is_active == active:
+        return user
+    if not active and actor is not None and actor.pk == user.pk:
+        raise InvalidInput(_("不能停用自己的账号"), code="self_deactivation", field="is_active")
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    action = ConfigAction.ACTIVATE if active else ConfigAction.DEACTIVATE
+    record(actor, action, user, {"is_active": [not active, active]})
+    return user
+
+
+# --- memberships ----------------------------------------------------------------------------
+
+
+def _check_membership(user: User, unit: Unit, role: str, exclude_pk: int | None) -> None:
+    if role not in Role.values:
+        raise InvalidInput(_("角色不正确"), code="invalid_choice", field="role")
+    clash = Membership.objects.filter(user=user, unit=unit, role=role).exclude(pk=exclude_pk)
+    if clash.exists():
+        raise InvalidInput(
+            _("该用户在此单位已有此角色（已停用的可以恢复）"),
+            code="duplicate_membership",
+            field="role",
+        )
+
+
+def _unit_for_membership(unit: Unit | int) -> Unit:
+    pk = unit.pk if isinstance(unit, Unit) else unit
+    found = Unit.objects.filter(pk=pk).first()
+    if found is None:
+        raise InvalidInput(_("单位不存在"), code="not_found", field="unit")
+    if not found.active:
+        raise InvalidInput(
+            _("「%(name)s」已停用") % {"name": found.name}, code="unit_inactive", field="unit"
+        )
+    return found
+
+
+def _check_self_demotion(membership: Membership, actor) -> None:
+    """An administrator cannot take away their own last admin role (and lock themselves out)."""
+    if actor is None or actor.pk != membership.user_id or membership.role != Role.ADMIN:
+        return
+    if actor.is_superuser or not membership.active:
+        return
+    others = Membership.objects.filter(
+        user_id=actor.pk, role=Role.ADMIN, active=True, unit__active=True
+    ).exclude(pk=membership.pk)
+    if not others.exists():
+        raise InvalidInput(_("不能停用自己的系统管理员角色"), code="self_demotion", field="active")
+
+
+@transaction.atomic
+def add_membership(
+    user: User | int, *, actor, unit: Unit | int, role: str, active: bool = True
+) -> Membership:
+    """Give `user` a role in `unit` (an active unit; once per user, unit and role)."""
+    require_admin(actor)
+    user = lock(User, user)
+    unit = _unit_for_membership(unit)
+    _check_membership(user, unit, role, None)
+    m = Membership.objects.create(user=user, unit=unit, role=role, active=bool(active))
+    record(actor, ConfigAction.CREATE, m, created(snapshot(m, MEMBERSHIP_FIELDS)))
+    return m
+
+
+@transaction.atomic
+def update_membership(membership: Membership | int, *, actor, **changes: Any) -> Membership:
+    """Move a membership to another unit or role; `active` goes through
+    `set_membership_active`. The user of a membership cannot change."""
+    require_admin(actor)
+    check_editable(changes, MEMBERSHIP_EDITABLE)
+    m = lock(Membership, membership)
+    if "user" in changes:
+        new_user = changes.pop("user")
+        if (new_user.pk if isinstance(new_user, User) else new_user) != m.user_id:
+            raise InvalidInput(
+                _("不能更改任职的用户，请为该用户新增角色"), code="immutable", field="user"
+            )
+    active = changes.pop("active", None)
+    unit = _unit_for_membership(changes["unit"]) if "unit" in changes else m.unit
+    role = changes.get("role", m.role)
+    if unit.pk != m.unit_id or role != m.role:
+        _check_self_demotion(m, actor)
+        _check_membership(m.user, unit, role, m.pk)
+    before = snapshot(m, MEMBERSHIP_FIELDS[:-1])
+    m.unit, m.role = unit, role
+    changed = diff(before, snapshot(m, MEMBERSHIP_FIELDS[:-1]))
+    if changed:
+        m.save(update_fields=db_fields(Membership, changed))
+        record(actor, ConfigAction.UPDATE, m, changed)
+    if active is not None:
+        set_membership_active(m, actor=actor, active=bool(active))
+    m.refresh_from_db()
+    return m
+
+
+@transaction.atomic
+def set_membership_active(membership: Membership | int, *, actor, active: bool) -> Membership:
+    """Suspend or restore a role (the history of who held it stays)."""
+    require_admin(actor)
+    m = lock(Membership, membership)
+    if m.active == active:
+        return m
+    if not active:
+        _check_self_demotion(m, actor)
+    m.active = active
+    m.save(update_fields=["active"])
+    action = ConfigAction.ACTIVATE if active else ConfigAction.DEACTIVATE
+    record(actor, action, m, {"active": [not active, active]})
+    return m
+
+
+@transaction.atomic
+def remove_membership(membership: Membership | int, *, actor) -> None:
+    require_admin(actor)
+    m = lock(Membership, membership)
+    _check_self_demotion(m, actor)
+    before = snapshot(m, MEMBERSHIP_FIELDS)
+    pk = m.pk
+    m.delete()
+    record(actor, ConfigAction.DELETE, m, deleted(before), object_id=pk)
