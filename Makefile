@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run install system-deps test test-sqlite test-postgres lint bench route-bench demo clean
+.PHONY: run install base-deps system-deps test test-sqlite test-postgres lint bench route-bench demo clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ $(VENV)/.installed: $(BIN)/activate requirements.txt requirements-dev.txt pyproj
 	$(BIN)/minhu compilemessages -v0 --ignore=.venv --ignore=node_modules
 	touch $@
 
-install: $(VENV)/.installed
+install: base-deps $(VENV)/.installed
 
 run: install
 	$(BIN)/minhu migrate --noinput -v0
@@ -28,17 +28,25 @@ run: install
 	@$(BIN)/minhu demo --logins
 	$(BIN)/minhu runserver 127.0.0.1:$(PORT)
 
-# Debian packages: Chromium and CJK fonts for the browser tests, the PostgreSQL server for the
-# second pass, gettext (msgfmt) to compile the translations. Installed only when missing (as root;
-# otherwise it says what to install).
-SYSTEM_PACKAGES := chromium fonts-noto-cjk postgresql gettext
-system-deps:
-	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+# Debian packages, installed only when missing (as root; otherwise it says what to install):
+# gettext (msgfmt) to compile the translations at install; for the tests, Chromium and CJK fonts
+# (browser tests) and the PostgreSQL server (second pass).
+BASE_PACKAGES := gettext
+TEST_PACKAGES := chromium fonts-noto-cjk postgresql
+define ensure_debian
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ]; then echo "Installing Debian packages:$$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else echo "Please install Debian packages:$$missing (sudo apt-get install$$missing)"; exit 2; fi; \
 	fi
+endef
+
+base-deps:
+	$(call ensure_debian,$(BASE_PACKAGES))
+
+system-deps: base-deps
+	$(call ensure_debian,$(TEST_PACKAGES))
 
 lint: install
 	$(BIN)/ruff check .

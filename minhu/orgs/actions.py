@@ -79,6 +79,10 @@ def _kind_label(kind: str | None) -> str:
 
 
 def _check_parent(unit: Unit | None, kind: str, parent: Unit | None) -> None:
+    """No cycles (checked first: the clearer message), and a parent of an allowed kind."""
+    if unit is not None and unit.pk and parent is not None:
+        if parent.pk == unit.pk or parent.path.startswith(unit.path):
+            raise InvalidInput(_("上级单位不能是本单位或其下级"), code="cycle", field="parent")
     allowed = ALLOWED_PARENTS.get(kind, set())
     if (parent.kind if parent else None) not in allowed:
         names = _("、").join(_kind_label(k) for k in UnitKind.values if k in allowed)
@@ -88,9 +92,6 @@ def _check_parent(unit: Unit | None, kind: str, parent: Unit | None) -> None:
             code="invalid_parent",
             field="parent",
         )
-    if unit is not None and unit.pk and parent is not None:
-        if parent.pk == unit.pk or parent.path.startswith(unit.path):
-            raise InvalidInput(_("上级单位不能是本单位或其下级"), code="cycle", field="parent")
 
 
 def _check_code(model, code: str, exclude_pk: int | None) -> None:
