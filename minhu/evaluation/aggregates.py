@@ -220,6 +220,52 @@ def _refresh_chunk_pg(start: dt.date, end: dt.date) -> int:
     return written
 
 
+def _pg_cells(start: dt.date, end: dt.date, scope_id: int, dims: list[str]) -> dict[tuple, int]:
+    """Live counts for [start, end) grouped in SQL like _PG_APPEAL_CELLS (PostgreSQL), for one
+    scope and the requested dimensions only."""
+    tz = timezone.get_current_timezone_name()
+    params: list = [tz, local_start(start), local_start(end)]
+    selects, sel_params = [], []
+    for scope, dim, key, group in _PG_APPEAL_CELLS:
+        if dim.strip("'") not in dims:
+            continue
+        if scope_id == 0 and scope != "0":
+            continue
+        if scope_id and scope == "0":
+            continue
+        where = ""
+        if scope == "street_id":
+            where = "WHERE street_id = %s"
+            sel_params.append(scope_id)
+        elif scope == "lead_unit_id":
+            where = "WHERE lead_unit_id = %s AND lead_kind = 'department'"
+            sel_params.append(scope_id)
+        by = "d" + (", " + group if group else "")
+        selects.append(f"SELECT d, {dim}, {key}, count(*) FROM a {where} GROUP BY {by}")
+    if not selects:
+        return {}
+    scope_where = ""
+    if scope_id:
+        scope_where = "AND (x.street_id = %s OR x.lead_unit_id = %s)"
+        params += [scope_id, scope_id]
+    sql = f"""
+        WITH a AS MATERIALIZED (
+            SELECT (x.created_at AT TIME ZONE %s)::date AS d, x.street_id, x.lead_unit_id,
+                   u.kind AS lead_kind, x.channel, x.category_id, x.grid_id
+            FROM {Appeal._meta.db_table} x
+            LEFT JOIN orgs_unit u ON u.id = x.lead_unit_id
+            WHERE x.created_at >= %s AND x.created_at < %s {scope_where}
+        )
+        {" UNION ALL ".join(selects)}
+    """
+    out: dict[tuple, int] = defaultdict(int)
+    with connection.cursor() as cur:
+        cur.execute(sql, params + sel_params)
+        for day, dim, key, n in cur.fetchall():
+            out[(day, scope_id, dim, key)] += n
+    return out
+
+
 def refresh_days(days: Iterable[dt.date]) -> int:
     """Recompute both aggregate tables for the given local days. Returns rows written."""
     written = 0
@@ -398,9 +444,15 @@ def follow_up_counts(
 
 
 def appeal_cells(
-    start: dt.date, end: dt.date, scope_id: int, dims: Iterable[str], by_day: bool = False
+    start: dt.date,
+    end: dt.date,
+    scope_id: int,
+    dims: Iterable[str],
+    by_day: bool = False,
+    cache: dict | None = None,
 ) -> dict[tuple, int]:
-    """(dim, key[, day]) -> registered count for a scope (0 = district) over [start, end)."""
+    """(dim, key[, day]) -> registered count for a scope (0 = district) over [start, end).
+    `cache` (one request) keeps the live rows counted for today between calls."""
     from django.db.models import Sum
 
     dims = list(dims)
@@ -418,7 +470,18 @@ def appeal_cells(
     if scope_id:
         extra = Q(street_id=scope_id) | Q(lead_unit_id=scope_id)
     for r_start, r_end in raw:
-        for (day, scope, dim, key), n in rollup_appeals(_appeal_raw(r_start, r_end, extra)).items():
+        ck = ("appeal_raw", r_start, r_end, scope_id)
+        if cache is not None and ck in cache:
+            cells = cache[ck]
+        elif connection.vendor == "postgresql":
+            cells = _pg_cells(
+                r_start, r_end, scope_id, ["total", "channel", "category", "grid", "street"]
+            )
+        else:
+            cells = rollup_appeals(_appeal_raw(r_start, r_end, extra))
+        if cache is not None and ck not in cache:
+            cache[ck] = cells
+        for (day, scope, dim, key), n in cells.items():
             if scope != scope_id or dim not in dims:
                 continue
             k = (dim, key, day) if by_day else (dim, key)

@@ -49,11 +49,14 @@ def build(period: Period, config: EvaluationConfig, unit: Unit | None = None) ->
     dims = ["total", "channel", "category", "grid"] + (
         ["street"] if unit is None or unit.kind == UnitKind.DEPARTMENT else []
     )
-    cells = aggregates.appeal_cells(start, end, scope_id, dims)
+    cache: dict = {}
+    cells = aggregates.appeal_cells(start, end, scope_id, dims, cache=cache)
     total = cells.get(("total", ""), 0)
     # Daily volume of this period and of the last 24 periods (for the year-on-year chart).
     first = period.shift(-(TREND_PERIODS * 2 - 1))
-    daily = aggregates.appeal_cells(first.first_day, end, scope_id, ["total"], by_day=True)
+    daily = aggregates.appeal_cells(
+        first.first_day, end, scope_id, ["total"], by_day=True, cache=cache
+    )
     per_period: dict[str, int] = defaultdict(int)
     per_day: dict[dt.date, int] = {}
     for (_, _, day), n in daily.items():
@@ -125,15 +128,16 @@ def build(period: Period, config: EvaluationConfig, unit: Unit | None = None) ->
 
     # Open and overdue, live.
     now = timezone.now()
+    # COUNT(*) lets PostgreSQL answer from the (status, current_due_at) index alone.
     live = Appeal.objects.filter(_scope_q(unit), status__in=OPEN_STATUSES).aggregate(
-        open=Count("id"), overdue=Count("id", filter=Q(current_due_at__lt=now))
+        open=Count("*"), overdue=Count("current_due_at", filter=Q(current_due_at__lt=now))
     )
     overdue_by_unit = []
     if unit is None:
         rows = (
             Appeal.objects.filter(status__in=OPEN_STATUSES, current_due_at__lt=now)
             .values("lead_unit_id")
-            .annotate(n=Count("id"))
+            .annotate(n=Count("*"))
             .order_by("-n")[:10]
         )
         names = dict(

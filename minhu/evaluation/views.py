@@ -21,7 +21,7 @@ from minhu.appeals.access import appeals_visible_to
 from minhu.appeals.models import Status
 from minhu.categories.models import Category
 from minhu.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
-from minhu.orgs.models import Unit, UnitKind
+from minhu.orgs.models import Role, Unit, UnitKind
 from minhu.orgs.scope import scope_of, units_visible_to
 
 from . import access, actions, dashboard, evaluations, importer, ledgers, rankings, rates
@@ -88,6 +88,7 @@ def _ctx(request, section: str, **extra) -> dict:
         "is_leader": access.is_leader(request.user),
         "is_centre": access.is_centre(request.user),
         "sees_district": scope.all_units,
+        "can_import": scope.has_role(Role.DISPATCHER, Role.ADMIN),
         **extra,
     }
 
@@ -638,7 +639,7 @@ def ledger_download_view(request):
 
 @staff_page
 def import_view(request):
-    if not access.is_centre(request.user) and not scope_of(request.user).has_role("dispatcher"):
+    if not scope_of(request.user).has_role(Role.DISPATCHER, Role.ADMIN):
         raise NotFound()
     result = batch = None
     if request.method == "POST":

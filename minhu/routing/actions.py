@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from minhu.appeals.access import CENTRE_ROLES, access_appeal, appeals_visible_to
@@ -324,7 +324,11 @@ def save_dispatch_rule(
     obj.note = (note or "").strip()[:200]
     obj.active = True
     obj.updated_by = actor
-    obj.save()
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError:  # saved concurrently by someone else
+        raise Conflict("该分类在该区域已有派单规则，请编辑已有规则", code="rule_exists")
     obj.assist_units.set(assist_units)
     _audit(RoutingEventKind.RULE_SAVE, actor, obj.pk, before=before, after=_rule_data(obj))
     return obj

@@ -293,6 +293,18 @@ class DispatchRule(models.Model):
         verbose_name_plural = _("派单目录")
         ordering = ["category_id", "area_id", "id"]
         indexes = [models.Index(fields=["category", "area", "active"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["category", "area"],
+                condition=Q(active=True),
+                name="one_active_rule_per_area",
+            ),
+            models.UniqueConstraint(
+                fields=["category"],
+                condition=Q(active=True, area__isnull=True),
+                name="one_active_rule_anywhere",
+            ),
+        ]
 
     def __str__(self) -> str:
         area = self.area.name if self.area_id else "全区"

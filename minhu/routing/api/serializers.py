@@ -147,6 +147,8 @@ class DispatchRuleSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "active", "updated_at"]
+        # One active rule per category × area is checked by the verb (Conflict rule_exists).
+        validators: list = []
 
 
 class RoutingConfigSerializer(serializers.ModelSerializer):

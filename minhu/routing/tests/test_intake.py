@@ -8,7 +8,14 @@ from minhu.categories.models import Category
 from minhu.core.errors import Conflict, InvalidInput, PermissionDenied
 from minhu.routing import actions, catalogue, classifier, feedback, location, proposals
 from minhu.routing.location import LocationMatch
-from minhu.routing.models import DecisionKind, LeadLocal, Place, PlaceKind, RoutingDecision
+from minhu.routing.models import (
+    DecisionKind,
+    DispatchRule,
+    LeadLocal,
+    Place,
+    PlaceKind,
+    RoutingDecision,
+)
 
 from .helpers import FakeClassifier, register
 
@@ -331,3 +338,15 @@ def test_no_feedback_when_nothing_was_proposed(org, django_capture_on_commit_cal
     with django_capture_on_commit_callbacks(execute=True):
         appeal_actions.dispatch(a, actor=org.dispatcher, lead_unit=org.street1)
     assert RoutingDecision.objects.filter(appeal=a).count() == 1
+
+
+def test_database_keeps_one_active_rule_per_category_and_area(org):
+    from django.db import IntegrityError, transaction
+
+    DispatchRule.objects.create(category=org.category, lead_unit=org.dept1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DispatchRule.objects.create(category=org.category, lead_unit=org.dept2)
+    DispatchRule.objects.create(category=org.category, area=org.street1, lead_unit=org.dept1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DispatchRule.objects.create(category=org.category, area=org.street1, lead_unit=org.dept2)
+    DispatchRule.objects.create(category=org.category, lead_unit=org.dept2, active=False)
