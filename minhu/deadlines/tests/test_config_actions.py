@@ -75,13 +75,11 @@ def test_one_rule_per_step_category_and_urgency(org):
     assert TimeLimitPolicy.objects.count() == 3
 
 
-@pytest.mark.skipif(
-    not connection.features.supports_nulls_distinct_unique_constraints,
-    reason="SQLite drops the (step, category, urgency) constraint (nulls_distinct=False)",
-)
 def test_database_constraint_backs_the_check(org, monkeypatch):
     """Two admins at once both pass the check; the constraint refuses the second, reported the
     same way, and the transaction stays usable."""
+    if not connection.features.supports_nulls_distinct_unique_constraints:
+        pytest.skip("SQLite drops the (step, category, urgency) constraint (nulls_distinct=False)")
     actions.create_time_limit(
         actor=org.admin, step="claim", amount=2, measure="working_hours", category=org.category
     )

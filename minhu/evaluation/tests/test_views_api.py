@@ -33,11 +33,14 @@ def test_pages_render_for_a_district_leader(client, org):
         "/evaluation/redblack/?period=2025-03",
         "/evaluation/supervision/",
         "/evaluation/ledgers/",
-        "/evaluation/import/",
         "/evaluation/config/",
     ]:
         r = client.get(url)
         assert r.status_code == 200, url
+    assert client.get("/evaluation/import/").status_code == 404  # the centre imports
+    client.force_login(org.dispatcher)
+    assert client.get("/evaluation/import/").status_code == 200
+    client.force_login(org.district_leader)
     r = client.get("/evaluation/rankings/?period=2025-03")
     body = r.content.decode()
     assert "73.80" in body and "东街道" in body

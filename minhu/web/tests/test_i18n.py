@@ -290,3 +290,43 @@ def test_h5_switcher_sets_english_for_later_pages(client, org):
     assert r.status_code == 302 and r["Location"] == "/h5/new/"
     html = text(client.get("/h5/new/"))
     assert "What is the problem?" in html and "遇到了什么问题" not in html
+
+
+# --- in the browser: the switcher buttons ---------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_browser_h5_switcher_round_trip(phone_page, org):
+    page = phone_page
+    page.goto(page.base + "/h5/new/")
+    assert page.locator("h1.bar-title").inner_text() == "我要反映"
+    page.get_by_role("button", name="English").click()
+    page.wait_for_url(page.base + "/h5/new/")
+    assert page.locator("h1.bar-title").inner_text() == "Report a problem"
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.goto(page.base + "/h5/")  # the choice sticks (cookie) on other pages
+    assert page.get_by_text("Check progress").count() == 1
+    page.get_by_role("button", name="中文").click()
+    page.wait_for_url(page.base + "/h5/")
+    assert page.get_by_text("查询进度").count() == 1
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_browser_staff_top_bar_switcher(desk_page, org):
+    from minhu.orgs.testing import PASSWORD
+
+    page = desk_page
+    page.goto(page.base + "/login/")
+    page.get_by_role("button", name="English").click()
+    page.wait_for_url(page.base + "/login/")
+    assert page.locator(".login-card h2").inner_text() == "Staff login"
+    page.fill("input[name=username]", org.dispatcher.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(page.base + "/dispatch/")
+    assert page.locator(".crumbs h1").inner_text() == "Dispatch centre"
+    page.locator("header.top").get_by_role("button", name="中文").click()
+    page.wait_for_url(page.base + "/dispatch/")
+    assert page.locator(".crumbs h1").inner_text() == "调度中心"
