@@ -1,14 +1,19 @@
 """Pure-Python text classifier for automatic routing (no Django imports).
 
-Model: character n-gram TF-IDF of the subject and of the detail (separate vectorizers, the
-subject block scaled by its own weight), optionally jieba word n-grams, then one-vs-rest linear
-SVMs on naive-Bayes-scaled features (NBSVM, Wang & Manning 2012: each class' SVM sees the
-features multiplied by their log-count ratio for that class). The per-class scores are turned
-into probabilities by a multinomial logistic regression fitted on out-of-fold scores of the
-training data (stacked calibration), so the probabilities sum to 1 over all classes.
+Model (defaults in DEFAULT_PARAMS):
 
-At prediction time everything is linear: the NB scaling is folded into the SVM weights, so one
-text costs two (or four) vectorizer transforms and a sparse-dense product.
+* features: character 1-3-gram TF-IDF (sublinear tf, smoothed idf, l2 norm) of the subject and
+  of the detail, one block each, the subject block weighted 0.7; optionally jieba word n-grams;
+* base models, one per "view" (the subject block, the detail block, or all blocks): one-vs-rest
+  linear SVMs on naive-Bayes-scaled features (NBSVM, Wang & Manning 2012: each class' SVM sees
+  the features multiplied by their smoothed log-count ratio for that class);
+* stacking: a multinomial logistic regression on the base models' out-of-fold scores (inner
+  stratified folds of the training data) gives the final probabilities, which sum to 1 over all
+  classes. With too few rows per class for inner folds, a softmax of the summed scores.
+
+At prediction time everything is linear: the NB scaling is folded into the SVM weights, and the
+character n-grams are computed and looked up in numpy (exact int64 codes, sorted vocabulary), so
+one text costs a few numpy calls and a small dense product.
 
 Public API: TextClassifier, evaluate, holdout_report, format_report, read_labeled_csv.
 """
@@ -65,7 +70,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "calibration_C": 1.0,
     "calibration_class_weight": None,
     # one OvR model per view ("all" features, or one field's); the stacker sees all their scores
-    "stack_views": ("all",),
+    "stack_views": ("subject", "detail"),
     "seed": 0,
 }
 
@@ -403,8 +408,8 @@ class TextClassifier:
         scores = np.atleast_2d(np.asarray(scores, dtype=np.float64))
         if self._cal_coef is not None and self._cal_intercept is not None:
             z = scores @ self._cal_coef.T + self._cal_intercept
-        else:  # the first view's scores
-            z = scores[:, : len(self.labels)].copy()
+        else:  # the views' scores summed
+            z = scores.reshape(len(scores), -1, len(self.labels)).sum(axis=1)
         z -= z.max(axis=1, keepdims=True)
         e = np.exp(z)
         return e / e.sum(axis=1, keepdims=True)

@@ -53,10 +53,16 @@ def make_data(per_class: int = 30, seed: int = 0) -> tuple[list[str], list[str],
     return [subjects[i] for i in order], [details[i] for i in order], [labels[i] for i in order]
 
 
+# minhu/conftest.py's autouse fixtures need Django's settings; these tests run without Django
+# (pytest -p no:django), so this module shadows them by name with no-ops.
 @pytest.fixture(autouse=True)
 def _fast_password_hasher():
-    """Shadows minhu/conftest.py's autouse fixture of the same name, which needs Django's
-    settings: these tests run without Django (pytest -p no:django)."""
+    """No-op: no Django here."""
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """No-op: no Django here."""
 
 
 @pytest.fixture(scope="module")
