@@ -14,8 +14,13 @@ BENCH_DIR = REPO_ROOT.parent / "shared" / "bench"
 SCREENSHOT_DIR = REPO_ROOT / "docs" / "screenshots"
 CHROMIUM = os.environ.get("MINHU_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--disable-quic",
     "--lang=zh-CN",
 ]
@@ -78,8 +83,13 @@ def desk_page(browser, live_server):
 @pytest.fixture
 def phone_page(browser, live_server):
     """A phone-sized tab (375×740, touch), for residents' H5 pages."""
-    ctx = _context(browser, viewport={"width": 375, "height": 740}, is_mobile=True,
-                   has_touch=True, device_scale_factor=2)
+    ctx = _context(
+        browser,
+        viewport={"width": 375, "height": 740},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+    )
     page = ctx.new_page()
     page.base = live_server.url
     yield page
