@@ -15,6 +15,7 @@ import contextlib
 import datetime as dt
 import random
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import SimpleNamespace
@@ -24,7 +25,7 @@ from unittest import mock
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, Max
 from django.utils import timezone
 
 from minhu.appeals import actions
@@ -47,6 +48,10 @@ from minhu.categories.models import Category
 from minhu.deadlines.models import CalendarOverride, TimeLimitPolicy
 from minhu.notifications.models import DeliveryStatus, Notification, NotificationChannel
 from minhu.orgs.models import Membership, Role, Unit, UnitKind, User
+from minhu.routing import actions as routing_actions
+from minhu.routing import classifier, intake, training
+from minhu.routing.models import ClassifierModel, DecisionKind, DispatchRule, LeadLocal
+from minhu.routing.models import RoutingDecision
 
 from . import district as D
 from .clock import DemoClock
@@ -623,10 +628,7 @@ class StoryRunner:
         self.register()
         a = self.a
         if s.target == Status.NEW:
-            if a.category_id is None and rng.random() < 0.4:
-                clock.after_minutes(3, 40)
-                actions.classify(a, actor=self.dispatcher(), category=self.category)
-            return a
+            return a  # the routing step proposes (or dispatches) after the history is built
         if a.category_id is None or rng.random() < 0.08:
             clock.after_minutes(3, 50)
             urgency = None
@@ -1037,6 +1039,8 @@ def demo_state(seed: int, count: int) -> tuple[str, int]:
             return "partial", i
         total += 1 + s.children
     if total == have:
+        if not DispatchRule.objects.exists():  # the routing step has not run yet
+            return "partial", len(stories)
         return "complete", len(stories)
     return "mismatch", 0
 
@@ -1086,8 +1090,10 @@ def build_demo(seed: int = 0, appeals: int = 300, stdout: TextIO | None = None) 
             f"{c[UnitKind.GRID]}个网格、{c['accounts']}个账号、"
             f"{c['categories_top']}个一级分类/{c['categories_sub']}个二级分类"
         )
-    else:
+    elif done < len(plan(seed, appeals)):
         out(f"续建：已有 {done} 个故事的诉求，从第 {done + 1} 个继续")
+    else:
+        out("续建：诉求已全部生成，补做智能分拨")
 
     org = load_org()
     stories = plan(seed, appeals)
@@ -1110,15 +1116,106 @@ def build_demo(seed: int = 0, appeals: int = 300, stdout: TextIO | None = None) 
                     built += 1 + story.children
                 compressed += clock.compressed
             out(f"诉求：{built}/{total}")
+        routing = set_up_routing(org, seed, ceiling)
     finally:
         settings.MINHU_INTAKE_HOOKS = old_hooks
     _settle_notifications(real_now)
     summary = summarize(real_now)
+    summary["routing"] = routing
     summary["seconds"] = round(time.monotonic() - started, 1)
     summary["resumed_from"] = done
     summary["compressed_steps"] = compressed
     print_summary(summary, out)
     return summary
+
+
+# --- smart routing --------------------------------------------------------------------------
+
+# A category seen only once among the closed appeals cannot be learnt (and the classifier can
+# calibrate its probabilities only when every class has at least two rows): such categories are
+# left out of training. Below these sizes the demo keeps the keyword rules.
+MIN_PER_CATEGORY = 2
+MIN_TRAINING_APPEALS = 50
+MIN_TRAINING_CATEGORIES = 5
+
+
+def create_dispatch_rules(org: DemoOrg, actor: User | None) -> int:
+    """派单目录: each second-level category to the unit the centre usually sends it to: its
+    department district-wide; a street-type category to each street's (town's) own street,
+    one rule per street; a community-type one to the appeal's own community (属地社区)."""
+    n = 0
+    for cat in sorted(org.subcategories, key=lambda c: (c.sort, c.pk)):
+        kind = cat.default_lead_kind
+        if cat.default_lead_unit_id:
+            rules = [{"lead_unit": cat.default_lead_unit}]
+        elif kind in (UnitKind.COMMUNITY, UnitKind.VILLAGE):
+            rules = [{"lead_local": LeadLocal.COMMUNITY}]
+        else:  # street / town, or no default: the street of the area
+            rules = [{"area": street, "lead_unit": street} for street in org.streets]
+        for kwargs in rules:
+            routing_actions.save_dispatch_rule(
+                actor=actor, category=cat, note="演示：按分类默认承办单位", **kwargs
+            )
+            n += 1
+    return n
+
+
+def train_from_history(before: dt.datetime) -> ClassifierModel | None:
+    """What `minhu route-train --from-history` does, for the appeals closed before `before`:
+    closed appeals (not merged) with their final category train the classifier, which is
+    stored with its holdout evaluation and activated. None when there are too few of them."""
+    rows = list(
+        Appeal.objects.filter(
+            status=Status.CLOSED, category__isnull=False, closed_at__lt=before
+        )
+        .order_by("pk")
+        .values_list("subject", "detail", "category__code")
+    )
+    per_label = Counter(label for _s, _d, label in rows)
+    rows = [r for r in rows if per_label[r[2]] >= MIN_PER_CATEGORY]
+    labels = [label for _s, _d, label in rows]
+    if len(rows) < MIN_TRAINING_APPEALS or len(set(labels)) < MIN_TRAINING_CATEGORIES:
+        return None
+    if not training.textclf_ready():
+        return None
+    model = training.train(
+        [r[0] for r in rows], [r[1] for r in rows], labels, trained_on="history", actor=None
+    )
+    classifier.clear_cache()  # a rebuilt demo in the same process reuses version numbers
+    return model
+
+
+def set_up_routing(org: DemoOrg, seed: int, ceiling: dt.datetime) -> dict:
+    """After the history: the dispatch catalogue, a model trained on the closed appeals, and
+    the intake hook for every appeal still waiting (as it would have run a minute after each
+    came in): confident proposals are dispatched automatically, the others are stored for the
+    dispatcher's form. All in one transaction (the catalogue marks the step as done)."""
+    waiting = list(Appeal.objects.filter(status=Status.NEW).order_by("created_at", "id"))
+    rng = random.Random(f"routing:{seed}")
+    first = waiting[0].created_at if waiting else ceiling
+    trained_at = min(first - dt.timedelta(hours=rng.uniform(1, 3)), ceiling)
+    with transaction.atomic(), DemoClock(rng, ceiling) as clock:
+        clock.set(trained_at - dt.timedelta(minutes=rng.uniform(20, 60)))
+        rules = create_dispatch_rules(org, org.dispatchers[0] if org.dispatchers else None)
+        clock.set(trained_at)
+        model = train_from_history(trained_at)
+        last_event = dict(
+            AppealEvent.objects.filter(appeal__in=waiting)
+            .values_list("appeal_id")
+            .annotate(at=Max("created_at"))
+        )
+        for a in waiting:
+            clock.set(last_event.get(a.pk, a.created_at) + dt.timedelta(seconds=rng.uniform(5, 60)))
+            intake.route(a.pk)
+    decisions = RoutingDecision.objects.filter(appeal__in=waiting)
+    return {
+        "rules": rules,
+        "model_version": f"v{model.version}" if model else "",
+        "trained_on": model.n_samples if model else 0,
+        "macro_f1": (model.evaluation or {}).get("macro_f1") if model else None,
+        "auto_dispatched": decisions.filter(kind=DecisionKind.AUTO).count(),
+        "proposed": decisions.filter(kind=DecisionKind.PROPOSAL).count(),
+    }
 
 
 def _settle_notifications(now: dt.datetime) -> None:
@@ -1169,6 +1266,18 @@ def print_summary(summary: dict, out) -> None:
         f"不满意 {fu.get('unsatisfied', 0)}；重办过的诉求 {summary['reopened']} 条"
     )
     out(f"  在办诉求：已超时 {summary['overdue']}，即将超时 {summary['due_soon']}")
+    routing = summary.get("routing")
+    if routing:
+        model = (
+            f"模型 {routing['model_version']}（{routing['trained_on']} 条已销号诉求训练）"
+            if routing["model_version"]
+            else "已销号诉求太少，未训练模型，使用关键词规则"
+        )
+        out(
+            f"  智能分拨：派单目录 {routing['rules']} 条，{model}；"
+            f"自动派单 {routing['auto_dispatched']} 件，"
+            f"待调度员确认的建议 {routing['proposed']} 件"
+        )
     if "seconds" in summary:
         out(f"  用时 {summary['seconds']} 秒")
     out("  登录账号：minhu demo --logins（统一密码 " + D.PASSWORD + "）")

@@ -34,10 +34,11 @@ from ..models import (
 from ..periods import current_period, last_ended_period, parse_period
 
 
-def _doc(summary: str, *params: str, request=None):
+def _doc(summary: str, *params: str, request=None, operation_id: str | None = None):
     """OpenAPI description for a function view (responses are JSON objects as documented in
     docs/accountability.md)."""
     return extend_schema(
+        operation_id=operation_id,
         summary=summary,
         tags=["evaluation"],
         request=request or OpenApiTypes.OBJECT,
@@ -219,7 +220,7 @@ def _snapshot(pk) -> RankingSnapshot:
         raise NotFound()
 
 
-@_doc("排名快照列表", "period")
+@_doc("排名快照列表", "period", operation_id="evaluation_snapshots_list")
 @api_view(["GET"])
 def snapshots_view(request):
     access.require_staff(request.user)
