@@ -50,8 +50,13 @@ from minhu.notifications.models import DeliveryStatus, Notification, Notificatio
 from minhu.orgs.models import Membership, Role, Unit, UnitKind, User
 from minhu.routing import actions as routing_actions
 from minhu.routing import classifier, intake, training
-from minhu.routing.models import ClassifierModel, DecisionKind, DispatchRule, LeadLocal
-from minhu.routing.models import RoutingDecision
+from minhu.routing.models import (
+    ClassifierModel,
+    DecisionKind,
+    DispatchRule,
+    LeadLocal,
+    RoutingDecision,
+)
 
 from . import district as D
 from .clock import DemoClock
@@ -1165,9 +1170,7 @@ def train_from_history(before: dt.datetime) -> ClassifierModel | None:
     closed appeals (not merged) with their final category train the classifier, which is
     stored with its holdout evaluation and activated. None when there are too few of them."""
     rows = list(
-        Appeal.objects.filter(
-            status=Status.CLOSED, category__isnull=False, closed_at__lt=before
-        )
+        Appeal.objects.filter(status=Status.CLOSED, category__isnull=False, closed_at__lt=before)
         .order_by("pk")
         .values_list("subject", "detail", "category__code")
     )
@@ -1206,7 +1209,7 @@ def set_up_routing(org: DemoOrg, seed: int, ceiling: dt.datetime) -> dict:
         )
         for a in waiting:
             clock.set(last_event.get(a.pk, a.created_at) + dt.timedelta(seconds=rng.uniform(5, 60)))
-            intake.route(a.pk)
+            intake.on_register(a.pk)  # the hook itself: a failure leaves the appeal waiting
     decisions = RoutingDecision.objects.filter(appeal__in=waiting)
     return {
         "rules": rules,

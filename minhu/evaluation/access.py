@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from minhu.core.errors import NotFound, PermissionDenied
 from minhu.orgs.models import Role, Unit, UnitKind
@@ -21,7 +22,7 @@ def is_staff_member(user) -> bool:
 
 def require_staff(user) -> None:
     if not is_staff_member(user):
-        raise PermissionDenied("您没有任何岗位，无法查看考核数据")
+        raise PermissionDenied(_("您没有任何岗位，无法查看考核数据"))
 
 
 def is_leader(user) -> bool:

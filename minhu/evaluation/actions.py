@@ -10,10 +10,12 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from minhu.appeals.access import access_appeal
 from minhu.appeals.models import (
@@ -79,20 +81,34 @@ def _log(
     )
 
 
-def _require(actor, *roles: str, message: str = "您无权执行此操作") -> None:
+def _stored_language():
+    """Texts kept in the database (interview and nomination reasons, event notes) are written
+    in the default language (Chinese), whatever the language of the request that made them."""
+    return translation.override(settings.LANGUAGE_CODE)
+
+
+def _require(actor, *roles: str, message: str | None = None) -> None:
     """actor None is the system (commands); everyone else needs one of the roles."""
     if actor is None:
         return
     if not scope_of(actor).has_role(*roles):
-        raise PermissionDenied(message)
+        raise PermissionDenied(message or _("您无权执行此操作"))
 
 
 def _text(value: str | None, field: str, label: str, *, min_len: int = 2, max_len: int = 5000):
     value = (value or "").strip()
     if len(value) < min_len:
-        raise InvalidInput(f"请填写{label}（至少{min_len}个字）", code="required", field=field)
+        raise InvalidInput(
+            _("请填写%(label)s（至少%(min)d个字）") % {"label": label, "min": min_len},
+            code="required",
+            field=field,
+        )
     if len(value) > max_len:
-        raise InvalidInput(f"{label}不能超过{max_len}个字", code="too_long", field=field)
+        raise InvalidInput(
+            _("%(label)s不能超过%(max)d个字") % {"label": label, "max": max_len},
+            code="too_long",
+            field=field,
+        )
     return value
 
 
@@ -147,10 +163,13 @@ def save_config(
 ) -> EvaluationConfig:
     """Create or change an evaluation configuration; with activate, it becomes the only active
     row. Validated with the model's full_clean (weights must add up to 1)."""
-    _require(actor, Role.ADMIN, message="只有系统管理员可以修改考核规则")
+    _require(actor, Role.ADMIN, message=_("只有系统管理员可以修改考核规则"))
     unknown = set(fields) - CONFIG_FIELDS
     if unknown:
-        raise InvalidInput(f"未知的设置项：{', '.join(sorted(unknown))}", code="unknown_field")
+        raise InvalidInput(
+            _("未知的设置项：%(names)s") % {"names": ", ".join(sorted(unknown))},
+            code="unknown_field",
+        )
     if config is None:
         obj = EvaluationConfig()
         before: dict = {}
@@ -201,29 +220,32 @@ def publish_ranking(
     """Freeze a period's rankings into published snapshots once the period has ended, and flag
     the units below the interview line. A published period is published again only as a
     revision (revise=True, with a note), which supersedes the earlier version."""
-    _require(actor, *LEADER_ROLES, message="只有区领导或管理员可以发布排名")
+    _require(actor, *LEADER_ROLES, message=_("只有区领导或管理员可以发布排名"))
     config = active_config()
     if period.start_day != config.period_start_day:
         period = Period(period.key, config.period_start_day)
     if not period.has_ended(now):
         raise IllegalTransition(
-            f"{period.label}尚未结束，不能发布排名", code="period_not_ended", period=period.key
+            _("%(period)s尚未结束，不能发布排名") % {"period": period.label},
+            code="period_not_ended",
+            period=period.key,
         )
     if revise:
-        note = _text(note, "note", "修订说明")
+        note = _text(note, "note", _("修订说明"))
     snapshots = []
     if aggregates.covered_until() is not None:
         aggregates.refresh()  # freeze today's truth, not the last cron run's
     max_fu = FollowUp.objects.aggregate(m=Max("id"))["m"] or 0
     for group in groups:
         if group not in RankingGroup.values:
-            raise InvalidInput("排名组不正确", code="invalid_group", field="group")
+            raise InvalidInput(_("排名组不正确"), code="invalid_group", field="group")
         existing = list(
             RankingSnapshot.objects.select_for_update().filter(period=period.key, group=group)
         )
         if existing and not revise:
             raise Conflict(
-                f"{period.label}{RankingGroup(group).label}排名已发布",
+                _("%(period)s%(group)s排名已发布")
+                % {"period": period.label, "group": RankingGroup(group).label},
                 code="already_published",
                 period=period.key,
                 group=group,
@@ -276,11 +298,13 @@ def _flag_from_ranking(snap: RankingSnapshot, rows, config: EvaluationConfig, ac
             reasons.append(f"综合得分{r.figures.composite}低于约谈线{config.interview_threshold}")
         if r.unit_id in bottom:
             reasons.append(f"排名第{r.rank}名（末位）")
+        with _stored_language():
+            group_label = snap.get_group_display()
         _flag(
             r.unit_id,
             snap.period,
             InterviewSource.RANKING,
-            f"{snap.period}{snap.get_group_display()}排名：" + "，".join(reasons),
+            f"{snap.period}{group_label}排名：" + "，".join(reasons),
             r.figures.composite,
             actor,
         )
@@ -306,13 +330,13 @@ def flag_for_interview(
     *, actor, unit: Unit, period: Period, reason: str, source: str = InterviewSource.MANUAL
 ) -> Interview:
     """A leader lists a unit for 约谈 by hand."""
-    _require(actor, *LEADER_ROLES, message="只有区领导可以安排约谈")
+    _require(actor, *LEADER_ROLES, message=_("只有区领导可以安排约谈"))
     if source not in InterviewSource.values:
-        raise InvalidInput("约谈依据不正确", code="invalid_choice", field="source")
-    reason = _text(reason, "reason", "约谈事由", min_len=4)
+        raise InvalidInput(_("约谈依据不正确"), code="invalid_choice", field="source")
+    reason = _text(reason, "reason", _("约谈事由"), min_len=4)
     obj = _flag(unit.pk, period.key, source, reason, None, actor)
     if obj is None:
-        raise Conflict("该单位本期已列入约谈", code="already_flagged")
+        raise Conflict(_("该单位本期已列入约谈"), code="already_flagged")
     return obj
 
 
@@ -370,20 +394,22 @@ def record_interview(
     promise_due: dt.date | None = None,
 ) -> Interview:
     """约谈记录: when, who talked to whom, what was said and what the unit promised."""
-    _require(actor, *LEADER_ROLES, message="只有区领导可以记录约谈")
+    _require(actor, *LEADER_ROLES, message=_("只有区领导可以记录约谈"))
     obj = _lock(Interview, interview)
     if obj.status != InterviewStatus.FLAGGED:
-        raise IllegalTransition("该约谈已记录或已免于约谈", code="interview_closed")
+        raise IllegalTransition(_("该约谈已记录或已免于约谈"), code="interview_closed")
     if held_at is None:
-        raise InvalidInput("请填写约谈时间", code="required", field="held_at")
+        raise InvalidInput(_("请填写约谈时间"), code="required", field="held_at")
     if held_at > timezone.now() + dt.timedelta(minutes=5):
-        raise InvalidInput("约谈时间不能晚于现在", code="future_time", field="held_at")
-    obj.interviewer = _text(interviewer, "interviewer", "约谈人", max_len=100)
-    obj.attendees = _text(attendees, "attendees", "被约谈人", max_len=200)
-    obj.record = _text(record, "record", "约谈记录", min_len=10)
-    obj.promise = _text(promise, "promise", "整改承诺", min_len=4)
+        raise InvalidInput(_("约谈时间不能晚于现在"), code="future_time", field="held_at")
+    obj.interviewer = _text(interviewer, "interviewer", _("约谈人"), max_len=100)
+    obj.attendees = _text(attendees, "attendees", _("被约谈人"), max_len=200)
+    obj.record = _text(record, "record", _("约谈记录"), min_len=10)
+    obj.promise = _text(promise, "promise", _("整改承诺"), min_len=4)
     if promise_due and promise_due < timezone.localtime(held_at).date():
-        raise InvalidInput("承诺完成时限不能早于约谈日期", code="invalid_date", field="promise_due")
+        raise InvalidInput(
+            _("承诺完成时限不能早于约谈日期"), code="invalid_date", field="promise_due"
+        )
     obj.held_at, obj.promise_due, obj.recorded_by = held_at, promise_due, actor
     obj.status = InterviewStatus.HELD
     obj.save(
@@ -412,11 +438,11 @@ def record_interview(
 
 @transaction.atomic
 def waive_interview(interview: Interview | int, *, actor, reason: str) -> Interview:
-    _require(actor, *LEADER_ROLES, message="只有区领导可以免于约谈")
+    _require(actor, *LEADER_ROLES, message=_("只有区领导可以免于约谈"))
     obj = _lock(Interview, interview)
     if obj.status != InterviewStatus.FLAGGED:
-        raise IllegalTransition("该约谈已记录或已免于约谈", code="interview_closed")
-    reason = _text(reason, "reason", "免于约谈理由", min_len=4)
+        raise IllegalTransition(_("该约谈已记录或已免于约谈"), code="interview_closed")
+    reason = _text(reason, "reason", _("免于约谈理由"), min_len=4)
     obj.status, obj.record, obj.recorded_by = InterviewStatus.WAIVED, reason, actor
     obj.save(update_fields=["status", "record", "recorded_by"])
     _log("interview_waived", obj, actor, unit_id=obj.unit_id, note=reason)
@@ -440,7 +466,7 @@ def submit_department_review(
     """A street/town rates a district department for a period (satisfaction + negative list).
     Once per period and department; the current or the last period only."""
     if actor is None:
-        raise PermissionDenied("请登录后评价")
+        raise PermissionDenied(_("请登录后评价"))
     scope = scope_of(actor)
     mine = list(
         Unit.objects.filter(
@@ -451,23 +477,23 @@ def submit_department_review(
     if reviewer_unit is not None:
         mine = [u for u in mine if u.pk == reviewer_unit.pk]
     if not mine:
-        raise PermissionDenied("只有街道、镇的工作人员可以评价区直部门")
+        raise PermissionDenied(_("只有街道、镇的工作人员可以评价区直部门"))
     if len(mine) > 1:
-        raise InvalidInput("请指定以哪个街镇的名义评价", code="unit_required")
+        raise InvalidInput(_("请指定以哪个街镇的名义评价"), code="unit_required")
     reviewer = mine[0]
     if department.kind != UnitKind.DEPARTMENT or not department.active:
-        raise InvalidInput("被评单位必须是区直部门", code="invalid_unit", field="department")
+        raise InvalidInput(_("被评单位必须是区直部门"), code="invalid_unit", field="department")
     if satisfaction not in ReviewScore.values:
-        raise InvalidInput("请选择满意度", code="required", field="satisfaction")
+        raise InvalidInput(_("请选择满意度"), code="required", field="satisfaction")
     cur = current_period(active_config().period_start_day)
     if period.key not in (cur.key, cur.previous.key):
-        raise InvalidInput("只能评价本期或上一期", code="invalid_period", field="period")
+        raise InvalidInput(_("只能评价本期或上一期"), code="invalid_period", field="period")
     inds = list(indicators)
     if any(not i.active for i in inds):
-        raise InvalidInput("负面清单指标已停用", code="invalid_indicator", field="indicators")
+        raise InvalidInput(_("负面清单指标已停用"), code="invalid_indicator", field="indicators")
     if satisfaction == ReviewScore.UNSATISFIED and not inds and len(comment.strip()) < 4:
         raise InvalidInput(
-            "评为不满意时请勾选负面清单问题或填写意见", code="reason_required", field="comment"
+            _("评为不满意时请勾选负面清单问题或填写意见"), code="reason_required", field="comment"
         )
     try:
         with transaction.atomic():
@@ -480,7 +506,7 @@ def submit_department_review(
                 submitted_by=actor,
             )
     except IntegrityError:
-        raise Conflict("本期已评价过该部门", code="already_reviewed")
+        raise Conflict(_("本期已评价过该部门"), code="already_reviewed")
     review.indicators.set(inds)
     _log(
         "department_reviewed",
@@ -513,17 +539,17 @@ def nominate(
 ) -> Nomination:
     """Propose a unit, enterprise or person for the red or black list, with a reason. A black-list
     nomination names the kind of harmful conduct."""
-    _require(actor, *CENTRE_ROLES, message="您无权提名红黑榜")
+    _require(actor, *CENTRE_ROLES, message=_("您无权提名红黑榜"))
     if list_kind not in ListKind.values:
-        raise InvalidInput("榜单不正确", code="invalid_choice", field="list_kind")
-    reason = _text(reason, "reason", "事由", min_len=4)
+        raise InvalidInput(_("榜单不正确"), code="invalid_choice", field="list_kind")
+    reason = _text(reason, "reason", _("事由"), min_len=4)
     subject_name = (subject_name or (unit.name if unit else "")).strip()[:100]
     if not subject_name:
-        raise InvalidInput("请填写对象名称", code="required", field="subject_name")
+        raise InvalidInput(_("请填写对象名称"), code="required", field="subject_name")
     if list_kind == ListKind.BLACK and conduct is None:
-        raise InvalidInput("黑榜提名须选择损害营商环境行为", code="required", field="conduct")
+        raise InvalidInput(_("黑榜提名须选择损害营商环境行为"), code="required", field="conduct")
     if conduct is not None and not conduct.active:
-        raise InvalidInput("该行为类型已停用", code="invalid_choice", field="conduct")
+        raise InvalidInput(_("该行为类型已停用"), code="invalid_choice", field="conduct")
     duplicate = Nomination.objects.filter(
         list_kind=list_kind,
         period=period.key,
@@ -535,7 +561,7 @@ def nominate(
     if rule is not None:
         duplicate = duplicate.filter(rule=rule)
     if duplicate.exists():
-        raise Conflict("本期已有相同的提名", code="duplicate_nomination")
+        raise Conflict(_("本期已有相同的提名"), code="duplicate_nomination")
     n = Nomination.objects.create(
         list_kind=list_kind,
         period=period.key,
@@ -578,9 +604,11 @@ def _overdue_counts(period: Period) -> dict[int, int]:
 def propose_from_rules(*, actor, period: Period) -> list[Nomination]:
     """Apply the active red/black rules to a period and nominate the units they pick (each
     nomination still needs approval). Rules on ranks use the period's published ranking."""
-    _require(actor, *CENTRE_ROLES, message="您无权提名红黑榜")
+    _require(actor, *CENTRE_ROLES, message=_("您无权提名红黑榜"))
     config = active_config()
     out: list[Nomination] = []
+    with _stored_language():
+        period_label = period.label
     overdue = None
     reviews = None
     for rule in RedBlackRule.objects.filter(active=True).select_related("conduct"):
@@ -592,6 +620,8 @@ def propose_from_rules(*, actor, period: Period) -> list[Nomination]:
                 if snap is None:
                     continue
                 rows = [r for r in snap.rows.all() if r.rank is not None]
+                with _stored_language():
+                    group_label = snap.get_group_display()
                 ranks = sorted({r.rank for r in rows})
                 chosen = (
                     ranks[: rule.threshold]
@@ -603,7 +633,7 @@ def propose_from_rules(*, actor, period: Period) -> list[Nomination]:
                         picks.append(
                             (
                                 r.unit_id,
-                                f"{period.label}{snap.get_group_display()}综合排名第{r.rank}名"
+                                f"{period_label}{group_label}综合排名第{r.rank}名"
                                 f"（综合得分{r.composite}）",
                                 {
                                     "snapshot": snap.pk,
@@ -619,7 +649,7 @@ def propose_from_rules(*, actor, period: Period) -> list[Nomination]:
                     picks.append(
                         (
                             unit_id,
-                            f"{period.label}超时{n}件（规则：≥{rule.threshold}件）",
+                            f"{period_label}超时{n}件（规则：≥{rule.threshold}件）",
                             {"overdue": n},
                         )
                     )
@@ -631,7 +661,7 @@ def propose_from_rules(*, actor, period: Period) -> list[Nomination]:
                     picks.append(
                         (
                             s.unit_id,
-                            f"{period.label}基层评机关负面清单问题{s.negatives}项（{items}）",
+                            f"{period_label}基层评机关负面清单问题{s.negatives}项（{items}）",
                             {"negatives": s.negatives},
                         )
                     )
@@ -662,14 +692,14 @@ def decide_nomination(
     nomination: Nomination | int, *, actor, approve: bool, note: str = ""
 ) -> Nomination:
     """Approve (publish) or reject a nomination. Someone other than the nominator decides."""
-    _require(actor, *LEADER_ROLES, message="只有区领导可以审核红黑榜")
+    _require(actor, *LEADER_ROLES, message=_("只有区领导可以审核红黑榜"))
     n = _lock(Nomination, nomination)
     if n.status != NominationStatus.PENDING:
-        raise IllegalTransition("该提名已审核", code="nomination_decided")
+        raise IllegalTransition(_("该提名已审核"), code="nomination_decided")
     if actor is not None and n.nominated_by_id == actor.pk:
-        raise PermissionDenied("提名人不能审核自己的提名", code="self_approval")
+        raise PermissionDenied(_("提名人不能审核自己的提名"), code="self_approval")
     if not approve:
-        note = _text(note, "note", "不通过理由", min_len=2)
+        note = _text(note, "note", _("不通过理由"), min_len=2)
     n.status = NominationStatus.APPROVED if approve else NominationStatus.REJECTED
     n.decided_by, n.decided_at, n.decision_note = actor, timezone.now(), note.strip()
     n.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
@@ -693,7 +723,7 @@ def _supervision_due(due_at: dt.datetime | None, config: EvaluationConfig) -> dt
     if due_at is None:
         return add_working_days(now, config.supervision_days)
     if due_at <= now:
-        raise InvalidInput("督办时限须晚于现在", code="invalid_due", field="due_at")
+        raise InvalidInput(_("督办时限须晚于现在"), code="invalid_due", field="due_at")
     return due_at
 
 
@@ -710,15 +740,15 @@ def supervise_appeal(
     """督办 an appeal: a leader (within their scope) or, for long-overdue appeals, the system."""
     appeal_id = getattr(appeal, "pk", appeal)
     if actor is not None:
-        _require(actor, *SUPERVISE_ROLES, message="只有领导可以督办")
+        _require(actor, *SUPERVISE_ROLES, message=_("只有领导可以督办"))
         appeal = access_appeal(actor, appeal_id, for_write=True)
     else:
         appeal = _lock(Appeal, appeal_id)
     if appeal.status not in OPEN_STATUSES:
-        raise IllegalTransition("诉求已办结，无需督办", code="appeal_closed")
+        raise IllegalTransition(_("诉求已办结，无需督办"), code="appeal_closed")
     if Supervision.objects.filter(appeal=appeal, status=SupervisionStatus.OPEN).exists():
-        raise Conflict("该诉求已在督办中", code="already_supervised")
-    reason = _text(reason, "reason", "督办事由", min_len=4)
+        raise Conflict(_("该诉求已在督办中"), code="already_supervised")
+    reason = _text(reason, "reason", _("督办事由"), min_len=4)
     config = active_config()
     unit_id = appeal.lead_unit_id or appeal.street_id
     if unit_id is None:
@@ -757,14 +787,14 @@ def supervise_unit(
     due_at: dt.datetime | None = None,
 ) -> Supervision:
     """督办 a unit as a whole (e.g. after a poor ranking)."""
-    _require(actor, *SUPERVISE_ROLES, message="只有领导可以督办")
+    _require(actor, *SUPERVISE_ROLES, message=_("只有领导可以督办"))
     if actor is not None:
         scope = scope_of(actor)
         if not scope.all_units and unit.pk not in scope.unit_ids:
             raise NotFound()
         if not scope.has_role(*LEADER_ROLES) and unit.pk in scope.acting_units(Role.UNIT_LEADER):
-            raise PermissionDenied("不能督办本单位")
-    reason = _text(reason, "reason", "督办事由", min_len=4)
+            raise PermissionDenied(_("不能督办本单位"))
+    reason = _text(reason, "reason", _("督办事由"), min_len=4)
     sup = Supervision.objects.create(
         unit=unit,
         reason=reason,
@@ -781,15 +811,15 @@ def close_supervision(
     supervision: Supervision | int, *, actor, result: str, cancel: bool = False
 ) -> Supervision:
     """Close (办结) or cancel (撤销) a supervision, with what was done."""
-    _require(actor, *SUPERVISE_ROLES, message="只有领导可以办结督办")
+    _require(actor, *SUPERVISE_ROLES, message=_("只有领导可以办结督办"))
     sup = _lock(Supervision, supervision)
     if actor is not None:
         scope = scope_of(actor)
         if not scope.all_units and sup.unit_id not in scope.unit_ids:
             raise NotFound()
     if sup.status != SupervisionStatus.OPEN:
-        raise IllegalTransition("该督办已结束", code="supervision_closed")
-    sup.result = _text(result, "result", "办理情况" if not cancel else "撤销理由", min_len=2)
+        raise IllegalTransition(_("该督办已结束"), code="supervision_closed")
+    sup.result = _text(result, "result", _("办理情况") if not cancel else _("撤销理由"), min_len=2)
     sup.status = SupervisionStatus.CANCELLED if cancel else SupervisionStatus.DONE
     sup.closed_at, sup.closed_by = timezone.now(), actor
     sup.save(update_fields=["result", "status", "closed_at", "closed_by"])
@@ -850,4 +880,6 @@ def as_decimal(value, field: str, label: str) -> Decimal:
     try:
         return Decimal(str(value))
     except Exception:
-        raise InvalidInput(f"{label}须为数字", code="invalid_number", field=field)
+        raise InvalidInput(
+            _("%(label)s须为数字") % {"label": label}, code="invalid_number", field=field
+        )

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from minhu.appeals.models import OPEN_STATUSES, Appeal, Channel
 from minhu.categories.models import Category
@@ -59,7 +60,7 @@ def build(period: Period, config: EvaluationConfig, unit: Unit | None = None) ->
     )
     per_period: dict[str, int] = defaultdict(int)
     per_day: dict[dt.date, int] = {}
-    for (_, _, day), n in daily.items():
+    for (_scope, _dim, day), n in daily.items():
         per_period[period_for(day, period.start_day).key] += n
         if start <= day < end:
             per_day[day] = per_day.get(day, 0) + n
@@ -79,7 +80,7 @@ def build(period: Period, config: EvaluationConfig, unit: Unit | None = None) ->
     cats = {c.pk: c for c in Category.objects.filter(pk__in=cat_ids).select_related("parent")}
     by_category = sorted(
         (
-            (str(cats[int(k)]) if k and int(k) in cats else "未分类", n)
+            (str(cats[int(k)]) if k and int(k) in cats else _("未分类"), n)
             for k, n in cat_counts.items()
         ),
         key=lambda x: -x[1],
@@ -87,7 +88,7 @@ def build(period: Period, config: EvaluationConfig, unit: Unit | None = None) ->
     domain: dict[str, int] = defaultdict(int)
     for k, n in cat_counts.items():
         c = cats.get(int(k)) if k else None
-        domain[c.top.name if c else "未分类"] += n
+        domain[c.top.name if c else _("未分类")] += n
     grid_counts = _volume(cells, "grid")
     street_counts = _volume(cells, "street")
     unit_ids = {int(k) for k in list(grid_counts) + list(street_counts) if k}
@@ -102,7 +103,7 @@ def build(period: Period, config: EvaluationConfig, unit: Unit | None = None) ->
         (
             (streets_by_id.get(int(k), unit_map[int(k)].name if int(k) in unit_map else k), n)
             if k
-            else ("未定位", n)
+            else (_("未定位"), n)
             for k, n in street_counts.items()
         ),
         key=lambda x: -x[1],
@@ -143,7 +144,7 @@ def build(period: Period, config: EvaluationConfig, unit: Unit | None = None) ->
         names = dict(
             Unit.objects.filter(pk__in=[r["lead_unit_id"] for r in rows]).values_list("pk", "name")
         )
-        overdue_by_unit = [(names.get(r["lead_unit_id"], "未派单"), r["n"]) for r in rows]
+        overdue_by_unit = [(names.get(r["lead_unit_id"], _("未派单")), r["n"]) for r in rows]
 
     # Three rates: this period, and over the last 12 periods.
     members = rates.members(unit, config) if unit is not None else None
@@ -233,4 +234,19 @@ def as_json(data: dict) -> dict:
             for r in data["rate_trend"]
         ],
         "volume_trend": [{**r, "yoy": s(r["yoy"])} for r in data["volume_trend"]],
+    }
+
+
+def chart_labels() -> dict[str, str]:
+    """The series names of the page's charts, in the active language (ECharts shows them in
+    legends and tooltips)."""
+    return {
+        "volume": _("受理量"),
+        "this_period": _("本期"),
+        "year_ago": _("去年同期"),
+        "yoy": _("同比%"),
+        "response_rate": _("响应率"),
+        "solve_rate": _("解决率"),
+        "satisfaction_rate": _("满意率"),
+        "composite": _("综合得分"),
     }

@@ -14,8 +14,10 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from minhu.appeals.models import (
     Appeal,
@@ -111,7 +113,7 @@ def read_table(content: bytes, file_name: str) -> tuple[list[str], list[tuple[in
         try:
             wb = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         except Exception:
-            raise InvalidInput("无法读取该Excel文件（仅支持 .xlsx）", code="unreadable_file")
+            raise InvalidInput(_("无法读取该Excel文件（仅支持 .xlsx）"), code="unreadable_file")
         ws = wb.worksheets[0]
         it = ws.iter_rows(values_only=True)
         headers = [str(h or "").strip() for h in next(it, [])]
@@ -126,12 +128,12 @@ def read_table(content: bytes, file_name: str) -> tuple[list[str], list[tuple[in
             except UnicodeDecodeError:
                 continue
         if text is None:
-            raise InvalidInput("无法识别CSV文件编码（请使用UTF-8或GBK）", code="unreadable_file")
+            raise InvalidInput(_("无法识别CSV文件编码（请使用UTF-8或GBK）"), code="unreadable_file")
         reader = csv.reader(io.StringIO(text))
         headers = [h.strip() for h in next(reader, [])]
         rows = [(i, r) for i, r in enumerate(reader, start=2)]
     else:
-        raise InvalidInput("仅支持 .xlsx 或 .csv 文件", code="unsupported_file")
+        raise InvalidInput(_("仅支持 .xlsx 或 .csv 文件"), code="unsupported_file")
     rows = [(i, r) for i, r in rows if any(c not in (None, "") for c in r)]
     return headers, rows
 
@@ -182,11 +184,14 @@ class _Lookups:
         for c in cats:
             for key in {c.code, c.name, str(c), str(c).replace(" / ", "/")}:
                 self.cats.setdefault(key, []).append(c)
+        # Labels as the files have them (Chinese), and in the active language too.
         self.channels = {c.value: c.value for c in Channel}
-        self.channels.update({str(c.label): c.value for c in Channel})
+        self.satisfaction = {s.value: s.value for s in Satisfaction}
+        for language in {settings.LANGUAGE_CODE, translation.get_language()} - {None}:
+            with translation.override(language):
+                self.channels.update({str(c.label): c.value for c in Channel})
+                self.satisfaction.update({str(s.label): s.value for s in Satisfaction})
         self.channels.update({"12345": Channel.HOTLINE, "热线": Channel.HOTLINE})
-        self.satisfaction = {str(s.label): s.value for s in Satisfaction}
-        self.satisfaction.update({s.value: s.value for s in Satisfaction})
         self.existing = set()
         self.by_id = {u.pk: u for u in units}
 
@@ -206,22 +211,24 @@ class _Lookups:
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
-            raise ValueError(f"「{value}」对应多个单位，请填写单位编码")
-        raise ValueError(f"找不到单位「{value}」")
+            raise ValueError(_("「%(value)s」对应多个单位，请填写单位编码") % {"value": value})
+        raise ValueError(_("找不到单位「%(value)s」") % {"value": value})
 
     def category(self, value: str) -> Category:
         matches = self.cats.get(value.strip(), [])
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
-            raise ValueError(f"分类「{value}」不唯一，请填写“一级/二级”或分类编码")
-        raise ValueError(f"找不到分类「{value}」")
+            raise ValueError(
+                _("分类「%(value)s」不唯一，请填写“一级/二级”或分类编码") % {"value": value}
+            )
+        raise ValueError(_("找不到分类「%(value)s」") % {"value": value})
 
 
 def parse(content: bytes, file_name: str) -> Parsed:
     """Read and validate every row; nothing is written."""
     if len(content) > MAX_BYTES:
-        raise InvalidInput("文件过大（最大30MB），请分批导入", code="file_too_large")
+        raise InvalidInput(_("文件过大（最大30MB），请分批导入"), code="file_too_large")
     headers, raw_rows = read_table(content, file_name)
     result = Parsed(total=len(raw_rows))
     index: dict[str, int] = {}
@@ -232,13 +239,15 @@ def parse(content: bytes, file_name: str) -> Parsed:
                 break
     missing = [COLUMNS[k][0] for k in REQUIRED if k not in index]
     if missing:
-        result.errors.append(RowError(1, "、".join(missing), "缺少必填列"))
+        result.errors.append(RowError(1, "、".join(missing), _("缺少必填列")))
         return result
     if not raw_rows:
-        result.errors.append(RowError(2, "", "文件中没有数据行"))
+        result.errors.append(RowError(2, "", _("文件中没有数据行")))
         return result
     if len(raw_rows) > MAX_ROWS:
-        result.errors.append(RowError(1, "", f"一次最多导入{MAX_ROWS}行，请分批导入"))
+        result.errors.append(
+            RowError(1, "", _("一次最多导入%(n)d行，请分批导入") % {"n": MAX_ROWS})
+        )
         return result
     lk = _Lookups()
     numbers = [str(r[index["external_no"]] or "").strip() for _, r in raw_rows if len(r) > 0]
@@ -265,39 +274,39 @@ def parse(content: bytes, file_name: str) -> Parsed:
         row: dict[str, Any] = {"line": line}
         for key in REQUIRED:
             if cell(key) in (None, ""):
-                err(key, "必填")
+                err(key, _("必填"))
         no = str(cell("external_no") or "").strip()
         if no:
             if len(no) > 64:
-                err("external_no", "工单编号过长（最多64个字符）")
+                err("external_no", _("工单编号过长（最多64个字符）"))
             elif no in seen:
-                err("external_no", f"与第{seen[no]}行工单编号重复")
+                err("external_no", _("与第%(row)d行工单编号重复") % {"row": seen[no]})
             elif no in lk.existing:
-                err("external_no", "该工单已导入过")
+                err("external_no", _("该工单已导入过"))
             seen.setdefault(no, line)
         row["external_no"] = no
         for key in ("created_at", "closed_at", "follow_up_at"):
             try:
                 row[key] = _parse_time(cell(key))
             except ValueError as e:
-                err(key, f"时间格式不正确：{e}（应为 2024-03-05 10:20）")
+                err(key, _("时间格式不正确：%(value)s（应为 2024-03-05 10:20）") % {"value": e})
                 row[key] = None
         if row.get("created_at") and row["created_at"] > now:
-            err("created_at", "受理时间不能晚于现在")
+            err("created_at", _("受理时间不能晚于现在"))
         if row.get("created_at") and row.get("closed_at") and row["closed_at"] < row["created_at"]:
-            err("closed_at", "办结时间早于受理时间")
+            err("closed_at", _("办结时间早于受理时间"))
         if row.get("closed_at") and row["closed_at"] > now:
-            err("closed_at", "办结时间不能晚于现在")
+            err("closed_at", _("办结时间不能晚于现在"))
         status = str(cell("status") or "").strip()
         if status and status not in CLOSED_WORDS:
-            err("status", f"只能导入已办结的历史工单（当前为「{status}」）")
+            err("status", _("只能导入已办结的历史工单（当前为「%(value)s」）") % {"value": status})
         channel = str(cell("channel") or "").strip()
         row["channel"] = lk.channels.get(channel, None) if channel else Channel.HOTLINE
         if row["channel"] is None:
-            err("channel", f"无法识别的渠道「{channel}」")
+            err("channel", _("无法识别的渠道「%(value)s」") % {"value": channel})
         detail = str(cell("detail") or "").strip()
         if detail and len(detail) < 5:
-            err("detail", "诉求内容至少5个字")
+            err("detail", _("诉求内容至少5个字"))
         row["detail"] = detail[:5000]
         subject = str(cell("subject") or "").strip() or detail[:30]
         row["subject"] = subject[:200]
@@ -319,7 +328,7 @@ def parse(content: bytes, file_name: str) -> Parsed:
         if row["grid"] is not None:
             grid_street = lk.street_of(row["grid"])
             if row["street"] is not None and grid_street and grid_street.pk != row["street"].pk:
-                err("grid", f"网格不属于「{row['street'].name}」")
+                err("grid", _("网格不属于「%(street)s」") % {"street": row["street"].name})
             row["street"] = row["street"] or grid_street
         if row["street"] is None and row["lead_unit"] is not None:
             row["street"] = lk.street_of(row["lead_unit"])
@@ -334,12 +343,15 @@ def parse(content: bytes, file_name: str) -> Parsed:
             try:
                 row[key] = _bool(cell(key))
             except ValueError as e:
-                err(key, f"应填“是”或“否”（当前为「{e}」）")
+                err(key, _("应填“是”或“否”（当前为「%(value)s」）") % {"value": e})
                 row[key] = None
         sat = str(cell("satisfaction") or "").strip()
         row["satisfaction"] = lk.satisfaction.get(sat, None) if sat else ""
         if row["satisfaction"] is None:
-            err("satisfaction", f"满意度应为满意、基本满意或不满意（当前为「{sat}」）")
+            err(
+                "satisfaction",
+                _("满意度应为满意、基本满意或不满意（当前为「%(value)s」）") % {"value": sat},
+            )
         if row["satisfaction"] and row["solved"] is None:
             row["solved"] = row["satisfaction"] != Satisfaction.UNSATISFIED
         for key, limit in (
@@ -376,7 +388,7 @@ def import_file(content: bytes, file_name: str, *, actor) -> tuple[ImportBatch |
     """Validate the whole file; import it in one transaction only if every row is valid.
     Returns (batch or None, parse result with its errors)."""
     if actor is not None and not scope_of(actor).has_role(Role.ADMIN, Role.DISPATCHER):
-        raise PermissionDenied("只有调度中心或管理员可以导入历史工单")
+        raise PermissionDenied(_("只有调度中心或管理员可以导入历史工单"))
     parsed = parse(content, file_name)
     if parsed.errors:
         return None, parsed

@@ -2,7 +2,8 @@
 
 Written with openpyxl's write-only mode from a server-side iterator, so a ledger of hundreds of
 thousands of rows needs little memory: header in bold, frozen, with column widths and date
-formats."""
+formats. Headers, titles and the sheet name are in the language active when the ledger is
+generated (the request's)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from minhu.appeals.access import appeals_visible_to
 from minhu.appeals.models import Appeal, Assignment
@@ -24,39 +28,46 @@ from minhu.orgs.scope import scope_of, units_visible_to
 from .aggregates import local_start
 
 KINDS = {
-    "handler": "承办人台账",
-    "unit": "单位台账",
-    "domain": "领域台账",
-    "day": "每日问题台账",
+    "handler": gettext_lazy("承办人台账"),
+    "unit": gettext_lazy("单位台账"),
+    "domain": gettext_lazy("领域台账"),
+    "day": gettext_lazy("每日问题台账"),
 }
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 
-# (header, width, getter). Dates are naive local datetimes (xlsx has no time zones).
-COLUMNS: list[tuple[str, int]] = [
-    ("序号", 6),
-    ("工单编号", 13),
-    ("受理时间", 17),
-    ("渠道", 12),
-    ("诉求人", 10),
-    ("问题", 30),
-    ("问题描述", 50),
-    ("领域", 12),
-    ("分类", 14),
-    ("街道/镇", 12),
-    ("网格", 18),
-    ("地址", 24),
-    ("主办单位", 16),
-    ("整改措施", 36),
-    ("整改时限", 17),
-    ("责任科室", 14),
-    ("责任人", 10),
-    ("状态", 12),
-    ("办理结果", 36),
-    ("办结时间", 17),
-    ("满意度", 10),
+# (key, header, width), in the order of row_values. Dates are naive local datetimes (xlsx has
+# no time zones).
+COLUMNS: list[tuple[str, str, int]] = [
+    ("no", gettext_lazy("序号"), 6),
+    ("code", gettext_lazy("工单编号"), 13),
+    ("created_at", gettext_lazy("受理时间"), 17),
+    ("channel", gettext_lazy("渠道"), 12),
+    ("appellant", gettext_lazy("诉求人"), 10),
+    ("subject", gettext_lazy("问题"), 30),
+    ("detail", gettext_lazy("问题描述"), 50),
+    ("domain", gettext_lazy("领域"), 12),
+    ("category", gettext_lazy("分类"), 14),
+    ("street", gettext_lazy("街道/镇"), 12),
+    ("grid", gettext_lazy("网格"), 18),
+    ("address", gettext_lazy("地址"), 24),
+    ("lead_unit", gettext_lazy("主办单位"), 16),
+    ("measures", gettext_lazy("整改措施"), 36),
+    ("resolve_due_at", gettext_lazy("整改时限"), 17),
+    ("responsible_office", gettext_lazy("责任科室"), 14),
+    ("responsible_person", gettext_lazy("责任人"), 10),
+    ("status", gettext_lazy("状态"), 12),
+    ("outcome", gettext_lazy("办理结果"), 36),
+    ("closed_at", gettext_lazy("办结时间"), 17),
+    ("satisfaction", gettext_lazy("满意度"), 10),
 ]
-HEADERS = [c[0] for c in COLUMNS]
-DATE_COLUMNS = {"受理时间", "整改时限", "办结时间"}
+# Lazy: compares equal to the header text in the active language.
+HEADERS = [c[1] for c in COLUMNS]
+DATE_COLUMNS = {"created_at", "resolve_due_at", "closed_at"}
+
+
+def headers() -> list[str]:
+    """The column headers in the active language."""
+    return [str(h) for h in HEADERS]
 
 
 def _naive(value: dt.datetime | None) -> dt.datetime | None:
@@ -77,9 +88,9 @@ def _range(start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date
     end = end or today
     start = start or end.replace(day=1)
     if start > end:
-        raise InvalidInput("开始日期不能晚于结束日期", code="invalid_range", field="start")
+        raise InvalidInput(_("开始日期不能晚于结束日期"), code="invalid_range", field="start")
     if (end - start).days > 366:
-        raise InvalidInput("台账时间跨度不能超过一年", code="range_too_long", field="start")
+        raise InvalidInput(_("台账时间跨度不能超过一年"), code="range_too_long", field="start")
     return start, end
 
 
@@ -96,7 +107,7 @@ def build(
 ) -> LedgerRequest:
     """The appeals of one ledger, within what `user` may see. Dates are local, end inclusive."""
     if kind not in KINDS:
-        raise InvalidInput("台账类型不正确", code="invalid_kind", field="kind")
+        raise InvalidInput(_("台账类型不正确"), code="invalid_kind", field="kind")
     if kind == "day":
         start = end = start or timezone.localdate()
     start, end = _range(start, end)
@@ -105,7 +116,7 @@ def build(
     )
     if status:
         qs = qs.filter(status=status)
-    title = KINDS[kind]
+    title = str(KINDS[kind])
     if kind == "handler":
         scope = scope_of(user)
         handler_id = handler_id or user.pk
@@ -119,27 +130,30 @@ def build(
         qs = qs.filter(
             Exists(Assignment.objects.filter(appeal=OuterRef("pk"), claimed_by_id=handler_id))
         )
-        title = f"{handler}的个人台账"
+        title = _("%(name)s的个人台账") % {"name": handler}
     elif kind == "unit":
         if unit_id is None:
-            raise InvalidInput("请选择单位", code="required", field="unit")
+            raise InvalidInput(_("请选择单位"), code="required", field="unit")
         unit = units_visible_to(user).filter(pk=unit_id).first()
         if unit is None:
             raise NotFound()
         subtree = Unit.objects.filter(path__startswith=unit.path).values("pk")
         qs = qs.filter(lead_unit_id__in=subtree)
-        title = f"{unit.name}问题台账"
+        title = _("%(unit)s问题台账") % {"unit": unit.name}
     elif kind == "domain":
         cat = Category.objects.filter(pk=category_id).first() if category_id else None
         if cat is None:
-            raise InvalidInput("请选择领域（一级分类）", code="required", field="category")
+            raise InvalidInput(_("请选择领域（一级分类）"), code="required", field="category")
         ids = [cat.pk, *cat.children.values_list("pk", flat=True)]
         qs = qs.filter(category_id__in=ids)
-        title = f"{cat.name}领域台账"
+        title = _("%(domain)s领域台账") % {"domain": cat.name}
     elif kind == "day":
-        title = f"{start:%Y年%m月%d日}问题台账"
+        title = _("%(date)s问题台账") % {"date": date_format(start, "DATE_FORMAT")}
     if kind != "day":
-        title += f"（{start:%Y-%m-%d}至{end:%Y-%m-%d}）"
+        title += _("（%(start)s至%(end)s）") % {
+            "start": f"{start:%Y-%m-%d}",
+            "end": f"{end:%Y-%m-%d}",
+        }
     qs = qs.select_related("category", "category__parent", "street", "grid", "lead_unit").order_by(
         "created_at", "id"
     )
@@ -181,22 +195,22 @@ def write_xlsx(title: str, appeals: Iterable[Appeal], out) -> int:
     from openpyxl.utils import get_column_letter
 
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title="台账")
+    ws = wb.create_sheet(title=_("台账")[:31])
     ws.freeze_panes = "A3"
-    for i, (_, width) in enumerate(COLUMNS, start=1):
+    for i, (_key, _header, width) in enumerate(COLUMNS, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
     caption = WriteOnlyCell(ws, value=title)
     caption.font = Font(bold=True, size=14)
     ws.append([caption])
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
     header = []
-    for h in HEADERS:
+    for h in headers():
         c = WriteOnlyCell(ws, value=h)
         c.font, c.fill = bold, fill
         c.alignment = Alignment(horizontal="center", vertical="center")
         header.append(c)
     ws.append(header)
-    date_idx = {i for i, h in enumerate(HEADERS) if h in DATE_COLUMNS}
+    date_idx = {i for i, (key, _header, _width) in enumerate(COLUMNS) if key in DATE_COLUMNS}
     n = 0
     for n, appeal in enumerate(appeals, start=1):
         values = row_values(n, appeal)
@@ -222,7 +236,8 @@ def render(req: LedgerRequest):
 
 
 def import_template():
-    """An empty import workbook with the accepted headers and one example row."""
+    """An empty import workbook with the accepted headers and one example row. The headers and
+    values are the import format (Chinese, as the 12345 system exports), whatever the language."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 

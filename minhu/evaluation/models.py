@@ -120,7 +120,7 @@ class EvaluationConfig(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name}{'（生效中）' if self.active else ''}"
+        return f"{self.name}{_('（生效中）') if self.active else ''}"
 
     def clean(self) -> None:
         total = self.weight_response + self.weight_solved + self.weight_satisfaction
@@ -603,7 +603,10 @@ class Supervision(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"督办 {self.unit_id} #{self.appeal_id or 0}"
+        return _("督办 %(unit)s #%(appeal)s") % {
+            "unit": self.unit_id,
+            "appeal": self.appeal_id or 0,
+        }
 
     @property
     def is_overdue(self) -> bool:

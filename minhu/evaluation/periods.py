@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass
 
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from minhu.core.errors import InvalidInput
 
@@ -81,9 +83,16 @@ class Period:
 
     @property
     def label(self) -> str:
+        """ "2025年3月" (or "March 2025"), in the active language; with a start day other than
+        the 1st, the dates it runs between follow."""
+        month = date_format(dt.date(self.year, self.month, 1), "YEAR_MONTH_FORMAT")
         if self.start_day == 1:
-            return f"{self.year}年{self.month}月"
-        return f"{self.year}年{self.month}月（{self.first_day:%m月%d日}—{self.last_day:%m月%d日}）"
+            return month
+        return _("%(month)s（%(start)s—%(end)s）") % {
+            "month": month,
+            "start": date_format(self.first_day, "MONTH_DAY_FORMAT"),
+            "end": date_format(self.last_day, "MONTH_DAY_FORMAT"),
+        }
 
     def __str__(self) -> str:
         return self.key
@@ -103,10 +112,10 @@ def parse_period(value: str | None, start_day: int = 1, *, default: Period | Non
     if not value:
         if default is not None:
             return default
-        raise InvalidInput("请指定考核周期", code="period_required", field="period")
+        raise InvalidInput(_("请指定考核周期"), code="period_required", field="period")
     match = PERIOD_RE.match(value.strip())
     if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
-        raise InvalidInput("考核周期格式应为 YYYY-MM", code="invalid_period", field="period")
+        raise InvalidInput(_("考核周期格式应为 YYYY-MM"), code="invalid_period", field="period")
     return Period(value.strip(), start_day)
 
 

@@ -8,7 +8,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from minhu.appeals.models import FollowUp
 from minhu.orgs.models import Unit, UnitKind
@@ -155,9 +157,9 @@ def ranking(
     yoy = _reference(period.year_ago, group, config, cache)
     for r in rows:
         if r.unit_id in prev:
-            r.prev_rank, r.prev_composite, _ = prev[r.unit_id]
+            r.prev_rank, r.prev_composite, _prev_valid = prev[r.unit_id]
         if r.unit_id in yoy:
-            _, r.yoy_composite, r.yoy_valid = yoy[r.unit_id]
+            _yoy_rank, r.yoy_composite, r.yoy_valid = yoy[r.unit_id]
     return rows
 
 
@@ -238,6 +240,14 @@ class UnitDifference:
         )
 
 
+def _config_label(key: str) -> str:
+    """A configuration field's name as users know it (its verbose name)."""
+    try:
+        return str(EvaluationConfig._meta.get_field(key).verbose_name)
+    except FieldDoesNotExist:
+        return key
+
+
 @dataclass
 class Difference:
     snapshot: RankingSnapshot
@@ -253,14 +263,19 @@ class Difference:
     def summary(self) -> list[str]:
         lines = []
         if self.late_total:
-            lines.append(f"冻结后新增 {self.late_total} 条归属本期的有效回访")
+            lines.append(_("冻结后新增 %(n)d 条归属本期的有效回访") % {"n": self.late_total})
         removed = sum(u.removed for u in self.units)
         if removed:
-            lines.append(f"冻结后有 {removed} 条回访已不在统计范围（诉求被删除或单位调整）")
+            lines.append(
+                _("冻结后有 %(n)d 条回访已不在统计范围（诉求被删除或单位调整）") % {"n": removed}
+            )
         for key, old, new in self.config_changes:
-            lines.append(f"考核规则「{key}」由 {old} 改为 {new}")
+            lines.append(
+                _("考核规则「%(key)s」由 %(old)s 改为 %(new)s")
+                % {"key": _config_label(key), "old": old, "new": new}
+            )
         if not lines:
-            lines.append("重新计算结果与冻结快照一致")
+            lines.append(_("重新计算结果与冻结快照一致"))
         return lines
 
 

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from minhu.appeals.models import FollowUp
 from minhu.core.errors import InvalidInput
@@ -26,16 +28,16 @@ ROLL_UP_KINDS = {UnitKind.STREET, UnitKind.TOWN}
 
 # The counts a figure is made of; each has a drill-down filter in metric_q.
 METRICS = {
-    "valid": "有效回访",
-    "response_yes": "及时联系",
-    "response_no": "未及时联系",
-    "response_base": "响应率统计基数",
-    "solved": "已解决",
-    "unsolved": "未解决",
-    "satisfied": "满意",
-    "basic": "基本满意",
-    "unsatisfied": "不满意",
-    "unreached": "未接通",
+    "valid": gettext_lazy("有效回访"),
+    "response_yes": gettext_lazy("及时联系"),
+    "response_no": gettext_lazy("未及时联系"),
+    "response_base": gettext_lazy("响应率统计基数"),
+    "solved": gettext_lazy("已解决"),
+    "unsolved": gettext_lazy("未解决"),
+    "satisfied": gettext_lazy("满意"),
+    "basic": gettext_lazy("基本满意"),
+    "unsatisfied": gettext_lazy("不满意"),
+    "unreached": gettext_lazy("未接通"),
 }
 
 
@@ -211,7 +213,7 @@ def metric_q(metric: str, config: EvaluationConfig) -> Q:
         "unreached": Q(source__in=list(config.valid_sources or []), reached=False),
     }
     if metric not in qs:
-        raise InvalidInput("指标不正确", code="invalid_metric", field="metric")
+        raise InvalidInput(_("指标不正确"), code="invalid_metric", field="metric")
     return qs[metric]
 
 

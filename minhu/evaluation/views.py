@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from minhu.appeals.access import appeals_visible_to
-from minhu.appeals.models import Status
+from minhu.appeals.models import FollowUpSource, Status
 from minhu.categories.models import Category
 from minhu.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from minhu.orgs.models import Role, Unit, UnitKind
@@ -112,7 +112,7 @@ def dashboard_view(request):
         if unit is None:
             raise NotFound()
     if unit is not None and unit.kind not in dashboard.DASHBOARD_KINDS:
-        raise InvalidInput("只有街道、镇和区直部门有看板")
+        raise InvalidInput(_("只有街道、镇和区直部门有看板"))
     data = dashboard.build(period, config, unit)
     units = list(
         units_visible_to(request.user)
@@ -126,7 +126,7 @@ def dashboard_view(request):
             request,
             "dashboard",
             data=data,
-            chart_data=dashboard.as_json(data),
+            chart_data={**dashboard.as_json(data), "labels": dashboard.chart_labels()},
             period=period,
             periods=_period_choices(config, period),
             unit=unit,
@@ -314,7 +314,7 @@ def review_submit_view(request):
         period = parse_period(request.POST.get("period"), config.period_start_day)
         dept = Unit.objects.filter(pk=request.POST.get("department") or 0).first()
         if dept is None:
-            raise InvalidInput("请选择被评部门", field="department")
+            raise InvalidInput(_("请选择被评部门"), field="department")
         inds = NegativeIndicator.objects.filter(pk__in=request.POST.getlist("indicators"))
         actions.submit_department_review(
             actor=request.user,
@@ -534,7 +534,7 @@ def _due(value: str | None):
         return None
     d = parse_date(value)
     if d is None:
-        raise InvalidInput("督办时限格式不正确", field="due_at")
+        raise InvalidInput(_("督办时限格式不正确"), field="due_at")
     return timezone.make_aware(dt.datetime.combine(d, dt.time(17, 30)))
 
 
@@ -546,7 +546,7 @@ def supervise_view(request):
             code = request.POST["code"].strip().upper()
             appeal = appeals_visible_to(request.user).filter(code=code).first()
             if appeal is None:
-                raise NotFound("未找到该诉求")
+                raise NotFound(_("未找到该诉求"))
             actions.supervise_appeal(
                 appeal,
                 actor=request.user,
@@ -612,7 +612,7 @@ def _int(value):
     try:
         return int(value) if value not in (None, "") else None
     except (TypeError, ValueError):
-        raise InvalidInput("参数格式不正确")
+        raise InvalidInput(_("参数格式不正确"))
 
 
 @staff_page
@@ -646,7 +646,7 @@ def import_view(request):
         f = request.FILES.get("file")
         try:
             if f is None:
-                raise InvalidInput("请选择要导入的文件", field="file")
+                raise InvalidInput(_("请选择要导入的文件"), field="file")
             batch, result = importer.import_file(f.read(), f.name, actor=request.user)
             if batch is not None:
                 messages.success(request, _("已导入 %(n)s 条历史工单") % {"n": batch.rows})
@@ -673,19 +673,24 @@ def import_view(request):
 @staff_page
 def import_template_view(request):
     return FileResponse(
-        ledgers.import_template(), as_attachment=True, filename="历史工单导入模板.xlsx"
+        ledgers.import_template(), as_attachment=True, filename=_("历史工单导入模板") + ".xlsx"
     )
 
 
 @staff_page
 def config_view(request):
+    config = active_config()
     return render(
         request,
         "evaluation/config.html",
         _ctx(
             request,
             "config",
-            config=active_config(),
+            config=config,
+            valid_sources=[
+                FollowUpSource(s).label if s in FollowUpSource.values else s
+                for s in config.valid_sources or []
+            ],
             is_admin=scope_of(request.user).has_role("admin"),
         ),
     )

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from minhu.appeals.access import CENTRE_ROLES, access_appeal, appeals_visible_to
 from minhu.appeals.models import Appeal, AppealEvent, EventKind
@@ -49,7 +50,7 @@ def _audit(kind: str, actor, object_id: int | None = None, **data: Any) -> Routi
 
 def _require_centre(actor) -> None:
     if actor is not None and not scope_of(actor).has_role(*CENTRE_ROLES):
-        raise PermissionDenied("只有调度中心可以执行此操作")
+        raise PermissionDenied(_("只有调度中心可以执行此操作"))
 
 
 def _lock_appeal(appeal: Appeal | int, actor) -> Appeal:
@@ -93,7 +94,7 @@ def record_decision(
 ) -> RoutingDecision:
     """Append a routing decision (proposal, automatic dispatch, confirmation or correction)."""
     if kind not in DecisionKind.values:
-        raise InvalidInput("分拨记录类型不正确", code="invalid_choice", field="kind")
+        raise InvalidInput(_("分拨记录类型不正确"), code="invalid_choice", field="kind")
     appeal_id = appeal.pk if isinstance(appeal, Appeal) else appeal
     return RoutingDecision.objects.create(
         appeal_id=appeal_id,
@@ -131,12 +132,12 @@ def link_appeals(appeal: Appeal | int, *, actor, other: Appeal | int, note: str 
     a_id = appeal.pk if isinstance(appeal, Appeal) else int(appeal)
     b_id = other.pk if isinstance(other, Appeal) else int(other)
     if a_id == b_id:
-        raise InvalidInput("不能关联到自身", code="link_self")
+        raise InvalidInput(_("不能关联到自身"), code="link_self")
     first, second = sorted([a_id, b_id])
     a = _lock_appeal(first, actor)
     b = _lock_appeal(second, actor)
     if AppealLink.objects.filter(from_appeal=a, to_appeal=b).exists():
-        raise Conflict("这两件诉求已关联", code="already_linked")
+        raise Conflict(_("这两件诉求已关联"), code="already_linked")
     note = (note or "").strip()[:200]
     link = AppealLink.objects.create(from_appeal=a, to_appeal=b, note=note, created_by=actor)
     _appeal_event(a, EventKind.LINK, actor, note, other=b.code, other_id=b.pk, link=link.pk)
@@ -155,7 +156,7 @@ def unlink_appeals(appeal: Appeal | int, *, actor, other: Appeal | int) -> None:
     b = _lock_appeal(second, actor)
     link = AppealLink.objects.select_for_update().filter(from_appeal=a, to_appeal=b).first()
     if link is None:
-        raise NotFound("这两件诉求没有关联")
+        raise NotFound(_("这两件诉求没有关联"))
     link_id = link.pk
     link.delete()
     _appeal_event(
@@ -193,31 +194,31 @@ def mark_problem_of_month(
     "supervise" event."""
     scope = scope_of(actor)
     if actor is None or not scope.has_role(*LEADER_ROLES):
-        raise PermissionDenied("只有领导可以设定每月一题")
+        raise PermissionDenied(_("只有领导可以设定每月一题"))
     title = (title or "").strip()
     if not 4 <= len(title) <= 200:
-        raise InvalidInput("题目应为4至200个字", code="invalid_title", field="title")
+        raise InvalidInput(_("题目应为4至200个字"), code="invalid_title", field="title")
     if not isinstance(month, dt.date):
-        raise InvalidInput("月份不正确", code="invalid_month", field="month")
+        raise InvalidInput(_("月份不正确"), code="invalid_month", field="month")
     month = month.replace(day=1)
     ids = sorted({int(i) for i in appeal_ids})
     if not ids:
-        raise InvalidInput("请至少选择一件诉求", code="required", field="appeal_ids")
+        raise InvalidInput(_("请至少选择一件诉求"), code="required", field="appeal_ids")
     if len(ids) > 1000:
-        raise InvalidInput("一次最多包含1000件诉求", code="too_many", field="appeal_ids")
+        raise InvalidInput(_("一次最多包含1000件诉求"), code="too_many", field="appeal_ids")
     appeals = list(
         Appeal.objects.select_for_update().filter(
             pk__in=appeals_visible_to(actor).filter(pk__in=ids).values("pk")
         )
     )
     if len(appeals) != len(ids):
-        raise NotFound("部分诉求不存在或不在您的范围内")
+        raise NotFound(_("部分诉求不存在或不在您的范围内"))
     if street is not None and street.kind not in (UnitKind.STREET, UnitKind.TOWN):
-        raise InvalidInput("所选单位不是街道或镇", code="invalid_street", field="street")
+        raise InvalidInput(_("所选单位不是街道或镇"), code="invalid_street", field="street")
     if MonthlyProblem.objects.filter(
         month=month, title=title, status=ProblemStatus.ACTIVE
     ).exists():
-        raise Conflict("本月已有同名的每月一题", code="duplicate_problem")
+        raise Conflict(_("本月已有同名的每月一题"), code="duplicate_problem")
     volume = len(appeals) + Appeal.objects.filter(parent__in=appeals).count()
     problem = MonthlyProblem.objects.create(
         month=month,
@@ -249,13 +250,13 @@ def mark_problem_of_month(
 def cancel_problem_of_month(problem: MonthlyProblem | int, *, actor, reason: str = "") -> None:
     scope = scope_of(actor)
     if actor is None or not scope.has_role(*LEADER_ROLES):
-        raise PermissionDenied("只有领导可以撤销每月一题")
+        raise PermissionDenied(_("只有领导可以撤销每月一题"))
     pk = problem.pk if isinstance(problem, MonthlyProblem) else problem
     obj = MonthlyProblem.objects.select_for_update().filter(pk=pk).first()
     if obj is None or (not scope.all_units and obj.created_by_id != actor.pk):
         raise NotFound()
     if obj.status != ProblemStatus.ACTIVE:
-        raise IllegalTransition("该每月一题已撤销", code="already_cancelled")
+        raise IllegalTransition(_("该每月一题已撤销"), code="already_cancelled")
     obj.status = ProblemStatus.CANCELLED
     obj.save(update_fields=["status"])
     _audit(RoutingEventKind.PROBLEM_CANCEL, actor, obj.pk, reason=(reason or "")[:200])
@@ -266,21 +267,25 @@ def cancel_problem_of_month(problem: MonthlyProblem | int, *, actor, reason: str
 
 def _validate_rule_units(area, lead_unit, lead_local, assist_units) -> None:
     if area is not None and area.kind not in AREA_KINDS:
-        raise InvalidInput("区域应为街道、镇、社区或村", code="invalid_area", field="area")
+        raise InvalidInput(_("区域应为街道、镇、社区或村"), code="invalid_area", field="area")
     if lead_local not in LeadLocal.values:
-        raise InvalidInput("属地主办选项不正确", code="invalid_choice", field="lead_local")
+        raise InvalidInput(_("属地主办选项不正确"), code="invalid_choice", field="lead_local")
     if bool(lead_unit) == bool(lead_local):
         raise InvalidInput(
-            "请指定主办单位，或选择由属地街道/社区主办（二选一）",
+            _("请指定主办单位，或选择由属地街道/社区主办（二选一）"),
             code="lead_required",
             field="lead_unit",
         )
     for u in [lead_unit, *assist_units]:
         if u is not None and (not u.active or u.kind not in HANDLING_KINDS):
-            raise InvalidInput(f"「{u.name}」不能承办诉求", code="invalid_unit", field="lead_unit")
+            raise InvalidInput(
+                _("「%(unit)s」不能承办诉求") % {"unit": u.name},
+                code="invalid_unit",
+                field="lead_unit",
+            )
     if lead_unit is not None and any(u.pk == lead_unit.pk for u in assist_units):
         raise InvalidInput(
-            "协办单位不能与主办单位相同", code="duplicate_unit", field="assist_units"
+            _("协办单位不能与主办单位相同"), code="duplicate_unit", field="assist_units"
         )
 
 
@@ -299,7 +304,7 @@ def save_dispatch_rule(
     """Create or edit a catalogue entry. One active entry per category × area."""
     _require_centre(actor)
     if category is None or not category.active:
-        raise InvalidInput("请选择启用的分类", code="invalid_category", field="category")
+        raise InvalidInput(_("请选择启用的分类"), code="invalid_category", field="category")
     assist_units = list(dict.fromkeys(assist_units))
     _validate_rule_units(area, lead_unit, lead_local or "", assist_units)
     if rule is not None:
@@ -314,7 +319,7 @@ def save_dispatch_rule(
     )
     if clash.exists():
         raise Conflict(
-            "该分类在该区域已有派单规则，请编辑已有规则", code="rule_exists", rule=clash[0].pk
+            _("该分类在该区域已有派单规则，请编辑已有规则"), code="rule_exists", rule=clash[0].pk
         )
     before = _rule_data(obj) if obj.pk else None
     obj.category = category
@@ -328,7 +333,7 @@ def save_dispatch_rule(
         with transaction.atomic():
             obj.save()
     except IntegrityError:  # saved concurrently by someone else
-        raise Conflict("该分类在该区域已有派单规则，请编辑已有规则", code="rule_exists")
+        raise Conflict(_("该分类在该区域已有派单规则，请编辑已有规则"), code="rule_exists")
     obj.assist_units.set(assist_units)
     _audit(RoutingEventKind.RULE_SAVE, actor, obj.pk, before=before, after=_rule_data(obj))
     return obj
@@ -353,7 +358,7 @@ def deactivate_dispatch_rule(rule: DispatchRule | int, *, actor) -> DispatchRule
     if obj is None:
         raise NotFound()
     if not obj.active:
-        raise IllegalTransition("该规则已停用", code="already_inactive")
+        raise IllegalTransition(_("该规则已停用"), code="already_inactive")
     obj.active = False
     obj.updated_by = actor
     obj.save(update_fields=["active", "updated_by", "updated_at"])
@@ -387,10 +392,10 @@ CONFIG_RANGES = {
 def update_config(*, actor, **fields: Any) -> RoutingConfig:
     """Change the routing settings (auto-dispatch threshold, duplicate and hotspot settings)."""
     if actor is not None and not scope_of(actor).has_role(Role.ADMIN, Role.DISPATCHER):
-        raise PermissionDenied("只有调度中心或系统管理员可以修改分拨设置")
+        raise PermissionDenied(_("只有调度中心或系统管理员可以修改分拨设置"))
     unknown = set(fields) - set(CONFIG_FIELDS)
     if unknown:
-        raise InvalidInput("未知的设置项", code="unknown_field", fields=sorted(unknown))
+        raise InvalidInput(_("未知的设置项"), code="unknown_field", fields=sorted(unknown))
     RoutingConfig.objects.get_or_create(pk=1)
     config = RoutingConfig.objects.select_for_update().get(pk=1)
     changes = {}
@@ -399,10 +404,14 @@ def update_config(*, actor, **fields: Any) -> RoutingConfig:
             try:
                 value = CONFIG_FIELDS[name](value)
             except (TypeError, ValueError):
-                raise InvalidInput("设置值格式不正确", code="invalid", field=name)
+                raise InvalidInput(_("设置值格式不正确"), code="invalid", field=name)
             lo, hi = CONFIG_RANGES.get(name, (None, None))
             if lo is not None and not lo <= value <= hi:
-                raise InvalidInput(f"取值应在{lo}至{hi}之间", code="out_of_range", field=name)
+                raise InvalidInput(
+                    _("取值应在%(lo)s至%(hi)s之间") % {"lo": lo, "hi": hi},
+                    code="out_of_range",
+                    field=name,
+                )
         elif name != "threshold":
             continue
         old = getattr(config, name)
@@ -434,7 +443,7 @@ def store_model(
     """Store a trained classifier (next version number) and, by default, activate it."""
     _require_centre(actor)
     if not blob:
-        raise InvalidInput("模型为空", code="empty_model")
+        raise InvalidInput(_("模型为空"), code="empty_model")
     last = ClassifierModel.objects.select_for_update().order_by("-version").first()
     model = ClassifierModel.objects.create(
         version=(last.version + 1) if last else 1,
@@ -470,7 +479,7 @@ def activate_model(model: ClassifierModel | int, *, actor) -> ClassifierModel:
     if obj is None:
         raise NotFound()
     if obj.active:
-        raise IllegalTransition("该模型已启用", code="already_active")
+        raise IllegalTransition(_("该模型已启用"), code="already_active")
     previous = list(
         ClassifierModel.objects.select_for_update()
         .filter(active=True)
@@ -494,7 +503,7 @@ def deactivate_models(*, actor) -> None:
         .values_list("version", flat=True)
     )
     if not versions:
-        raise IllegalTransition("当前没有启用的模型", code="no_active_model")
+        raise IllegalTransition(_("当前没有启用的模型"), code="no_active_model")
     ClassifierModel.objects.filter(active=True).update(active=False)
     _audit(RoutingEventKind.DEACTIVATE, actor, None, versions=versions)
 

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RoutingConfig(AppConfig):
     name = "minhu.routing"
     label = "routing"
-    verbose_name = "智能分拨"
+    verbose_name = _("智能分拨")

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from minhu.appeals.models import AppealEvent, EventKind
 from minhu.categories.models import Category
@@ -190,9 +191,9 @@ def suggestions(
                 category_id=cat,
                 category_name=cats.get(cat, str(cat)),
                 area_id=area,
-                area_name=units.get(area, "全区") if area else "全区",
+                area_name=units.get(area, _("全区")) if area else _("全区"),
                 lead_unit_id=lead_id,
-                lead_unit_name=units.get(lead_id, "") if lead_id else "属地街道/镇",
+                lead_unit_name=units.get(lead_id, "") if lead_id else _("属地街道/镇"),
                 lead_local=lead_local,
                 dispatches=d,
                 returns=r,

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 from django.core.cache import cache
 from django.db.models import Max, Q
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from minhu.appeals.models import OPEN_STATUSES, Appeal
 
@@ -53,19 +56,19 @@ def place_score(a: Doc, b: Doc, radius_m: float) -> tuple[float, str]:
     if a.lat is not None and b.lat is not None:
         d = distance_m(a.lat, a.lng, b.lat, b.lng)
         if d <= 100:
-            return 1.0, f"相距约{int(round(d))}米"
+            return 1.0, _("相距约%(m)d米") % {"m": int(round(d))}
         if d <= radius_m:
-            return 0.7, f"相距约{int(round(d))}米"
+            return 0.7, _("相距约%(m)d米") % {"m": int(round(d))}
         if d > 5 * radius_m:
-            return 0.0, f"相距约{d / 1000:.1f}公里"
+            return 0.0, _("相距约%(km)s公里") % {"km": f"{d / 1000:.1f}"}
     if a.grid_id and a.grid_id == b.grid_id:
-        return 1.0, "同一网格"
+        return 1.0, _("同一网格")
     if a.community_id and a.community_id == b.community_id:
-        return 0.7, "同一社区"
+        return 0.7, _("同一社区")
     if a.street_id and a.street_id == b.street_id:
-        return 0.4, "同一街道"
+        return 0.4, _("同一街道")
     if a.street_id and b.street_id:
-        return 0.0, "不同街道"
+        return 0.0, _("不同街道")
     return 0.25, ""
 
 
@@ -115,14 +118,18 @@ def rank(
         if not is_candidate(text_sim, score, min_score):
             continue
         if full[i] >= text_sim:
-            reasons = [f"内容相似度{text_sim:.0%}"]
+            reasons = [_("内容相似度%(pct)s") % {"pct": f"{text_sim:.0%}"}]
         else:
-            reasons = [f"标题相似度{subj[i]:.0%}"]
+            reasons = [_("标题相似度%(pct)s") % {"pct": f"{subj[i]:.0%}"}]
         if place_reason:
             reasons.append(place_reason)
         if target.created_at and doc.created_at:
-            days = abs((target.created_at - doc.created_at).days)
-            reasons.append("同一天" if days == 0 else f"相隔{days}天")
+            days = abs(target.created_at - doc.created_at).days
+            reasons.append(
+                _("同一天")
+                if days == 0
+                else ngettext("相隔%(n)d天", "相隔%(n)d天", days) % {"n": days}
+            )
         out.append((doc, round(score, 4), reasons))
     out.sort(key=lambda t: -t[1])
     return out[:limit]
@@ -145,11 +152,13 @@ def _doc(appeal: Appeal, community_id: int | None = None) -> Doc:
 def candidates(appeal: Appeal, limit: int = 5, *, user=None) -> list[tuple[Appeal, float, list]]:
     """Likely same-issue appeals for `appeal`: [(appeal, score, reasons)], best first. With
     `user`, only appeals that user may see. Cached briefly (until a newer appeal arrives or
-    CACHE_SECONDS pass): dispatch panels ask again on every render."""
+    CACHE_SECONDS pass): dispatch panels ask again on every render. The reasons are in the
+    active language, so it is part of the cache key."""
     config = RoutingConfig.get()
     newest = Appeal.objects.aggregate(m=Max("pk"), u=Max("updated_at"))
     raw = (
         f"{appeal.pk}|{limit}|{getattr(user, 'pk', '')}|{newest['m']}|{newest['u']}|"
+        f"{translation.get_language()}|"
         f"{config.duplicate_days}|{config.duplicate_radius_m}|{config.duplicate_min_score}"
     )
     key = "routing:dups:" + hashlib.sha1(raw.encode()).hexdigest()

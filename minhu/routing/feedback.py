@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_noop  # notes are stored in Chinese, shown translated
 
 from minhu.appeals.models import AppealEvent, EventKind
 
@@ -88,7 +89,7 @@ def process(event: AppealEvent) -> RoutingDecision | None:
             changes["category"][1],
             event.appeal.lead_unit_id,
             ["category"],
-            "自动分类被调度员修改",
+            gettext_noop("自动分类被调度员修改"),
         )
     elif event.kind == EventKind.RETURN and follows_machine:
         if any(d.kind == DecisionKind.CORRECTION for d in after):
@@ -98,7 +99,9 @@ def process(event: AppealEvent) -> RoutingDecision | None:
             category_id,
             None,
             ["lead_unit"],
-            "自动派单被退回" if last.kind == DecisionKind.AUTO else "按建议派单后被退回",
+            gettext_noop("自动派单被退回")
+            if last.kind == DecisionKind.AUTO
+            else gettext_noop("按建议派单后被退回"),
         )
     elif event.kind == EventKind.DISPATCH and last.kind == DecisionKind.AUTO:
         # A manual dispatch after an automatic one (e.g. after a return): record the unit the
@@ -108,7 +111,13 @@ def process(event: AppealEvent) -> RoutingDecision | None:
         lead = event.data.get("lead") or event.unit_id
         if lead == last.lead_unit_id:
             return None
-        row = (DecisionKind.CORRECTION, category_id, lead, ["lead_unit"], "自动派单后人工改派")
+        row = (
+            DecisionKind.CORRECTION,
+            category_id,
+            lead,
+            ["lead_unit"],
+            gettext_noop("自动派单后人工改派"),
+        )
     if row is None:
         return None
     kind, cat, lead, wrong, note = row

@@ -22,6 +22,8 @@ import numpy as np
 from django.core.cache import cache
 from django.db.models import Count, IntegerField, Max, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils import translation
+from django.utils.translation import gettext
 from scipy import sparse
 
 from minhu.appeals.models import Appeal, Status
@@ -270,7 +272,7 @@ def items_for(qs) -> list[Item]:
             text=appeal_text(r["subject"], r["detail"]),
             created_at=r["created_at"],
             area_key=r["street_id"] or 0,
-            area_name=r["street__name"] or "未定位",
+            area_name=r["street__name"] or gettext("未定位"),
             weight=1 + r["children"],
             support=r["children"] + r["links_a"] + r["links_b"],
         )
@@ -287,7 +289,8 @@ def hotspots(
     scope_key: str = "all",
 ) -> list[Cluster]:
     """Ranked hotspots among `base_qs` (already scoped to the user) for [start, end), compared
-    with the period of the same length before it. Cached for a few minutes."""
+    with the period of the same length before it. Cached for a few minutes (per language: the
+    area of appeals not located yet is named in it)."""
     config = RoutingConfig.get()
     previous_start = start - (end - start)
     qs = base_qs.filter(created_at__gte=previous_start, created_at__lt=end)
@@ -296,7 +299,7 @@ def hotspots(
     sig = qs.aggregate(n=Count("pk"), m=Max("updated_at"))
     raw = (
         f"{scope_key}|{start.isoformat()}|{end.isoformat()}|{street_id}|{sig['n']}|{sig['m']}|"
-        f"{config.hotspot_similarity}|{config.hotspot_min_size}|"
+        f"{config.hotspot_similarity}|{config.hotspot_min_size}|{translation.get_language()}|"
         f"{AppealLink.objects.filter(Q(from_appeal__in=qs) | Q(to_appeal__in=qs)).count()}"
     )
     key = "routing:hotspots:" + hashlib.sha1(raw.encode()).hexdigest()

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext
 
 from minhu.appeals import actions as appeal_actions
 from minhu.appeals.models import Appeal, Status
@@ -26,7 +29,10 @@ DUPLICATE_BLOCKS_AUTO = 0.8
 def on_register(appeal_id: int) -> None:
     """Runs after the registering transaction committed; never raises (the appeal is in)."""
     try:
-        route(appeal_id)
+        # The system acts in the default language, whoever registered the appeal: the stored
+        # proposal and the events' notes are Chinese.
+        with translation.override(settings.LANGUAGE_CODE):
+            route(appeal_id)
     except Exception:
         logger.exception("routing of appeal %s failed; it waits for the dispatcher", appeal_id)
 
@@ -48,13 +54,13 @@ def route(appeal_id: int) -> RoutingDecision | None:
     ]
     if dups and dups[0][1] >= DUPLICATE_BLOCKS_AUTO:
         proposal["can_auto"] = False
-        proposal["not_auto_reasons"].append(f"疑似与诉求{dups[0][0].code}重复")
+        proposals.add_reason(proposal, proposals.LIKELY_DUPLICATE, code=dups[0][0].code)
     if proposal["can_auto"]:
         try:
             return _auto_dispatch(appeal.pk, proposal)
         except DomainError as exc:
             proposal["can_auto"] = False
-            proposal["not_auto_reasons"].append(f"自动派单失败：{exc.message}")
+            proposals.add_reason(proposal, proposals.AUTO_DISPATCH_FAILED, error=exc.message)
     if not proposal["top"] and not proposal["location"]["street_id"]:
         return None
     return record_decision(
@@ -71,7 +77,7 @@ def _auto_dispatch(appeal_id: int, proposal: dict) -> RoutingDecision:
     """Classify and dispatch as the system; both events carry model version and confidence."""
     appeal = Appeal.objects.select_for_update().get(pk=appeal_id)
     if appeal.status != Status.NEW:
-        raise IllegalTransition("诉求已被处理")
+        raise IllegalTransition(gettext("诉求已被处理"))
     category = Category.objects.get(pk=proposal["category_id"])
     lead = Unit.objects.get(pk=proposal["lead_unit_id"])
     assists = list(Unit.objects.filter(pk__in=proposal["assist_unit_ids"]))

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Max
+from django.utils.translation import gettext as _
 
 from minhu.orgs.models import Unit, UnitKind
 
@@ -289,22 +290,22 @@ def clear_cache() -> None:
 def validate_polygon(polygon) -> list[list[float]]:
     """[[lng, lat], ...] with at least three points inside the valid ranges; raises ValueError."""
     if not isinstance(polygon, list | tuple) or len(polygon) < 3:
-        raise ValueError("边界至少需要三个点，格式为 [[经度, 纬度], ...]")
+        raise ValueError(_("边界至少需要三个点，格式为 [[经度, 纬度], ...]"))
     points = []
     for p in polygon:
         if not isinstance(p, list | tuple) or len(p) != 2:
-            raise ValueError("每个点应为 [经度, 纬度]")
+            raise ValueError(_("每个点应为 [经度, 纬度]"))
         try:
             lng, lat = float(p[0]), float(p[1])
         except (TypeError, ValueError):
-            raise ValueError("经纬度应为数字")
+            raise ValueError(_("经纬度应为数字"))
         if not (-180 <= lng <= 180 and -90 <= lat <= 90):
-            raise ValueError("经纬度超出范围")
+            raise ValueError(_("经纬度超出范围"))
         points.append([lng, lat])
     if points[0] == points[-1]:
         points = points[:-1]
     if len(points) < 3:
-        raise ValueError("边界至少需要三个点，格式为 [[经度, 纬度], ...]")
+        raise ValueError(_("边界至少需要三个点，格式为 [[经度, 纬度], ...]"))
     return points
 
 

@@ -209,7 +209,7 @@ class GridArea(models.Model):
         indexes = [models.Index(fields=["min_lng", "max_lng", "min_lat", "max_lat"])]
 
     def __str__(self) -> str:
-        return f"{self.grid} 边界"
+        return _("%(grid)s 边界") % {"grid": self.grid}
 
     def save(self, *args, **kwargs):
         from .location import validate_polygon
@@ -307,7 +307,7 @@ class DispatchRule(models.Model):
         ]
 
     def __str__(self) -> str:
-        area = self.area.name if self.area_id else "全区"
+        area = self.area.name if self.area_id else _("全区")
         return f"{self.category} · {area}"
 
     def lead_label(self) -> str:

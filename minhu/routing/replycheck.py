@@ -15,6 +15,8 @@ import math
 import re
 from collections import Counter
 
+from django.utils.translation import gettext as _
+
 from .text import char_ngrams, normalize
 
 # Phrases every reply uses; they say nothing about this appeal.
@@ -126,7 +128,7 @@ def score_reply(
     working_days: int | None = None,
     overdue: bool | None = None,
 ) -> dict:
-    """Scores in 0..1 and warnings (Chinese) for a reply to an appeal."""
+    """Scores in 0..1 and warnings (in the active language) for a reply to an appeal."""
     reply = (reply or "").strip()
     rel = relevance(subject or "", detail or "", reply)
     comp, parts = completeness(reply)
@@ -137,21 +139,21 @@ def score_reply(
     score = sub * (0.45 * rel + 0.35 * comp) + 0.2 * timely
     warnings = []
     if sub < 0.5:
-        warnings.append("答复过于简短，请说明调查核实情况和办理结果")
+        warnings.append(_("答复过于简短，请说明调查核实情况和办理结果"))
     if rel < RELEVANCE_WARN:
-        warnings.append("答复与诉求内容关联度低，请针对群众反映的具体问题作答")
+        warnings.append(_("答复与诉求内容关联度低，请针对群众反映的具体问题作答"))
     if not parts["greeting"]:
-        warnings.append("缺少称呼或问候语（如“您好”）")
+        warnings.append(_("缺少称呼或问候语（如“您好”）"))
     if not parts["action"]:
-        warnings.append("未说明采取了哪些办理措施（如核实、现场处置、协调）")
+        warnings.append(_("未说明采取了哪些办理措施（如核实、现场处置、协调）"))
     if not parts["result"]:
-        warnings.append("未说明办理结果或下一步安排")
+        warnings.append(_("未说明办理结果或下一步安排"))
     if not parts["contact"]:
-        warnings.append("未留联系方式（如联系电话）")
+        warnings.append(_("未留联系方式（如联系电话）"))
     if overdue:
-        warnings.append("已超过办结时限")
+        warnings.append(_("已超过办结时限"))
     elif working_days is not None and working_days > 7:
-        warnings.append(f"已用{working_days}个工作日，答复不够及时")
+        warnings.append(_("已用%(n)d个工作日，答复不够及时") % {"n": working_days})
     level = "good" if score >= 0.7 else ("fair" if score >= 0.5 else "weak")
     return {
         "score": round(score, 3),

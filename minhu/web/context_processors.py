@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from minhu.notifications.models import Notification, NotificationChannel
@@ -18,24 +18,38 @@ NAV = [
     ("web:follow_up", _("回访销号"), "follow_up", "/follow-up/"),
     ("web:appeals", _("诉求查询"), None, "/appeals/"),
     ("web:overview", _("运行概览"), "overview", "/overview/"),
+    ("routing:admin", _("智能分拨"), "routing", "/routing/"),
+    ("routing:hotspots", _("热点问题"), "hotspots", "/routing/hotspots/"),
+    ("evaluation:dashboard", _("考核评价"), "evaluation", "/evaluation/"),
     ("web:manage", _("系统管理"), "manage", "/manage/"),
 ]
+
+
+def _active_prefix(path: str) -> str | None:
+    """The most specific nav prefix the path is under (/appeals/new/ before /appeals/)."""
+    return max((p for *_rest, p in NAV if path.startswith(p)), key=len, default=None)
 
 
 def navigation(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    path = request.path
+    active_prefix = _active_prefix(request.path)
     items = []
     for name, label, page, prefix in NAV:
         if page is not None and not may_open(user, page):
             continue
-        active = path.startswith(prefix) and not (
-            prefix == "/appeals/" and path.startswith("/appeals/new/")
-        )
+        try:
+            url = reverse(name)
+        except NoReverseMatch:  # an app that is not installed in this deployment
+            continue
         items.append(
-            {"url": reverse(name), "label": label, "active": active, "key": page or "appeals"}
+            {
+                "url": url,
+                "label": label,
+                "active": prefix == active_prefix,
+                "key": page or "appeals",
+            }
         )
     unread = Notification.objects.filter(
         recipient=user, channel=NotificationChannel.IN_APP, read_at__isnull=True

@@ -30,6 +30,8 @@ UNIT_ROLES = {Role.HANDLER, Role.UNIT_LEADER}
 FOLLOW_UP_ROLES = {Role.DISPATCHER, Role.CALLBACK, Role.ADMIN}
 REGISTER_ROLES = {Role.DISPATCHER, Role.ADMIN, Role.GRID_WORKER, Role.HANDLER, Role.UNIT_LEADER}
 OVERVIEW_ROLES = {Role.UNIT_LEADER, Role.DISTRICT_LEADER, Role.DISPATCHER, Role.ADMIN}
+HOTSPOT_ROLES = {Role.DISPATCHER, Role.DISTRICT_LEADER, Role.UNIT_LEADER, Role.ADMIN}
+EVALUATION_ROLES = {Role.DISTRICT_LEADER, Role.UNIT_LEADER, Role.ADMIN}
 
 # Page groups -> roles that may open them.
 PAGE_ROLES: dict[str, set[str]] = {
@@ -39,6 +41,10 @@ PAGE_ROLES: dict[str, set[str]] = {
     "follow_up": FOLLOW_UP_ROLES,
     "overview": OVERVIEW_ROLES,
     "manage": {Role.ADMIN},
+    # Pages of other apps linked from the navigation (those apps check access themselves).
+    "routing": set(CENTRE_ROLES),
+    "hotspots": HOTSPOT_ROLES,
+    "evaluation": EVALUATION_ROLES,
 }
 
 

@@ -24,6 +24,7 @@ urlpatterns = [
     # dispatch centre
     path("dispatch/", dispatch.dispatch_centre, name="dispatch"),
     path("dispatch/<int:pk>/panel/", dispatch.dispatch_panel, name="dispatch_panel"),
+    path("dispatch/<int:pk>/proposal/", dispatch.dispatch_proposal, name="dispatch_proposal"),
     # unit workbench
     path("workbench/", workbench.workbench, name="workbench"),
     # follow-up

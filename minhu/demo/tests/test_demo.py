@@ -1,5 +1,6 @@
 import datetime as dt
 import io
+from collections import Counter
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -24,6 +25,13 @@ from minhu.demo import builder
 from minhu.demo import district as D
 from minhu.demo.builder import DemoError, appeals_in, build_demo, plan
 from minhu.orgs.models import Membership, Role, Unit, UnitKind, User
+from minhu.routing.models import (
+    ClassifierModel,
+    DecisionKind,
+    DispatchRule,
+    RoutingConfig,
+    RoutingDecision,
+)
 
 pytestmark = pytest.mark.django_db
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -43,6 +51,35 @@ def test_if_empty_is_idempotent(db):
     # Without --if-empty it refuses rather than build a second district.
     with pytest.raises(CommandError):
         call_command("demo", "--appeals", "12", stdout=io.StringIO())
+    # Too few closed appeals to train a model: the keyword rules propose, nothing is
+    # dispatched automatically, every waiting appeal has its proposal.
+    assert not ClassifierModel.objects.exists()
+    waiting = Appeal.objects.filter(status=Status.NEW)
+    assert waiting.exists()
+    for a in waiting:
+        [decision] = RoutingDecision.objects.filter(appeal=a)
+        assert decision.kind == DecisionKind.PROPOSAL and not decision.auto
+        assert decision.proposal["source"] in ("rules", "none")
+    assert not AppealEvent.objects.filter(kind="auto_dispatch").exists()
+
+
+def test_a_build_interrupted_before_routing_finishes_it(db, monkeypatch):
+    real = builder.set_up_routing
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(builder, "set_up_routing", failing)
+    with pytest.raises(RuntimeError):
+        build_demo(seed=2, appeals=12)
+    assert Appeal.objects.count() == 12 and not DispatchRule.objects.exists()
+    assert builder.demo_state(2, 12) == ("partial", len(plan(2, 12)))
+    monkeypatch.setattr(builder, "set_up_routing", real)
+    out = io.StringIO()
+    build_demo(seed=2, appeals=12, stdout=out)
+    assert "补做智能分拨" in out.getvalue() and DispatchRule.objects.exists()
+    assert Appeal.objects.count() == 12
+    assert builder.demo_state(2, 12)[0] == "complete"
 
 
 def test_logins_prints_the_table(db):
@@ -112,21 +149,22 @@ def test_an_interrupted_build_resumes(db, monkeypatch):
         build_demo(seed=4, appeals=40)
 
 
-# The tests below share one demo district of 60 appeals, built once for the module and
-# committed (each test still runs in its own transaction on top of it); the module flushes
-# the database afterwards. They come last in this file so the tests above see an empty one.
+# The tests below share the default demo district (seed 0, 300 appeals: what `minhu demo`
+# builds), built once for the module and committed (each test still runs in its own
+# transaction on top of it); the module flushes the database afterwards. They come last in
+# this file so the tests above see an empty one.
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
     # Module scope runs before conftest's per-test fast hasher: use the same one.
     with override_settings(PASSWORD_HASHERS=FAST_HASHERS), django_db_blocker.unblock():
-        summary = build_demo(seed=1, appeals=60)
+        summary = build_demo(seed=0, appeals=300)
     yield summary
     with django_db_blocker.unblock():
         call_command("flush", interactive=False, verbosity=0)
 
 
 def test_every_status_occurs_and_every_log_is_complete(demo):
-    assert Appeal.objects.count() == 60
+    assert Appeal.objects.count() == 300
     counts = dict(Appeal.objects.values_list("status").annotate(n=Count("id")))
     for status in Status:
         assert counts.get(status.value, 0) > 0, status
@@ -223,3 +261,72 @@ def test_organisation_counts_are_as_documented(demo):
     assert CollectionPoint.objects.filter(is_service_hall=True).count() == 7
     assert CollectionPoint.objects.filter(is_service_hall=False, channel=Channel.H5).exists()
     assert CollectionPoint.objects.filter(channel=Channel.ENTERPRISE).exists()
+
+
+def test_the_dispatch_catalogue_covers_every_category(demo):
+    subs = Category.objects.exclude(parent=None).select_related("default_lead_unit")
+    streets = Unit.objects.filter(kind__in=[UnitKind.STREET, UnitKind.TOWN])
+    assert DispatchRule.objects.filter(active=True).count() == demo["routing"]["rules"]
+    for cat in subs:
+        rules = list(DispatchRule.objects.filter(category=cat, active=True))
+        if cat.default_lead_unit_id:  # its department, district-wide
+            assert [(r.area_id, r.lead_unit_id) for r in rules] == [
+                (None, cat.default_lead_unit_id)
+            ], cat
+        elif cat.default_lead_kind == UnitKind.COMMUNITY:  # the appeal's own community
+            assert [(r.area_id, r.lead_local) for r in rules] == [(None, "community")], cat
+        else:  # each street (town) leads in its own area
+            assert sorted((r.area_id, r.lead_unit_id) for r in rules) == sorted(
+                (s.pk, s.pk) for s in streets
+            ), cat
+
+
+def test_a_model_is_trained_from_the_closed_appeals(demo):
+    model = ClassifierModel.objects.get()
+    assert model.active and model.trained_on == "history" and demo["routing"]["model_version"]
+    assert f"v{model.version}" == demo["routing"]["model_version"]
+    # The closed appeals of the categories closed at least twice before it was trained.
+    closed = Counter(
+        Appeal.objects.filter(
+            status=Status.CLOSED, category__isnull=False, closed_at__lt=model.created_at
+        ).values_list("category__code", flat=True)
+    )
+    assert model.n_samples == sum(n for n in closed.values() if n >= 2) >= 50
+    assert set(model.labels) == {code for code, n in closed.items() if n >= 2}
+    assert "macro_f1" in model.evaluation  # with its holdout evaluation
+    # Trained before any appeal it routed came in; the catalogue was there before it.
+    first = RoutingDecision.objects.order_by("created_at").first()
+    assert model.created_at < first.appeal.created_at
+    assert DispatchRule.objects.filter(created_at__gt=model.created_at).count() == 0
+
+
+def test_confident_new_appeals_dispatched_themselves(demo):
+    threshold = RoutingConfig.get().effective_threshold
+    autos = list(RoutingDecision.objects.filter(kind=DecisionKind.AUTO).select_related("appeal"))
+    assert autos and len(autos) == demo["routing"]["auto_dispatched"]
+    for d in autos:
+        a = d.appeal
+        assert a.status != Status.NEW and a.lead_unit_id == d.lead_unit_id
+        [event] = a.events.filter(kind="auto_dispatch")
+        assert event.actor is None and event.unit_id == d.lead_unit_id
+        assert event.data["model_version"] == f"v{ClassifierModel.objects.get().version}"
+        assert event.data["confidence"] >= threshold and event.data["rule"]
+        assert d.confidence == pytest.approx(event.data["confidence"])
+        # Within a minute of its arrival (after its registration), not at the end of the build.
+        before = a.events.filter(created_at__lt=event.created_at).order_by("-created_at")[0]
+        assert dt.timedelta(0) < event.created_at - before.created_at <= dt.timedelta(minutes=1)
+        for cls in a.events.filter(kind="classify", actor=None):
+            assert cls.data["source"] == "auto" and cls.data["model_version"] == "v1"
+
+
+def test_the_appeals_left_for_the_dispatcher_have_their_proposals(demo):
+    threshold = RoutingConfig.get().effective_threshold
+    waiting = list(Appeal.objects.filter(status=Status.NEW))
+    assert waiting and len(waiting) == demo["by_status"]["new"] == demo["routing"]["proposed"]
+    for a in waiting:
+        [d] = RoutingDecision.objects.filter(appeal=a)
+        assert d.kind == DecisionKind.PROPOSAL and not d.auto
+        assert d.model_version == "v1" and len(d.proposal["top"]) == 3
+        assert d.proposal["not_auto_reasons"]  # why the dispatcher has to decide
+        assert d.confidence < threshold or d.proposal["duplicates"] or not d.lead_unit_id
+        assert d.created_at > a.created_at

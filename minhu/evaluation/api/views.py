@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.http import FileResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -179,7 +180,7 @@ def rankings_view(request):
     cache: dict = {}
     for g in groups:
         if g not in RankingGroup.values:
-            raise InvalidInput("排名组不正确", code="invalid_group", field="group")
+            raise InvalidInput(_("排名组不正确"), code="invalid_group", field="group")
         snap = rankings.published(period, g)
         out[g] = {
             "published": None
@@ -316,7 +317,7 @@ def dashboard_view(request):
         if unit is None:
             raise NotFound()
     if unit is not None and unit.kind not in dashboard.DASHBOARD_KINDS:
-        raise InvalidInput("只有街道、镇和区直部门有看板", code="no_dashboard", field="unit")
+        raise InvalidInput(_("只有街道、镇和区直部门有看板"), code="no_dashboard", field="unit")
     return Response(dashboard.as_json(dashboard.build(period, config, unit)))
 
 
@@ -347,7 +348,7 @@ def reviews_view(request):
         try:
             dept = Unit.objects.get(pk=request.data.get("department"))
         except (Unit.DoesNotExist, ValueError, TypeError):
-            raise InvalidInput("请选择被评部门", code="required", field="department")
+            raise InvalidInput(_("请选择被评部门"), code="required", field="department")
         review = actions.submit_department_review(
             actor=request.user,
             department=dept,
@@ -465,7 +466,9 @@ def nominations_view(request):
         if request.data.get("conduct"):
             conduct = HarmfulConduct.objects.filter(code=request.data["conduct"]).first()
             if conduct is None:
-                raise InvalidInput("损害营商环境行为不正确", code="invalid_choice", field="conduct")
+                raise InvalidInput(
+                    _("损害营商环境行为不正确"), code="invalid_choice", field="conduct"
+                )
         n = actions.nominate(
             actor=request.user,
             list_kind=request.data.get("list_kind", ""),
@@ -562,7 +565,7 @@ def supervisions_view(request):
         else:
             unit = _unit(request)
             if unit is None:
-                raise InvalidInput("请指定诉求或单位", code="required", field="unit")
+                raise InvalidInput(_("请指定诉求或单位"), code="required", field="unit")
             s = actions.supervise_unit(
                 unit,
                 actor=request.user,
@@ -605,7 +608,7 @@ def ledger_view(request, kind: str):
         try:
             return int(q[key]) if q.get(key) else None
         except ValueError:
-            raise InvalidInput("参数格式不正确", code="invalid", field=key)
+            raise InvalidInput(_("参数格式不正确"), code="invalid", field=key)
 
     req = ledgers.build(
         request.user,
@@ -634,11 +637,11 @@ def ledger_view(request, kind: str):
 def import_view(request):
     f = request.FILES.get("file")
     if f is None:
-        raise InvalidInput("请上传文件", code="required", field="file")
+        raise InvalidInput(_("请上传文件"), code="required", field="file")
     batch, result = importer.import_file(f.read(), f.name, actor=request.user)
     if batch is None:
         raise InvalidInput(
-            f"文件有{len(result.errors)}处错误，未导入任何工单",
+            _("文件有%(n)d处错误，未导入任何工单") % {"n": len(result.errors)},
             code="import_rejected",
             rows=result.total,
             errors=[e.as_dict() for e in result.errors[:1000]],

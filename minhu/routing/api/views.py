@@ -8,6 +8,8 @@ import datetime as dt
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -29,7 +31,7 @@ from . import serializers as s
 
 
 class IsCentre(BasePermission):
-    message = "只有调度中心可以执行此操作"
+    message = gettext_lazy("只有调度中心可以执行此操作")
 
     def has_permission(self, request, view) -> bool:
         return scope_of(request.user).has_role(*CENTRE_ROLES)
@@ -53,7 +55,7 @@ class ProposalView(APIView):
         appeal = _appeal(request.user, appeal_id)
         data = proposals.proposal_for(appeal)
         if data is None:
-            raise NotFound("暂无智能分拨建议", code="no_proposal")
+            raise NotFound(_("暂无智能分拨建议"), code="no_proposal")
         return Response(s.ProposalSerializer(data).data)
 
 
@@ -91,7 +93,7 @@ class LinksView(APIView):
             .first()
         )
         if other is None:
-            raise NotFound("未找到要关联的诉求")
+            raise NotFound(_("未找到要关联的诉求"))
         return other
 
     @extend_schema(
@@ -165,7 +167,7 @@ class HotspotsView(APIView):
         try:
             month = dt.datetime.strptime(value, "%Y-%m").date()
         except ValueError:
-            raise InvalidInput("月份格式应为 YYYY-MM", code="invalid_month", field="month")
+            raise InvalidInput(_("月份格式应为 YYYY-MM"), code="invalid_month", field="month")
         street = request.query_params.get("street")
         start, end = hotspots.month_bounds(month)
         scope = scope_of(request.user)

@@ -60,8 +60,46 @@ def background(org) -> None:
             )
 
 
-def test_full_loop_by_clicking(org_tx, new_desk_page, phone_page):
+def routing_model(org, monkeypatch):
+    """Smart routing as at a centre with a trained model (v1, its predictions set here: the
+    classifier itself is tested in minhu/routing) and a catalogue rule: street lights go to
+    the appeal's street, with the city management bureau assisting. 72 % is below the
+    automatic-dispatch threshold, so the appeals wait for the dispatcher with a proposal."""
+    from minhu.categories.models import Category
+    from minhu.routing import actions as routing_actions
+    from minhu.routing import classifier
+    from minhu.routing.models import LeadLocal
+    from minhu.routing.tests.helpers import FakeClassifier
+
+    Category.objects.create(name="道路破损", code="road", parent=org.top_category)
+    env = Category.objects.create(name="环境保护", code="env")
+    Category.objects.create(name="噪声扰民", code="noise", parent=env)
+    fake = FakeClassifier([("streetlight", 0.72), ("road", 0.17), ("noise", 0.06)])
+    classifier.clear_cache()
+    monkeypatch.setattr(classifier, "load_blob", lambda blob: fake)
+    routing_actions.store_model(
+        actor=None,
+        blob=b"x",
+        labels=fake.labels,
+        params={},
+        evaluation={},
+        trained_on="history",
+        n_samples=120,
+    )
+    routing_actions.save_dispatch_rule(
+        actor=org.dispatcher,
+        category=org.category,
+        lead_local=LeadLocal.STREET,
+        assist_units=[org.dept1],
+    )
+
+
+def test_full_loop_by_clicking(org_tx, new_desk_page, phone_page, monkeypatch):
+    from minhu.routing import classifier
+    from minhu.routing.models import DecisionKind, RoutingDecision
+
     org = org_tx
+    routing_model(org, monkeypatch)
     background(org)
     appeal = register(
         org,
@@ -76,19 +114,43 @@ def test_full_loop_by_clicking(org_tx, new_desk_page, phone_page):
     disp.locator(f"#row-{appeal.pk}").click()
     panel = disp.locator("#panel")
     expect(panel.locator("h2")).to_have_text(appeal.subject)
-    panel.locator("select[data-cat-top]").select_option(label="城乡建设")
+    # The machine's proposal: top 3 with bars, place and lead unit, model and confidence ...
+    proposal = panel.locator("#proposal")
+    expect(proposal.locator(".rt-top li")).to_have_count(3)
+    expect(proposal.locator(".rt-top li").first).to_contain_text("城乡建设 / 路灯照明")
+    expect(proposal.locator(".rt-top li").first).to_contain_text("72%")
+    expect(proposal.locator("[data-proposal-source]")).to_have_text("模型 v1")
+    expect(proposal.locator("[data-proposal-lead]")).to_contain_text("东街道")
+    expect(proposal.locator("[data-proposal-lead]")).to_contain_text("区城管局")
+    # ... and the form already filled in with it.
+    expect(panel.locator("select[data-cat-top]")).to_have_value(str(org.top_category.pk))
     expect(panel.locator("select[data-cat-sub]")).to_have_value(str(org.category.pk))
+    expect(panel.locator("#id_lead_unit")).to_have_value(str(org.street1.pk))
+    expect(panel.locator("[data-schk-count]")).to_have_text("已选 1")
+    # The dispatcher checks it (searching still works) and dispatches as proposed.
     panel.locator("#id_lead_unit").locator("xpath=..").locator("input[data-ssel-q]").fill("东街")
     expect(panel.locator("#id_lead_unit")).to_have_value(str(org.street1.pk))
     panel.locator("#id_assist_units input[data-schk-q]").fill("城管")
-    panel.locator("#id_assist_units label", has_text="区城管局").locator("input").check()
-    expect(panel.locator("[data-schk-count]")).to_have_text("已选 1")
+    expect(
+        panel.locator("#id_assist_units label", has_text="区城管局").locator("input")
+    ).to_be_checked()
     screenshot(disp, "dispatch-centre")
     panel.locator("button[data-action=dispatch]").click()
     expect(panel).to_contain_text("已派单至东街道")
     expect(disp.locator(f"#row-{appeal.pk}")).to_have_count(0)
     appeal.refresh_from_db()
     assert appeal.status == Status.DISPATCHED and appeal.lead_unit_id == org.street1.pk
+    # Dispatched as proposed: routing records the confirmation (its event hook).
+    assert RoutingDecision.objects.filter(appeal=appeal, kind=DecisionKind.CONFIRMED).exists()
+
+    # --- another new appeal: accepted with one click ----------------------------------------
+    other = register(org, "路灯不亮", "东一社区南门路灯晚上不亮。")
+    disp.goto(disp.base + f"/dispatch/?tab=new&id={other.pk}")
+    disp.locator("#panel button[data-action=accept-proposal]").click()
+    expect(panel).to_contain_text("已派单至东街道")
+    other.refresh_from_db()
+    assert other.status == Status.DISPATCHED and other.category_id == org.category.pk
+    classifier.clear_cache()
 
     # --- the street claims, asks for an extension -----------------------------------------
     unit = new_desk_page()
@@ -134,6 +196,10 @@ def test_full_loop_by_clicking(org_tx, new_desk_page, phone_page):
     unit.locator("form[hx-post$='/act/reply/'] textarea").fill(
         "王女士您好，北门两盏路灯已更换完毕，感谢您的反映。"
     )
+    # The reply check runs while typing: a score and what is missing, sending stays possible.
+    check = unit.locator("#rt-reply-check")
+    expect(check.locator(".rt-score")).to_be_visible()
+    expect(check.locator(".rt-warnings")).to_contain_text("未留联系方式")
     unit.locator("form[hx-post$='/act/reply/'] button[type=submit]").click()
     expect(unit.locator(".a-title")).to_contain_text("已答复待回访")
 
@@ -274,7 +340,7 @@ def test_hotline_intake_and_keyboard(org_tx, new_desk_page):
     assert created.channel == Channel.HOTLINE and created.grid_id == org.grid1.pk
     # Its panel is open in the dispatch centre; j / k move between the queue's rows.
     expect(page.locator("#panel h2")).to_have_text("楼下烧烤油烟扰民")
-    page.locator("body").click(position={"x": 5, "y": 300})
+    page.locator("body").click(position={"x": 5, "y": 600})  # below the side navigation
     page.keyboard.press("k")
     expect(page.locator("#queue tr.sel")).to_have_id(f"row-{first.pk}")
     expect(page.locator("#panel h2")).to_have_text("井盖丢失")

@@ -242,7 +242,13 @@ def suggested_lead(appeal: Appeal):
     return appeal.grid.ancestor_of_kind(kind)
 
 
-def dispatch_form(appeal: Appeal, data=None, choices=None) -> f.DispatchForm:
+def dispatch_form(
+    appeal: Appeal, data=None, choices=None, proposal: dict | None = None
+) -> f.DispatchForm:
+    """The classify-and-dispatch form. With the machine's `proposal` (routing's
+    `proposal_for`), an appeal nobody has classified yet starts from the proposed category,
+    grid, lead and assisting units; the lead and assisting units are also taken when the
+    appeal's category is the proposed one (never a unit that already returned it)."""
     choices = choices or dispatch_choices()
     initial = {
         "category": appeal.category_id,
@@ -253,7 +259,30 @@ def dispatch_form(appeal: Appeal, data=None, choices=None) -> f.DispatchForm:
         lead = appeal.lead_unit or suggested_lead(appeal)
         if lead is not None:
             initial["lead_unit"] = lead.pk
+        if proposal:
+            initial.update(proposal_initial(appeal, proposal))
     return f.DispatchForm(data, initial=initial, **choices)
+
+
+def proposal_initial(appeal: Appeal, proposal: dict) -> dict:
+    """The form values the machine's proposal fills in (see dispatch_form)."""
+    initial: dict = {}
+    proposed_category = proposal.get("category_id")
+    if appeal.category_id is None and proposed_category:
+        initial["category"] = proposed_category
+    grid = proposal.get("grid")
+    if appeal.grid_id is None and grid:
+        initial["grid"] = grid[0]
+    same_category = appeal.category_id is None or appeal.category_id == proposed_category
+    if (
+        appeal.lead_unit_id is None
+        and same_category
+        and proposal.get("lead_unit_id")
+        and not proposal.get("lead_unit_returned")
+    ):
+        initial["lead_unit"] = proposal["lead_unit_id"]
+        initial["assist_units"] = list(proposal.get("assist_unit_ids") or [])
+    return initial
 
 
 def build_form(name: str, appeal: Appeal, data=None, files=None):

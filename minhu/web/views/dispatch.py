@@ -3,6 +3,8 @@ extension requests; the classify-and-dispatch panel with candidate duplicates; h
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
 from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.shortcuts import redirect, render
@@ -32,6 +34,8 @@ from ..permissions import page_required
 from .appeal import dispatch_choices, dispatch_form
 from .common import form_error, is_htmx, visible_appeal_or_404
 
+logger = logging.getLogger("minhu.web")
+
 TABS = [
     ("new", gettext_lazy("待派单"), Status.NEW),
     ("returned", gettext_lazy("已退回"), Status.RETURNED),
@@ -56,6 +60,38 @@ def tab_counts() -> dict[str, int]:
     return counts
 
 
+# The panel shows a proposal stored at intake at once (it pre-fills the form); one that must be
+# computed now (an appeal registered before routing was set up) costs a dozen queries, so it
+# is loaded after the panel (htmx) and offered with its one-click accept.
+LAZY = {"lazy": True}
+
+
+def machine_proposal(appeal: Appeal, *, compute: bool = True) -> dict | None:
+    """The routing engine's proposal for the panel (top-3 categories, place, lead unit), None,
+    or LAZY when there is no stored one and `compute` is off. A failure in routing never keeps
+    the dispatcher from working: it is logged."""
+    try:
+        from minhu.routing import proposals
+    except ImportError:
+        return None
+    try:
+        if not compute and proposals.latest_decision(appeal) is None:
+            fresh = appeal.status in (Status.NEW, Status.RETURNED)
+            return LAZY if fresh else None
+        proposal = proposals.proposal_for(appeal)
+    except Exception:
+        logger.exception("routing proposal for appeal %s failed", appeal.pk)
+        return None
+    if proposal:
+        proposal["percent"] = round(100 * float(proposal.get("confidence") or 0))
+        proposal["can_accept"] = bool(
+            proposal.get("category_id")
+            and proposal.get("lead_unit_id")
+            and not proposal.get("lead_unit_returned")
+        )
+    return proposal
+
+
 def panel_context(
     request, appeal: Appeal, *, form=None, merge_form=None, flash=None, choices=None
 ) -> dict:
@@ -73,9 +109,13 @@ def panel_context(
         .order_by("-round")
         .first()
     )
+    proposal = machine_proposal(appeal, compute=False)
+    prefill = proposal if proposal and not proposal.get("lazy") else None
     return {
         "appeal": appeal,
-        "form": form or dispatch_form(appeal, choices=choices or dispatch_choices()),
+        "proposal": proposal,
+        "form": form
+        or dispatch_form(appeal, choices=choices or dispatch_choices(), proposal=prefill),
         "merge_form": merge_form or f.MergeForm(),
         "duplicates": candidates(appeal, user=request.user),
         "photos": list(appeal.attachments.order_by("created_at")[:6]),
@@ -142,6 +182,18 @@ def dispatch_centre(request):
 def dispatch_panel(request, pk: int):
     appeal = visible_appeal_or_404(request.user, pk)
     return render(request, "web/dispatch/_panel.html", panel_context(request, appeal))
+
+
+@page_required("dispatch")
+def dispatch_proposal(request, pk: int):
+    """The machine proposal computed now (for an appeal without a stored one), for the panel."""
+    appeal = visible_appeal_or_404(request.user, pk)
+    ctx = {
+        "appeal": appeal,
+        "proposal": machine_proposal(appeal),
+        "can_dispatch": appeal.can_move_to(Status.DISPATCHED),
+    }
+    return render(request, "web/dispatch/_proposal.html", ctx)
 
 
 def panel_response(request, appeal, name, ok, message, form):

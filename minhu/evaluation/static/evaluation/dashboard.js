@@ -5,6 +5,7 @@
   var el = document.getElementById("ev-data");
   if (!el || !window.echarts) return;
   var d = JSON.parse(el.textContent);
+  var t = d.labels || {};  // series names in the page's language
   var base = "/evaluation/appeals/?period=" + encodeURIComponent(d.period) + "&unit=" + (d.unit || "");
   var palette = ["#1f6feb", "#e8590c", "#2f9e44", "#ae3ec9", "#f59f00", "#0ca678", "#d6336c", "#5c7cfa", "#868e96"];
 
@@ -25,7 +26,7 @@
     tooltip: { trigger: "axis" }, grid: grid,
     xAxis: { type: "category", data: d.by_day.map(function (x) { return x[0].slice(5); }) },
     yAxis: { type: "value", minInterval: 1 },
-    series: [{ type: "bar", name: "受理量", data: d.by_day.map(function (x) { return x[1]; }) }]
+    series: [{ type: "bar", name: t.volume, data: d.by_day.map(function (x) { return x[1]; }) }]
   }, function (p) { window.location = base + "&dim=day&key=" + d.by_day[p.dataIndex][0]; });
 
   chart("ch-yoy", {
@@ -33,9 +34,9 @@
     xAxis: { type: "category", data: d.volume_trend.map(function (x) { return x.period; }) },
     yAxis: [{ type: "value", minInterval: 1 }, { type: "value", axisLabel: { formatter: "{value}%" } }],
     series: [
-      { type: "bar", name: "本期", data: d.volume_trend.map(function (x) { return x.volume; }) },
-      { type: "bar", name: "去年同期", data: d.volume_trend.map(function (x) { return x.year_ago; }) },
-      { type: "line", name: "同比%", yAxisIndex: 1, data: d.volume_trend.map(function (x) { return x.yoy; }) }
+      { type: "bar", name: t.this_period, data: d.volume_trend.map(function (x) { return x.volume; }) },
+      { type: "bar", name: t.year_ago, data: d.volume_trend.map(function (x) { return x.year_ago; }) },
+      { type: "line", name: t.yoy, yAxisIndex: 1, data: d.volume_trend.map(function (x) { return x.yoy; }) }
     ]
   });
 
@@ -44,7 +45,7 @@
     xAxis: { type: "category", data: d.rate_trend.map(function (x) { return x.period; }) },
     yAxis: { type: "value", min: function (v) { return Math.max(0, Math.floor(v.min - 5)); }, max: 100 },
     series: ["response_rate", "solve_rate", "satisfaction_rate", "composite"].map(function (k, i) {
-      return { type: "line", name: ["响应率", "解决率", "满意率", "综合得分"][i], connectNulls: false,
+      return { type: "line", name: t[k], connectNulls: false,
                data: d.rate_trend.map(function (x) { return x[k]; }) };
     })
   }, function (p) {
