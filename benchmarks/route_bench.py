@@ -1,9 +1,13 @@
 """Benchmark of the routing text classifier (minhu.routing.textclf) on a labelled CSV.
 
     .venv/bin/python benchmarks/route_bench.py [--csv PATH] [--folds 5] [--seed 0]
+        [--unlabeled CSV ...] [--no-unlabeled]
 
 Default data: ../shared/bench/messages_labeled.csv beside the repository (never copied into
-it). Runs a stratified k-fold cross-validation (macro-F1, accuracy, per-class F1, confusion
+it), and as unlabelled texts (semi-supervised training; only their subject and detail are read)
+../shared/bench/messages_votes.csv and messages_replies.csv when present. Runs a stratified
+k-fold cross-validation with the unlabelled texts and, for comparison, the same without them
+(the unlabelled texts never carry labels, so no held-out label reaches training) (macro-F1, accuracy, per-class F1, confusion
 matrix, single-text latency on every held-out text after a warm-up), trains once on the whole
 file timing it, then loads the model in a fresh process and measures the resident memory it adds
 (load + classify) and its latency there. Everything runs on one CPU core with one BLAS/OpenMP
@@ -30,7 +34,9 @@ sys.path.insert(0, str(ROOT))
 
 from minhu.routing import textclf  # noqa: E402
 
-DEFAULT_CSV = ROOT.parent / "shared" / "bench" / "messages_labeled.csv"
+BENCH = ROOT.parent / "shared" / "bench"
+DEFAULT_CSV = BENCH / "messages_labeled.csv"
+DEFAULT_UNLABELED = [BENCH / "messages_votes.csv", BENCH / "messages_replies.csv"]
 
 # Run in a fresh interpreter: RSS after imports, after loading the model, after classifying.
 CHILD = r"""
@@ -105,6 +111,19 @@ def main() -> int:
     ap.add_argument(
         "--latency-texts", type=int, default=0, help="held-out texts timed per fold (0: all)"
     )
+    ap.add_argument(
+        "--unlabeled",
+        action="append",
+        metavar="CSV",
+        help="CSV with columns subject, detail of unlabelled texts (repeatable; default: "
+        "messages_votes.csv and messages_replies.csv of the bench directory when present)",
+    )
+    ap.add_argument("--no-unlabeled", action="store_true", help="no unlabelled texts at all")
+    ap.add_argument(
+        "--skip-comparison",
+        action="store_true",
+        help="do not repeat the cross-validation without the unlabelled texts",
+    )
     args = ap.parse_args()
 
     path = Path(args.csv)
@@ -115,26 +134,68 @@ def main() -> int:
     print(f"machine: {machine()}; {one_core()}; load average {load()}")
     print(f"data: {path} ({len(labels)} rows, {len(set(labels))} labels)")
     print(f"model: {json.dumps(textclf.TextClassifier().params, ensure_ascii=False)}")
+    unlabeled = None
+    if not args.no_unlabeled:
+        paths = [Path(u) for u in args.unlabeled] if args.unlabeled else DEFAULT_UNLABELED
+        paths = [u for u in paths if args.unlabeled or u.exists()]
+        u_subjects: list[str] = []
+        u_details: list[str] = []
+        for u in paths:
+            if not u.exists():
+                print(f"unlabelled data not found: {u}", file=sys.stderr)
+                return 2
+            s, d = textclf.read_unlabeled_csv(u)
+            u_subjects += s
+            u_details += d
+        if u_subjects:
+            unlabeled = (u_subjects, u_details)
+            clean = textclf._clean  # noqa: SLF001 - the model's own normalisation
+            labelled = {(clean(s), clean(d)) for s, d in zip(subjects, details, strict=True)}
+            pairs = [(clean(s), clean(d)) for s, d in zip(u_subjects, u_details, strict=True)]
+            dup = sum(p in labelled for p in pairs)
+            print(
+                f"unlabelled: {', '.join(str(u) for u in paths)} ({len(pairs)} texts, "
+                f"{len(set(pairs))} distinct; {dup} identical to a labelled text, "
+                f"{len(set(pairs) & labelled)} distinct ones)"
+            )
 
-    started = time.perf_counter()
-    report = textclf.evaluate(
-        textclf.TextClassifier,
-        subjects,
-        details,
-        labels,
-        folds=args.folds,
-        seed=args.seed,
-        latency_samples=args.latency_texts or None,
-        log=lambda msg: print("  " + msg, flush=True),
-    )
-    print(f"cross-validation wall time {time.perf_counter() - started:.0f} s")
+    def cross_validate(unl: tuple[list[str], list[str]] | None) -> dict:
+        started = time.perf_counter()
+        report = textclf.evaluate(
+            textclf.TextClassifier,
+            subjects,
+            details,
+            labels,
+            folds=args.folds,
+            seed=args.seed,
+            latency_samples=args.latency_texts or None,
+            log=lambda msg: print("  " + msg, flush=True),
+            unlabeled=unl,
+        )
+        print(f"cross-validation wall time {time.perf_counter() - started:.0f} s")
+        return report
+
+    baseline = None
+    if unlabeled is not None and not args.skip_comparison:
+        print("== cross-validation without the unlabelled texts (comparison)")
+        baseline = cross_validate(None)
+        print(
+            f"without unlabelled texts: macro-F1 per fold "
+            f"{', '.join(f'{v:.4f}' for v in baseline['fold_macro_f1'])} "
+            f"(mean {baseline['macro_f1']:.4f} ± {baseline['macro_f1_std']:.4f}), "
+            f"accuracy {baseline['accuracy']:.4f}, "
+            f"training {baseline['train_seconds']:.1f} s per fold"
+        )
+    if unlabeled is not None:
+        print("== cross-validation with the unlabelled texts")
+    report = cross_validate(unlabeled)
     cv_lines = textclf.format_report(report).splitlines()
     for line in cv_lines[:-1]:
         print(line)
     print(f"pooled out-of-fold macro-F1 {report['pooled_macro_f1']:.4f}")
 
     t0 = time.perf_counter()
-    clf = textclf.TextClassifier().fit(subjects, details, labels)
+    clf = textclf.TextClassifier().fit(subjects, details, labels, unlabeled=unlabeled)
     fit_seconds = time.perf_counter() - t0
     blob = clf.to_bytes()
     print(
@@ -160,8 +221,14 @@ def main() -> int:
         f"load {child['load_seconds']:.2f} s, first call {child['first_call_ms']:.1f} ms, "
         f"then p50 {child['p50_ms']:.2f} ms, p99 {child['p99_ms']:.2f} ms"
     )
+    if baseline is not None:
+        print(
+            f"summary without unlabelled texts: macro-F1 {baseline['macro_f1']:.4f} ± "
+            f"{baseline['macro_f1_std']:.4f}, accuracy {baseline['accuracy']:.4f}"
+        )
     print(
-        f"summary: macro-F1 {report['macro_f1']:.4f} ± {report['macro_f1_std']:.4f}, "
+        f"summary{' with unlabelled texts' if unlabeled else ''}: "
+        f"macro-F1 {report['macro_f1']:.4f} ± {report['macro_f1_std']:.4f}, "
         f"accuracy {report['accuracy']:.4f}, latency p50 {report['latency_p50_ms']:.2f} ms "
         f"p99 {report['latency_p99_ms']:.2f} ms, training {fit_seconds:.1f} s, "
         f"model RSS delta {delta:.0f} MB; load average {load()}"

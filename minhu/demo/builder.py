@@ -1125,8 +1125,15 @@ def build_demo(seed: int = 0, appeals: int = 300, stdout: TextIO | None = None) 
     finally:
         settings.MINHU_INTAKE_HOOKS = old_hooks
     _settle_notifications(real_now)
+    # Accountability: last period's published rankings, reviews, a recorded talk, the red/black
+    # lists and supervision, all through the evaluation verbs.
+    from minhu.evaluation.demo import populate as populate_evaluation
+
+    evaluation = populate_evaluation(seed=seed)
+    out(f"考核评价：{evaluation}")
     summary = summarize(real_now)
     summary["routing"] = routing
+    summary["evaluation"] = evaluation
     summary["seconds"] = round(time.monotonic() - started, 1)
     summary["resumed_from"] = done
     summary["compressed_steps"] = compressed

@@ -17,6 +17,7 @@ from minhu.orgs.models import Membership, Role, Unit, UnitKind
 
 from . import actions, aggregates
 from .config import active_config
+from .defaults import ensure_default_lists
 from .models import Interview, InterviewStatus, NegativeIndicator, Nomination, NominationStatus
 from .periods import current_period
 
@@ -38,6 +39,7 @@ def populate(seed: int = 0, stdout: TextIO | None = None) -> dict:
         if stdout is not None:
             stdout.write(line + "\n")
 
+    ensure_default_lists()
     config = active_config()
     leader = _user(Role.DISTRICT_LEADER)
     admin = _user(Role.ADMIN) or leader

@@ -16,12 +16,12 @@ from .models import AREA_KINDS, LeadLocal
 
 class UnitChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Unit) -> str:
-        return f"{obj.name}（{obj.get_kind_display()}）"
+        return _("%(name)s（%(kind)s）") % {"name": obj.name, "kind": obj.get_kind_display()}
 
 
 class UnitMultipleChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Unit) -> str:
-        return f"{obj.name}（{obj.get_kind_display()}）"
+        return _("%(name)s（%(kind)s）") % {"name": obj.name, "kind": obj.get_kind_display()}
 
 
 class DispatchRuleForm(forms.Form):

@@ -15,7 +15,8 @@ At prediction time everything is linear: the NB scaling is folded into the SVM w
 character n-grams are computed and looked up in numpy (exact int64 codes, sorted vocabulary), so
 one text costs a few numpy calls and a small dense product.
 
-Public API: TextClassifier, evaluate, holdout_report, format_report, read_labeled_csv.
+Public API: TextClassifier, evaluate, holdout_report, format_report, read_labeled_csv,
+read_unlabeled_csv.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ __all__ = [
     "format_report",
     "holdout_report",
     "read_labeled_csv",
+    "read_unlabeled_csv",
 ]
 
 FORMAT_VERSION = 1
@@ -71,6 +73,13 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "calibration_class_weight": None,
     # one OvR model per view ("all" features, or one field's); the stacker sees all their scores
     "stack_views": ("subject", "detail"),
+    # unlabelled texts given to fit(..., unlabeled=...): fit the TF-IDF vocabulary / idf on them
+    # too, and self-training (0 = off): the model trained on the labelled rows pseudo-labels the
+    # unlabelled texts it is at least `self_training_threshold` sure of; they are added with
+    # sample weight `self_training_weight` and everything is refitted once
+    "unlabeled_idf": True,
+    "self_training_weight": 0.0,
+    "self_training_threshold": 0.9,
     "seed": 0,
 }
 
@@ -269,11 +278,12 @@ class TextClassifier:
         # stacked calibration: probabilities = softmax(scores @ cal_coef.T + cal_intercept)
         self._cal_coef: np.ndarray | None = None
         self._cal_intercept: np.ndarray | None = None
+        self.unlabeled_stats: dict[str, int] = {}
 
     # -- features
 
     def _fit_transform(self, subjects: list[str], details: list[str]) -> sp.csr_matrix:
-        """Fit the feature blocks on cleaned texts; the joint (weighted) training matrix."""
+        """Fit the feature blocks on cleaned texts; their joint (weighted) matrix."""
         p = self.params
         n = len(subjects)
         min_df = int(p["min_df"]) if n >= int(p["min_df_from_docs"]) else 1
@@ -309,11 +319,33 @@ class TextClassifier:
             raise ValueError("the training texts have no features (all empty?)")
         return sp.hstack(mats, format="csr", dtype=np.float32)
 
-    def _fit_ovr(self, X: sp.csr_matrix, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """One-vs-rest NB-scaled linear SVMs; returns (coef (F, K), intercept (K,))."""
+    def _transform(self, subjects: Sequence[str], details: Sequence[str]) -> sp.csr_matrix:
+        """The joint feature matrix of cleaned texts with the fitted blocks."""
+        fields = {"subject": subjects, "detail": details}
+        n_features = sum(b.size for b in self._blocks)
+        indptr, indices, values = [0], [], []
+        for i in range(len(subjects)):
+            for block in self._blocks:
+                idx, v = block.features(fields[block.field][i])
+                indices.append(idx)
+                values.append(v)
+            indptr.append(indptr[-1] + sum(len(x) for x in indices[-len(self._blocks) :]))
+        data = np.concatenate(values) if values else np.empty(0)
+        cols = np.concatenate(indices) if indices else np.empty(0, dtype=np.int64)
+        return sp.csr_matrix(
+            (data.astype(np.float32), cols, np.asarray(indptr)),
+            shape=(len(subjects), n_features),
+        )
+
+    def _fit_ovr(
+        self, X: sp.csr_matrix, y: np.ndarray, w: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """One-vs-rest NB-scaled linear SVMs (rows weighted by w); (coef (F, K), intercept)."""
         p = self.params
         alpha = float(p["nb_alpha"])
         present = (X > 0).astype(np.float32).tocsr()
+        if w is not None:
+            present = sp.diags(w.astype(np.float32)) @ present
         n_features = X.shape[1]
         coef = np.zeros((n_features, len(self.labels)), dtype=np.float32)
         intercept = np.zeros(len(self.labels), dtype=np.float32)
@@ -325,7 +357,7 @@ class TextClassifier:
             svm = LinearSVC(C=float(p["C"]), random_state=int(p["seed"]), max_iter=5000)
             Xr = X.copy()
             Xr.data *= r[Xr.indices]
-            svm.fit(Xr, pos.astype(np.int8))
+            svm.fit(Xr, pos.astype(np.int8), sample_weight=w)
             coef[:, k] = svm.coef_.ravel().astype(np.float32) * r
             intercept[k] = float(svm.intercept_[0])
         return coef, intercept
@@ -341,7 +373,9 @@ class TextClassifier:
         ]
         return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
 
-    def _fit_views(self, X: sp.csr_matrix, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _fit_views(
+        self, X: sp.csr_matrix, y: np.ndarray, w: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """One OvR model per view, side by side: coef (F, K * views), intercept (K * views,)."""
         coefs, intercepts = [], []
         Xc = X.tocsc()
@@ -349,9 +383,9 @@ class TextClassifier:
             cols = self._view_columns(view)
             coef = np.zeros((X.shape[1], len(self.labels)), dtype=np.float32)
             if view == "all":
-                coef, intercept = self._fit_ovr(X, y)
+                coef, intercept = self._fit_ovr(X, y, w)
             elif len(cols):
-                part, intercept = self._fit_ovr(Xc[:, cols].tocsr(), y)
+                part, intercept = self._fit_ovr(Xc[:, cols].tocsr(), y, w)
                 coef[cols] = part
             else:
                 intercept = np.zeros(len(self.labels), dtype=np.float32)
@@ -361,8 +395,18 @@ class TextClassifier:
 
     # -- public API
 
-    def fit(self, subjects: list[str], details: list[str], labels: list[str]) -> TextClassifier:
-        """Fit on parallel lists of subjects, details and labels (>= 2 distinct labels)."""
+    def fit(
+        self,
+        subjects: list[str],
+        details: list[str],
+        labels: list[str],
+        unlabeled: tuple[Sequence[str], Sequence[str]] | None = None,
+    ) -> TextClassifier:
+        """Fit on parallel lists of subjects, details and labels (>= 2 distinct labels).
+
+        `unlabeled`: optional (subjects, details) of texts without labels from the same source
+        (semi-supervised; see DEFAULT_PARAMS). Blank ones, repeats and texts identical to a
+        labelled one are dropped. `self.unlabeled_stats` says how many were used."""
         if not (len(subjects) == len(details) == len(labels)):
             raise ValueError("subjects, details and labels must have the same length")
         labels = [str(x) for x in labels]
@@ -373,12 +417,79 @@ class TextClassifier:
         y = np.array([index[lab] for lab in labels])
         subjects = [_clean(s) for s in subjects]
         details = [_clean(d) for d in details]
+        us, ud = self._unlabeled_texts(subjects, details, unlabeled)
+        p = self.params
+        n = len(subjects)
 
-        X = self._fit_transform(subjects, details)
-        self._coef, self._intercept = self._fit_views(X, y)
+        if us and bool(p["unlabeled_idf"]):
+            X_all = self._fit_transform(subjects + us, details + ud)
+            X, X_u = X_all[:n], X_all[n:]
+        else:
+            X = self._fit_transform(subjects, details)
+            X_u = self._transform(us, ud) if us else None
+        self._fit_supervised(X, y)
 
-        # stacked calibration on out-of-fold scores (vectorizers stay fitted on all rows: they
-        # are unsupervised; the NB ratios and SVMs are refitted per inner fold)
+        weight = float(p["self_training_weight"])
+        n_pseudo = 0
+        if X_u is not None and weight > 0 and X_u.shape[0]:
+            proba = self._proba_from_scores(np.asarray(X_u @ self._coef) + self._intercept)
+            sure = proba.max(axis=1) >= float(p["self_training_threshold"])
+            n_pseudo = int(sure.sum())
+            if n_pseudo:
+                self._fit_supervised(
+                    X, y, X_u[sure], proba[sure].argmax(axis=1), np.full(n_pseudo, weight)
+                )
+        self.unlabeled_stats = {
+            "given": 0 if unlabeled is None else len(unlabeled[0]),
+            "used": len(us),
+            "pseudo_labeled": n_pseudo,
+        }
+        return self
+
+    @staticmethod
+    def _unlabeled_texts(
+        subjects: list[str],
+        details: list[str],
+        unlabeled: tuple[Sequence[str], Sequence[str]] | None,
+    ) -> tuple[list[str], list[str]]:
+        """Cleaned unlabelled texts without blanks, repeats and copies of labelled texts."""
+        if unlabeled is None:
+            return [], []
+        u_subjects, u_details = unlabeled
+        if len(u_subjects) != len(u_details):
+            raise ValueError("unlabeled subjects and details must have the same length")
+        seen = set(zip(subjects, details, strict=True))
+        us, ud = [], []
+        for s, d in zip(u_subjects, u_details, strict=True):
+            pair = (_clean(s), _clean(d))
+            if (pair[0] or pair[1]) and pair not in seen:
+                seen.add(pair)
+                us.append(pair[0])
+                ud.append(pair[1])
+        return us, ud
+
+    def _fit_supervised(
+        self,
+        X: sp.csr_matrix,
+        y: np.ndarray,
+        X_extra: sp.csr_matrix | None = None,
+        y_extra: np.ndarray | None = None,
+        w_extra: np.ndarray | None = None,
+    ) -> None:
+        """Base models on all labelled rows (plus weighted pseudo-labelled ones), then the
+        stacker on out-of-fold scores of the labelled rows (inner stratified folds; the extra
+        rows are always on the training side). The feature blocks stay as fitted: they are
+        unsupervised."""
+
+        def fit_on(rows: np.ndarray | slice) -> tuple[np.ndarray, np.ndarray]:
+            if X_extra is None or y_extra is None or w_extra is None:
+                return self._fit_views(X[rows], y[rows])
+            Xt = sp.vstack([X[rows], X_extra], format="csr")
+            yt = np.concatenate([y[rows], y_extra])
+            wt = np.concatenate([np.ones(len(y[rows])), w_extra])
+            return self._fit_views(Xt, yt, wt)
+
+        self._coef, self._intercept = fit_on(slice(None))
         smallest = int(np.bincount(y).min())
         n_inner = min(int(self.params["calibration_folds"]), smallest)
         self._cal_coef = self._cal_intercept = None
@@ -386,7 +497,7 @@ class TextClassifier:
             oof = np.zeros((len(y), len(self._intercept)), dtype=np.float64)
             skf = StratifiedKFold(n_inner, shuffle=True, random_state=int(self.params["seed"]))
             for tr, te in skf.split(np.zeros(len(y)), y):
-                coef, intercept = self._fit_views(X[tr], y[tr])
+                coef, intercept = fit_on(tr)
                 oof[te] = np.asarray(X[te] @ coef) + intercept
             cal = LogisticRegression(
                 C=float(self.params["calibration_C"]),
@@ -400,7 +511,6 @@ class TextClassifier:
             else:
                 self._cal_coef = cal.coef_.copy()
                 self._cal_intercept = cal.intercept_.copy()
-        return self
 
     def _proba_from_scores(self, scores: np.ndarray) -> np.ndarray:
         """Calibrated probabilities; plain softmax of the SVM scores when the training data was
@@ -535,8 +645,12 @@ def evaluate(
     *,
     latency_samples: int | None = 200,
     log: Callable[[str], None] | None = None,
+    unlabeled: tuple[Sequence[str], Sequence[str]] | None = None,
 ) -> dict[str, Any]:
     """Stratified k-fold cross-validation of fresh classifiers from `clf_factory`.
+
+    `unlabeled` (subjects, details) is passed to every fit: texts without labels, so nothing of
+    the held-out fold's labels reaches training.
 
     macro_f1 / accuracy are the means over folds (with *_std and the per-fold values); the
     per-class F1 and the confusion matrix pool the out-of-fold predictions of all folds. Latency
@@ -553,7 +667,12 @@ def evaluate(
     for i, (tr, te) in enumerate(skf.split(np.zeros(len(y)), y), 1):
         clf = clf_factory()
         t0 = time.perf_counter()
-        clf.fit([subjects[j] for j in tr], [details[j] for j in tr], [labels[j] for j in tr])
+        clf.fit(
+            [subjects[j] for j in tr],
+            [details[j] for j in tr],
+            [labels[j] for j in tr],
+            unlabeled=unlabeled,
+        )
         fit_times.append(time.perf_counter() - t0)
         params = dict(clf.params)
         s_te, d_te = [subjects[j] for j in te], [details[j] for j in te]
@@ -564,7 +683,11 @@ def evaluate(
         fold_acc.append(float(accuracy_score(y[te], p)))
         lat += _latencies(clf, s_te, d_te, latency_samples)
         if log:
-            log(f"fold {i}/{folds}: macro-F1 {f1:.4f}, fit {fit_times[-1]:.1f} s")
+            extra = ""
+            if clf.unlabeled_stats.get("used"):
+                st = clf.unlabeled_stats
+                extra = f" ({st['used']} unlabelled texts, {st['pseudo_labeled']} pseudo-labelled)"
+            log(f"fold {i}/{folds}: macro-F1 {f1:.4f}, fit {fit_times[-1]:.1f} s{extra}")
     pooled_f1, _, per_class, cm = _scores(list(y), list(pred), all_labels)
     return {
         "kind": "cross-validation",
@@ -710,3 +833,28 @@ def read_labeled_csv(path: str | Path) -> tuple[list[str], list[str], list[str]]
             details.append(detail)
             labels.append(label)
     return subjects, details, labels
+
+
+def read_unlabeled_csv(path: str | Path) -> tuple[list[str], list[str]]:
+    """(subjects, details) from a CSV with columns subject and detail (others, a label among
+    them, are ignored), for `TextClassifier.fit(..., unlabeled=...)`. Rows with neither are
+    skipped. Raises ValueError naming missing columns."""
+    p = Path(path)
+    with p.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
+        missing = [c for c in ("subject", "detail") if c not in header]
+        if missing:
+            raise ValueError(
+                f"{p}: missing column(s) {', '.join(missing)} "
+                f"(required: subject, detail; found: {', '.join(header) or 'none'})"
+            )
+        reader.fieldnames = header
+        subjects, details = [], []
+        for row in reader:
+            subject = (row.get("subject") or "").strip()
+            detail = (row.get("detail") or "").strip()
+            if subject or detail:
+                subjects.append(subject)
+                details.append(detail)
+    return subjects, details

@@ -61,6 +61,25 @@ def read_csv(path: str | Path) -> tuple[list[str], list[str], list[str]]:
     return subjects, details, labels
 
 
+def read_unlabeled_csv(path: str | Path) -> tuple[list[str], list[str]]:
+    """(subjects, details) of a CSV with columns subject, detail (unlabelled texts)."""
+    from . import textclf
+
+    p = Path(path)
+    if not p.exists():
+        raise DataError(f"文件不存在 / file not found: {p}")
+    if p.is_dir():
+        raise DataError(f"这是一个目录 / is a directory: {p}")
+    try:
+        return textclf.read_unlabeled_csv(p)
+    except UnicodeDecodeError:
+        raise DataError(f"文件不是UTF-8编码 / not UTF-8: {p}")
+    except csv.Error as exc:
+        raise DataError(f"CSV格式错误 / malformed CSV: {exc}")
+    except ValueError as exc:
+        raise DataError(f"缺少列 / {exc}")
+
+
 def history(level: str = "leaf") -> tuple[list[str], list[str], list[str]]:
     """Closed appeals (not merged children) with their final category: its code, or its
     first-level category's code with level="top"."""
@@ -116,9 +135,11 @@ def train(
     activate: bool = True,
     seed: int = 0,
     log=None,
+    unlabeled: tuple[list[str], list[str]] | None = None,
 ):
     """Evaluate on a stratified holdout (a model fitted on the rest), then fit on everything,
-    store the model with that evaluation and activate it. Returns the ClassifierModel."""
+    store the model with that evaluation and activate it. Returns the ClassifierModel.
+    `unlabeled`: optional (subjects, details) of texts without labels (semi-supervised)."""
     from . import textclf
     from .actions import store_model
 
@@ -133,7 +154,12 @@ def train(
         tr, te = split
         clf = textclf.TextClassifier()
         started = time.perf_counter()
-        clf.fit([subjects[i] for i in tr], [details[i] for i in tr], [labels[i] for i in tr])
+        clf.fit(
+            [subjects[i] for i in tr],
+            [details[i] for i in tr],
+            [labels[i] for i in tr],
+            unlabeled=unlabeled,
+        )
         holdout_fit = time.perf_counter() - started
         report = textclf.holdout_report(
             clf, [subjects[i] for i in te], [details[i] for i in te], [labels[i] for i in te]
@@ -149,7 +175,9 @@ def train(
         log(textclf.format_report(report))
     clf = textclf.TextClassifier()
     started = time.perf_counter()
-    clf.fit(subjects, details, labels)
+    clf.fit(subjects, details, labels, unlabeled=unlabeled)
+    if unlabeled is not None:
+        evaluation["unlabeled"] = dict(getattr(clf, "unlabeled_stats", {}) or {})
     evaluation["fit_seconds"] = round(time.perf_counter() - started, 2)
     evaluation["label_counts"] = dict(Counter(labels))
     blob = clf.to_bytes()

@@ -232,3 +232,78 @@ def test_bench_two_fold_sanity():
         lambda: TextClassifier(), subjects, details, labels, folds=2, seed=0, latency_samples=50
     )
     assert report["macro_f1"] > 0.85, textclf.format_report(report)
+
+
+def test_unlabeled_texts_vocabulary_and_dedup(data):
+    subjects, details, labels = data
+    novel = ["霓虹灯箱坏了", "霓虹灯箱闪烁"]  # "霓虹" occurs in no labelled text
+    unlabeled = (
+        novel + [subjects[0], subjects[0], "  ", "路灯"],
+        ["", "", details[0], details[0], "", "不亮"],
+    )
+    plain = TextClassifier().fit(subjects, details, labels)
+    semi = TextClassifier().fit(subjects, details, labels, unlabeled=unlabeled)
+    # the labelled copy and the blank text are dropped; the rest is fitted into the vocabulary
+    assert semi.unlabeled_stats == {"given": 6, "used": 3, "pseudo_labeled": 0}
+    code = textclf._char_ngram_codes("霓虹", 2, 2)[0]
+    assert code in semi._blocks[0].codes and code not in plain._blocks[0].codes
+    off = TextClassifier(unlabeled_idf=False).fit(subjects, details, labels, unlabeled=unlabeled)
+    assert code not in off._blocks[0].codes
+    assert off.predict_many(subjects, details) == plain.predict_many(subjects, details)
+    with pytest.raises(ValueError):
+        TextClassifier().fit(subjects, details, labels, unlabeled=(["a"], []))
+
+
+def test_self_training_learns_from_pseudo_labels(data):
+    subjects, details, labels = data
+    # unlabelled texts: clearly 城乡建设 by their detail, with a subject word no labelled text has
+    u_subjects = [f"霓虹{p}" for p in PLACES] * 2
+    det = TOPICS["城乡建设"][1]
+    u_details = [f"我是{p}居民，{det[i % 3]}。{det[(i + 1) % 3]}，谢谢！" for i, p in enumerate(PLACES)]
+    u_details = [d + "！" * i for i, d in enumerate(u_details * 2)]  # distinct texts
+    kw = {"self_training_threshold": 0.5}
+    base = TextClassifier(**kw).fit(subjects, details, labels, unlabeled=(u_subjects, u_details))
+    st = TextClassifier(self_training_weight=0.5, **kw).fit(
+        subjects, details, labels, unlabeled=(u_subjects, u_details)
+    )
+    assert base.unlabeled_stats["pseudo_labeled"] == 0
+    assert st.unlabeled_stats["pseudo_labeled"] == len(u_subjects)
+    p_base = dict(base.predict_top("霓虹", "", k=3))["城乡建设"]
+    p_st = dict(st.predict_top("霓虹", "", k=3))["城乡建设"]
+    assert st.predict_top("霓虹", "", k=1)[0][0] == "城乡建设"
+    assert p_st > p_base
+    # nothing reaches the threshold: no pseudo-labels, same model as without self-training
+    none = TextClassifier(self_training_weight=0.5, self_training_threshold=1.01).fit(
+        subjects, details, labels, unlabeled=(u_subjects, u_details)
+    )
+    assert none.unlabeled_stats["pseudo_labeled"] == 0
+    assert none.predict_many(subjects, details) == base.predict_many(subjects, details)
+    clone = TextClassifier.from_bytes(st.to_bytes())
+    assert clone.predict_top("霓虹", "", k=3) == st.predict_top("霓虹", "", k=3)
+
+
+def test_evaluate_passes_unlabeled(data):
+    subjects, details, labels = data
+    seen = []
+
+    class Spy(TextClassifier):
+        def fit(self, *args, **kwargs):
+            seen.append(kwargs.get("unlabeled"))
+            return super().fit(*args, **kwargs)
+
+    unl = (["路灯坏了"], ["晚上很黑"])
+    textclf.evaluate(Spy, subjects, details, labels, folds=2, latency_samples=2, unlabeled=unl)
+    assert seen == [unl, unl]
+
+
+def test_read_unlabeled_csv(tmp_path):
+    good = tmp_path / "u.csv"
+    good.write_text(
+        "id,subject,time,Detail\n1,路灯不亮,2019/1/1,晚上很黑\n2,,x,\n3,,y,只有正文\n",
+        encoding="utf-8-sig",
+    )
+    assert textclf.read_unlabeled_csv(good) == (["路灯不亮", ""], ["晚上很黑", "只有正文"])
+    bad = tmp_path / "bad.csv"
+    bad.write_text("subject,text\n路灯不亮,很黑\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="detail"):
+        textclf.read_unlabeled_csv(bad)

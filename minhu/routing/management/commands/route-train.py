@@ -28,6 +28,13 @@ class Command(BaseCommand):
             default="leaf",
             help="with --from-history: label by the appeal's category or its first-level one",
         )
+        parser.add_argument(
+            "--unlabeled",
+            action="append",
+            default=[],
+            metavar="CSV",
+            help="CSV of unlabelled texts (columns subject, detail) for semi-supervised training",
+        )
         parser.add_argument("--no-activate", action="store_true", help="store only")
         parser.add_argument("--seed", type=int, default=0)
 
@@ -56,6 +63,11 @@ class Command(BaseCommand):
                 labels += lab
                 sources.append("history")
                 self.stdout.write(f"history: {len(lab)} closed appeals, {len(set(lab))} labels")
+            unlabeled = None
+            for path in opts["unlabeled"]:
+                s, d = training.read_unlabeled_csv(path)
+                unlabeled = (unlabeled[0] + s, unlabeled[1] + d) if unlabeled else (s, d)
+                self.stdout.write(f"{path}: {len(s)} unlabelled texts")
             if not training.textclf_ready():
                 raise CommandError("The text classifier (minhu.routing.textclf) is not available")
             model = training.train(
@@ -66,6 +78,7 @@ class Command(BaseCommand):
                 activate=not opts["no_activate"],
                 seed=opts["seed"],
                 log=self.stdout.write,
+                unlabeled=unlabeled,
             )
         except training.DataError as exc:
             raise CommandError(str(exc))
