@@ -38,6 +38,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from sklearn.model_selection import StratifiedKFold
+from sklearn.naive_bayes import ComplementNB
 from sklearn.svm import LinearSVC
 
 __all__ = [
@@ -51,6 +52,10 @@ __all__ = [
 ]
 
 FORMAT_VERSION = 1
+
+# base models of the stack: NBSVM on all blocks / one field's character block / the word blocks,
+# or complement naive Bayes on all blocks
+VIEWS = ("all", "subject", "detail", "words", "cnb")
 
 DEFAULT_PARAMS: dict[str, Any] = {
     # character n-grams of subject and detail, each its own TF-IDF vectorizer
@@ -73,6 +78,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "calibration_class_weight": None,
     # one OvR model per view ("all" features, or one field's); the stacker sees all their scores
     "stack_views": ("subject", "detail"),
+    "cnb_alpha": 0.3,
     # unlabelled texts given to fit(..., unlabeled=...): fit the TF-IDF vocabulary / idf on them
     # too, and self-training (0 = off): the model trained on the labelled rows pseudo-labels the
     # unlabelled texts it is at least `self_training_threshold` sure of; they are added with
@@ -80,6 +86,9 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "unlabeled_idf": True,
     "self_training_weight": 0.0,
     "self_training_threshold": 0.9,
+    # keep the labelled class distribution among the pseudo-labels (the most confident of each
+    # class, as many per labelled row of that class as the scarcest class allows)
+    "self_training_balanced": True,
     "seed": 0,
 }
 
@@ -256,6 +265,22 @@ class _Block:
         return idx + self.offset, v
 
 
+def _balanced(rows: np.ndarray, proba: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The subset of `rows` (confident unlabelled rows) whose predicted classes follow the
+    labelled class `counts`: per class the most confident ones, round(f * count) of them with f
+    the largest fraction every class can supply."""
+    pred = proba[rows].argmax(axis=1)
+    avail = np.bincount(pred, minlength=len(counts))
+    frac = float(np.min(avail / np.maximum(counts, 1)))
+    keep = []
+    for k in range(len(counts)):
+        mine = rows[pred == k]
+        take = int(round(frac * counts[k]))
+        if take:
+            keep.append(mine[np.argsort(-proba[mine, k], kind="stable")[:take]])
+    return np.sort(np.concatenate(keep)) if keep else rows[:0]
+
+
 class TextClassifier:
     """Subject/detail text classifier; `labels` are the classes, `params` the configuration.
 
@@ -363,20 +388,37 @@ class TextClassifier:
         return coef, intercept
 
     def _view_columns(self, view: str) -> np.ndarray:
-        """Joint column indices of a view: "all", or the blocks of one field."""
-        if view not in ("all", "subject", "detail"):
-            raise ValueError(f"unknown view {view!r} (all, subject, detail)")
-        parts = [
-            np.arange(b.offset, b.offset + b.size)
-            for b in self._blocks
-            if view == "all" or b.field == view
-        ]
+        """Joint column indices of a view: "all" or "cnb" (every block), "subject" / "detail"
+        (that field's character block), "words" (the jieba word blocks)."""
+        if view not in VIEWS:
+            raise ValueError(f"unknown view {view!r} ({', '.join(VIEWS)})")
+
+        def member(b: _Block) -> bool:
+            if view in ("all", "cnb"):
+                return True
+            if view == "words":
+                return b.kind == "word"
+            return b.kind == "char" and b.field == view
+
+        parts = [np.arange(b.offset, b.offset + b.size) for b in self._blocks if member(b)]
         return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+    def _fit_cnb(
+        self, X: sp.csr_matrix, y: np.ndarray, w: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Complement naive Bayes on the TF-IDF features: its joint log-likelihood is linear,
+        centred over the classes per feature (the same argmax, smaller stacker inputs)."""
+        cnb = ComplementNB(alpha=float(self.params["cnb_alpha"]))
+        cnb.fit(X, y, sample_weight=w)
+        flp = cnb.feature_log_prob_.T  # (F, K)
+        coef = np.zeros((X.shape[1], len(self.labels)), dtype=np.float32)
+        coef[:, cnb.classes_] = flp - flp.mean(axis=1, keepdims=True)
+        return coef, np.zeros(len(self.labels), dtype=np.float32)
 
     def _fit_views(
         self, X: sp.csr_matrix, y: np.ndarray, w: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """One OvR model per view, side by side: coef (F, K * views), intercept (K * views,)."""
+        """One model per view, side by side: coef (F, K * views), intercept (K * views,)."""
         coefs, intercepts = [], []
         Xc = X.tocsc()
         for view in self.params["stack_views"]:
@@ -384,6 +426,8 @@ class TextClassifier:
             coef = np.zeros((X.shape[1], len(self.labels)), dtype=np.float32)
             if view == "all":
                 coef, intercept = self._fit_ovr(X, y, w)
+            elif view == "cnb":
+                coef, intercept = self._fit_cnb(X, y, w)
             elif len(cols):
                 part, intercept = self._fit_ovr(Xc[:, cols].tocsr(), y, w)
                 coef[cols] = part
@@ -433,8 +477,10 @@ class TextClassifier:
         n_pseudo = 0
         if X_u is not None and weight > 0 and X_u.shape[0]:
             proba = self._proba_from_scores(np.asarray(X_u @ self._coef) + self._intercept)
-            sure = proba.max(axis=1) >= float(p["self_training_threshold"])
-            n_pseudo = int(sure.sum())
+            sure = np.flatnonzero(proba.max(axis=1) >= float(p["self_training_threshold"]))
+            if bool(p["self_training_balanced"]) and len(sure):
+                sure = _balanced(sure, proba, np.bincount(y, minlength=len(self.labels)))
+            n_pseudo = len(sure)
             if n_pseudo:
                 self._fit_supervised(
                     X, y, X_u[sure], proba[sure].argmax(axis=1), np.full(n_pseudo, weight)

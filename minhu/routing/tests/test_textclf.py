@@ -261,7 +261,7 @@ def test_self_training_learns_from_pseudo_labels(data):
     det = TOPICS["城乡建设"][1]
     u_details = [f"我是{p}居民，{det[i % 3]}。{det[(i + 1) % 3]}，谢谢！" for i, p in enumerate(PLACES)]
     u_details = [d + "！" * i for i, d in enumerate(u_details * 2)]  # distinct texts
-    kw = {"self_training_threshold": 0.5}
+    kw = {"self_training_threshold": 0.5, "self_training_balanced": False}
     base = TextClassifier(**kw).fit(subjects, details, labels, unlabeled=(u_subjects, u_details))
     st = TextClassifier(self_training_weight=0.5, **kw).fit(
         subjects, details, labels, unlabeled=(u_subjects, u_details)
@@ -273,6 +273,11 @@ def test_self_training_learns_from_pseudo_labels(data):
     assert st.predict_top("霓虹", "", k=1)[0][0] == "城乡建设"
     assert p_st > p_base
     # nothing reaches the threshold: no pseudo-labels, same model as without self-training
+    # balanced: all pseudo-labels would be one class, none of the others is confident -> none
+    balanced = TextClassifier(
+        self_training_weight=0.5, self_training_threshold=0.5, self_training_balanced=True
+    ).fit(subjects, details, labels, unlabeled=(u_subjects, u_details))
+    assert balanced.unlabeled_stats["pseudo_labeled"] == 0
     none = TextClassifier(self_training_weight=0.5, self_training_threshold=1.01).fit(
         subjects, details, labels, unlabeled=(u_subjects, u_details)
     )
@@ -280,6 +285,16 @@ def test_self_training_learns_from_pseudo_labels(data):
     assert none.predict_many(subjects, details) == base.predict_many(subjects, details)
     clone = TextClassifier.from_bytes(st.to_bytes())
     assert clone.predict_top("霓虹", "", k=3) == st.predict_top("霓虹", "", k=3)
+
+
+def test_balanced_pseudo_labels_follow_labelled_distribution():
+    # 6 confident rows: class 0 x4, class 1 x2; labelled counts 10 and 10 -> 2 of each
+    proba = np.array([[0.9, 0.1], [0.99, 0.01], [0.95, 0.05], [0.97, 0.03], [0.2, 0.8], [0.1, 0.9]])
+    rows = np.arange(6)
+    assert textclf._balanced(rows, proba, np.array([10, 10])).tolist() == [1, 3, 4, 5]
+    # labelled 20 / 10: class 1 supplies 2 = 0.2 per row -> 4 of class 0 and 2 of class 1
+    assert textclf._balanced(rows, proba, np.array([20, 10])).tolist() == [0, 1, 2, 3, 4, 5]
+    assert textclf._balanced(rows[:4], proba, np.array([10, 10])).tolist() == []
 
 
 def test_evaluate_passes_unlabeled(data):
