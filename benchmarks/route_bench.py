@@ -198,8 +198,13 @@ def main() -> int:
     clf = textclf.TextClassifier().fit(subjects, details, labels, unlabeled=unlabeled)
     fit_seconds = time.perf_counter() - t0
     blob = clf.to_bytes()
+    used = ""
+    if unlabeled is not None:
+        st = clf.unlabeled_stats
+        used = f" + {st['used']} unlabelled texts ({st['pseudo_labeled']} pseudo-labelled)"
     print(
-        f"training on all {len(labels)} rows: {fit_seconds:.1f} s; model {len(blob) / 1e6:.1f} MB"
+        f"training on all {len(labels)} rows{used}: {fit_seconds:.1f} s; "
+        f"model {len(blob) / 1e6:.1f} MB"
     )
 
     with tempfile.NamedTemporaryFile(suffix=".joblib") as fh:

@@ -84,7 +84,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     # unlabelled texts it is at least `self_training_threshold` sure of; they are added with
     # sample weight `self_training_weight` and everything is refitted once
     "unlabeled_idf": True,
-    "self_training_weight": 0.0,
+    "self_training_weight": 0.5,
     "self_training_threshold": 0.9,
     # keep the labelled class distribution among the pseudo-labels (the most confident of each
     # class, as many per labelled row of that class as the scarcest class allows)

@@ -259,7 +259,9 @@ def test_self_training_learns_from_pseudo_labels(data):
     # unlabelled texts: clearly 城乡建设 by their detail, with a subject word no labelled text has
     u_subjects = [f"霓虹{p}" for p in PLACES] * 2
     det = TOPICS["城乡建设"][1]
-    u_details = [f"我是{p}居民，{det[i % 3]}。{det[(i + 1) % 3]}，谢谢！" for i, p in enumerate(PLACES)]
+    u_details = [
+        f"我是{p}居民，{det[i % 3]}。{det[(i + 1) % 3]}，谢谢！" for i, p in enumerate(PLACES)
+    ]
     u_details = [d + "！" * i for i, d in enumerate(u_details * 2)]  # distinct texts
     kw = {"self_training_threshold": 0.5, "self_training_balanced": False}
     base = TextClassifier(**kw).fit(subjects, details, labels, unlabeled=(u_subjects, u_details))
