@@ -10,22 +10,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import ProtectedError, RestrictedError
 from django.utils.translation import gettext as _
 
 from minhu.core.audit import (
     check_editable,
     clean_fields,
-    created,
-    db_fields,
-    deleted,
-    diff,
+    delete_recorded,
     lock,
-    record,
-    snapshot,
+    record_created,
+    require_active_owner,
+    save_active,
+    save_changes,
 )
 from minhu.core.errors import Conflict, InvalidInput
-from minhu.core.models import ConfigAction
 from minhu.orgs.actions import require_admin
 from minhu.orgs.models import Unit
 
@@ -84,7 +81,7 @@ def create_collection_point(
     owner = _unit(unit)
     _check_code(values["code"], None)
     point = CollectionPoint.objects.create(unit=owner, **values)
-    record(actor, ConfigAction.CREATE, point, created(snapshot(point, FIELDS)))
+    record_created(actor, point, FIELDS)
     return point
 
 
@@ -108,14 +105,7 @@ def update_collection_point(
         owner = point.unit
     if "code" in values and values["code"] != point.code:
         _check_code(values["code"], point.pk)
-    before = snapshot(point, FIELDS[:-1])
-    for name, value in values.items():
-        setattr(point, name, value)
-    point.unit = owner
-    changed = diff(before, snapshot(point, FIELDS[:-1]))
-    if changed:
-        point.save(update_fields=db_fields(CollectionPoint, changed))
-        record(actor, ConfigAction.UPDATE, point, changed)
+    save_changes(actor, point, FIELDS[:-1], {**values, "unit": owner})
     if active is not None:
         set_collection_point_active(point, actor=actor, active=bool(active))
     point.refresh_from_db()
@@ -133,17 +123,10 @@ def set_collection_point_active(
     if point.active == active:
         return point
     if active:
-        owner = Unit.objects.get(pk=point.unit_id)
-        if not owner.active:
-            raise InvalidInput(
-                _("所属单位「%(name)s」已停用") % {"name": owner.name},
-                code="unit_inactive",
-                field="active",
-            )
-    point.active = active
-    point.save(update_fields=["active"])
-    action = ConfigAction.ACTIVATE if active else ConfigAction.DEACTIVATE
-    record(actor, action, point, {"active": [not active, active]})
+        require_active_owner(
+            Unit, point.unit_id, _("所属单位「%(name)s」已停用"), code="unit_inactive"
+        )
+    save_active(actor, point, active)
     return point
 
 
@@ -155,10 +138,4 @@ def delete_collection_point(point: CollectionPoint | int, *, actor) -> None:
     point = lock(CollectionPoint, point)
     if point.appeals.exists():
         raise Conflict(_("该征集点已有诉求，不能删除；请改为停用"), code="protected")
-    before = snapshot(point, FIELDS)
-    pk = point.pk
-    try:
-        point.delete()
-    except (ProtectedError, RestrictedError):
-        raise Conflict(_("该记录已被引用，不能删除；请改为停用"), code="protected")
-    record(actor, ConfigAction.DELETE, point, deleted(before), object_id=pk)
+    delete_recorded(actor, point, FIELDS)

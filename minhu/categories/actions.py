@@ -10,21 +10,22 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import ProtectedError, RestrictedError
 from django.utils.translation import gettext as _
 
 from minhu.core.audit import (
     check_editable,
     clean_fields,
-    created,
-    db_fields,
     deleted,
-    diff,
     lock,
+    protected_delete,
     record,
+    record_created,
+    require_active_owner,
+    save_active,
+    save_changes,
     snapshot,
 )
-from minhu.core.errors import Conflict, InvalidInput
+from minhu.core.errors import InvalidInput
 from minhu.core.models import ConfigAction
 from minhu.orgs.actions import require_admin
 from minhu.orgs.models import HANDLING_KINDS, Unit, UnitKind
@@ -147,7 +148,7 @@ def create_category(
             field="parent",
         )
     cat = Category.objects.create(parent=top, default_lead_unit=lead, **values)
-    record(actor, ConfigAction.CREATE, cat, created(snapshot(cat, FIELDS)))
+    record_created(actor, cat, FIELDS)
     return cat
 
 
@@ -179,14 +180,7 @@ def update_category(category: Category | int, *, actor, **changes: Any) -> Categ
                 code="parent_inactive",
                 field="parent",
             )
-    before = snapshot(cat, FIELDS[:-1])
-    for name, value in values.items():
-        setattr(cat, name, value)
-    cat.parent, cat.default_lead_unit = parent, lead
-    changed = diff(before, snapshot(cat, FIELDS[:-1]))
-    if changed:
-        cat.save(update_fields=db_fields(Category, changed))
-        record(actor, ConfigAction.UPDATE, cat, changed)
+    save_changes(actor, cat, FIELDS[:-1], {**values, "parent": parent, "default_lead_unit": lead})
     if active is not None:
         set_category_active(cat, actor=actor, active=bool(active))
     cat.refresh_from_db()
@@ -203,22 +197,16 @@ def set_category_active(category: Category | int, *, actor, active: bool) -> Cat
     if cat.active == active:
         return cat
     if active and cat.parent_id:
-        parent = Category.objects.get(pk=cat.parent_id)
-        if not parent.active:
-            raise InvalidInput(
-                _("一级分类「%(name)s」已停用，请先启用") % {"name": parent.name},
-                code="parent_inactive",
-                field="active",
-            )
+        require_active_owner(
+            Category,
+            cat.parent_id,
+            _("一级分类「%(name)s」已停用，请先启用"),
+            code="parent_inactive",
+        )
     if not active and cat.parent_id is None:
         for child in Category.objects.select_for_update().filter(parent=cat, active=True):
-            child.active = False
-            child.save(update_fields=["active"])
-            record(actor, ConfigAction.DEACTIVATE, child, {"active": [True, False]})
-    cat.active = active
-    cat.save(update_fields=["active"])
-    action = ConfigAction.ACTIVATE if active else ConfigAction.DEACTIVATE
-    record(actor, action, cat, {"active": [not active, active]})
+            save_active(actor, child, False)
+    save_active(actor, cat, active)
     return cat
 
 
@@ -231,10 +219,7 @@ def delete_category(category: Category | int, *, actor) -> None:
     before = snapshot(cat, FIELDS)
     pk = cat.pk
     limits = [(row, snapshot(row, LIMIT_FIELDS)) for row in cat.time_limits.all()]
-    try:
-        cat.delete()
-    except (ProtectedError, RestrictedError):
-        raise Conflict(_("该记录已被引用，不能删除；请改为停用"), code="protected")
+    protected_delete(cat)
     for row, row_before in limits:
         record(actor, ConfigAction.DELETE, row, deleted(row_before))
     record(actor, ConfigAction.DELETE, cat, deleted(before), object_id=pk)

@@ -10,23 +10,27 @@ its domain guards), takes a `snapshot` of the audited fields before and after, s
     changes = diff(before, snapshot(unit, UNIT_FIELDS))
     unit.save(update_fields=db_fields(Unit, changes))
     record(actor, ConfigAction.UPDATE, unit, changes)
+
+`save_changes` does exactly this; `record_created`, `save_active` and `delete_recorded` are the
+create, (de)activate and delete counterparts, so each verb keeps only its own rules.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
+from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
-from .errors import InvalidInput, NotFound
+from .errors import Conflict, InvalidInput, NotFound
 from .models import ConfigAction, ConfigChange
 
 M = TypeVar("M", bound=models.Model)
@@ -231,6 +235,71 @@ def record(
     )
 
 
+def record_created(actor, obj: models.Model, fields: Iterable[str]) -> ConfigChange:
+    """The audit row of a new row: every audited field that has a value."""
+    return record(actor, ConfigAction.CREATE, obj, created(snapshot(obj, fields)))
+
+
+def save_changes(
+    actor,
+    obj: M,
+    fields: Iterable[str],
+    values: Mapping[str, Any],
+    *,
+    save: Callable[..., None] | None = None,
+) -> dict[str, list[Any]]:
+    """Assign `values` to `obj`, save the audited `fields` that changed (update_fields) and
+    record one UPDATE row; nothing when nothing changed. `save(obj, update_fields=...)`
+    replaces `obj.save` (e.g. to save in a savepoint)."""
+    fields = tuple(fields)
+    before = snapshot(obj, fields)
+    for name, value in values.items():
+        setattr(obj, name, value)
+    changes = diff(before, snapshot(obj, fields))
+    if changes:
+        update_fields = db_fields(type(obj), changes)
+        if save is None:
+            obj.save(update_fields=update_fields)
+        else:
+            save(obj, update_fields=update_fields)
+        record(actor, ConfigAction.UPDATE, obj, changes)
+    return changes
+
+
+def require_active_owner(
+    model: type[models.Model], pk: int, message: str, *, code: str, field: str = "active"
+) -> None:
+    """Refuse (InvalidInput; `message` gets the owner's `name`) while the owner row `pk` of
+    `model` (the unit or parent a row belongs to) is deactivated."""
+    owner = model.objects.get(pk=pk)
+    if not owner.active:
+        raise InvalidInput(message % {"name": owner.name}, code=code, field=field)
+
+
+def save_active(actor, obj: models.Model, active: bool, field: str = "active") -> None:
+    """Switch `obj` on or off (the verb checked that it changes) and record it."""
+    setattr(obj, field, active)
+    obj.save(update_fields=[field])
+    action = ConfigAction.ACTIVATE if active else ConfigAction.DEACTIVATE
+    record(actor, action, obj, {field: [not active, active]})
+
+
+def protected_delete(obj: models.Model) -> None:
+    """Delete `obj`; Conflict `protected` while other rows still refer to it."""
+    try:
+        obj.delete()
+    except (ProtectedError, RestrictedError):
+        raise Conflict(_("该记录已被引用，不能删除；请改为停用"), code="protected")
+
+
+def delete_recorded(actor, obj: models.Model, fields: Iterable[str]) -> None:
+    """Delete `obj` (see `protected_delete`) and record its audited fields as they were."""
+    before = snapshot(obj, fields)
+    pk = obj.pk
+    protected_delete(obj)
+    record(actor, ConfigAction.DELETE, obj, deleted(before), object_id=pk)
+
+
 # --- display --------------------------------------------------------------------------------
 
 
@@ -308,6 +377,7 @@ __all__ = [
     "clean_fields",
     "created",
     "db_fields",
+    "delete_recorded",
     "deleted",
     "describe",
     "diff",
@@ -315,7 +385,12 @@ __all__ = [
     "lock",
     "model_choices",
     "model_name",
+    "protected_delete",
     "record",
+    "record_created",
     "ref",
+    "require_active_owner",
+    "save_active",
+    "save_changes",
     "snapshot",
 ]

@@ -17,16 +17,12 @@ from django.utils.translation import gettext as _
 from minhu.core.audit import (
     check_editable,
     clean_fields,
-    created,
-    db_fields,
-    deleted,
-    diff,
+    delete_recorded,
     lock,
-    record,
-    snapshot,
+    record_created,
+    save_changes,
 )
 from minhu.core.errors import InvalidInput
-from minhu.core.models import ConfigAction
 from minhu.orgs.actions import require_admin
 
 from .models import CalendarOverride, Measure, Step, TimeLimitPolicy
@@ -111,7 +107,7 @@ def create_time_limit(
     _check_limit(None, values, cat)
     row = TimeLimitPolicy(category=cat, **values)
     _save_limit(row)
-    record(actor, ConfigAction.CREATE, row, created(snapshot(row, LIMIT_FIELDS)))
+    record_created(actor, row, LIMIT_FIELDS)
     return row
 
 
@@ -132,14 +128,7 @@ def update_time_limit(row: TimeLimitPolicy | int, *, actor, **changes: Any) -> T
     }
     cat = _category(changes["category"]) if "category" in changes else row.category
     _check_limit(row, values, cat)
-    before = snapshot(row, LIMIT_FIELDS)
-    for name, value in values.items():
-        setattr(row, name, value)
-    row.category = cat
-    changed = diff(before, snapshot(row, LIMIT_FIELDS))
-    if changed:
-        _save_limit(row, update_fields=db_fields(TimeLimitPolicy, changed))
-        record(actor, ConfigAction.UPDATE, row, changed)
+    save_changes(actor, row, LIMIT_FIELDS, {**values, "category": cat}, save=_save_limit)
     row.refresh_from_db()
     return row
 
@@ -149,10 +138,7 @@ def delete_time_limit(row: TimeLimitPolicy | int, *, actor) -> None:
     """Remove a rule: new deadlines fall back to the next most specific one."""
     require_admin(actor)
     row = lock(TimeLimitPolicy, row)
-    before = snapshot(row, LIMIT_FIELDS)
-    pk = row.pk
-    row.delete()
-    record(actor, ConfigAction.DELETE, row, deleted(before), object_id=pk)
+    delete_recorded(actor, row, LIMIT_FIELDS)  # nothing refers to it
 
 
 # --- calendar overrides ---------------------------------------------------------------------
@@ -180,7 +166,7 @@ def create_calendar_override(
     )
     _check_date(values["date"], None)
     row = CalendarOverride.objects.create(**values)
-    record(actor, ConfigAction.CREATE, row, created(snapshot(row, OVERRIDE_FIELDS)))
+    record_created(actor, row, OVERRIDE_FIELDS)
     return row
 
 
@@ -198,13 +184,7 @@ def update_calendar_override(
     values = clean_fields(CalendarOverride, changes)
     if "date" in values and values["date"] != row.date:
         _check_date(values["date"], row.pk)
-    before = snapshot(row, OVERRIDE_FIELDS)
-    for name, value in values.items():
-        setattr(row, name, value)
-    changed = diff(before, snapshot(row, OVERRIDE_FIELDS))
-    if changed:
-        row.save(update_fields=db_fields(CalendarOverride, changed))
-        record(actor, ConfigAction.UPDATE, row, changed)
+    save_changes(actor, row, OVERRIDE_FIELDS, values)
     return row
 
 
@@ -212,7 +192,4 @@ def update_calendar_override(
 def delete_calendar_override(row: CalendarOverride | int, *, actor) -> None:
     require_admin(actor)
     row = lock(CalendarOverride, row)
-    before = snapshot(row, OVERRIDE_FIELDS)
-    pk = row.pk
-    row.delete()
-    record(actor, ConfigAction.DELETE, row, deleted(before), object_id=pk)
+    delete_recorded(actor, row, OVERRIDE_FIELDS)  # nothing refers to it

@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import ProtectedError, Q, RestrictedError
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -24,14 +24,17 @@ from minhu.core.audit import (
     check_editable,
     clean_fields,
     created,
-    db_fields,
-    deleted,
+    delete_recorded,
     diff,
     lock,
     record,
+    record_created,
+    require_active_owner,
+    save_active,
+    save_changes,
     snapshot,
 )
-from minhu.core.errors import Conflict, InvalidInput, PermissionDenied
+from minhu.core.errors import InvalidInput, PermissionDenied
 from minhu.core.models import ConfigAction
 
 from .models import ALLOWED_PARENTS, Membership, Role, Unit, UnitKind, User
@@ -62,13 +65,6 @@ def require_admin(actor) -> None:
     """Configuration is changed by administrators (or by the system: actor None)."""
     if actor is not None and not is_config_admin(actor):
         raise PermissionDenied(ADMIN_ONLY)
-
-
-def _protected_delete(obj) -> None:
-    try:
-        obj.delete()
-    except (ProtectedError, RestrictedError):
-        raise Conflict(_("该记录已被引用，不能删除；请改为停用"), code="protected")
 
 
 # --- units ----------------------------------------------------------------------------------
@@ -166,7 +162,7 @@ def create_unit(
     unit.save()
     if pairs:
         unit.paired_communities.set(pairs)
-    record(actor, ConfigAction.CREATE, unit, created(snapshot(unit, UNIT_FIELDS)))
+    record_created(actor, unit, UNIT_FIELDS)
     return unit
 
 
@@ -219,14 +215,7 @@ def update_unit(unit: Unit | int, *, actor, **changes: Any) -> Unit:
     if "code" in values and values["code"] != unit.code:
         _check_code(Unit, values["code"], unit.pk)
 
-    before = snapshot(unit, UNIT_FIELDS[:-2])
-    for name, value in values.items():
-        setattr(unit, name, value)
-    unit.parent = parent
-    changed = diff(before, snapshot(unit, UNIT_FIELDS[:-2]))
-    if changed:
-        unit.save(update_fields=db_fields(Unit, changed))
-        record(actor, ConfigAction.UPDATE, unit, changed)
+    save_changes(actor, unit, UNIT_FIELDS[:-2], {**values, "parent": parent})
     if pairs is not None:
         set_paired_communities(unit, actor=actor, communities=pairs)
     if active is not None:
@@ -288,17 +277,13 @@ def set_unit_active(unit: Unit | int, *, actor, active: bool) -> Unit:
                 count=n,
             )
     elif unit.parent_id:
-        parent = Unit.objects.get(pk=unit.parent_id)
-        if not parent.active:
-            raise InvalidInput(
-                _("上级单位「%(name)s」已停用，请先启用上级单位") % {"name": parent.name},
-                code="parent_inactive",
-                field="active",
-            )
-    unit.active = active
-    unit.save(update_fields=["active"])
-    action = ConfigAction.ACTIVATE if active else ConfigAction.DEACTIVATE
-    record(actor, action, unit, {"active": [not active, active]})
+        require_active_owner(
+            Unit,
+            unit.parent_id,
+            _("上级单位「%(name)s」已停用，请先启用上级单位"),
+            code="parent_inactive",
+        )
+    save_active(actor, unit, active)
     return unit
 
 
@@ -322,10 +307,7 @@ def delete_unit(unit: Unit | int, *, actor) -> None:
     `protected`; deactivate it instead."""
     require_admin(actor)
     unit = lock(Unit, unit)
-    before = snapshot(unit, UNIT_FIELDS)
-    pk = unit.pk
-    _protected_delete(unit)
-    record(actor, ConfigAction.DELETE, unit, deleted(before), object_id=pk)
+    delete_recorded(actor, unit, UNIT_FIELDS)
 
 
 # --- users ----------------------------------------------------------------------------------
@@ -424,13 +406,7 @@ def update_user(user: User | int, *, actor, **changes: Any) -> User:
     values = clean_fields(User, changes)
     if "username" in values and values["username"] != user.username:
         _check_username(values["username"], user.pk)
-    before = snapshot(user, USER_FIELDS[:-1])
-    for name, value in values.items():
-        setattr(user, name, value)
-    changed = diff(before, snapshot(user, USER_FIELDS[:-1]))
-    if changed:
-        user.save(update_fields=db_fields(User, changed))
-        record(actor, ConfigAction.UPDATE, user, changed)
+    save_changes(actor, user, USER_FIELDS[:-1], values)
     if password:
         set_password(user, actor=actor, password=password)
     if is_active is not None:
@@ -462,10 +438,7 @@ def set_user_active(user: User | int, *, actor, active: bool) -> User:
         return user
     if not active and actor is not None and actor.pk == user.pk:
         raise InvalidInput(_("不能停用自己的账号"), code="self_deactivation", field="is_active")
-    user.is_active = active
-    user.save(update_fields=["is_active"])
-    action = ConfigAction.ACTIVATE if active else ConfigAction.DEACTIVATE
-    record(actor, action, user, {"is_active": [not active, active]})
+    save_active(actor, user, active, field="is_active")
     return user
 
 
@@ -519,7 +492,7 @@ def add_membership(
     unit = _unit_for_membership(unit)
     _check_membership(user, unit, role, None)
     m = Membership.objects.create(user=user, unit=unit, role=role, active=bool(active))
-    record(actor, ConfigAction.CREATE, m, created(snapshot(m, MEMBERSHIP_FIELDS)))
+    record_created(actor, m, MEMBERSHIP_FIELDS)
     return m
 
 
@@ -542,12 +515,7 @@ def update_membership(membership: Membership | int, *, actor, **changes: Any) ->
     if unit.pk != m.unit_id or role != m.role:
         _check_self_demotion(m, actor)
         _check_membership(m.user, unit, role, m.pk)
-    before = snapshot(m, MEMBERSHIP_FIELDS[:-1])
-    m.unit, m.role = unit, role
-    changed = diff(before, snapshot(m, MEMBERSHIP_FIELDS[:-1]))
-    if changed:
-        m.save(update_fields=db_fields(Membership, changed))
-        record(actor, ConfigAction.UPDATE, m, changed)
+    save_changes(actor, m, MEMBERSHIP_FIELDS[:-1], {"unit": unit, "role": role})
     if active is not None:
         set_membership_active(m, actor=actor, active=bool(active))
     m.refresh_from_db()
@@ -563,10 +531,7 @@ def set_membership_active(membership: Membership | int, *, actor, active: bool) 
         return m
     if not active:
         _check_self_demotion(m, actor)
-    m.active = active
-    m.save(update_fields=["active"])
-    action = ConfigAction.ACTIVATE if active else ConfigAction.DEACTIVATE
-    record(actor, action, m, {"active": [not active, active]})
+    save_active(actor, m, active)
     return m
 
 
@@ -575,7 +540,4 @@ def remove_membership(membership: Membership | int, *, actor) -> None:
     require_admin(actor)
     m = lock(Membership, membership)
     _check_self_demotion(m, actor)
-    before = snapshot(m, MEMBERSHIP_FIELDS)
-    pk = m.pk
-    m.delete()
-    record(actor, ConfigAction.DELETE, m, deleted(before), object_id=pk)
+    delete_recorded(actor, m, MEMBERSHIP_FIELDS)  # nothing refers to a membership

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import django_filters as df
-from django.db.models import Q, QuerySet
 from rest_framework import serializers
 
 from minhu.appeals import config_actions
 from minhu.appeals.models import Channel, CollectionPoint
 from minhu.orgs.api.base import ConfigModelViewSet, actor_of
 from minhu.orgs.api.common import UnitRefSerializer
-from minhu.orgs.api.filters import IntFilter
+from minhu.orgs.api.filters import IntFilter, TextSearchFilter
 
 
 class CollectionPointSerializer(serializers.ModelSerializer):
@@ -47,19 +46,13 @@ class CollectionPointFilter(df.FilterSet):
     channel = df.ChoiceFilter(choices=Channel.choices)
     is_service_hall = df.BooleanFilter()
     active = df.BooleanFilter()
-    q = df.CharFilter(method="filter_q", help_text="Text in name, code or address")
+    q = TextSearchFilter(
+        fields=("name", "code", "address"), help_text="Text in name, code or address"
+    )
 
     class Meta:
         model = CollectionPoint
         fields: list[str] = []
-
-    def filter_q(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        value = value.strip()
-        if not value:
-            return qs
-        return qs.filter(
-            Q(name__icontains=value) | Q(code__icontains=value) | Q(address__icontains=value)
-        )
 
 
 class CollectionPointViewSet(ConfigModelViewSet):

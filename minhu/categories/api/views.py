@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import django_filters as df
-from django.db.models import Q, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import action
@@ -14,7 +13,7 @@ from minhu.categories import actions
 from minhu.categories.models import Category
 from minhu.orgs.api.base import ConfigModelViewSet
 from minhu.orgs.api.common import errors
-from minhu.orgs.api.filters import IntFilter
+from minhu.orgs.api.filters import IntFilter, TextSearchFilter
 
 from .serializers import CategorySerializer, CategoryTreeSerializer
 
@@ -25,19 +24,13 @@ class CategoryFilter(df.FilterSet):
         field_name="parent", lookup_expr="isnull", help_text="Only first-level categories"
     )
     active = df.BooleanFilter()
-    q = df.CharFilter(method="filter_q", help_text="Text in name, code or keywords")
+    q = TextSearchFilter(
+        fields=("name", "code", "keywords"), help_text="Text in name, code or keywords"
+    )
 
     class Meta:
         model = Category
         fields: list[str] = []
-
-    def filter_q(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        value = value.strip()
-        if not value:
-            return qs
-        return qs.filter(
-            Q(name__icontains=value) | Q(code__icontains=value) | Q(keywords__icontains=value)
-        )
 
 
 class CategoryViewSet(ConfigModelViewSet):

@@ -33,6 +33,23 @@ class IntFilter(df.NumberFilter):
     field_class = forms.IntegerField
 
 
+class TextSearchFilter(df.CharFilter):
+    """`?q=`: rows where any of `fields` contains the text (case-insensitive; blank = all)."""
+
+    def __init__(self, *args, fields: tuple[str, ...], **kwargs):
+        self.search_fields = fields
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs: QuerySet, value: str) -> QuerySet:
+        value = (value or "").strip()
+        if not value:
+            return qs
+        query = Q()
+        for field in self.search_fields:
+            query |= Q(**{f"{field}__icontains": value})
+        return qs.filter(query)
+
+
 class UnitFilter(df.FilterSet):
     kind = MultiChoiceFilter(choices=UnitKind.choices, help_text="One or more kinds")
     parent = IntFilter(field_name="parent_id", help_text="Direct children of this unit")
