@@ -1,6 +1,7 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from minhu.evaluation import actions
 from minhu.evaluation.periods import Period
@@ -204,3 +205,36 @@ def test_community_staff_get_a_clear_message_not_an_error(client, org):
     assert r.status_code == 400 and "只有街道、镇和区直部门有看板" in r.content.decode()
     r = client.get("/evaluation/rates/?period=2025-03")
     assert r.status_code == 200 and r.context["unit"] == org.community1
+
+
+STAFF_PAGES = {  # url -> the evaluation sub-tab it highlights
+    "/evaluation/?period=2025-03": "dashboard",
+    "/evaluation/rankings/?period=2025-03": "rankings",
+    "/evaluation/rates/?period=2025-03&metric=valid": "rates",
+    "/evaluation/evaluations/?period=2025-03": "evaluations",
+    "/evaluation/interviews/": "interviews",
+    "/evaluation/redblack/?period=2025-03": "redblack",
+    "/evaluation/supervision/": "supervision",
+    "/evaluation/ledgers/": "ledgers",
+    "/evaluation/config/": "config",
+    "/evaluation/appeals/?period=2025-03": "dashboard",
+}
+
+
+def test_staff_pages_sit_in_the_staff_shell(client, org):
+    client.force_login(org.district_leader)
+    seed(org)
+    for url, tab in STAFF_PAGES.items():
+        assert _queries(client, url) <= 30, url
+        r = client.get(url)
+        names = [t.name for t in r.templates]
+        assert "web/base.html" in names and "evaluation/_subnav.html" in names, url
+        html = r.content.decode()
+        # exactly one sidebar item is highlighted: 考核评价; and the page's own sub-tab
+        assert html.count('class="on" data-nav=') == 1, url
+        assert 'class="on" data-nav="evaluation"' in html, url
+        assert f'<a href="{reverse("evaluation:" + tab)}" class="on">' in html, url
+    r = client.get("/evaluation/public/redblack/")
+    assert r.status_code == 200
+    assert "web/base.html" not in [t.name for t in r.templates]
+    assert 'class="side"' not in r.content.decode()
