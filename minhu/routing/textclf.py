@@ -10,6 +10,9 @@ Model (defaults in DEFAULT_PARAMS):
 * stacking: a multinomial logistic regression on the base models' out-of-fold scores (inner
   stratified folds of the training data) gives the final probabilities, which sum to 1 over all
   classes. With too few rows per class for inner folds, a softmax of the summed scores.
+* optional semi-supervised training with unlabelled texts (fit(..., unlabeled=...)): they join
+  the TF-IDF fit, and balanced self-training adds the confident pseudo-labels with a lower weight
+  (it did not improve the benchmark: docs/routing-benchmark.md).
 
 At prediction time everything is linear: the NB scaling is folded into the SVM weights, and the
 character n-grams are computed and looked up in numpy (exact int64 codes, sorted vocabulary), so

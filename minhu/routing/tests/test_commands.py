@@ -190,3 +190,16 @@ def test_train_from_history(org, capsys, need_textclf):
     assert "history: 12 closed appeals" in capsys.readouterr().out
     result = classifier.classify_text("学校招生学位", "孩子入学学位不够")
     assert result.source == "model" and result.top.category_id == edu.pk
+
+
+def test_train_with_unlabeled_texts(org, tmp_path, capsys, need_textclf):
+    train_csv = write_csv(tmp_path / "train.csv", make_rows(30, seed=1))
+    unl_csv = write_csv(tmp_path / "unl.csv", make_rows(10, seed=3), fields=("subject", "detail"))
+    call_command("route-train", "--csv", str(train_csv), "--unlabeled", str(unl_csv))
+    assert "30 unlabelled texts" in capsys.readouterr().out
+    model = ClassifierModel.objects.get()
+    assert model.n_samples == 90 and model.evaluation["unlabeled"]["used"] == 30
+    assert classifier.classify_text("路灯不亮", "小区路灯不亮").top.category_id == org.category.pk
+    bad = write_csv(tmp_path / "bad.csv", [{"subject": "a"}], fields=("subject",))
+    with pytest.raises(CommandError, match="detail"):
+        call_command("route-train", "--csv", str(train_csv), "--unlabeled", str(bad))

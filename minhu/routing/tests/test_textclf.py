@@ -242,12 +242,16 @@ def test_unlabeled_texts_vocabulary_and_dedup(data):
         ["", "", details[0], details[0], "", "不亮"],
     )
     plain = TextClassifier().fit(subjects, details, labels)
-    semi = TextClassifier().fit(subjects, details, labels, unlabeled=unlabeled)
+    semi = TextClassifier(self_training_weight=0.0).fit(
+        subjects, details, labels, unlabeled=unlabeled
+    )
     # the labelled copy and the blank text are dropped; the rest is fitted into the vocabulary
     assert semi.unlabeled_stats == {"given": 6, "used": 3, "pseudo_labeled": 0}
     code = textclf._char_ngram_codes("霓虹", 2, 2)[0]
     assert code in semi._blocks[0].codes and code not in plain._blocks[0].codes
-    off = TextClassifier(unlabeled_idf=False).fit(subjects, details, labels, unlabeled=unlabeled)
+    off = TextClassifier(unlabeled_idf=False, self_training_weight=0.0).fit(
+        subjects, details, labels, unlabeled=unlabeled
+    )
     assert code not in off._blocks[0].codes
     assert off.predict_many(subjects, details) == plain.predict_many(subjects, details)
     with pytest.raises(ValueError):
@@ -264,7 +268,9 @@ def test_self_training_learns_from_pseudo_labels(data):
     ]
     u_details = [d + "！" * i for i, d in enumerate(u_details * 2)]  # distinct texts
     kw = {"self_training_threshold": 0.5, "self_training_balanced": False}
-    base = TextClassifier(**kw).fit(subjects, details, labels, unlabeled=(u_subjects, u_details))
+    base = TextClassifier(self_training_weight=0.0, **kw).fit(
+        subjects, details, labels, unlabeled=(u_subjects, u_details)
+    )
     st = TextClassifier(self_training_weight=0.5, **kw).fit(
         subjects, details, labels, unlabeled=(u_subjects, u_details)
     )
@@ -280,7 +286,7 @@ def test_self_training_learns_from_pseudo_labels(data):
         self_training_weight=0.5, self_training_threshold=0.5, self_training_balanced=True
     ).fit(subjects, details, labels, unlabeled=(u_subjects, u_details))
     assert balanced.unlabeled_stats["pseudo_labeled"] == 0
-    none = TextClassifier(self_training_weight=0.5, self_training_threshold=1.01).fit(
+    none = TextClassifier(self_training_threshold=1.01).fit(
         subjects, details, labels, unlabeled=(u_subjects, u_details)
     )
     assert none.unlabeled_stats["pseudo_labeled"] == 0
