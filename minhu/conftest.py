@@ -58,6 +58,10 @@ def browser():
 
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} not found: apt-get install chromium (make test does this)")
+    from playwright.sync_api import expect
+
+    # The 2-core CI machine is busy: give assertions the same patience as actions.
+    expect.set_options(timeout=15_000)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield b

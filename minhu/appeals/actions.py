@@ -27,7 +27,7 @@ from minhu.notifications.outbox import notify_roles, notify_units
 from minhu.orgs.models import HANDLING_KINDS, WHISTLE_KINDS, Role, Unit, UnitKind
 from minhu.orgs.scope import scope_of
 
-from .access import CENTRE_ROLES, access_appeal
+from .access import CENTRE_ROLES, access_appeal, mask_phone
 from .attachments import validate_image
 from .models import (
     Appeal,
@@ -1488,6 +1488,9 @@ def edit_details(appeal: Appeal | int, *, actor, note: str = "", **changes: Any)
         if current != new:
             old[name] = current if isinstance(current, (str, int, type(None))) else str(current)
             setattr(appeal, attname, new)
+    if "appellant_phone" in old:
+        # Events are shown to units that may not see the appellant's phone: keep it masked.
+        old["appellant_phone"] = mask_phone(old["appellant_phone"] or "")
     if not old:
         return appeal
     appeal.save(update_fields=[Appeal._meta.get_field(n).attname for n in old] + ["updated_at"])

@@ -1,4 +1,5 @@
-"""Candidate duplicates shown beside a new appeal in the dispatch centre.
+"""Candidate duplicates shown beside a new appeal in the dispatch centre, and the appeals linked
+to an appeal (关联诉求).
 
 The routing engine's `minhu.routing.duplicates.candidates(appeal, limit=5)` is used when it
 exists. Until then a simple query: open appeals of the last 30 days in the same street that share
@@ -147,3 +148,19 @@ def candidates(appeal: Appeal, limit: int = 5, user=None) -> list[Appeal]:
             row.dup_score, row.dup_reasons = a.dup_score, a.dup_reasons
             out.append(row)
     return out[:limit]
+
+
+def linked(appeal: Appeal, user) -> list[Appeal]:
+    """The appeals linked to `appeal` (routing's AppealLink, either side) that `user` may see,
+    newest first, in one query."""
+    from minhu.appeals.access import appeals_visible_to
+    from minhu.routing.models import AppealLink
+
+    as_from = AppealLink.objects.filter(from_appeal_id=appeal.pk).values("to_appeal_id")
+    as_to = AppealLink.objects.filter(to_appeal_id=appeal.pk).values("from_appeal_id")
+    return list(
+        appeals_visible_to(user)
+        .filter(Q(pk__in=as_from) | Q(pk__in=as_to))
+        .only("id", "code", "subject", "status", "created_at")
+        .order_by("-created_at", "-id")
+    )

@@ -161,6 +161,73 @@ class MergeForm(forms.Form):
     note = _text_field(_("合并说明"), required_attr=False)
 
 
+class EditDetailsForm(forms.Form):
+    """修改信息: the centre corrects an appeal's descriptive fields (pre-filled). The appellant's
+    name and phone are left out for an anonymous appeal, the phone also when the user may not
+    see it, the enterprise name unless the appellant is an enterprise or one is recorded."""
+
+    subject = _text_field(_("标题"), maxlength=200)
+    detail = _text_field(_("诉求内容"), rows=5)
+    address = _text_field(_("地址"), required_attr=False, maxlength=200)
+    appellant_name = _text_field(_("诉求人姓名"), required_attr=False, maxlength=60)
+    appellant_phone = _text_field(_("联系电话"), required_attr=False, maxlength=20, inputmode="tel")
+    enterprise_name = _text_field(_("企业名称"), required_attr=False, maxlength=100)
+    latitude = forms.DecimalField(
+        label=_("纬度"),
+        max_digits=9,
+        decimal_places=6,
+        required=False,
+        widget=forms.NumberInput(attrs={"step": "any", "min": -90, "max": 90}),
+    )
+    longitude = forms.DecimalField(
+        label=_("经度"),
+        max_digits=9,
+        decimal_places=6,
+        required=False,
+        widget=forms.NumberInput(attrs={"step": "any", "min": -180, "max": 180}),
+    )
+    note = _text_field(_("修改说明"), required_attr=False, maxlength=500)
+
+    FIELDS = (
+        "subject",
+        "detail",
+        "address",
+        "appellant_name",
+        "appellant_phone",
+        "enterprise_name",
+        "latitude",
+        "longitude",
+    )
+
+    def __init__(self, *args, appeal=None, phone_visible: bool = True, **kwargs):
+        if appeal is not None:
+            kwargs.setdefault("initial", {n: getattr(appeal, n) for n in self.FIELDS})
+        super().__init__(*args, **kwargs)
+        if appeal is None:
+            return
+        if appeal.appellant_kind == AppellantKind.ANONYMOUS:
+            del self.fields["appellant_name"]
+            del self.fields["appellant_phone"]
+        elif not phone_visible:
+            del self.fields["appellant_phone"]
+        if appeal.appellant_kind != AppellantKind.ENTERPRISE and not appeal.enterprise_name:
+            del self.fields["enterprise_name"]
+
+
+class LinkForm(forms.Form):
+    other_code = forms.CharField(
+        label=_("关联诉求（编号）"),
+        max_length=12,
+        required=False,
+        widget=forms.TextInput(attrs=REQ),
+    )
+    note = _text_field(_("关联说明"), required_attr=False, maxlength=200)
+
+
+class UnlinkForm(forms.Form):
+    other = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
 class DecideExtensionForm(forms.Form):
     extension = forms.IntegerField(widget=forms.HiddenInput)
     approve = forms.TypedChoiceField(

@@ -94,6 +94,8 @@ class AllowedActions:
     reopen: bool = False
     decide_extension: bool = False
     attach: bool = False
+    edit: bool = False
+    link: bool = False
 
     @property
     def any(self) -> bool:
@@ -141,6 +143,10 @@ def allowed_actions(
         acts.merge = appeal.can_move_to(Status.MERGED) and not has_children
         acts.reopen = status in (Status.RESOLVED, Status.REPLIED)
         acts.decide_extension = any(e.status == ExtensionStatus.PENDING for e in extensions)
+        # appeals.actions.edit_details and routing.actions.link_appeals / unlink_appeals:
+        # the centre, whatever the status.
+        acts.edit = True
+        acts.link = True
 
     for a in assignments:
         if a.status == AssignmentStatus.PENDING and acts_in(a.unit_id):

@@ -26,6 +26,13 @@ CHANGE_LABELS = {
     "urgency": gettext_lazy("紧急程度"),
     "grid": gettext_lazy("网格"),
     "address": gettext_lazy("地址"),
+    "subject": gettext_lazy("标题"),
+    "detail": gettext_lazy("诉求内容"),
+    "appellant_name": gettext_lazy("诉求人姓名"),
+    "appellant_phone": gettext_lazy("联系电话"),
+    "enterprise_name": gettext_lazy("企业名称"),
+    "latitude": gettext_lazy("纬度"),
+    "longitude": gettext_lazy("经度"),
 }
 
 
@@ -48,8 +55,10 @@ def _yes_no(value) -> str:
     return {True: _("是"), False: _("否")}.get(value, "—")
 
 
-def event_summary(event: AppealEvent) -> list[str]:
-    """Short Chinese phrases describing an event's data (what the table row shows)."""
+def event_summary(event: AppealEvent, visible_ids: set[int] | None = None) -> list[str]:
+    """Short Chinese phrases describing an event's data (what the table row shows).
+    `visible_ids`: the appeals the viewer may see among those linked events name (a linked
+    appeal outside them is not named)."""
     d = event.data or {}
     out: list[str] = []
     sep = _("、")
@@ -67,6 +76,17 @@ def event_summary(event: AppealEvent) -> list[str]:
     if d.get("changes"):
         names = [CHANGE_LABELS.get(k, k) for k in d["changes"]]
         out.append(_("修改：%(fields)s") % {"fields": sep.join(str(n) for n in names)})
+    if event.kind == "edit" and isinstance(d.get("fields"), list) and d["fields"]:
+        # Field names only: the old values (a phone number among them) stay in the record.
+        names = [CHANGE_LABELS.get(k, k) for k in d["fields"]]
+        out.append(_("修改：%(fields)s") % {"fields": sep.join(str(n) for n in names)})
+    if event.kind == "link" and d.get("other"):
+        if visible_ids is not None and d.get("other_id") not in visible_ids:
+            out.append(_("另一件诉求（不在您的范围内）"))
+        elif d.get("removed"):
+            out.append(_("取消关联 %(code)s") % {"code": d["other"]})
+        else:
+            out.append(_("关联 %(code)s") % {"code": d["other"]})
     if d.get("source") and event.kind == "classify" and d["source"] != "manual":
         out.append(_("来源：%(source)s") % {"source": d["source"]})
     if d.get("role") and event.kind == "claim":

@@ -856,6 +856,11 @@ def test_edit_details(org):
     with pytest.raises(PermissionDenied):
         actions.edit_details(a, actor=org.s1_handler, subject="改个标题")
     assert fresh(a).subject == "路灯不亮（东门）"
+    # The old phone is kept masked in the event: units read events but may not see phones.
+    old_phone = fresh(a).appellant_phone
+    actions.edit_details(a, actor=org.dispatcher, appellant_phone="13900001111")
+    assert fresh(a).appellant_phone == "13900001111"
+    assert last_event(a).data["old"]["appellant_phone"] == old_phone[:3] + "****" + old_phone[-4:]
 
 
 # --- the table: Status × action -------------------------------------------------------------

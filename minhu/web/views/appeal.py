@@ -20,12 +20,13 @@ from django.views.decorators.http import require_POST
 
 from minhu.appeals import actions
 from minhu.appeals.access import appeals_visible_to, can_see_phone, mask_phone
-from minhu.appeals.models import Appeal, ExtensionRequest
-from minhu.core.errors import DomainError, InvalidInput, NotFound
+from minhu.appeals.models import Appeal, EventKind, ExtensionRequest
+from minhu.core.errors import Conflict, DomainError, InvalidInput, NotFound
+from minhu.routing import actions as routing_actions
 
 from .. import forms as f
 from ..due import deadline_state
-from ..duplicates import candidates
+from ..duplicates import candidates, linked
 from ..permissions import AllowedActions, allowed_actions, may_open
 from ..timeline import event_summary, status_label, step_dues
 from .common import form_error, is_htmx, safe_next, visible_appeal_or_404
@@ -193,6 +194,58 @@ def _run_attach(request, appeal, d):
     return _("已上传%(n)s张照片") % {"n": len(saved)}
 
 
+def _run_edit(request, appeal, d):
+    """Pass only the fields the user changed: an untouched field is never re-validated (an old
+    phone number in another format does not block correcting the address)."""
+    changes = {}
+    for name in f.EditDetailsForm.FIELDS:
+        if name not in d:
+            continue
+        new, old = d[name], getattr(appeal, name)
+        if name in ("latitude", "longitude"):
+            if new != old:
+                changes[name] = new
+        elif (new or "").strip() != (old or "").strip():
+            changes[name] = new or ""
+    # The verb runs even without changes: its guard answers first (and it writes nothing).
+    actions.edit_details(appeal.pk, actor=request.user, note=d.get("note", ""), **changes)
+    if not changes:
+        raise InvalidInput(_("没有修改任何信息"), code="no_change")
+    return _("信息已修改")
+
+
+def _other_appeal(request, code: str) -> Appeal:
+    """The appeal the user means by `code` (a tracking code), among those the user may see."""
+    code = (code or "").strip().upper()
+    if not code:
+        raise InvalidInput(_("请填写要关联的诉求编号"), code="required", field="other_code")
+    other = appeals_visible_to(request.user).filter(code=code).first()
+    if other is None:
+        raise InvalidInput(_("未找到该编号的诉求"), code="not_found", field="other_code")
+    return other
+
+
+def _run_link(request, appeal, d):
+    other = _other_appeal(request, d.get("other_code"))
+    if other.pk == appeal.pk:
+        raise InvalidInput(_("不能关联到自身"), code="link_self", field="other_code")
+    routing_actions.link_appeals(
+        appeal.pk, actor=request.user, other=other.pk, note=d.get("note", "")
+    )
+    return _("已关联 %(code)s") % {"code": other.code}
+
+
+def _run_unlink(request, appeal, d):
+    other = appeals_visible_to(request.user).filter(pk=d.get("other") or 0).first()
+    if other is None:
+        raise NotFound()
+    try:
+        routing_actions.unlink_appeals(appeal.pk, actor=request.user, other=other.pk)
+    except NotFound as exc:  # not linked (any more): say so at the form, not a 404
+        raise Conflict(exc.message, code="not_linked")
+    return _("已取消与 %(code)s 的关联") % {"code": other.code}
+
+
 SPECS: dict[str, Spec] = {
     "dispatch": Spec(f.DispatchForm, _run_dispatch, lambda a: a.dispatch or a.classify),
     "merge": Spec(f.MergeForm, _run_merge, lambda a: a.merge),
@@ -213,6 +266,9 @@ SPECS: dict[str, Spec] = {
     "close": Spec(f.CloseForm, _run_close, lambda a: a.close),
     "reopen": Spec(f.ReopenForm, _run_reopen, lambda a: a.reopen),
     "attach": Spec(f.AttachForm, _run_attach, lambda a: a.attach),
+    "edit": Spec(f.EditDetailsForm, _run_edit, lambda a: a.edit),
+    "link": Spec(f.LinkForm, _run_link, lambda a: a.link),
+    "unlink": Spec(f.UnlinkForm, _run_unlink, lambda a: a.link),
 }
 
 
@@ -285,11 +341,14 @@ def proposal_initial(appeal: Appeal, proposal: dict) -> dict:
     return initial
 
 
-def build_form(name: str, appeal: Appeal, data=None, files=None):
+def build_form(name: str, appeal: Appeal, data=None, files=None, *, user=None):
     spec = SPECS[name]
     if name == "dispatch":
         form = dispatch_form(appeal, data)
         return form
+    if name == "edit":
+        visible = user is None or can_see_phone(user, appeal)
+        return spec.form(data, files, appeal=appeal, phone_visible=visible)
     return spec.form(data, files)
 
 
@@ -346,12 +405,25 @@ def appeal_context(request, appeal: Appeal, *, bound: dict | None = None, flash=
         if name in bound:
             forms[name] = bound[name]
         else:
-            forms[name] = build_form(name, appeal)
+            forms[name] = build_form(name, appeal, user=user)
     for s in summonses:
         s.report_state = deadline_state(s.report_due_at, s.reported_at)
         s.answer_state = deadline_state(s.answer_due_at, s.answered_at) if s.reported_at else ""
+    links = linked(appeal, user)
+    # Linked appeals the events name: only those the user may see are named (a query only
+    # when the history names appeals that are not linked and visible now).
+    visible_links = {a.pk for a in links}
+    link_ids = (
+        {e.data.get("other_id") for e in events if e.kind == EventKind.LINK and e.data}
+        - visible_links
+        - {None}
+    )
+    if link_ids:
+        visible_links |= set(
+            appeals_visible_to(user).filter(pk__in=link_ids).values_list("pk", flat=True)
+        )
     for e in events:
-        e.summary = event_summary(e)
+        e.summary = event_summary(e, visible_links)
         e.from_label = status_label(e.from_status)
         e.to_label = status_label(e.to_status)
     phone_visible = can_see_phone(user, appeal)
@@ -380,6 +452,7 @@ def appeal_context(request, appeal: Appeal, *, bound: dict | None = None, flash=
         "phone_visible": phone_visible,
         "flash": flash,
         "duplicates": candidates(appeal, user=user) if acts.merge else [],
+        "links": links,
     }
     return ctx
 
@@ -402,7 +475,7 @@ def perform(request, appeal: Appeal, name: str):
     spec = SPECS.get(name)
     if spec is None:
         raise Http404
-    form = build_form(name, appeal, request.POST, request.FILES)
+    form = build_form(name, appeal, request.POST, request.FILES, user=request.user)
     if not form.is_valid():
         return False, "", form
     try:

@@ -28,7 +28,7 @@ from minhu.orgs.models import Role
 from minhu.orgs.scope import scope_of
 
 from .. import forms as f
-from ..duplicates import candidates
+from ..duplicates import candidates, linked
 from ..filters import AppealFilterForm, paginate
 from ..permissions import page_required
 from .appeal import dispatch_choices, dispatch_form
@@ -93,7 +93,14 @@ def machine_proposal(appeal: Appeal, *, compute: bool = True) -> dict | None:
 
 
 def panel_context(
-    request, appeal: Appeal, *, form=None, merge_form=None, flash=None, choices=None
+    request,
+    appeal: Appeal,
+    *,
+    form=None,
+    merge_form=None,
+    link_form=None,
+    flash=None,
+    choices=None,
 ) -> dict:
     appeal = Appeal.objects.select_related(
         "category__parent__default_lead_unit",
@@ -111,13 +118,17 @@ def panel_context(
     )
     proposal = machine_proposal(appeal, compute=False)
     prefill = proposal if proposal and not proposal.get("lazy") else None
+    links = linked(appeal, request.user)
     return {
         "appeal": appeal,
         "proposal": proposal,
         "form": form
         or dispatch_form(appeal, choices=choices or dispatch_choices(), proposal=prefill),
         "merge_form": merge_form or f.MergeForm(),
+        "link_form": link_form or f.LinkForm(),
         "duplicates": candidates(appeal, user=request.user),
+        "links": links,
+        "linked_ids": {a.pk for a in links},
         "photos": list(appeal.attachments.order_by("created_at")[:6]),
         "last_return": returned,
         "phone": appeal.appellant_phone,
@@ -196,9 +207,32 @@ def dispatch_proposal(request, pk: int):
     return render(request, "web/dispatch/_proposal.html", ctx)
 
 
+# Actions posted from the panel that leave the appeal in its queue (the panel stays open).
+PANEL_STAYS = {"link", "unlink"}
+PANEL_FORMS = {"dispatch": "form", "merge": "merge_form", "link": "link_form"}
+
+
+def panel_url(appeal: Appeal) -> str:
+    """The dispatch centre with `appeal` selected in its tab (plain-POST fallback)."""
+    tab = next((key for key, _label, st in TABS if st == appeal.status), None)
+    if tab is None or tab not in PANEL_TABS:
+        return reverse("web:dispatch")
+    return reverse("web:dispatch") + f"?tab={tab}&id={appeal.pk}"
+
+
 def panel_response(request, appeal, name, ok, message, form):
     """After an action posted from the panel: the panel again, the queue row removed and the
-    tab counts refreshed (htmx out-of-band swaps)."""
+    tab counts refreshed (htmx out-of-band swaps). Linking keeps the appeal in its queue: the
+    panel is shown again with the message."""
+    if ok and name in PANEL_STAYS:
+        if not is_htmx(request):
+            messages.success(request, message)
+            return redirect(panel_url(appeal))
+        return render(
+            request,
+            "web/dispatch/_panel.html",
+            panel_context(request, appeal, flash=("success", message)),
+        )
     if ok:
         appeal.refresh_from_db()
         ctx = {
@@ -211,7 +245,7 @@ def panel_response(request, appeal, name, ok, message, form):
             messages.success(request, message)
             return redirect(reverse("web:dispatch"))
         return render(request, "web/dispatch/_panel_done.html", ctx)
-    kwargs = {"form": form} if name == "dispatch" else {"merge_form": form}
+    kwargs = {PANEL_FORMS[name]: form} if name in PANEL_FORMS else {}
     ctx = panel_context(request, appeal, flash=("error", message), **kwargs)
     if not is_htmx(request):
         return render(request, "web/dispatch/_panel.html", ctx, status=400)
