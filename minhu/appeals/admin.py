@@ -9,9 +9,10 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from minhu.core.admin_verbs import VerbAdminMixin
 from minhu.core.errors import DomainError
 
-from . import actions
+from . import actions, config_actions
 from .models import (
     Appeal,
     AppealEvent,
@@ -345,7 +346,13 @@ class AttachmentAdmin(ViewOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(CollectionPoint)
-class CollectionPointAdmin(admin.ModelAdmin):
+class CollectionPointAdmin(VerbAdminMixin, admin.ModelAdmin):
+    """Saved through config_actions (audited)."""
+
+    verb_create = config_actions.create_collection_point
+    verb_update = config_actions.update_collection_point
+    verb_delete = config_actions.delete_collection_point
+    verb_fields = config_actions.FIELDS
     list_display = ["name", "code", "unit", "channel", "is_service_hall", "active"]
     list_filter = ["channel", "is_service_hall", "active"]
     search_fields = ["name", "code", "address", "unit__name"]

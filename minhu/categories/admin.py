@@ -1,4 +1,5 @@
-"""Admin for the two-level taxonomy."""
+"""Admin for the two-level taxonomy. Every save goes through the audited verbs in actions.py
+(see minhu.core.admin_verbs)."""
 
 from __future__ import annotations
 
@@ -7,22 +8,27 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from minhu.core.admin_verbs import VerbAdminMixin, call_verb, inline_changes
+
+from . import actions
 from .models import Category
+
+CHILD_FIELDS = (
+    "name",
+    "code",
+    "default_lead_kind",
+    "default_lead_unit",
+    "keywords",
+    "active",
+    "sort",
+)
 
 
 class ChildInline(admin.TabularInline):
     model = Category
     fk_name = "parent"
     extra = 0
-    fields = [
-        "name",
-        "code",
-        "default_lead_kind",
-        "default_lead_unit",
-        "keywords",
-        "active",
-        "sort",
-    ]
+    fields = list(CHILD_FIELDS)
     autocomplete_fields = ["default_lead_unit"]
     verbose_name_plural = _("二级分类")
 
@@ -43,7 +49,11 @@ class LevelFilter(admin.SimpleListFilter):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(VerbAdminMixin, admin.ModelAdmin):
+    verb_create = actions.create_category
+    verb_update = actions.update_category
+    verb_delete = actions.delete_category
+    verb_fields = actions.FIELDS
     list_display = [
         "__str__",
         "code",
@@ -62,3 +72,13 @@ class CategoryAdmin(admin.ModelAdmin):
 
     def get_inlines(self, request, obj):
         return [ChildInline] if obj is not None and obj.parent_id is None else []
+
+    def save_inline(self, request, parent, formset):
+        actor = request.user
+        for child in formset.deleted_objects:
+            call_verb(actions.delete_category, child.pk, actor=actor)
+        for child, values in inline_changes(formset, CHILD_FIELDS):
+            call_verb(actions.update_category, child.pk, actor=actor, **values)
+        for child in formset.new_objects:
+            values = {n: getattr(child, n) for n in CHILD_FIELDS}
+            call_verb(actions.create_category, actor=actor, parent=parent.pk, **values)

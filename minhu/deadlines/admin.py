@@ -1,4 +1,6 @@
-"""Admin for the working-day calendar overrides, time-limit policies and recorded misses."""
+"""Admin for the working-day calendar overrides, time-limit policies and recorded misses. The
+overrides and policies are saved through the audited verbs in actions.py (see
+minhu.core.admin_verbs)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,9 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from minhu.core.admin_verbs import VerbAdminMixin
+
+from . import actions
 from .calendar import official_is_workday
 from .models import CalendarOverride, DeadlineMiss, TimeLimitPolicy
 
@@ -13,7 +18,11 @@ WEEKDAYS = "一二三四五六日"
 
 
 @admin.register(CalendarOverride)
-class CalendarOverrideAdmin(admin.ModelAdmin):
+class CalendarOverrideAdmin(VerbAdminMixin, admin.ModelAdmin):
+    verb_create = actions.create_calendar_override
+    verb_update = actions.update_calendar_override
+    verb_delete = actions.delete_calendar_override
+    verb_fields = actions.OVERRIDE_FIELDS
     list_display = ["date", "weekday", "is_workday", "official", "name"]
     list_editable = ["is_workday", "name"]
     list_filter = ["is_workday"]
@@ -45,7 +54,11 @@ class TimeLimitPolicyForm(forms.ModelForm):
 
 
 @admin.register(TimeLimitPolicy)
-class TimeLimitPolicyAdmin(admin.ModelAdmin):
+class TimeLimitPolicyAdmin(VerbAdminMixin, admin.ModelAdmin):
+    verb_create = actions.create_time_limit
+    verb_update = actions.update_time_limit
+    verb_delete = actions.delete_time_limit
+    verb_fields = actions.LIMIT_FIELDS
     form = TimeLimitPolicyForm
     list_display = ["step", "category", "urgency_label", "amount", "measure"]
     list_filter = ["step", "measure", "urgency"]
