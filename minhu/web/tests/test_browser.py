@@ -193,9 +193,14 @@ def test_full_loop_by_clicking(org_tx, new_desk_page, phone_page, monkeypatch):
     resolve.locator("textarea[name=outcome]").fill("已协调路灯所更换两盏路灯灯具。")
     resolve.locator("button[type=submit]").click()
     expect(unit.locator(".a-title")).to_contain_text("已办理待答复")
-    unit.locator("form[hx-post$='/act/reply/'] textarea").fill(
-        "王女士您好，北门两盏路灯已更换完毕，感谢您的反映。"
+    # Let htmx finish swapping in the reply form (its triggers are bound after the settle), then
+    # type as a person would: the last keystroke fires the input trigger.
+    unit.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
     )
+    reply_text = unit.locator("form[hx-post$='/act/reply/'] textarea")
+    reply_text.fill("王女士您好，北门两盏路灯已更换完毕，感谢您的反映")
+    reply_text.press_sequentially("。")
     # The reply check runs while typing: a score and what is missing, sending stays possible.
     check = unit.locator("#rt-reply-check")
     expect(check.locator(".rt-score")).to_be_visible()
