@@ -117,8 +117,8 @@ def test_history_labels_are_final_categories(org):
 
 @pytest.fixture
 def need_textclf():
-    if not training.textclf_ready():
-        pytest.skip("minhu.routing.textclf is not available yet")
+    # The classifier ships with Minhu: if it cannot be imported, that is a failure, not a skip.
+    assert training.textclf_ready(), "minhu.routing.textclf cannot be imported"
 
 
 def test_train_activate_and_evaluate_on_unseen_csv(org, tmp_path, capsys, need_textclf):
