@@ -24,6 +24,7 @@ from minhu.appeals.models import (
     AppealEvent,
     EventKind,
     FollowUp,
+    Satisfaction,
     Status,
 )
 from minhu.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
@@ -48,7 +49,6 @@ from .models import (
     RankingGroup,
     RankingSnapshot,
     RedBlackRule,
-    ReviewScore,
     RuleType,
     Supervision,
     SupervisionStatus,
@@ -483,7 +483,7 @@ def submit_department_review(
     reviewer = mine[0]
     if department.kind != UnitKind.DEPARTMENT or not department.active:
         raise InvalidInput(_("被评单位必须是区直部门"), code="invalid_unit", field="department")
-    if satisfaction not in ReviewScore.values:
+    if satisfaction not in Satisfaction.values:
         raise InvalidInput(_("请选择满意度"), code="required", field="satisfaction")
     cur = current_period(active_config().period_start_day)
     if period.key not in (cur.key, cur.previous.key):
@@ -491,7 +491,7 @@ def submit_department_review(
     inds = list(indicators)
     if any(not i.active for i in inds):
         raise InvalidInput(_("负面清单指标已停用"), code="invalid_indicator", field="indicators")
-    if satisfaction == ReviewScore.UNSATISFIED and not inds and len(comment.strip()) < 4:
+    if satisfaction == Satisfaction.UNSATISFIED and not inds and len(comment.strip()) < 4:
         raise InvalidInput(
             _("评为不满意时请勾选负面清单问题或填写意见"), code="reason_required", field="comment"
         )

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from minhu.appeals.models import Satisfaction
 from minhu.core.models import AppendOnlyModel
 
 D = Decimal
@@ -330,12 +331,6 @@ class NegativeIndicator(models.Model):
         return self.name
 
 
-class ReviewScore(models.TextChoices):
-    SATISFIED = "satisfied", _("满意")
-    BASIC = "basic", _("基本满意")
-    UNSATISFIED = "unsatisfied", _("不满意")
-
-
 class DepartmentReview(models.Model):
     """基层评机关 (双维度评价): a street/town rates a district department for one period on
     satisfaction and on the negative list."""
@@ -350,7 +345,7 @@ class DepartmentReview(models.Model):
         on_delete=models.PROTECT,
         related_name="department_reviews",
     )
-    satisfaction = models.CharField(_("满意度"), max_length=12, choices=ReviewScore.choices)
+    satisfaction = models.CharField(_("满意度"), max_length=12, choices=Satisfaction.choices)
     indicators = models.ManyToManyField(
         NegativeIndicator, verbose_name=_("负面清单问题"), blank=True, related_name="reviews"
     )

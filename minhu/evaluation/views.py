@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from minhu.appeals.access import appeals_visible_to
-from minhu.appeals.models import FollowUpSource, Status
+from minhu.appeals.models import FollowUpSource, Satisfaction, Status
 from minhu.categories.models import Category
 from minhu.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from minhu.orgs.models import Role, Unit, UnitKind
@@ -37,7 +37,6 @@ from .models import (
     NominationStatus,
     RankingGroup,
     RankingSnapshot,
-    ReviewScore,
     SupervisionStatus,
 )
 from .periods import Period, current_period, last_ended_period, parse_period
@@ -300,7 +299,7 @@ def evaluations_view(request):
             departments=list(departments),
             reviewed=done,
             indicators=NegativeIndicator.objects.filter(active=True),
-            scores=ReviewScore.choices,
+            scores=Satisfaction.choices,
             config=config,
         ),
     )
