@@ -121,6 +121,7 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="leave the throwaway cluster running")
     ap.add_argument("--shared-buffers", default="2GB")
     ap.add_argument("--skip-generate", action="store_true")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="generate processes")
     args = ap.parse_args()
     env = dict(os.environ)
     stop = None
@@ -131,7 +132,16 @@ def main() -> None:
         run(["migrate", "-v0"], env)
         if not args.skip_generate:
             took = run(
-                ["generate", "--appeals", str(args.appeals), "--years", str(args.years)], env
+                [
+                    "generate",
+                    "--appeals",
+                    str(args.appeals),
+                    "--years",
+                    str(args.years),
+                    "--workers",
+                    str(args.workers),
+                ],
+                env,
             )
             print(f"generate + aggregate: {took:.0f}s", flush=True)
             run(["dbshell", "--", "-c", "VACUUM ANALYZE"], env)

@@ -17,6 +17,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from queue import Empty
 
 from django.db import connection, transaction
 from django.db.models import Max
@@ -334,12 +335,8 @@ class Writer:
         if not self.pg:
             return []
         tables = [m._meta.db_table for m in models]
+        self.skip_triggers()
         with connection.cursor() as cur:
-            try:
-                with transaction.atomic():
-                    cur.execute("SET session_replication_role = replica")
-            except Exception:  # not a superuser: keep the triggers
-                pass
             cur.execute(
                 """
                 SELECT i.indexname, i.indexdef FROM pg_indexes i
@@ -352,6 +349,17 @@ class Writer:
             for name, _ in found:
                 cur.execute(f'DROP INDEX IF EXISTS "{name}"')
         return [ddl for _, ddl in found]
+
+    def skip_triggers(self) -> None:
+        """Per session: no FK triggers (superuser only; otherwise they stay on)."""
+        if not self.pg:
+            return
+        with connection.cursor() as cur:
+            try:
+                with transaction.atomic():
+                    cur.execute("SET session_replication_role = replica")
+            except Exception:  # not a superuser: keep the triggers
+                pass
 
     def restore(self, ddl: list[str]) -> None:
         if not self.pg:
@@ -397,8 +405,17 @@ def _next_ids() -> dict[str, int]:
 
 
 class Generator:
-    def __init__(self, n: int, *, years: float = 2.0, seed: int = 1, batch: int = 20_000):
-        self.n, self.years, self.batch = n, years, batch
+    def __init__(
+        self,
+        n: int,
+        *,
+        years: float = 2.0,
+        seed: int = 1,
+        batch: int = 20_000,
+        workers: int = 1,
+    ):
+        self.n, self.years, self.batch, self.seed = n, years, batch, seed
+        self.workers = max(1, workers)
         self.rng = random.Random(seed)
         self.now = timezone.now().replace(microsecond=0).astimezone(UTC)
         self.writer = Writer()
@@ -453,15 +470,17 @@ class Generator:
         ddl = self.writer.fast_load(tables) if len(todo) >= 100_000 else []
         if ddl and progress:
             progress(f"dropped {len(ddl)} secondary indexes for the load")
-        done = 0
-        for start in range(0, len(todo), self.batch):
-            chunk = todo[start : start + self.batch]
-            with transaction.atomic():
-                self._batch(world, chunk)
-            done += len(chunk)
-            if progress:
-                rate = done / (time.perf_counter() - t0)
-                progress(f"{done:,}/{len(todo):,} appeals ({rate:,.0f}/s)")
+        workers = self.workers if self.writer.pg else 1
+        self.fast = bool(ddl)
+        try:
+            if workers > 1:
+                self._run_workers(world, todo, workers, t0, progress)
+            else:
+                self._load(world, todo, t0, progress)
+        except BaseException:
+            # The batches that committed stay; the dropped indexes must come back anyway.
+            self.writer.restore(ddl)
+            raise
         self.writer.reset_sequences(tables)
         self.counts["load_seconds"] = round(time.perf_counter() - t0, 1)
         if ddl:
@@ -473,9 +492,108 @@ class Generator:
         self.counts["seconds"] = round(time.perf_counter() - t0, 1)
         return self.counts
 
+    def _load(self, world, todo, t0, progress, report=None) -> None:
+        done = 0
+        for start in range(0, len(todo), self.batch):
+            chunk = todo[start : start + self.batch]
+            with transaction.atomic():
+                self._batch(world, chunk)
+            done += len(chunk)
+            if report:
+                report(len(chunk))
+            elif progress:
+                rate = done / (time.perf_counter() - t0)
+                progress(f"{done:,}/{len(todo):,} appeals ({rate:,.0f}/s)")
+
+    # PostgreSQL only: K forked processes, each loading every K-th appeal with its own random
+    # stream and its own id ranges (appeal ids interleave so they still follow creation time;
+    # the other tables get disjoint blocks, the sequences are reset to the maximum afterwards).
+    # A worker's batches commit on its own connection; a failing worker stops the command.
+    SPAN = {"AppealEvent": 48, "Assignment": 8, "FollowUp": 8, "DeadlineMiss": 8}
+
+    def _run_workers(self, world, todo, workers, t0, progress) -> None:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork")
+        queue = ctx.Queue()
+        base, share = dict(self.ids), -(-len(todo) // workers)
+        connection.close()  # every process opens its own
+        procs = []
+        for k in range(workers):
+            limits = {
+                name: (base[name] + k * share * span, base[name] + (k + 1) * share * span)
+                for name, span in self.SPAN.items()
+            }
+            p = ctx.Process(
+                target=self._worker,
+                args=(world, todo[k::workers], k, workers, limits, base["Appeal"], queue),
+            )
+            p.start()
+            procs.append(p)
+        done, finished, failure = 0, 0, None
+        while finished < workers:
+            try:
+                kind, k, payload = queue.get(timeout=5)
+            except Empty:
+                if any(p.exitcode not in (None, 0) for p in procs):
+                    failure = "a generator worker died"
+                    break
+                continue
+            if kind == "progress":
+                done += payload
+                if progress:
+                    rate = done / (time.perf_counter() - t0)
+                    progress(f"{done:,}/{len(todo):,} appeals ({rate:,.0f}/s, {workers} workers)")
+            else:
+                finished += 1
+                if kind == "error":
+                    failure = f"worker {k}: {payload}"
+                    break
+                for name, v in payload.items():
+                    self.counts[name] += v
+        for p in procs:
+            if failure and p.is_alive():
+                p.terminate()
+            p.join()
+        if failure or any(p.exitcode for p in procs):
+            raise RuntimeError(failure or "a generator worker died")
+
+    def _worker(self, world, todo, k, workers, limits, appeal_base, queue) -> None:
+        import os
+        import traceback
+
+        try:
+            connection.close()
+            self.rng = random.Random(f"{self.seed}/{k}")
+            self.counts = dict.fromkeys(self.counts, 0)
+            self.ids = {name: lo for name, (lo, _hi) in limits.items()}
+            self.ids["Appeal"] = appeal_base + k
+            self.stride = workers
+            self.limits = {name: hi for name, (_lo, hi) in limits.items()}
+            if self.fast:
+                self.writer.skip_triggers()
+            self._load(world, todo, 0, None, report=lambda n: queue.put(("progress", k, n)))
+            queue.put(("done", k, self.counts))
+            code = 0
+        except BaseException:
+            queue.put(("error", k, traceback.format_exc(limit=5)))
+            code = 1
+        connection.close()
+        queue.close()
+        queue.join_thread()  # flush the messages before leaving without clean-up
+        os._exit(code)
+
+    stride = 1
+    limits: dict[str, int] = {}
+
     def _take(self, name: str) -> int:
         v = self.ids[name]
+        if name == "Appeal":
+            self.ids[name] = v + self.stride
+            return v
         self.ids[name] = v + 1
+        if name in self.limits and v >= self.limits[name]:
+            raise RuntimeError(f"{name} ids of this worker exhausted")
         return v
 
     def _batch(self, world: World, moments: list[dt.datetime]) -> None:

@@ -16,11 +16,21 @@ class Command(BaseCommand):
         parser.add_argument("--years", type=float, default=2.0, help="spread over this many years")
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--batch", type=int, default=20_000)
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="PostgreSQL: load with this many processes (about one per core)",
+        )
         parser.add_argument("--no-aggregate", action="store_true")
 
     def handle(self, *args, **opts):
         gen = Generator(
-            opts["appeals"], years=opts["years"], seed=opts["seed"], batch=opts["batch"]
+            opts["appeals"],
+            years=opts["years"],
+            seed=opts["seed"],
+            batch=opts["batch"],
+            workers=opts["workers"],
         )
         world = build_world(gen.rng)
         self.stdout.write(
