@@ -204,7 +204,7 @@ class Appeal(models.Model):
     contacted_at = models.DateTimeField(_("联系时间"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("办理时间"), null=True, blank=True)
     replied_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
-    closed_at = models.DateTimeField(_("销号时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("销号时间"), null=True, blank=True, db_index=True)
 
     # Due times per step, and the one that matters now (indexed: queues sort and filter on it).
     claim_due_at = models.DateTimeField(_("签收时限"), null=True, blank=True)
@@ -232,7 +232,8 @@ class Appeal(models.Model):
     reopen_count = models.PositiveSmallIntegerField(_("重办次数"), default=0)
     return_count = models.PositiveSmallIntegerField(_("退单次数"), default=0)
     extension_days = models.PositiveSmallIntegerField(_("已延期工作日"), default=0)
-    updated_at = models.DateTimeField(auto_now=True)
+    # indexed: "anything changed?" (MAX) checks stay index lookups at tens of millions
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         verbose_name = _("诉求")

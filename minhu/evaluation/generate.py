@@ -422,10 +422,22 @@ class Generator:
         self.counts = {"appeals": 0, "events": 0, "follow_ups": 0, "assignments": 0, "misses": 0}
         self.field_defaults: dict[str, dict] = {}
 
+    # Local hours at which appeals arrive, and their weights.
+    HOURS = list(range(7, 22))
+    HOUR_W = [2, 5, 8, 9, 8, 6, 7, 8, 8, 7, 6, 5, 4, 3, 2]
+
     # A day's share of the volume: a falling trend (about −20% year on year), quieter weekends.
     def day_plan(self) -> list[tuple[dt.date, int]]:
         days = max(1, int(self.years * 365))
         today = timezone.localdate(self.now)
+        # Today only gets the share of its appeals whose hours have passed (run at 01:00, today
+        # would otherwise be squeezed into the hours before now and look like a spike).
+        local = timezone.localtime(self.now)
+        passed = sum(
+            w * min(1.0, max(0.0, local.hour + local.minute / 60 - h))
+            for h, w in zip(self.HOURS, self.HOUR_W, strict=True)
+        )
+        today_share = passed / sum(self.HOUR_W)
         first = today - dt.timedelta(days=days - 1)
         weights = []
         for i in range(days):
@@ -433,12 +445,17 @@ class Generator:
             age = (days - 1 - i) / 365
             w = 1.25**age * (0.7 if d.weekday() >= 5 else 1.0)
             w *= 1 + 0.15 * math.sin((d.timetuple().tm_yday / 365) * 2 * math.pi)
+            if d == today:
+                w *= today_share
             weights.append(w)
         total = sum(weights)
+        if not total:  # one day, before its first hour: everything today all the same
+            weights[-1] = total = 1.0
         counts = [int(self.n * w / total) for w in weights]
         short = self.n - sum(counts)
+        recent = [i for i in range(days - 1, -1, -1) if weights[i] > 0]
         for i in range(short):
-            counts[-1 - (i % days)] += 1
+            counts[recent[i % len(recent)]] += 1
         return [(first + dt.timedelta(days=i), c) for i, c in enumerate(counts) if c]
 
     def run(self, world: World, progress: Callable[[str], None] | None = None) -> dict:
@@ -447,8 +464,7 @@ class Generator:
         self.ids = ids
         todo: list[dt.datetime] = []
         tz = timezone.get_current_timezone()
-        hours = list(range(7, 22))
-        hour_w = [2, 5, 8, 9, 8, 6, 7, 8, 8, 7, 6, 5, 4, 3, 2]
+        hours, hour_w = self.HOURS, self.HOUR_W
         for day, count in self.day_plan():
             for _ in range(count):
                 h = self.rng.choices(hours, hour_w)[0]

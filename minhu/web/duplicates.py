@@ -152,15 +152,26 @@ def candidates(appeal: Appeal, limit: int = 5, user=None) -> list[Appeal]:
 
 def linked(appeal: Appeal, user) -> list[Appeal]:
     """The appeals linked to `appeal` (routing's AppealLink, either side) that `user` may see,
-    newest first, in one query."""
+    newest first, in at most two queries."""
     from minhu.appeals.access import appeals_visible_to
     from minhu.routing.models import AppealLink
 
-    as_from = AppealLink.objects.filter(from_appeal_id=appeal.pk).values("to_appeal_id")
-    as_to = AppealLink.objects.filter(to_appeal_id=appeal.pk).values("from_appeal_id")
+    # The ids first (two link-table index lookups in one query): "id IN (…) OR id IN (…)" with
+    # subqueries makes PostgreSQL scan the whole appeals table.
+    ids = list(
+        AppealLink.objects.filter(from_appeal_id=appeal.pk)
+        .values_list("to_appeal_id", flat=True)
+        .union(
+            AppealLink.objects.filter(to_appeal_id=appeal.pk).values_list(
+                "from_appeal_id", flat=True
+            )
+        )
+    )
+    if not ids:
+        return []
     return list(
         appeals_visible_to(user)
-        .filter(Q(pk__in=as_from) | Q(pk__in=as_to))
+        .filter(pk__in=ids)
         .only("id", "code", "subject", "status", "created_at")
         .order_by("-created_at", "-id")
     )

@@ -172,3 +172,25 @@ def test_generate_with_workers_writes_one_consistent_history(org):
         grid=org.grid1,
     )
     assert a.pk == ids[-1] + 1 and a.events.get().pk > before
+
+
+def test_generated_volume_has_no_spike_before_the_first_hour_of_today():
+    """Run at 01:23 Shanghai time, today has had no appeal hours yet: it gets nothing, and the
+    day before is not inflated by today's share squeezed into the hours before now."""
+    from zoneinfo import ZoneInfo
+
+    from minhu.evaluation.generate import Generator
+
+    g = Generator(70_000, years=0.2)
+    g.now = dt.datetime(2026, 11, 23, 1, 23, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(dt.UTC)
+    plan = dict(g.day_plan())
+    assert dt.date(2026, 11, 23) not in plan and sum(plan.values()) == 70_000
+    weekdays = sorted(c for d, c in plan.items() if d.weekday() < 5)
+    assert plan[dt.date(2026, 11, 20)] <= 1.1 * weekdays[len(weekdays) // 2]  # a Friday
+    g.now = dt.datetime(2026, 11, 23, 14, 0, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(dt.UTC)
+    plan = dict(g.day_plan())
+    assert (
+        0.3 * plan[dt.date(2026, 11, 20)]
+        < plan[dt.date(2026, 11, 23)]
+        < plan[dt.date(2026, 11, 20)]
+    )

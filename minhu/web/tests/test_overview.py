@@ -33,6 +33,25 @@ def test_district_leader_sees_everything(login, org, loop, make_appeal):
     assert "西街道的事" in html and "运行概览" in html
 
 
+def test_satisfaction_counts_appeals_closed_in_the_last_30_days(login, org, make_appeal):
+    """The overview reads only recent and open rows (a history of tens of millions is not
+    scanned on every visit): satisfaction is over the appeals closed in the last 30 days, the
+    status bars are the open states."""
+    now = timezone.now()
+    recent = make_appeal("最近销号")
+    old = make_appeal("早已销号")
+    Appeal.objects.filter(pk=recent.pk).update(
+        status="closed", closed_at=now - dt.timedelta(days=5), satisfaction="satisfied"
+    )
+    Appeal.objects.filter(pk=old.pk).update(
+        status="closed", closed_at=now - dt.timedelta(days=40), satisfaction="unsatisfied"
+    )
+    ctx = login(org.district_leader).get(reverse("web:overview")).context
+    assert ctx["totals"]["rated"] == 1 and ctx["totals"]["satisfied"] == 1
+    assert ctx["totals"]["open"] == 0 and ctx["totals"]["today_closed"] == 0
+    assert "closed" not in {v for v, _label, _n in ctx["statuses"]}
+
+
 def test_unit_leader_sees_own_subtree(login, org, loop, make_appeal):
     east = loop.in_progress(make_appeal("东街道的事"))
     west = loop.dispatched(make_appeal("西街道的事", grid=org.grid2), lead=org.street2)

@@ -53,7 +53,9 @@ URGENCY_ORDER = Case(
 
 
 def tab_counts() -> dict[str, int]:
-    counts = Appeal.objects.aggregate(
+    statuses = [st for _key, _label, st in TABS if st]
+    # Filtered by status first: the status index reads only the queues' rows, not the history.
+    counts = Appeal.objects.filter(status__in=statuses).aggregate(
         **{key: Count("pk", filter=Q(status=st)) for key, _label, st in TABS if st}
     )
     counts["extensions"] = ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING).count()
