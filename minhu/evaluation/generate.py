@@ -526,6 +526,8 @@ class Generator:
     # the other tables get disjoint blocks, the sequences are reset to the maximum afterwards).
     # A worker's batches commit on its own connection; a failing worker stops the command.
     SPAN = {"AppealEvent": 48, "Assignment": 8, "FollowUp": 8, "DeadlineMiss": 8}
+    stride = 1  # a worker's appeal ids step by the number of workers
+    limits: dict[str, int] = {}  # a worker's first id past its block, per table
 
     def _run_workers(self, world, todo, workers, t0, progress) -> None:
         import multiprocessing
@@ -598,9 +600,6 @@ class Generator:
         queue.close()
         queue.join_thread()  # flush the messages before leaving without clean-up
         os._exit(code)
-
-    stride = 1
-    limits: dict[str, int] = {}
 
     def _take(self, name: str) -> int:
         v = self.ids[name]

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from minhu.appeals.access import appeals_visible_to
-from minhu.appeals.models import OPEN_STATUSES, Status
+from minhu.appeals.models import OPEN_STATUSES, Satisfaction, Status
 from minhu.orgs.models import Role, Unit
 from minhu.orgs.scope import scope_of
 
@@ -40,15 +40,18 @@ def overview(request):
     open_qs = qs.filter(status__in=OPEN_STATUSES)
     by_status = dict(open_qs.order_by().values_list("status").annotate(n=Count("pk")))
     totals = open_qs.aggregate(
-        open=Count("pk"),
         overdue=Count("pk", filter=due_q("overdue", now)),
         due_soon=Count("pk", filter=due_q("due_soon", now)),
     )
+    totals["open"] = sum(by_status.values())
     totals["today_new"] = qs.filter(created_at__gte=today).count()
-    totals["today_closed"] = qs.filter(closed_at__gte=today).count()
     totals.update(
+        # today's start is always inside the 30 days: one pass over the recently closed rows
         qs.filter(closed_at__gte=now - dt.timedelta(days=RATED_DAYS)).aggregate(
-            satisfied=Count("pk", filter=Q(satisfaction__in=["satisfied", "basic"])),
+            today_closed=Count("pk", filter=Q(closed_at__gte=today)),
+            satisfied=Count(
+                "pk", filter=Q(satisfaction__in=[Satisfaction.SATISFIED, Satisfaction.BASIC])
+            ),
             rated=Count("pk", filter=~Q(satisfaction="")),
         )
     )
