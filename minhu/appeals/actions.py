@@ -815,7 +815,7 @@ def blow_whistle(
             )
     already = set(
         Summons.objects.filter(appeal=appeal, department__in=departments)
-        .exclude(status=SummonsStatus.ANSWERED)
+        .exclude(status__in=[SummonsStatus.ANSWERED, SummonsStatus.CANCELLED])
         .values_list("department_id", flat=True)
     )
     if already:
@@ -883,6 +883,8 @@ def _my_summons(appeal: Appeal, actor, unit_id: int | None, status: str) -> Summ
     if ready:
         return ready[0]
     latest = next(s for s in rows if s.department_id in candidates)
+    if latest.status == SummonsStatus.CANCELLED:
+        raise IllegalTransition(_("对本部门的召集已撤销"), code="summons_cancelled")
     if status == SummonsStatus.PENDING:
         raise Conflict(
             _("本部门已报到"), code="already_reported", reported_by=str(latest.reported_by or "")
@@ -946,6 +948,56 @@ def answer_summons(
     return summons
 
 
+@transaction.atomic
+def cancel_summons(appeal: Appeal | int, *, actor, summons_id: int, reason: str) -> Summons:
+    """撤销召集: the street that blew the whistle (or the centre) withdraws a summons the
+    department has not reported to: sent to the wrong department, or no longer needed. The
+    summons leaves the department's queue, no longer holds up 办结 and no deadline runs on it;
+    the department is told. A reported summons stays: the department has taken its share."""
+    appeal = _lock(appeal, actor)
+    _require_status(appeal, Status.ESCALATED, message=_("该诉求没有待报到的吹哨"))
+    summons = (
+        Summons.objects.select_for_update()
+        .select_related("department", "whistle")
+        .filter(pk=summons_id, appeal=appeal)
+        .first()
+    )
+    if summons is None:
+        raise NotFound()
+    scope = scope_of(actor) if actor is not None else None
+    if scope is not None and not (
+        scope.has_role(*CENTRE_ROLES) or scope.roles_in(summons.whistle.unit_id) & set(UNIT_ROLES)
+    ):
+        raise PermissionDenied(_("只有吹哨的街道（乡镇）或调度中心可以撤销召集"))
+    if summons.status == SummonsStatus.CANCELLED:
+        raise Conflict(_("该召集已撤销"), code="already_cancelled")
+    if summons.status != SummonsStatus.PENDING:
+        raise IllegalTransition(_("该部门已报到，不能撤销召集"), code="already_reported")
+    reason = _text(reason, "reason", _("撤销原因"), min_len=2, max_len=2000)
+    now = _now()
+    summons.status = SummonsStatus.CANCELLED
+    summons.cancelled_at, summons.cancel_reason = now, reason
+    summons.save(update_fields=["status", "cancelled_at", "cancel_reason"])
+    _event(
+        appeal,
+        EventKind.CANCEL_SUMMONS,
+        actor,
+        from_status=appeal.status,
+        note=reason,
+        unit_id=summons.department_id,
+        summons=summons.pk,
+        department_name=summons.department.name,
+    )
+    notify_units(
+        NotificationKind.SUMMONS_CANCELLED,
+        appeal,
+        [summons.department_id],
+        f"撤销召集：{appeal.subject}",
+        reason,
+    )
+    return summons
+
+
 # --- handling -------------------------------------------------------------------------------
 
 
@@ -957,7 +1009,7 @@ def _working_units(appeal: Appeal) -> set[int]:
     )
     units |= set(
         Summons.objects.filter(appeal=appeal)
-        .exclude(status=SummonsStatus.PENDING)
+        .exclude(status__in=[SummonsStatus.PENDING, SummonsStatus.CANCELLED])
         .values_list("department_id", flat=True)
     )
     return units

@@ -395,6 +395,7 @@ class SummonsStatus(models.TextChoices):
     PENDING = "pending", _("待报到")
     REPORTED = "reported", _("已报到")
     ANSWERED = "answered", _("已反馈")
+    CANCELLED = "cancelled", _("已撤销")
 
 
 class Summons(models.Model):
@@ -415,6 +416,8 @@ class Summons(models.Model):
     share = models.TextField(_("承担任务"), blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     answer = models.TextField(_("反馈"), blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.TextField(_("撤销原因"), blank=True)
 
     class Meta:
         verbose_name = _("报到")
@@ -531,6 +534,7 @@ class EventKind(models.TextChoices):
     WHISTLE = "whistle", _("吹哨")
     REPORT = "report", _("部门报到")
     ANSWER = "answer", _("部门反馈")
+    CANCEL_SUMMONS = "cancel_summons", _("撤销召集")
     CONTACT = "contact", _("联系诉求人")
     PROGRESS = "progress", _("办理进展")
     RESOLVE = "resolve", _("办理完成")

@@ -13,6 +13,7 @@ class NotificationKind(models.TextChoices):
     OVERDUE = "overdue", _("已超时")
     RETURNED = "returned", _("被退单")
     SUMMONED = "summoned", _("吹哨报到")
+    SUMMONS_CANCELLED = "summons_cancelled", _("撤销召集")
     BADLY_RATED = "badly_rated", _("群众不满意")
     EXTENSION = "extension", _("延期审批")
     REPLIED = "replied", _("已答复")

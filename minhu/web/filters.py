@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from minhu.appeals.models import Channel, Status, Urgency
+from minhu.appeals.search import search_appeals
 from minhu.categories.models import Category
 from minhu.orgs.models import HANDLING_KINDS, Unit
 
@@ -78,19 +79,7 @@ class AppealFilterForm(forms.Form):
         if not self.is_bound or not self.is_valid():
             return qs
         d = self.cleaned_data
-        q = (d.get("q") or "").strip()
-        if q:
-            cond = (
-                Q(code__iexact=q)
-                | Q(subject__icontains=q)
-                | Q(detail__icontains=q)
-                | Q(address__icontains=q)
-                | Q(appellant_name__iexact=q)
-            )
-            digits = q.replace("-", "").replace(" ", "")
-            if digits.isdigit() and len(digits) >= 7:
-                cond |= Q(appellant_phone__contains=digits)
-            qs = qs.filter(cond)
+        qs = search_appeals(qs, d.get("q") or "", appellant_name=True, phone=True)
         if d.get("status"):
             qs = qs.filter(status=d["status"])
         if d.get("category"):

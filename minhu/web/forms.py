@@ -300,6 +300,11 @@ class ReportForm(forms.Form):
     share = _text_field(_("承担的任务"), rows=2)
 
 
+class CancelSummonsForm(forms.Form):
+    summons = forms.IntegerField(widget=forms.HiddenInput)
+    reason = _text_field(_("撤销原因"), rows=2)
+
+
 class AnswerForm(forms.Form):
     unit_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     answer = _text_field(_("反馈内容"), rows=3)

@@ -84,6 +84,8 @@ class AllowedActions:
     whistle: bool = False
     report_units: list[Unit] = field(default_factory=list)
     answer_units: list[Unit] = field(default_factory=list)
+    # pending summonses the user may withdraw (shown in the summons table, not the panel)
+    cancel_summons: list[int] = field(default_factory=list)
     progress: bool = False
     contact: bool = False
     resolve: bool = False
@@ -102,7 +104,7 @@ class AllowedActions:
         return any(
             bool(getattr(self, f))
             for f in self.__dataclass_fields__
-            if f not in ("extension_pending", "summons_pending")
+            if f not in ("extension_pending", "summons_pending", "cancel_summons")
         )
 
 
@@ -176,8 +178,16 @@ def allowed_actions(
         elif s.status == SummonsStatus.REPORTED and working:
             acts.answer_units.append(s.department)
 
+    if status == Status.ESCALATED:
+        acts.cancel_summons = [
+            s.pk
+            for s in summonses
+            if s.status == SummonsStatus.PENDING and (centre or acts_in(s.whistle.unit_id))
+        ]
     working_units = {a.unit_id for a in assignments if a.status == AssignmentStatus.CLAIMED} | {
-        s.department_id for s in summonses if s.status != SummonsStatus.PENDING
+        s.department_id
+        for s in summonses
+        if s.status in (SummonsStatus.REPORTED, SummonsStatus.ANSWERED)
     }
     if working and any(acts_in(u) for u in working_units):
         acts.progress = True

@@ -102,6 +102,8 @@ def event_summary(event: AppealEvent, visible_ids: set[int] | None = None) -> li
         out.append(_("新时限：%(due)s") % {"due": _fmt_dt(d["new_due"])})
     if d.get("department_names"):
         out.append(_("召集：%(units)s") % {"units": sep.join(d["department_names"])})
+    if event.kind == "cancel_summons" and d.get("department_name"):
+        out.append(_("撤销对%(unit)s的召集") % {"unit": d["department_name"]})
     if d.get("report_due"):
         out.append(_("报到时限：%(due)s") % {"due": _fmt_dt(d["report_due"])})
     if "on_time" in d and event.kind in ("report", "answer", "resolve", "contact"):

@@ -19,6 +19,7 @@ from minhu.appeals.models import (
     Urgency,
 )
 from minhu.appeals.queries import DueState, due_state_q
+from minhu.appeals.search import search_appeals
 from minhu.orgs.api.filters import IntFilter, MultiChoiceFilter
 
 
@@ -110,12 +111,4 @@ class AppealFilter(df.FilterSet):
         return qs.filter(created_at__lt=_start_of(value + dt.timedelta(days=1)))
 
     def filter_q(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        value = value.strip()
-        if not value:
-            return qs
-        return qs.filter(
-            Q(code__iexact=value)
-            | Q(subject__icontains=value)
-            | Q(detail__icontains=value)
-            | Q(address__icontains=value)
-        )
+        return search_appeals(qs, value)

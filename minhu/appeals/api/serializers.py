@@ -175,6 +175,8 @@ class SummonsSerializer(serializers.ModelSerializer):
             "share",
             "answered_at",
             "answer",
+            "cancelled_at",
+            "cancel_reason",
         ]
         read_only_fields = fields
 
@@ -523,6 +525,10 @@ class ReportInputSerializer(UnitChoiceInputSerializer):
 
 class AnswerInputSerializer(UnitChoiceInputSerializer):
     answer = serializers.CharField(allow_blank=True, help_text="What the department did")
+
+
+class CancelSummonsInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True, help_text="Why the summons is withdrawn")
 
 
 class NoteInputSerializer(serializers.Serializer):

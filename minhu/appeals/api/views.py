@@ -287,6 +287,26 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         actions.report_summons(appeal_id, actor=request.user, unit_id=data.pop("unit"), **data)
         return self._detail(appeal_id)
 
+    @_act(
+        "Withdraw a summons the department has not reported to (whistling street or centre)",
+        s.CancelSummonsInputSerializer,
+        parameters=[OpenApiParameter("summons_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"summonses/(?P<summons_id>\d+)/cancel",
+        filter_backends=[],
+    )
+    def cancel_summons(self, request: Request, pk=None, summons_id=None) -> Response:
+        appeal_id = _appeal_id(pk)
+        body = s.CancelSummonsInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        actions.cancel_summons(
+            appeal_id, actor=request.user, summons_id=int(summons_id), **body.validated_data
+        )
+        return self._detail(appeal_id)
+
     @_act("Answer a summons: what the department did", s.AnswerInputSerializer)
     @action(detail=True, methods=["post"], filter_backends=[])
     def answer(self, request: Request, pk=None) -> Response:

@@ -29,6 +29,7 @@ from minhu.appeals.models import (
 )
 from minhu.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from minhu.deadlines.models import DeadlineMiss, Step
+from minhu.deadlines.sweep import sweep_deadlines
 from minhu.notifications.models import Notification, NotificationChannel, NotificationKind
 
 from .factories import (
@@ -549,6 +550,75 @@ def test_late_reports_are_recorded_per_department(org, clock):
         (org.dept3.pk, clock.now),
     ]
     assert last_event(a).data["on_time"] is False
+
+
+def test_cancel_summons(org, clock):
+    a = in_progress(org)
+    actions.blow_whistle(
+        a, actor=org.s1_leader, departments=[org.dept1, org.dept3], reason="需要两部门协同"
+    )
+    by_dept = {s.department_id: s for s in Summons.objects.filter(appeal=a)}
+    wrong, right = by_dept[org.dept3.pk], by_dept[org.dept1.pk]
+    with pytest.raises(NotFound):  # another street does not see the appeal
+        actions.cancel_summons(a, actor=org.s2_handler, summons_id=wrong.pk, reason="召集错了部门")
+    with pytest.raises(PermissionDenied):  # the summoned department cannot withdraw it
+        actions.cancel_summons(a, actor=org.d3_handler, summons_id=wrong.pk, reason="不归我们管")
+    with pytest.raises(InvalidInput) as exc:
+        actions.cancel_summons(a, actor=org.s1_leader, summons_id=wrong.pk, reason=" ")
+    assert exc.value.details["field"] == "reason"
+    other = escalated(org)
+    with pytest.raises(NotFound):  # a summons of another appeal
+        actions.cancel_summons(
+            a, actor=org.s1_leader, summons_id=other.summonses.get().pk, reason="召集错了部门"
+        )
+    assert Summons.objects.get(pk=wrong.pk).status == SummonsStatus.PENDING
+
+    clock.advance(hours=1)
+    s = actions.cancel_summons(a, actor=org.s1_handler, summons_id=wrong.pk, reason="召集错了部门")
+    assert s.status == SummonsStatus.CANCELLED and s.cancelled_at == clock.now
+    assert s.cancel_reason == "召集错了部门"
+    e = last_event(a)
+    assert e.kind == EventKind.CANCEL_SUMMONS and e.actor == org.s1_handler
+    assert e.unit_id == org.dept3.pk and e.note == "召集错了部门"
+    assert e.data == {"summons": wrong.pk, "department_name": org.dept3.name}
+    assert fresh(a).status == Status.ESCALATED
+    told = Notification.objects.filter(kind=NotificationKind.SUMMONS_CANCELLED)
+    assert list(told.values_list("recipient__username", "channel")) == [
+        ("d3h", NotificationChannel.IN_APP)
+    ]
+
+    with pytest.raises(Conflict) as exc:
+        actions.cancel_summons(a, actor=org.s1_leader, summons_id=wrong.pk, reason="再撤销一次")
+    assert exc.value.code == "already_cancelled"
+    with pytest.raises(IllegalTransition) as exc:
+        actions.report_summons(a, actor=org.d3_handler, share="来晚了")
+    assert exc.value.code == "summons_cancelled"
+
+    # No deadline runs on it: the sweep after the report time records dept1 only.
+    clock.set(at(2025, 1, 27, 9, 0))
+    sweep_deadlines(clock.now)
+    assert list(
+        DeadlineMiss.objects.filter(appeal=a, step=Step.REPORT).values_list("unit_id", flat=True)
+    ) == [org.dept1.pk]
+
+    actions.report_summons(a, actor=org.d1_handler, share="负责执法")
+    with pytest.raises(IllegalTransition) as exc:
+        actions.cancel_summons(a, actor=org.dispatcher, summons_id=right.pk, reason="不需要了")
+    assert exc.value.code == "already_reported"
+    # The withdrawn department may be summoned again; the dispatch centre may withdraw too.
+    actions.blow_whistle(a, actor=org.s1_leader, departments=[org.dept3], reason="还是需要教育局")
+    again = Summons.objects.get(appeal=a, department=org.dept3, status=SummonsStatus.PENDING)
+    actions.cancel_summons(a, actor=org.dispatcher, summons_id=again.pk, reason="已自行解决")
+    actions.resolve(a, actor=org.s1_handler, outcome_kind="coordinated", outcome="已协调解决")
+    assert fresh(a).status == Status.RESOLVED
+
+
+def test_cancelled_summons_does_not_make_the_department_a_worker(org):
+    a = escalated(org)
+    s = a.summonses.get()
+    actions.cancel_summons(a, actor=org.s1_leader, summons_id=s.pk, reason="召集错了部门")
+    with pytest.raises(PermissionDenied):
+        actions.add_progress(a, actor=org.d1_handler, note="我们也来看看")
 
 
 def test_resolve_waits_for_every_summoned_department(org):

@@ -145,6 +145,29 @@ def test_every_path_of_the_loop(org):
     _ok(d1h.post(url + "answer/", {"answer": "灯具已更换"}, format="json"))
     a = _ok(d2h.post(url + "answer/", {"answer": "线路已改造完毕"}, format="json"))
     assert {x["status"] for x in a["summonses"]} == {"answered"}
+    # A third department summoned by mistake is withdrawn before it reports.
+    a = _ok(
+        s1l.post(
+            url + "whistle/", {"departments": [org.dept3.pk], "reason": "需要教育局"}, format="json"
+        )
+    )
+    third = next(x for x in a["summonses"] if x["department"]["id"] == org.dept3.pk)
+    r = s1h.post(url + f"summonses/{third['id']}/cancel/", {"reason": ""}, format="json")
+    assert r.status_code == 400 and error_code(r) == "required"
+    r = d2h.post(url + f"summonses/{third['id']}/cancel/", {"reason": "不需要"}, format="json")
+    assert r.status_code == 403 and error_code(r) == "permission_denied"
+    r = s1h.post(url + "summonses/999999/cancel/", {"reason": "召集错了"}, format="json")
+    assert r.status_code == 404
+    a = _ok(
+        s1h.post(
+            url + f"summonses/{third['id']}/cancel/", {"reason": "召集错了部门"}, format="json"
+        )
+    )
+    third = next(x for x in a["summonses"] if x["id"] == third["id"])
+    assert third["status"] == "cancelled" and third["cancel_reason"] == "召集错了部门"
+    assert third["cancelled_at"]
+    r = s1h.post(url + f"summonses/{third['id']}/cancel/", {"reason": "再撤销"}, format="json")
+    assert r.status_code == 409 and error_code(r) == "already_cancelled"
 
     # 办理进展 with a photo, and more photos on their own.
     a = _ok(
@@ -251,6 +274,8 @@ def test_every_path_of_the_loop(org):
         "report",
         "answer",
         "answer",
+        "whistle",
+        "cancel_summons",
         "progress",
         "attach",
         "resolve",

@@ -305,6 +305,33 @@ def test_whistle_report_answer(login, org, loop, make_appeal):
     assert a.status == Status.ESCALATED
 
 
+def test_whistling_street_withdraws_a_summons_on_page(login, org, loop, make_appeal):
+    a = loop.in_progress(make_appeal())
+    actions.blow_whistle(
+        a, actor=org.s1_leader, departments=[org.dept1, org.dept2], reason="需要城管住建协同"
+    )
+    wrong = Summons.objects.get(appeal=a, department=org.dept2)
+    # The summoned department sees no withdraw button; the street does, on pending rows only.
+    assert "/act/cancel_summons/" not in page(login(org.d2_handler), a).content.decode()
+    actions.report_summons(a, actor=org.d1_handler, share="负责拆除违建")
+    s1 = login(org.s1_handler)
+    html = page(s1, a).content.decode()
+    assert html.count('name="summons" value=') == 1 and f'value="{wrong.pk}"' in html
+    r = act(s1, a, "cancel_summons", {"summons": wrong.pk, "reason": "x"})
+    assert "撤销原因" in r.content.decode()  # too short: the error names the field
+    wrong.refresh_from_db()
+    assert wrong.status == "pending"
+    r = act(s1, a, "cancel_summons", {"summons": wrong.pk, "reason": "召集错了部门"})
+    html = r.content.decode()
+    assert "已撤销对" in html and "召集错了部门" in html and "已撤销" in html
+    wrong.refresh_from_db()
+    assert wrong.status == "cancelled"
+    # Nothing is pending any more: the street can resolve.
+    r = act(s1, a, "resolve", {"outcome_kind": "coordinated", "outcome": "已协调城管处理完毕"})
+    a.refresh_from_db()
+    assert a.status == Status.RESOLVED
+
+
 def test_centre_decides_extension_on_page(login, org, loop, make_appeal):
     a = loop.in_progress(make_appeal())
     ext = actions.request_extension(a, actor=org.s1_handler, days=2, reason="等待配件到货")

@@ -128,6 +128,13 @@ def _run_answer(request, appeal, d):
     return _("已反馈")
 
 
+def _run_cancel_summons(request, appeal, d):
+    summons = actions.cancel_summons(
+        appeal.pk, actor=request.user, summons_id=d["summons"], reason=d.get("reason", "")
+    )
+    return _("已撤销对%(unit)s的召集") % {"unit": summons.department.name}
+
+
 def _run_progress(request, appeal, d):
     actions.add_progress(
         appeal.pk, actor=request.user, note=d.get("note", ""), attachments=d.get("attachments")
@@ -258,6 +265,9 @@ SPECS: dict[str, Spec] = {
     "whistle": Spec(f.WhistleForm, _run_whistle, lambda a: a.whistle),
     "report": Spec(f.ReportForm, _run_report, lambda a: bool(a.report_units)),
     "answer": Spec(f.AnswerForm, _run_answer, lambda a: bool(a.answer_units)),
+    "cancel_summons": Spec(
+        f.CancelSummonsForm, _run_cancel_summons, lambda a: bool(a.cancel_summons)
+    ),
     "progress": Spec(f.ProgressForm, _run_progress, lambda a: a.progress),
     "contact": Spec(f.ContactForm, _run_contact, lambda a: a.contact),
     "resolve": Spec(f.ResolveForm, _run_resolve, lambda a: a.resolve),

@@ -164,10 +164,14 @@ def dispatch_centre(request):
     )
     if tab == "escalated":
         qs = qs.annotate(
-            n_summons=Count("summonses", distinct=True),
+            n_summons=Count(
+                "summonses",
+                filter=~Q(summonses__status=SummonsStatus.CANCELLED),
+                distinct=True,
+            ),
             n_reported=Count(
                 "summonses",
-                filter=~Q(summonses__status=SummonsStatus.PENDING),
+                filter=Q(summonses__status__in=[SummonsStatus.REPORTED, SummonsStatus.ANSWERED]),
                 distinct=True,
             ),
         ).order_by("current_due_at", "id")
