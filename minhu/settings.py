@@ -3,6 +3,8 @@
 DATABASE_URL    default: SQLite file var/minhu.sqlite3 (postgres://user:pw@host:port/db for PostgreSQL)
 MINHU_SECRET_KEY, MINHU_DEBUG (1/0), MINHU_ALLOWED_HOSTS (comma separated), MINHU_VAR_DIR
 MINHU_SMS_BACKEND  dotted path of the SMS backend (default: log only)
+MINHU_NUM_PROXIES  trusted reverse proxies in front of Minhu (default 0): rate limits key on the
+                   client address they append to X-Forwarded-For; with 0 the header is ignored
 """
 
 import os
@@ -142,6 +144,9 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "minhu.core.api.exception_handler",
+    # The client address of the throttles: X-Forwarded-For only behind that many trusted
+    # proxies (DRF would otherwise key on the whole header, which any client can set).
+    "NUM_PROXIES": int(os.environ.get("MINHU_NUM_PROXIES", "0")),
     # Scopes used by the residents' endpoints (per client IP) and the token endpoint.
     "DEFAULT_THROTTLE_RATES": {
         "public": os.environ.get("MINHU_PUBLIC_API_RATE", "30/min"),

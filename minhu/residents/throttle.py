@@ -2,8 +2,11 @@
 
 Fixed windows: at most `limit` hits per `window` seconds per client and bucket. Limits come
 from settings (MINHU_H5_LIMITS: {bucket: (limit, window_seconds)}) with the defaults below.
-The client is REMOTE_ADDR (set MINHU_H5_CLIENT_IP_HEADER, e.g. "HTTP_X_REAL_IP", when a trusted
-reverse proxy puts the address in a header); it is stored only as a keyed hash."""
+The client is the address the API throttles use too: REMOTE_ADDR, or behind MINHU_NUM_PROXIES
+trusted reverse proxies the address the outermost of them appended to X-Forwarded-For (the
+header is ignored without them: clients can send any). MINHU_H5_CLIENT_IP_HEADER (e.g.
+"HTTP_X_REAL_IP") names a header a trusted proxy sets instead. It is stored only as a keyed
+hash."""
 
 from __future__ import annotations
 
@@ -25,6 +28,13 @@ def client_ip(request: HttpRequest) -> str:
     header = getattr(settings, "MINHU_H5_CLIENT_IP_HEADER", "")
     if header and request.META.get(header):
         return request.META[header].split(",")[0].strip()
+    # The same rule as rest_framework.throttling.BaseThrottle.get_ident.
+    proxies = int(settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0)
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies > 0 and forwarded:
+        hops = [a.strip() for a in forwarded.split(",") if a.strip()]
+        if hops:
+            return hops[-min(proxies, len(hops))]
     return request.META.get("REMOTE_ADDR", "")
 
 

@@ -120,6 +120,39 @@ def test_token_endpoint_is_throttled(org, monkeypatch):
     assert r.status_code == 429 and error_code(r) == "throttled"
 
 
+def test_throttle_ignores_a_forwarded_for_header_without_trusted_proxies(org, monkeypatch):
+    from minhu.orgs.api.permissions import LoginRateThrottle
+
+    monkeypatch.setattr(LoginRateThrottle, "THROTTLE_RATES", {"auth": "3/min"})
+    anon = APIClient()
+    codes = [
+        anon.post(
+            "/api/v1/auth/token/",
+            {"username": "x", "password": "y"},
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{i}",  # a new made-up address every time
+        ).status_code
+        for i in range(4)
+    ]
+    assert codes == [400, 400, 400, 429]
+
+
+def test_throttle_keys_on_the_address_a_trusted_proxy_appended(org, monkeypatch, settings):
+    from minhu.orgs.api.permissions import LoginRateThrottle
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    monkeypatch.setattr(LoginRateThrottle, "THROTTLE_RATES", {"auth": "2/min"})
+    anon = APIClient()
+
+    def post(xff: str) -> int:
+        return anon.post(
+            "/api/v1/auth/token/", {"username": "x", "password": "y"}, HTTP_X_FORWARDED_FOR=xff
+        ).status_code
+
+    # The client may prepend anything; the proxy's appended address (last) is what counts.
+    assert [post(f"1.1.1.{i}, 198.51.100.7") for i in range(3)] == [400, 400, 429]
+    assert post("198.51.100.8") == 400  # another client behind the same proxy
+
+
 def test_user_without_any_role_is_403(org):
     nobody = User.objects.create_user(username="nobody", password=PASSWORD)
     r = client_for(nobody).get(API)

@@ -144,6 +144,24 @@ def test_rate_limit_per_client(client, org, settings):
     assert other.status_code == 302 and Appeal.objects.count() == 3
 
 
+def test_rate_limit_is_not_evaded_with_a_forwarded_for_header(client, org, settings):
+    settings.MINHU_H5_LIMITS = {"submit": (1, 600)}
+    assert client.post(NEW, form_data(), HTTP_X_FORWARDED_FOR="203.0.113.1").status_code == 302
+    r = client.post(NEW, form_data(), HTTP_X_FORWARDED_FOR="203.0.113.2")
+    assert r.status_code == 429 and Appeal.objects.count() == 1
+
+
+def test_rate_limit_behind_a_trusted_proxy(client, org, settings):
+    settings.MINHU_H5_LIMITS = {"submit": (1, 600)}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    # Every request comes from the proxy (REMOTE_ADDR); the client is what it appended.
+    assert client.post(NEW, form_data(), HTTP_X_FORWARDED_FOR="198.51.100.7").status_code == 302
+    spoofed = client.post(NEW, form_data(), HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.7")
+    assert spoofed.status_code == 429
+    other = client.post(NEW, form_data(), HTTP_X_FORWARDED_FOR="198.51.100.8")
+    assert other.status_code == 302 and Appeal.objects.count() == 2
+
+
 def test_failed_submissions_do_not_count_against_the_limit(client, org, settings):
     settings.MINHU_H5_LIMITS = {"submit": (1, 600)}
     assert client.post(NEW, form_data(phone="12")).status_code == 400
