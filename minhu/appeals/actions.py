@@ -953,7 +953,9 @@ def cancel_summons(appeal: Appeal | int, *, actor, summons_id: int, reason: str)
     """撤销召集: the street that blew the whistle (or the centre) withdraws a summons the
     department has not reported to: sent to the wrong department, or no longer needed. The
     summons leaves the department's queue, no longer holds up 办结 and no deadline runs on it;
-    the department is told. A reported summons stays: the department has taken its share."""
+    the department is told. A report deadline the department had already missed stays on the
+    record (a summoned department reports first: 照单全收). A reported summons stays: the
+    department has taken its share."""
     appeal = _lock(appeal, actor)
     _require_status(appeal, Status.ESCALATED, message=_("该诉求没有待报到的吹哨"))
     summons = (

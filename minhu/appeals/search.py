@@ -9,11 +9,10 @@ On SQLite that is a scan, which is fine at the sizes SQLite deployments have. On
 substring scan of ten million appeals takes seconds, and a trigram index cannot narrow the
 two-character words most Chinese searches are (路灯, 噪音). So PostgreSQL gets a character
 **bigram** index instead (what pg_bigm does, built from core features): the SQL function
-`minhu_appeal_bigrams(subject, detail, address, name, phone, code)` (the phone without
-dashes) returns the set of adjacent
-character pairs of those fields as a `tsvector` (verbatim lexemes, no text-search parser), a GIN
-index covers that expression (migration appeals 0005), and a search adds the condition "the row
-has every bigram of the query". That condition is necessary for a match, never sufficient: the
+`minhu_appeal_bigrams(subject, detail, address, name, phone, code)` returns the set of adjacent
+character pairs of those fields (the phone without dashes) as a `tsvector` (verbatim lexemes,
+no text-search parser), a GIN index covers that expression (migration appeals 0005), and a
+search adds the condition "the row has every bigram of the query". That condition is necessary for a match, never sufficient: the
 exact conditions above stay and decide. Queries of one character have no bigram and scan.
 
 Case: Django's `icontains` compares `UPPER(column)` with `UPPER(text)` under the database's
