@@ -9,6 +9,7 @@ from django import forms
 from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
+from minhu.appeals.actions import EDITABLE_FIELDS
 from minhu.appeals.models import (
     AppellantKind,
     Channel,
@@ -188,16 +189,7 @@ class EditDetailsForm(forms.Form):
     )
     note = _text_field(_("修改说明"), required_attr=False, maxlength=500)
 
-    FIELDS = (
-        "subject",
-        "detail",
-        "address",
-        "appellant_name",
-        "appellant_phone",
-        "enterprise_name",
-        "latitude",
-        "longitude",
-    )
+    FIELDS: tuple[str, ...] = ()  # the verb's editable fields this form has (set below)
 
     def __init__(self, *args, appeal=None, phone_visible: bool = True, **kwargs):
         if appeal is not None:
@@ -212,6 +204,9 @@ class EditDetailsForm(forms.Form):
             del self.fields["appellant_phone"]
         if appeal.appellant_kind != AppellantKind.ENTERPRISE and not appeal.enterprise_name:
             del self.fields["enterprise_name"]
+
+
+EditDetailsForm.FIELDS = tuple(n for n in EDITABLE_FIELDS if n in EditDetailsForm.base_fields)
 
 
 class LinkForm(forms.Form):

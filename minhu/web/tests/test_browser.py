@@ -94,6 +94,14 @@ def routing_model(org, monkeypatch):
     )
 
 
+def htmx_idle(page) -> None:
+    """Wait until htmx has no request, swap or settle in progress (its triggers are bound after
+    the settle)."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )
+
+
 def test_full_loop_by_clicking(org_tx, new_desk_page, phone_page, monkeypatch):
     from minhu.routing import classifier
     from minhu.routing.models import DecisionKind, RoutingDecision
@@ -195,9 +203,7 @@ def test_full_loop_by_clicking(org_tx, new_desk_page, phone_page, monkeypatch):
     expect(unit.locator(".a-title")).to_contain_text("已办理待答复")
     # Let htmx finish swapping in the reply form (its triggers are bound after the settle), then
     # type as a person would: the last keystroke fires the input trigger.
-    unit.wait_for_function(
-        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
-    )
+    htmx_idle(unit)
     reply_text = unit.locator("form[hx-post$='/act/reply/'] textarea")
     reply_text.fill("王女士您好，北门两盏路灯已更换完毕，感谢您的反映")
     reply_text.press_sequentially("。")
@@ -251,6 +257,7 @@ def test_full_loop_by_clicking(org_tx, new_desk_page, phone_page, monkeypatch):
     cb.locator(f"#row-{appeal.pk}").click()
     form = cb.locator("#panel form.fu-form")
     expect(cb.locator("#panel .phone")).to_have_text(PHONE)
+    htmx_idle(cb)  # the panel's hx-post is bound once the swap has settled
     form.locator("[id^=id_contacted] label", has_text="是").click()
     form.locator("[id^=id_solved] label", has_text="是").click()
     form.locator("[id^=id_satisfaction] label", has_text="基本满意").click()
