@@ -27,6 +27,7 @@ from minhu.appeals.models import (
     SummonsStatus,
     Urgency,
 )
+from minhu.appeals.verbs import _common as verbs_common
 from minhu.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from minhu.deadlines.models import DeadlineMiss, Step
 from minhu.deadlines.sweep import sweep_deadlines
@@ -50,7 +51,7 @@ from .factories import (
 class Clock:
     def __init__(self, monkeypatch, start: dt.datetime):
         self.now = start
-        monkeypatch.setattr(actions, "_now", lambda: self.now)
+        monkeypatch.setattr(verbs_common, "_now", lambda: self.now)
 
     def set(self, moment: dt.datetime) -> None:
         self.now = moment

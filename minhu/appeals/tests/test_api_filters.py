@@ -193,7 +193,7 @@ def test_due_state_filter(org):
     for x in (on_time, due_soon):
         actions.dispatch(x, actor=org.dispatcher, lead_unit=org.street1)
     long_ago = timezone.now() - dt.timedelta(days=30)
-    with mock.patch("minhu.appeals.actions._now", return_value=long_ago):
+    with mock.patch("minhu.appeals.verbs._common._now", return_value=long_ago):
         actions.dispatch(overdue, actor=org.dispatcher, lead_unit=org.street1)
 
     c = client_for(org.dispatcher)

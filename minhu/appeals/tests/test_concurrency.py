@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from minhu.appeals import actions
 from minhu.appeals.models import AppealEvent, Assignment, AssignmentStatus, EventKind, Status
+from minhu.appeals.verbs import _common as verbs_common
 from minhu.core.errors import Conflict, IllegalTransition
 from minhu.orgs.models import Role
 from minhu.orgs.testing import make_user
@@ -36,7 +37,7 @@ def slow_inside(monkeypatch):
         time.sleep(0.3)
         return timezone.now()
 
-    monkeypatch.setattr(actions, "_now", slow_now)
+    monkeypatch.setattr(verbs_common, "_now", slow_now)
 
 
 def race(*calls):

@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from minhu.appeals import actions
 from minhu.appeals.models import Appeal
 from minhu.appeals.queries import filter_due_state, with_due_state
+from minhu.appeals.verbs import _common as verbs_common
 from minhu.core.errors import InvalidInput
 
 from .factories import at, closed, dispatched, in_progress, register
@@ -18,10 +18,10 @@ from .factories import at, closed, dispatched, in_progress, register
 def appeals(org, monkeypatch):
     """At 2025-03-10 (Mon) 10:00: one claim due at 12:00 (due soon), one whose contact is due
     Tue 10:00 (due soon at 24 h, on time at 12 h) and one overdue; a new and a closed one."""
-    monkeypatch.setattr(actions, "_now", lambda: at(2025, 3, 10, 10, 0))
+    monkeypatch.setattr(verbs_common, "_now", lambda: at(2025, 3, 10, 10, 0))
     soon = dispatched(org)
     later = in_progress(org)
-    monkeypatch.setattr(actions, "_now", lambda: at(2025, 3, 7, 10, 0))
+    monkeypatch.setattr(verbs_common, "_now", lambda: at(2025, 3, 7, 10, 0))
     late = dispatched(org)
     new = register(org)
     done = closed(org)

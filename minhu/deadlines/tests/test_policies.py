@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from minhu.appeals import actions
 from minhu.appeals.models import Appeal
 from minhu.appeals.tests.factories import at, register
+from minhu.appeals.verbs import _common as verbs_common
 from minhu.categories.models import Category
 from minhu.deadlines.models import Measure, Step, TimeLimitPolicy
 from minhu.deadlines.policies import DEFAULT_LIMITS, due_at, limit_for
@@ -92,7 +93,7 @@ def test_due_at_applies_the_measure(org):
 
 def test_dispatch_uses_the_policy_and_extension_crosses_national_day(org, monkeypatch):
     policy(category=org.category, amount=2)
-    monkeypatch.setattr(actions, "_now", lambda: at(2025, 9, 26, 10, 0))
+    monkeypatch.setattr(verbs_common, "_now", lambda: at(2025, 9, 26, 10, 0))
     a = register(org)
     actions.classify(a, actor=org.dispatcher, category=org.category)
     actions.dispatch(a, actor=org.dispatcher, lead_unit=org.street1)

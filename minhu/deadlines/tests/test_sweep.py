@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from minhu.appeals import actions
 from minhu.appeals.models import AppealEvent, EventKind, Status
 from minhu.appeals.tests.factories import at, dispatched, in_progress, register
+from minhu.appeals.verbs import _common as verbs_common
 from minhu.deadlines.models import DeadlineMiss, Step
 from minhu.deadlines.sweep import sweep_deadlines
 from minhu.notifications.models import Notification, NotificationChannel, NotificationKind
@@ -25,7 +26,7 @@ STREET1_STAFF = ["s1h", "s1h2", "s1l"]
 def thursday(monkeypatch):
     # Dispatches happen on Thu 2025-01-23 10:00: claim due 12:00, contact due Fri 10:00,
     # resolve due Mon 01-27 17:30 (Sunday 01-26 is a make-up working day).
-    monkeypatch.setattr(actions, "_now", lambda: at(2025, 1, 23, 10, 0))
+    monkeypatch.setattr(verbs_common, "_now", lambda: at(2025, 1, 23, 10, 0))
 
 
 def notices(kind, **filters):
@@ -82,7 +83,7 @@ def test_missed_claim_is_recorded_once(org):
 def test_late_claim_completes_the_swept_miss(org, monkeypatch):
     a = dispatched(org)
     sweep_deadlines(at(2025, 1, 23, 13, 0))
-    monkeypatch.setattr(actions, "_now", lambda: at(2025, 1, 23, 15, 0))
+    monkeypatch.setattr(verbs_common, "_now", lambda: at(2025, 1, 23, 15, 0))
     actions.claim(a, actor=org.s1_handler)
     miss = DeadlineMiss.objects.get()
     assert miss.done_at == at(2025, 1, 23, 15, 0)
@@ -136,7 +137,7 @@ def test_summonses_not_reported_or_answered(org, monkeypatch):
         a, actor=org.s1_leader, departments=[org.dept1, org.dept3], reason="需要两部门协同"
     )
     actions.contact_appellant(a, actor=org.s1_handler, note="已电话联系")
-    monkeypatch.setattr(actions, "_now", lambda: at(2025, 1, 24, 9, 0))
+    monkeypatch.setattr(verbs_common, "_now", lambda: at(2025, 1, 24, 9, 0))
     actions.report_summons(a, actor=org.d3_handler, share="负责协调学校")  # on time
     # Report was due Fri 01-24 17:30; dept 1 has not reported.
     stats = sweep_deadlines(at(2025, 1, 24, 18, 0))

@@ -17,6 +17,7 @@ from django.utils import timezone
 from minhu.appeals import actions
 from minhu.appeals.models import Appeal, Status
 from minhu.appeals.tests.factories import PHONE, dispatched, register, replied
+from minhu.appeals.verbs import dispatch as dispatch_verbs
 from minhu.notifications.delivery import MAX_ATTEMPTS, deliver_pending, retry_delay, sms_text
 from minhu.notifications.models import (
     DeliveryStatus,
@@ -125,18 +126,18 @@ def test_failing_action_commits_no_outbox_rows(org, monkeypatch):
     """With real commits: the action fails after writing its notifications, so they are rolled
     back with it, and nothing is left for the worker."""
     a = register(org)
-    real = actions.notify_units
+    real = dispatch_verbs.notify_units
 
     def notify_then_fail(*args, **kwargs):
         real(*args, **kwargs)
         raise RuntimeError("gateway of something else failed")
 
-    monkeypatch.setattr(actions, "notify_units", notify_then_fail)
+    monkeypatch.setattr(dispatch_verbs, "notify_units", notify_then_fail)
     with pytest.raises(RuntimeError):
         actions.dispatch(a, actor=org.dispatcher, lead_unit=org.street1)
     assert not Notification.objects.exists()
     assert Appeal.objects.get(pk=a.pk).status == Status.NEW
-    monkeypatch.setattr(actions, "notify_units", real)
+    monkeypatch.setattr(dispatch_verbs, "notify_units", real)
     actions.dispatch(a, actor=org.dispatcher, lead_unit=org.street1)
     assert Notification.objects.filter(kind=NotificationKind.DISPATCHED).count() == 3
 

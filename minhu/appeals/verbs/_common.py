@@ -1,0 +1,248 @@
+"""Helpers shared by the verbs of every stage (see minhu.appeals.actions)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+
+from minhu.core.errors import IllegalTransition, InvalidInput, NotFound, PermissionDenied
+from minhu.deadlines.models import DeadlineMiss, Step
+from minhu.deadlines.policies import due_at
+from minhu.orgs.models import Role, Unit
+from minhu.orgs.scope import scope_of
+
+from ..access import CENTRE_ROLES, access_appeal
+from ..attachments import validate_image
+from ..models import (
+    Appeal,
+    AppealEvent,
+    Assignment,
+    AssignmentRole,
+    Attachment,
+    Channel,
+    ExtensionRequest,
+    ExtensionStatus,
+    Status,
+)
+
+UNIT_ROLES = (Role.HANDLER, Role.UNIT_LEADER)
+PUBLIC_CHANNELS = {Channel.H5, Channel.MINIPROGRAM, Channel.ENTERPRISE, Channel.QUESTIONNAIRE}
+PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _now() -> dt.datetime:
+    return timezone.now()
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    """A due time for an event's data: ISO 8601 in local (China) time."""
+    return timezone.localtime(moment).isoformat() if moment else None
+
+
+def _actor_name(actor) -> str:
+    if actor is None:
+        return "系统"
+    return str(actor)
+
+
+def _event(
+    appeal: Appeal,
+    kind: str,
+    actor,
+    *,
+    from_status: str = "",
+    to_status: str = "",
+    note: str = "",
+    unit: Unit | None = None,
+    unit_id: int | None = None,
+    **data: Any,
+) -> AppealEvent:
+    event = AppealEvent.objects.create(
+        appeal=appeal,
+        kind=kind,
+        actor=actor,
+        actor_name=data.pop("actor_name", _actor_name(actor)),
+        unit_id=unit.pk if unit else unit_id,
+        from_status=from_status,
+        to_status=to_status or from_status,
+        note=note,
+        data=data,
+    )
+    for path in getattr(settings, "MINHU_EVENT_HOOKS", []):
+        hook = import_string(path)
+        transaction.on_commit(lambda hook=hook: hook(event), robust=True)
+    return event
+
+
+def _lock(appeal: Appeal | int, actor) -> Appeal:
+    """Re-read and lock the appeal row. Staff see it only within their scope (else NotFound)."""
+    appeal_id = appeal.pk if isinstance(appeal, Appeal) else appeal
+    if actor is not None:
+        return access_appeal(actor, appeal_id, for_write=True)
+    try:
+        return Appeal.objects.select_for_update().get(pk=appeal_id)
+    except (Appeal.DoesNotExist, ValueError, TypeError):
+        raise NotFound()
+
+
+def _require_centre(actor) -> None:
+    if actor is None:
+        return
+    if not scope_of(actor).has_role(*CENTRE_ROLES):
+        raise PermissionDenied(_("只有调度中心可以执行此操作"))
+
+
+def _acting_unit(actor, candidates: Iterable[int], unit_id: int | None, roles=UNIT_ROLES) -> int:
+    """The unit (among `candidates`) for which `actor` acts. PermissionDenied if none."""
+    candidates = set(candidates)
+    mine = {u for u in candidates if scope_of(actor).roles_in(u) & set(roles)}
+    if unit_id is not None:
+        if unit_id not in mine:
+            raise PermissionDenied(_("您不是该单位的承办人员"))
+        return unit_id
+    if not mine:
+        raise PermissionDenied(_("您不是该诉求承办单位的人员"))
+    if len(mine) > 1:
+        raise InvalidInput(_("请指定以哪个单位的身份办理"), code="unit_required")
+    return mine.pop()
+
+
+def _move(appeal: Appeal, to: str) -> str:
+    """Check the status move against the table; returns the old status."""
+    if not appeal.can_move_to(to):
+        raise IllegalTransition(
+            _("诉求当前为「%(status)s」，不能变为「%(target)s」")
+            % {"status": appeal.get_status_display(), "target": Status(to).label},
+            from_status=appeal.status,
+            to_status=to,
+        )
+    old = appeal.status
+    appeal.status = to
+    return old
+
+
+def _require_status(appeal: Appeal, *statuses: str, message: str | None = None) -> None:
+    if appeal.status not in statuses:
+        raise IllegalTransition(
+            message
+            or _("诉求当前为「%(status)s」，不能执行此操作")
+            % {"status": appeal.get_status_display()},
+            status=appeal.status,
+        )
+
+
+def _text(
+    value: str | None, field: str, label: str, *, min_len: int = 1, max_len: int = 5000
+) -> str:
+    value = (value or "").strip()
+    if len(value) < min_len:
+        raise InvalidInput(
+            _("请填写%(label)s") % {"label": label}
+            if min_len <= 1
+            else _("%(label)s至少%(min)d个字") % {"label": label, "min": min_len},
+            code="required",
+            field=field,
+        )
+    if len(value) > max_len:
+        raise InvalidInput(
+            _("%(label)s不能超过%(max)d个字") % {"label": label, "max": max_len},
+            code="too_long",
+            field=field,
+        )
+    return value
+
+
+def _record_miss(
+    appeal: Appeal,
+    step: str,
+    due: dt.datetime | None,
+    unit_id: int | None,
+    done_at: dt.datetime | None,
+) -> None:
+    """Record that `step` (due at `due`) was missed by `unit_id`; `done_at` None: not done yet.
+    Idempotent per (appeal, step, due, unit): the deadline sweep may have recorded it first."""
+    if due is None or (done_at or _now()) <= due:
+        return
+    miss, created = DeadlineMiss.objects.get_or_create(
+        appeal=appeal, step=step, due_at=due, unit_id=unit_id, defaults={"done_at": done_at}
+    )
+    if not created and done_at and not miss.done_at:
+        miss.done_at = done_at
+        miss.save(update_fields=["done_at"])
+
+
+CLOCK_FIELDS = ["current_step", "current_due_at"]
+
+
+def _sync_clock(appeal: Appeal) -> None:
+    """Point the running clock at the earliest step still open (see Appeal.open_dues)."""
+    dues = appeal.open_dues()
+    appeal.current_step, appeal.current_due_at = dues[0] if dues else ("", None)
+
+
+def _set_dues(appeal: Appeal, start: dt.datetime) -> None:
+    """Claim, contact and resolve due times counted from `start` (the dispatch). Appeals
+    without a phone number (anonymous) have no contact step."""
+    appeal.claim_due_at = due_at(Step.CLAIM, start, appeal.category, appeal.urgency)
+    appeal.contact_due_at = (
+        due_at(Step.CONTACT, start, appeal.category, appeal.urgency)
+        if appeal.appellant_phone
+        else None
+    )
+    appeal.resolve_due_at = due_at(Step.RESOLVE, start, appeal.category, appeal.urgency)
+
+
+def _withdraw_extensions(appeal: Appeal, why: str) -> None:
+    """Pending extension requests lapse when the unit no longer handles the appeal."""
+    ExtensionRequest.objects.filter(appeal=appeal, status=ExtensionStatus.PENDING).update(
+        status=ExtensionStatus.WITHDRAWN, decided_at=_now(), decision_note=why
+    )
+
+
+def _appeal_pk(value: Appeal | int) -> int:
+    try:
+        return int(value.pk if isinstance(value, Appeal) else value)
+    except (TypeError, ValueError):
+        raise NotFound()
+
+
+def _lead_assignment(appeal: Appeal) -> Assignment | None:
+    return (
+        Assignment.objects.select_for_update()
+        .filter(appeal=appeal, active=True, role=AssignmentRole.LEAD)
+        .first()
+    )
+
+
+def _save_attachments(appeal: Appeal, files: Sequence, actor, by_handler: bool) -> list[Attachment]:
+    saved = []
+    for f in files or ():
+        content_type = validate_image(f)
+        saved.append(
+            Attachment.objects.create(
+                appeal=appeal,
+                file=f,
+                content_type=content_type,
+                size=f.size,
+                name=(getattr(f, "name", "") or "")[:200],
+                uploaded_by=actor,
+                by_handler=by_handler,
+            )
+        )
+    return saved
+
+
+def _run_intake_hooks(appeal_id: int) -> None:
+    for path in getattr(settings, "MINHU_INTAKE_HOOKS", []):
+        import_string(path)(appeal_id)

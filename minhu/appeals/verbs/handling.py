@@ -1,0 +1,242 @@
+"""Handling verbs: contact the appellant, progress, resolve, reply."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from minhu.core.errors import IllegalTransition, InvalidInput
+from minhu.deadlines.models import Step
+from minhu.notifications.models import NotificationKind
+
+from ..models import (
+    Appeal,
+    AppealEvent,
+    Assignment,
+    AssignmentRole,
+    AssignmentStatus,
+    EventKind,
+    OutcomeKind,
+    Status,
+    Summons,
+    SummonsStatus,
+)
+from . import _common
+from ._common import (
+    CLOCK_FIELDS,
+    _acting_unit,
+    _event,
+    _lock,
+    _move,
+    _record_miss,
+    _require_status,
+    _save_attachments,
+    _sync_clock,
+    _text,
+    _withdraw_extensions,
+)
+
+# --- handling -------------------------------------------------------------------------------
+
+
+def _working_units(appeal: Appeal) -> set[int]:
+    units = set(
+        Assignment.objects.filter(
+            appeal=appeal, active=True, status=AssignmentStatus.CLAIMED
+        ).values_list("unit_id", flat=True)
+    )
+    units |= set(
+        Summons.objects.filter(appeal=appeal)
+        .exclude(status__in=[SummonsStatus.PENDING, SummonsStatus.CANCELLED])
+        .values_list("department_id", flat=True)
+    )
+    return units
+
+
+@transaction.atomic
+def contact_appellant(appeal: Appeal | int, *, actor, note: str) -> Appeal:
+    """联系诉求人: the lead unit records that it reached the person."""
+    appeal = _lock(appeal, actor)
+    _require_status(appeal, Status.IN_PROGRESS, Status.ESCALATED)
+    unit = _acting_unit(actor, [appeal.lead_unit_id], None)
+    note = _text(note, "note", _("联系情况"), min_len=2, max_len=2000)
+    now = _common._now()
+    first = appeal.contacted_at is None
+    if first:
+        appeal.contacted_at = now
+        _sync_clock(appeal)
+        appeal.save(update_fields=["contacted_at", *CLOCK_FIELDS, "updated_at"])
+        _record_miss(appeal, Step.CONTACT, appeal.contact_due_at, unit, now)
+    _event(
+        appeal,
+        EventKind.CONTACT,
+        actor,
+        from_status=appeal.status,
+        note=note,
+        unit_id=unit,
+        first=first,
+        on_time=bool(appeal.contact_due_at and now <= appeal.contact_due_at),
+    )
+    return appeal
+
+
+@transaction.atomic
+def add_progress(
+    appeal: Appeal | int, *, actor, note: str, attachments: Sequence = ()
+) -> AppealEvent:
+    """办理进展: any unit working on it (lead, assisting, summoned) adds a note and photos."""
+    appeal = _lock(appeal, actor)
+    _require_status(appeal, Status.IN_PROGRESS, Status.ESCALATED)
+    unit = _acting_unit(actor, _working_units(appeal), None)
+    note = _text(note, "note", _("进展说明"), min_len=2, max_len=5000)
+    files = _save_attachments(appeal, attachments, actor, by_handler=True)
+    return _event(
+        appeal,
+        EventKind.PROGRESS,
+        actor,
+        from_status=appeal.status,
+        note=note,
+        unit_id=unit,
+        attachments=[f.pk for f in files],
+    )
+
+
+@transaction.atomic
+def resolve(
+    appeal: Appeal | int,
+    *,
+    actor,
+    outcome_kind: str,
+    outcome: str,
+    measures: str = "",
+    responsible_office: str = "",
+    responsible_person: str = "",
+    roadmap: str = "",
+    timetable: str = "",
+    explanation: str = "",
+    attachments: Sequence = (),
+) -> Appeal:
+    """办结: on the spot, coordinated, or long-term with a roadmap, timetable and explanation."""
+    appeal = _lock(appeal, actor)
+    _require_status(
+        appeal, Status.IN_PROGRESS, Status.ESCALATED, message=_("只有办理中的诉求可以办结")
+    )
+    unit = _acting_unit(actor, [appeal.lead_unit_id], None)
+    if outcome_kind not in OutcomeKind.values:
+        raise InvalidInput(_("请选择办理方式"), code="invalid_choice", field="outcome_kind")
+    outcome = _text(outcome, "outcome", _("办理结果"), min_len=4)
+    if outcome_kind == OutcomeKind.LONG_TERM:
+        roadmap = _text(roadmap, "roadmap", _("路线图"))
+        timetable = _text(timetable, "timetable", _("时间表"))
+        explanation = _text(explanation, "explanation", _("向群众的解释说明"))
+    if Summons.objects.filter(appeal=appeal, status=SummonsStatus.PENDING).exists():
+        raise IllegalTransition(_("还有被召集部门未报到，不能办结"), code="summons_pending")
+    now = _common._now()
+    old = _move(appeal, Status.RESOLVED)
+    appeal.outcome_kind, appeal.outcome = outcome_kind, outcome
+    appeal.measures = measures.strip()
+    appeal.responsible_office = responsible_office.strip()[:100]
+    appeal.responsible_person = responsible_person.strip()[:50]
+    appeal.roadmap, appeal.timetable, appeal.explanation = (
+        roadmap.strip(),
+        timetable.strip(),
+        explanation.strip(),
+    )
+    appeal.resolved_at = now
+    _record_miss(appeal, Step.RESOLVE, appeal.resolve_due_at, unit, now)
+    if appeal.contacted_at is None:
+        _record_miss(appeal, Step.CONTACT, appeal.contact_due_at, unit, None)
+    _sync_clock(appeal)
+    _withdraw_extensions(appeal, "诉求已办结，延期申请失效")
+    appeal.save(
+        update_fields=[
+            "status",
+            "outcome_kind",
+            "outcome",
+            "measures",
+            "responsible_office",
+            "responsible_person",
+            "roadmap",
+            "timetable",
+            "explanation",
+            "resolved_at",
+            "current_step",
+            "current_due_at",
+            "updated_at",
+        ]
+    )
+    Assignment.objects.filter(appeal=appeal, active=True, role=AssignmentRole.LEAD).update(
+        status=AssignmentStatus.DONE
+    )
+    files = _save_attachments(appeal, attachments, actor, by_handler=True)
+    _event(
+        appeal,
+        EventKind.RESOLVE,
+        actor,
+        from_status=old,
+        to_status=Status.RESOLVED,
+        note=outcome,
+        unit_id=unit,
+        outcome_kind=outcome_kind,
+        on_time=bool(appeal.resolve_due_at and now <= appeal.resolve_due_at),
+        attachments=[f.pk for f in files],
+    )
+    return appeal
+
+
+@transaction.atomic
+def reply(appeal: Appeal | int, *, actor, text: str) -> Appeal:
+    """答复: tell the appellant (and every merged appellant) the result."""
+    appeal = _lock(appeal, actor)
+    _require_status(appeal, Status.RESOLVED, message=_("只有已办理的诉求可以答复"))
+    unit = _acting_unit(actor, [appeal.lead_unit_id], None)
+    text = _text(text, "text", _("答复内容"), min_len=10, max_len=5000)
+    now = _common._now()
+    old = _move(appeal, Status.REPLIED)
+    appeal.reply, appeal.replied_at = text, now
+    appeal.save(update_fields=["status", "reply", "replied_at", "updated_at"])
+    _event(
+        appeal,
+        EventKind.REPLY,
+        actor,
+        from_status=old,
+        to_status=Status.REPLIED,
+        note=text,
+        unit_id=unit,
+    )
+    children = list(Appeal.objects.select_for_update().filter(parent=appeal))
+    for child in children:
+        child.reply, child.replied_at = text, now
+        child.save(update_fields=["reply", "replied_at", "updated_at"])
+        _event(
+            child,
+            EventKind.REPLY,
+            actor,
+            from_status=child.status,
+            note=text,
+            unit_id=unit,
+            via_parent=appeal.code,
+        )
+    _sms_appellants([appeal, *children], f"您的诉求已答复：{text[:60]}")
+    return appeal
+
+
+def _sms_appellants(appeals: Sequence[Appeal], text: str) -> None:
+    from minhu.notifications.models import Notification, NotificationChannel
+
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                kind=NotificationKind.REPLIED,
+                channel=NotificationChannel.SMS,
+                phone=a.appellant_phone,
+                appeal=a,
+                title=f"诉求{a.code}",
+                body=text,
+            )
+            for a in appeals
+            if a.appellant_phone
+        ]
+    )
