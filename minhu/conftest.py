@@ -100,13 +100,15 @@ def phone_page(browser, live_server):
     ctx.close()
 
 
-@pytest.fixture
-def new_desk_page(browser, live_server):
-    """Factory for more desktop tabs, each with its own session (one per role)."""
+PHONE_VIEWPORT = {"viewport": {"width": 375, "height": 812}, "is_mobile": True, "has_touch": True}
+
+
+def _tab_factory(browser, live_server, **ctx_kwargs):
+    """Yields a function that opens a tab in a new browser context (its own session)."""
     contexts = []
 
     def make():
-        ctx = _context(browser, viewport={"width": 1440, "height": 900})
+        ctx = _context(browser, **ctx_kwargs)
         contexts.append(ctx)
         page = ctx.new_page()
         page.base = live_server.url
@@ -115,6 +117,19 @@ def new_desk_page(browser, live_server):
     yield make
     for ctx in contexts:
         ctx.close()
+
+
+@pytest.fixture
+def new_desk_page(browser, live_server):
+    """Factory for more desktop tabs, each with its own session (one per role)."""
+    yield from _tab_factory(browser, live_server, viewport={"width": 1440, "height": 900})
+
+
+@pytest.fixture
+def new_phone_page(browser, live_server):
+    """Factory for phone tabs (375×812, touch, 2× pixels), each with its own session: staff
+    pages used in the field must fit them."""
+    yield from _tab_factory(browser, live_server, device_scale_factor=2, **PHONE_VIEWPORT)
 
 
 def screenshot(page, name: str) -> Path:

@@ -307,7 +307,7 @@ class AnswerForm(forms.Form):
 
 class ProgressForm(forms.Form):
     note = _text_field(_("进展说明"), rows=3)
-    attachments = MultipleImageField(label=_("照片"))
+    attachments = MultipleImageField(label=_("照片"), camera=True)
 
 
 class ContactForm(forms.Form):
@@ -328,7 +328,7 @@ class ResolveForm(forms.Form):
     roadmap = _text_field(_("路线图"), rows=2, required_attr=False)
     timetable = _text_field(_("时间表"), rows=2, required_attr=False)
     explanation = _text_field(_("向群众的解释说明"), rows=2, required_attr=False)
-    attachments = MultipleImageField(label=_("照片"))
+    attachments = MultipleImageField(label=_("照片"), camera=True)
 
 
 class ReplyForm(forms.Form):
@@ -336,7 +336,7 @@ class ReplyForm(forms.Form):
 
 
 class AttachForm(forms.Form):
-    files = MultipleImageField(label=_("照片"))
+    files = MultipleImageField(label=_("照片"), camera=True)
 
 
 # --- follow-up and close --------------------------------------------------------------------

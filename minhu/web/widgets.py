@@ -80,10 +80,16 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class MultipleImageField(forms.FileField):
-    """Several photos in one input. Content is checked by the action (validate_image)."""
+    """Several photos in one input. Content is checked by the action (validate_image).
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*"}))
+    `camera=True` (progress and resolution photos, taken on the spot) adds
+    capture="environment": a phone opens its rear camera instead of the file picker."""
+
+    def __init__(self, *args, camera: bool = False, **kwargs):
+        attrs = {"accept": "image/*"}
+        if camera:
+            attrs["capture"] = "environment"
+        kwargs.setdefault("widget", MultipleFileInput(attrs=attrs))
         kwargs.setdefault("required", False)
         super().__init__(*args, **kwargs)
 

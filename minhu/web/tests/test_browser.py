@@ -317,7 +317,7 @@ def test_whistle_path(org_tx, new_desk_page):
         expect(dept.locator("#appeal-main .flash-success")).to_contain_text("已报到")
 
     street.reload()
-    rows = street.locator(".card", has_text="吹哨报到").locator("tbody tr")
+    rows = street.locator(".card", has_text="吹哨报到").locator(".summons")
     expect(rows).to_have_count(2)
     expect(rows.nth(0)).to_contain_text("按时")
     expect(rows.nth(1)).to_contain_text("按时")

@@ -189,6 +189,13 @@
     }
   });
 
+  // --- phone: a panel loaded below the list is scrolled into view -------------------------------
+  var phone = window.matchMedia ? window.matchMedia("(max-width: 760px)") : { matches: false };
+  document.addEventListener("htmx:afterSwap", function (e) {
+    var target = e.detail && e.detail.target;
+    if (phone.matches && target && target.id === "panel") target.scrollIntoView({ block: "start" });
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     init(document);
     if (window.htmx) window.htmx.onLoad(function (el) { init(el); });
