@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run install base-deps system-deps test test-sqlite test-postgres lint bench route-bench demo clean
+.PHONY: serve run install base-deps system-deps test test-sqlite test-postgres lint bench route-bench demo clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -28,11 +28,17 @@ run: install
 	@$(BIN)/minhu demo --logins
 	$(BIN)/minhu runserver 127.0.0.1:$(PORT)
 
+# Production start (see docs/deploy.md): migrate, collectstatic, gunicorn with MINHU_WORKERS
+# preloaded workers on MINHU_BIND. Set MINHU_DEBUG=0, MINHU_SECRET_KEY, DATABASE_URL, ... first.
+serve: install
+	$(BIN)/minhu serve
+
 # Debian packages, installed only when missing (as root; otherwise it says what to install):
 # gettext (msgfmt) to compile the translations at install; for the tests, Chromium and CJK fonts
-# (browser tests) and the PostgreSQL server (second pass).
+# (browser tests), the PostgreSQL server (second pass), Redis (shared-cache tests, started by
+# scripts/with-redis.sh) and nginx (the fault benchmark, the sample configuration's check).
 BASE_PACKAGES := gettext
-TEST_PACKAGES := chromium fonts-noto-cjk postgresql
+TEST_PACKAGES := chromium fonts-noto-cjk postgresql redis-server nginx
 define ensure_debian
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -54,7 +60,7 @@ lint: install
 	$(BIN)/minhu makemigrations --check --dry-run -v1
 
 test-sqlite: system-deps install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	scripts/with-redis.sh $(BIN)/pytest $(PYTEST_ARGS)
 
 test-postgres: system-deps install
 	scripts/with-postgres.sh $(BIN)/pytest -m "not browser" $(PYTEST_ARGS)

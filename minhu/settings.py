@@ -39,7 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.staticfiles",
+    "minhu.core.apps.StaticFilesConfig",  # django.contrib.staticfiles, fewer files collected
     "django.contrib.humanize",
     "rest_framework",
     "rest_framework.authtoken",
@@ -60,7 +60,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: while the database is down every request gets a 503 with Retry-After.
+    "minhu.core.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files with DEBUG=0 (compressed, far-future cache headers for hashed names).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -91,7 +95,11 @@ WSGI_APPLICATION = "minhu.wsgi.application"
 
 DATABASES = {
     "default": dj_database_url.config(
-        default=f"sqlite:///{VAR_DIR / 'minhu.sqlite3'}", conn_max_age=60
+        default=f"sqlite:///{VAR_DIR / 'minhu.sqlite3'}",
+        conn_max_age=60,
+        # A persistent connection is checked before each request reuses it, so workers
+        # reconnect by themselves after the database restarts.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -103,6 +111,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+# The cache behind throttles, rate limits and cached computations. With MINHU_REDIS_URL
+# (redis://127.0.0.1:6379/0) every worker process and every app node shares one Redis, so a
+# limit of 30/min is 30/min in total; without it each process keeps its own memory cache
+# (fine for one process: `make run`).
+MINHU_REDIS_URL = os.environ.get("MINHU_REDIS_URL", "")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": MINHU_REDIS_URL,
+    }
+    if MINHU_REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+}
+CACHES["default"]["KEY_PREFIX"] = "minhu"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "orgs.User"
@@ -128,6 +151,16 @@ STATICFILES_DIRS = [
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
     ("vendor/echarts", BASE_DIR / "node_modules" / "echarts" / "dist"),
 ]
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # With DEBUG=0 (`minhu serve` runs collectstatic): hashed, compressed copies that
+    # whitenoise serves with far-future cache headers; a name missing from the manifest falls
+    # back to the plain file instead of failing the page.
+    "staticfiles": {"BACKEND": "minhu.core.storage.StaticStorage"}
+    if not DEBUG
+    else {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -183,7 +216,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"minhu": {"handlers": ["console"], "level": "INFO"}},
+    "loggers": {
+        "minhu": {"handlers": ["console"], "level": "INFO"},
+        # Unhandled exceptions (500s) go to stderr whatever DEBUG says (Django's default
+        # prints them only with DEBUG=1); 4xx warnings stay quiet.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+    },
 }
 
 # --- Minhu domain settings -------------------------------------------------------------
