@@ -1,18 +1,22 @@
 """Benchmark of the routing text classifier (minhu.routing.textclf) on a labelled CSV.
 
     .venv/bin/python benchmarks/route_bench.py [--csv PATH] [--folds 5] [--seed 0]
-        [--unlabeled CSV ...] [--no-unlabeled]
+        [--threshold 0.85] [--semi [--unlabeled CSV ...]]
 
 Default data: ../shared/bench/messages_labeled.csv beside the repository (never copied into
-it), and as unlabelled texts (semi-supervised training; only their subject and detail are read)
-../shared/bench/messages_votes.csv and messages_replies.csv when present. Runs a stratified
-k-fold cross-validation of the default model (labelled rows only) and, for comparison, the same
-with the unlabelled texts (semi-supervised; they carry no labels, so no held-out label reaches
-training): macro-F1, accuracy, per-class F1, confusion matrix, single-text latency on every
-held-out text after a warm-up. Then it trains once on the whole file timing it, then loads the model in a fresh process and measures the resident memory it adds
-(load + classify) and its latency there, for both models. Everything runs on one CPU core with
-one BLAS/OpenMP thread. The last line printed is `macro-F1 0.xxxx` (cross-validated mean over
-folds of the default model, labelled rows only)."""
+it). Runs two stratified k-fold cross-validations of the default model: plain, and grouped
+(near-duplicate texts, by character-shingle Jaccard similarity, kept in one fold:
+StratifiedGroupKFold; the honest figure, the one to tune on): macro-F1, accuracy, per-class F1,
+confusion matrix, single-text latency; for the grouped one also the calibration of the
+confidences (ECE and reliability table, calibrated vs the uncalibrated SVM scores) and the
+automatic-dispatch operating curve: coverage and precision at the threshold, coverage at
+precision 0.98. With --semi, also the grouped cross-validation with unlabelled texts
+(../shared/bench/messages_votes.csv and messages_replies.csv, or --unlabeled CSV). Then it
+trains once on the whole file timing it, loads the model in a fresh process and measures the
+resident memory it adds (load + classify) and its latency there. Everything runs on one CPU
+core with one BLAS/OpenMP thread. The last lines printed are `grouped CV: macro-F1 M ECE E
+coverage at precision 0.98: C` and `macro-F1 0.xxxx` (grouped cross-validated mean over
+folds of the default model)."""
 
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ from pathlib import Path  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from minhu.routing import textclf  # noqa: E402
+from minhu.routing import confidence, textclf  # noqa: E402
 
 BENCH = ROOT.parent / "shared" / "bench"
 DEFAULT_CSV = BENCH / "messages_labeled.csv"
@@ -162,11 +166,16 @@ def main() -> int:
         help="CSV with columns subject, detail of unlabelled texts (repeatable; default: "
         "messages_votes.csv and messages_replies.csv of the bench directory when present)",
     )
-    ap.add_argument("--no-unlabeled", action="store_true", help="no unlabelled texts at all")
     ap.add_argument(
-        "--skip-comparison",
+        "--semi",
         action="store_true",
-        help="no cross-validation with the unlabelled texts (only the full-file training)",
+        help="also cross-validate and train with the unlabelled texts (semi-supervised)",
+    )
+    ap.add_argument(
+        "--threshold",
+        type=float,
+        default=0.85,
+        help="auto-dispatch confidence threshold of the operating point (default 0.85)",
     )
     args = ap.parse_args()
 
@@ -179,7 +188,7 @@ def main() -> int:
     print(f"data: {path} ({len(labels)} rows, {len(set(labels))} labels)")
     print(f"model: {json.dumps(textclf.TextClassifier().params, ensure_ascii=False)}")
     unlabeled = None
-    if not args.no_unlabeled:
+    if args.semi:
         paths = [Path(u) for u in args.unlabeled] if args.unlabeled else DEFAULT_UNLABELED
         paths = [u for u in paths if args.unlabeled or u.exists()]
         u_subjects: list[str] = []
@@ -203,8 +212,12 @@ def main() -> int:
                 f"{len(set(pairs) & labelled)} distinct ones)"
             )
 
-    def cross_validate(unl: tuple[list[str], list[str]] | None) -> dict:
-        print("== cross-validation " + ("with" if unl else "without") + " unlabelled texts")
+    def cross_validate(unl: tuple[list[str], list[str]] | None, grouped: bool) -> dict:
+        print(
+            f"== {'grouped' if grouped else 'plain'} cross-validation "
+            + ("with" if unl else "without")
+            + " unlabelled texts"
+        )
         started = time.perf_counter()
         report = textclf.evaluate(
             textclf.TextClassifier,
@@ -216,18 +229,42 @@ def main() -> int:
             latency_samples=args.latency_texts or None,
             log=lambda msg: print("  " + msg, flush=True),
             unlabeled=unl,
+            grouped=grouped,
+            threshold=args.threshold,
         )
         print(f"cross-validation wall time {time.perf_counter() - started:.0f} s")
         return report
 
-    report = cross_validate(None)  # the product default: labelled rows only
+    plain = cross_validate(None, grouped=False)
+    for line in textclf.format_report(plain).splitlines()[:-1]:
+        print(line)
+    print(f"pooled out-of-fold macro-F1 {plain['pooled_macro_f1']:.4f}")
+    report = cross_validate(None, grouped=True)  # the product default, the honest figure
+    gi = report.get("group_info") or {}
+    print(
+        f"near-duplicate groups (char {confidence.SHINGLE}-gram Jaccard >= "
+        f"{gi.get('threshold')}): {gi.get('groups')} groups, {gi.get('rows_in_groups')} rows in "
+        f"groups of 2 or more, largest {gi.get('largest')}"
+        + (f"; {gi['fallback']}" if gi.get("fallback") else "")
+    )
     cv_lines = textclf.format_report(report).splitlines()
     for line in cv_lines[:-1]:
         print(line)
     print(f"pooled out-of-fold macro-F1 {report['pooled_macro_f1']:.4f}")
+    print("auto-dispatch curve (threshold: coverage, precision):")
+    for pt in report["curve"]:
+        if round(pt["threshold"] * 100) % 5 == 0 or pt["threshold"] > 0.95:
+            print(f"  {pt['threshold']:.3f}: {pt['coverage']:.4f}, {pt['precision']:.4f}")
+    print("coverage by required precision (threshold, coverage):")
+    for cap in report["coverage_at_precisions"]:
+        th = "—" if cap["threshold"] is None else f"{cap['threshold']:.4f}"
+        print(f"  {cap['precision_target']:.2f}: {th}, {cap['coverage']:.4f}")
+    print(f"per predicted class at threshold {args.threshold:.2f} (coverage, precision, n):")
+    for lab, pt in report.get("per_class_operating", {}).items():
+        print(f"  {lab}: {pt['coverage']:.4f}, {pt['precision']:.4f}, {pt['n']}")
     semi = None
-    if unlabeled is not None and not args.skip_comparison:
-        semi = cross_validate(unlabeled)
+    if unlabeled is not None:
+        semi = cross_validate(unlabeled, grouped=True)
         print(
             f"with unlabelled texts: macro-F1 per fold "
             f"{', '.join(f'{v:.4f}' for v in semi['fold_macro_f1'])} "
@@ -246,11 +283,22 @@ def main() -> int:
             f"{semi['macro_f1_std']:.4f}, accuracy {semi['accuracy']:.4f}"
         )
     print(
-        f"summary (default, labelled rows only): "
-        f"macro-F1 {report['macro_f1']:.4f} ± {report['macro_f1_std']:.4f}, "
-        f"accuracy {report['accuracy']:.4f}, latency p50 {report['latency_p50_ms']:.2f} ms "
-        f"p99 {report['latency_p99_ms']:.2f} ms, training {fit_seconds:.1f} s, "
-        f"model RSS delta {delta:.0f} MB; load average {load()}"
+        f"summary (default, labelled rows only): plain CV macro-F1 {plain['macro_f1']:.4f} ± "
+        f"{plain['macro_f1_std']:.4f}; grouped CV macro-F1 {report['macro_f1']:.4f} ± "
+        f"{report['macro_f1_std']:.4f}, accuracy {report['accuracy']:.4f}, latency p50 "
+        f"{report['latency_p50_ms']:.2f} ms p99 {report['latency_p99_ms']:.2f} ms, training "
+        f"{fit_seconds:.1f} s, model RSS delta {delta:.0f} MB; load average {load()}"
+    )
+    pt = report["operating_point"]
+    print(
+        f"auto-dispatch: threshold {pt['threshold']:.2f} coverage {pt['coverage']:.4f} "
+        f"precision {pt['precision']:.4f}"
+    )
+    cap = report["coverage_at_precision"]
+    print(
+        f"grouped CV: macro-F1 {report['macro_f1']:.4f} ECE {report['ece']:.4f} "
+        f"(uncalibrated {report['ece_uncalibrated']:.4f}) coverage at precision "
+        f"{cap['precision_target']:.2f}: {cap['coverage']:.4f}"
     )
     print(cv_lines[-1])
     return 0

@@ -40,9 +40,20 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from sklearn.naive_bayes import ComplementNB
 from sklearn.svm import LinearSVC
+
+from .confidence import (
+    GROUP_THRESHOLD,
+    coverage_at_precision,
+    expected_calibration_error,
+    fit_temperature,
+    near_duplicate_groups,
+    operating_curve,
+    operating_point,
+    reliability_table,
+)
 
 __all__ = [
     "DEFAULT_PARAMS",
@@ -55,6 +66,10 @@ __all__ = [
 ]
 
 FORMAT_VERSION = 1
+# the precision a dispatch centre asks of automatic dispatch (issue 19): coverage is reported
+# at this precision
+PRECISION_TARGET = 0.98
+PRECISION_TABLE = (0.9, 0.95, 0.97, 0.98, 0.99)
 
 # base models of the stack: NBSVM on all blocks / one field's character block / the word blocks,
 # or complement naive Bayes on all blocks
@@ -79,6 +94,15 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "calibration_folds": 3,
     "calibration_C": 1.0,
     "calibration_class_weight": None,
+    # inner folds keep near-duplicate texts together (confidence.near_duplicate_groups), so the
+    # stacker does not learn from scores of texts whose copy was in the base models' training
+    "calibration_grouped": True,
+    "group_threshold": 0.12,
+    # one temperature on the stacker's logits, fitted on its own out-of-fold probabilities
+    # (cross-validated stacker over the same inner folds). Off: the stacker (a multinomial
+    # logistic regression on out-of-fold scores) is already calibrated, and the temperature
+    # made the grouped-CV ECE slightly worse (docs/routing-benchmark.md)
+    "temperature_scaling": False,
     # one OvR model per view ("all" features, or one field's); the stacker sees all their scores
     "stack_views": ("subject", "detail"),
     "cnb_alpha": 0.3,
@@ -268,6 +292,31 @@ class _Block:
         return idx + self.offset, v
 
 
+def _inner_splits(
+    y: np.ndarray, groups: np.ndarray | None, folds: int, seed: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified inner folds; with groups, near-duplicate groups stay on one side (falls back
+    to plain stratified folds when grouping leaves a fold without some class)."""
+    n_groups = len(np.unique(groups)) if groups is not None else 0
+    if groups is not None and folds <= n_groups < len(groups):
+        sgk = StratifiedGroupKFold(folds, shuffle=True, random_state=seed)
+        splits = list(sgk.split(np.zeros(len(y)), y, groups))
+        k = len(np.unique(y))
+        if all(len(np.unique(y[tr])) == k and len(te) for tr, te in splits):
+            return splits
+    skf = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    return list(skf.split(np.zeros(len(y)), y))
+
+
+def _multiclass_coef(cal: LogisticRegression) -> tuple[np.ndarray, np.ndarray]:
+    """(coef (K, d), intercept (K,)) of a fitted LR such that softmax gives its probabilities
+    (binary: p(1) = sigmoid(d) = softmax([-d/2, d/2]))."""
+    if cal.coef_.shape[0] == 1:
+        coef = np.vstack([-cal.coef_ / 2, cal.coef_ / 2])
+        return coef, np.array([-cal.intercept_[0] / 2, cal.intercept_[0] / 2])
+    return cal.coef_.copy(), cal.intercept_.copy()
+
+
 def _balanced(rows: np.ndarray, proba: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """The subset of `rows` (confident unlabelled rows) whose predicted classes follow the
     labelled class `counts`: per class the most confident ones, round(f * count) of them with f
@@ -306,6 +355,7 @@ class TextClassifier:
         # stacked calibration: probabilities = softmax(scores @ cal_coef.T + cal_intercept)
         self._cal_coef: np.ndarray | None = None
         self._cal_intercept: np.ndarray | None = None
+        self.temperature: float = 1.0
         self.unlabeled_stats: dict[str, int] = {}
 
     # -- features
@@ -474,7 +524,13 @@ class TextClassifier:
         else:
             X = self._fit_transform(subjects, details)
             X_u = self._transform(us, ud) if us else None
-        self._fit_supervised(X, y)
+        groups = None
+        if bool(p["calibration_grouped"]):
+            groups = near_duplicate_groups(
+                [f"{a} {b}" for a, b in zip(subjects, details, strict=True)],
+                float(p["group_threshold"]),
+            )
+        self._fit_supervised(X, y, groups=groups)
 
         weight = float(p["self_training_weight"])
         n_pseudo = 0
@@ -486,7 +542,12 @@ class TextClassifier:
             n_pseudo = len(sure)
             if n_pseudo:
                 self._fit_supervised(
-                    X, y, X_u[sure], proba[sure].argmax(axis=1), np.full(n_pseudo, weight)
+                    X,
+                    y,
+                    X_u[sure],
+                    proba[sure].argmax(axis=1),
+                    np.full(n_pseudo, weight),
+                    groups=groups,
                 )
         self.unlabeled_stats = {
             "given": 0 if unlabeled is None else len(unlabeled[0]),
@@ -524,11 +585,16 @@ class TextClassifier:
         X_extra: sp.csr_matrix | None = None,
         y_extra: np.ndarray | None = None,
         w_extra: np.ndarray | None = None,
+        *,
+        groups: np.ndarray | None = None,
     ) -> None:
         """Base models on all labelled rows (plus weighted pseudo-labelled ones), then the
         stacker on out-of-fold scores of the labelled rows (inner stratified folds; the extra
-        rows are always on the training side). The feature blocks stay as fitted: they are
-        unsupervised."""
+        rows are always on the training side). With `groups` (near-duplicate group per labelled
+        row) the inner folds keep each group on one side. Then, with temperature_scaling, the
+        temperature of the stacker's logits is fitted on the stacker's own out-of-fold
+        probabilities (the stacker cross-validated over the same inner folds). The feature
+        blocks stay as fitted: they are unsupervised."""
 
         def fit_on(rows: np.ndarray | slice) -> tuple[np.ndarray, np.ndarray]:
             if X_extra is None or y_extra is None or w_extra is None:
@@ -542,31 +608,45 @@ class TextClassifier:
         smallest = int(np.bincount(y).min())
         n_inner = min(int(self.params["calibration_folds"]), smallest)
         self._cal_coef = self._cal_intercept = None
+        self.temperature = 1.0
         if n_inner >= 2:
             oof = np.zeros((len(y), len(self._intercept)), dtype=np.float64)
-            skf = StratifiedKFold(n_inner, shuffle=True, random_state=int(self.params["seed"]))
-            for tr, te in skf.split(np.zeros(len(y)), y):
+            splits = _inner_splits(y, groups, n_inner, int(self.params["seed"]))
+            for tr, te in splits:
                 coef, intercept = fit_on(tr)
                 oof[te] = np.asarray(X[te] @ coef) + intercept
-            cal = LogisticRegression(
-                C=float(self.params["calibration_C"]),
-                class_weight=self.params["calibration_class_weight"],
-                max_iter=1000,
-            )
-            cal.fit(oof, y)
-            if cal.coef_.shape[0] == 1:  # binary: p(1) = sigmoid(d) = softmax([-d/2, d/2])
-                self._cal_coef = np.vstack([-cal.coef_ / 2, cal.coef_ / 2])
-                self._cal_intercept = np.array([-cal.intercept_[0] / 2, cal.intercept_[0] / 2])
-            else:
-                self._cal_coef = cal.coef_.copy()
-                self._cal_intercept = cal.intercept_.copy()
 
-    def _proba_from_scores(self, scores: np.ndarray) -> np.ndarray:
-        """Calibrated probabilities; plain softmax of the SVM scores when the training data was
-        too small for out-of-fold calibration."""
+            def stacker() -> LogisticRegression:
+                return LogisticRegression(
+                    C=float(self.params["calibration_C"]),
+                    class_weight=self.params["calibration_class_weight"],
+                    max_iter=1000,
+                )
+
+            cal = stacker().fit(oof, y)
+            self._cal_coef, self._cal_intercept = _multiclass_coef(cal)
+            if bool(self.params["temperature_scaling"]):
+                logits = np.zeros_like(oof[:, : len(self.labels)])
+                fitted = True
+                for tr, te in splits:
+                    if len(np.unique(y[tr])) < len(self.labels):
+                        fitted = False  # a class missing from an inner training side
+                        break
+                    cc, ci = _multiclass_coef(stacker().fit(oof[tr], y[tr]))
+                    logits[te] = oof[te] @ cc.T + ci
+                if fitted:
+                    self.temperature = fit_temperature(logits, y)
+
+    def _proba_from_scores(self, scores: np.ndarray, *, calibrated: bool = True) -> np.ndarray:
+        """Calibrated probabilities: the stacker fitted on out-of-fold scores (then the
+        temperature, when fitted). A plain softmax of the views' summed SVM scores with
+        calibrated=False (for comparison), or when the training data was too small for
+        out-of-fold calibration."""
         scores = np.atleast_2d(np.asarray(scores, dtype=np.float64))
-        if self._cal_coef is not None and self._cal_intercept is not None:
+        if calibrated and self._cal_coef is not None and self._cal_intercept is not None:
             z = scores @ self._cal_coef.T + self._cal_intercept
+            if self.temperature != 1.0:
+                z = z / self.temperature
         else:  # the views' scores summed
             z = scores.reshape(len(scores), -1, len(self.labels)).sum(axis=1)
         z -= z.max(axis=1, keepdims=True)
@@ -585,14 +665,17 @@ class TextClassifier:
                 scores = scores + v @ self._coef[idx]
         return scores
 
-    def predict_proba(self, subjects: Sequence[str], details: Sequence[str]) -> np.ndarray:
-        """Probabilities (n, len(labels)) in the order of `labels`."""
+    def predict_proba(
+        self, subjects: Sequence[str], details: Sequence[str], *, calibrated: bool = True
+    ) -> np.ndarray:
+        """Probabilities (n, len(labels)) in the order of `labels` (calibrated=False: softmax
+        of the summed SVM scores, before any calibration, for comparison)."""
         if len(subjects) != len(details):
             raise ValueError("subjects and details must have the same length")
         if not len(subjects):
             return np.zeros((0, len(self.labels)))
         scores = np.vstack([self._scores_one(s, d) for s, d in zip(subjects, details, strict=True)])
-        return self._proba_from_scores(scores)
+        return self._proba_from_scores(scores, calibrated=calibrated)
 
     def predict_top(self, subject: str, detail: str, k: int = 3) -> list[tuple[str, float]]:
         """The k most probable labels with their probabilities (over all classes they sum to
@@ -618,6 +701,7 @@ class TextClassifier:
             "intercept": self._intercept,
             "cal_coef": self._cal_coef,
             "cal_intercept": self._cal_intercept,
+            "temperature": self.temperature,
         }
         joblib.dump(state, buf, compress=3)
         return buf.getvalue()
@@ -638,6 +722,7 @@ class TextClassifier:
         clf._intercept = state["intercept"]
         clf._cal_coef = state["cal_coef"]
         clf._cal_intercept = state["cal_intercept"]
+        clf.temperature = float(state.get("temperature", 1.0))  # models before calibration: 1
         if float(clf.params.get("word_weight", 0)) > 0:
             _jieba_tokenizer()
         return clf
@@ -695,8 +780,20 @@ def evaluate(
     latency_samples: int | None = 200,
     log: Callable[[str], None] | None = None,
     unlabeled: tuple[Sequence[str], Sequence[str]] | None = None,
+    grouped: bool = False,
+    group_threshold: float = GROUP_THRESHOLD,
+    threshold: float | None = None,
+    subgroups: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Stratified k-fold cross-validation of fresh classifiers from `clf_factory`.
+
+    grouped=True: near-duplicate texts (confidence.near_duplicate_groups at group_threshold)
+    are kept in one fold (StratifiedGroupKFold), the honest figure; "groups" in the result says
+    how many there were. The out-of-fold confidences give the calibration figures (ECE and
+    reliability table, also before the temperature step) and the automatic-dispatch operating
+    curve (see `confidence_report`), with the point at `threshold` when given. `subgroups`
+    (e.g. the second-level category of each row when the labels are first-level ones) adds
+    per-subgroup accuracy and coverage.
 
     `unlabeled` (subjects, details) is passed to every fit: texts without labels, so nothing of
     the held-out fold's labels reaches training.
@@ -709,11 +806,35 @@ def evaluate(
     labels = [str(x) for x in labels]
     all_labels = sorted(set(labels))
     y = np.array(labels)
-    skf = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    group_info: dict[str, Any] | None = None
+    if grouped:
+        groups = near_duplicate_groups(
+            [f"{_clean(a)} {_clean(b)}" for a, b in zip(subjects, details, strict=True)],
+            group_threshold,
+        )
+        sizes = np.bincount(groups)
+        group_info = {
+            "threshold": group_threshold,
+            "groups": int(len(sizes)),
+            "rows_in_groups": int((sizes[groups] > 1).sum()),
+            "largest": int(sizes.max()) if len(sizes) else 0,
+        }
+        if len(sizes) >= folds:
+            splitter = StratifiedGroupKFold(folds, shuffle=True, random_state=seed)
+            split_iter = splitter.split(np.zeros(len(y)), y, groups)
+        else:  # the texts are too alike to group into k folds (tiny or templated data)
+            grouped = False
+            group_info["fallback"] = "fewer near-duplicate groups than folds: plain folds"
+    if not grouped:
+        split_iter = StratifiedKFold(folds, shuffle=True, random_state=seed).split(
+            np.zeros(len(y)), y
+        )
     pred = np.empty(len(labels), dtype=object)
-    fold_f1, fold_acc, fit_times, lat = [], [], [], []
+    conf = np.zeros(len(labels))
+    conf_raw = np.zeros(len(labels))
+    fold_f1, fold_acc, fit_times, lat, temps = [], [], [], [], []
     params: dict[str, Any] = {}
-    for i, (tr, te) in enumerate(skf.split(np.zeros(len(y)), y), 1):
+    for i, (tr, te) in enumerate(split_iter, 1):
         clf = clf_factory()
         t0 = time.perf_counter()
         clf.fit(
@@ -725,8 +846,13 @@ def evaluate(
         fit_times.append(time.perf_counter() - t0)
         params = dict(clf.params)
         s_te, d_te = [subjects[j] for j in te], [details[j] for j in te]
-        p = clf.predict_many(s_te, d_te)
+        proba = clf.predict_proba(s_te, d_te)
+        raw = clf.predict_proba(s_te, d_te, calibrated=False)
+        p = [clf.labels[k] for k in proba.argmax(axis=1)]
         pred[te] = p
+        conf[te] = proba.max(axis=1)
+        conf_raw[te] = raw.max(axis=1)
+        temps.append(float(clf.temperature))
         f1 = float(f1_score(y[te], p, labels=all_labels, average="macro", zero_division=0))
         fold_f1.append(f1)
         fold_acc.append(float(accuracy_score(y[te], p)))
@@ -738,8 +864,11 @@ def evaluate(
                 extra = f" ({st['used']} unlabelled texts, {st['pseudo_labeled']} pseudo-labelled)"
             log(f"fold {i}/{folds}: macro-F1 {f1:.4f}, fit {fit_times[-1]:.1f} s{extra}")
     pooled_f1, _, per_class, cm = _scores(list(y), list(pred), all_labels)
-    return {
+    correct = pred == y
+    report = {
         "kind": "cross-validation",
+        "grouped": bool(grouped),
+        "group_info": group_info,
         "n": len(labels),
         "folds": folds,
         "seed": seed,
@@ -758,8 +887,72 @@ def evaluate(
         "latency_n": len(lat),
         "train_seconds": float(np.mean(fit_times)),
         "train_seconds_folds": [float(t) for t in fit_times],
+        "temperatures": temps,
         "params": _jsonable(params),
     }
+    report.update(
+        confidence_report(conf, correct, threshold, raw_confidence=conf_raw, predicted=pred)
+    )
+    if subgroups is not None:
+        report["per_subgroup"] = subgroup_report(subgroups, correct, conf, threshold)
+    return report
+
+
+def confidence_report(
+    conf: np.ndarray,
+    correct: np.ndarray,
+    threshold: float | None = None,
+    *,
+    raw_confidence: np.ndarray | None = None,
+    predicted: Sequence[str] | None = None,
+    precision_target: float = PRECISION_TARGET,
+) -> dict[str, Any]:
+    """Calibration and operating figures of top-1 confidences with their correctness: ece,
+    reliability, curve (operating_curve), coverage_at_precision (at `precision_target`), the
+    point at `threshold`; ece_uncalibrated from `raw_confidence`; per predicted class the
+    precision at the threshold."""
+    conf = np.asarray(conf, dtype=np.float64)
+    correct = np.asarray(correct, dtype=bool)
+    out: dict[str, Any] = {
+        "ece": expected_calibration_error(conf, correct),
+        "reliability": reliability_table(conf, correct),
+        "curve": operating_curve(conf, correct),
+        "coverage_at_precision": coverage_at_precision(conf, correct, precision_target),
+        "coverage_at_precisions": [
+            coverage_at_precision(conf, correct, t) for t in PRECISION_TABLE
+        ],
+    }
+    if raw_confidence is not None:
+        out["ece_uncalibrated"] = expected_calibration_error(raw_confidence, correct)
+        out["reliability_uncalibrated"] = reliability_table(raw_confidence, correct)
+    if threshold is not None:
+        out["operating_point"] = operating_point(conf, correct, threshold)
+        if predicted is not None:
+            pred = np.asarray(predicted, dtype=object)
+            out["per_class_operating"] = {
+                str(lab): operating_point(conf[pred == lab], correct[pred == lab], threshold)
+                for lab in sorted(set(pred.tolist()))
+            }
+    return out
+
+
+def subgroup_report(
+    subgroups: Sequence[str], correct: np.ndarray, conf: np.ndarray, threshold: float | None
+) -> dict[str, dict[str, float]]:
+    """Per subgroup (e.g. second-level category): n, accuracy, and with a threshold the share
+    dispatched automatically (coverage) and its precision."""
+    sub = np.asarray([str(x) for x in subgroups], dtype=object)
+    correct = np.asarray(correct, dtype=bool)
+    conf = np.asarray(conf, dtype=np.float64)
+    out: dict[str, dict[str, float]] = {}
+    for g in sorted(set(sub.tolist())):
+        m = sub == g
+        row: dict[str, float] = {"n": int(m.sum()), "accuracy": float(correct[m].mean())}
+        if threshold is not None:
+            pt = operating_point(conf[m], correct[m], threshold)
+            row.update(coverage=pt["coverage"], precision=pt["precision"])
+        out[g] = row
+    return out
 
 
 def holdout_report(
@@ -769,11 +962,16 @@ def holdout_report(
     labels: list[str],
     *,
     latency_samples: int | None = 200,
+    threshold: float | None = None,
 ) -> dict[str, Any]:
     """Score an already trained classifier on rows it never saw: the fields of `evaluate`
-    without training time. Labels unknown to the model count as errors and are listed."""
+    without training time, with the calibration and operating figures of its confidences
+    (`confidence_report`; the point at `threshold` when given). Labels unknown to the model
+    count as errors and are listed."""
     labels = [str(x) for x in labels]
-    pred = clf.predict_many(subjects, details)
+    proba = clf.predict_proba(subjects, details)
+    raw = clf.predict_proba(subjects, details, calibrated=False)
+    pred = [clf.labels[k] for k in proba.argmax(axis=1)] if len(labels) else []
     all_labels = sorted(set(labels) | set(clf.labels))
     macro, acc, per_class, cm = _scores(labels, pred, sorted(set(labels) | set(pred)))
     _, _, per_all, cm_all = _scores(labels, pred, all_labels)
@@ -791,7 +989,15 @@ def holdout_report(
         "latency_p50_ms": _percentile(lat, 50),
         "latency_p99_ms": _percentile(lat, 99),
         "latency_n": len(lat),
+        "temperature": float(clf.temperature),
         "params": _jsonable(dict(clf.params)),
+        **confidence_report(
+            proba.max(axis=1) if len(labels) else np.zeros(0),
+            np.asarray(pred, dtype=object) == np.asarray(labels, dtype=object),
+            threshold,
+            raw_confidence=raw.max(axis=1) if len(labels) else np.zeros(0),
+            predicted=pred,
+        ),
     }
 
 
@@ -844,11 +1050,44 @@ def format_report(report: dict[str, Any]) -> str:
         )
     if "train_seconds" in report:
         lines.append(f"training {report['train_seconds']:.1f} s per fold (mean)")
+    lines += confidence_lines(report)
     macro = float(report["macro_f1"])
     if math.isnan(macro):
         macro = 0.0
     lines.append(f"macro-F1 {macro:.4f}")
     return "\n".join(lines)
+
+
+def confidence_lines(report: dict[str, Any]) -> list[str]:
+    """Calibration (ECE, reliability table) and operating lines of a report; the last two are
+    `auto-dispatch: threshold T coverage C precision P` (when the report has a threshold) and
+    `coverage at precision 0.98: C`."""
+    lines: list[str] = []
+    if "ece" not in report:
+        return lines
+    before = report.get("ece_uncalibrated")
+    lines.append(
+        f"calibration: ECE {report['ece']:.4f}"
+        + (f" (uncalibrated SVM scores {before:.4f})" if before is not None else "")
+    )
+    lines.append("reliability (top-1 confidence bin: rows, mean confidence, accuracy):")
+    for row in report.get("reliability", []):
+        if row["n"]:
+            lines.append(
+                f"  [{row['lo']:.2f}, {row['hi']:.2f}{']' if row['hi'] >= 1 else ')'}: "
+                f"{row['n']:>5} ({row['share']:.1%}), {row['confidence']:.4f}, {row['accuracy']:.4f}"
+            )
+    cap = report.get("coverage_at_precision") or {}
+    pt = report.get("operating_point")
+    if pt:
+        lines.append(
+            f"auto-dispatch: threshold {pt['threshold']:.2f} coverage {pt['coverage']:.4f} "
+            f"precision {pt['precision']:.4f}"
+        )
+    if cap:
+        target = cap.get("precision_target", PRECISION_TARGET)
+        lines.append(f"coverage at precision {target:.2f}: {cap.get('coverage', 0.0):.4f}")
+    return lines
 
 
 # --- data -----------------------------------------------------------------------------------

@@ -99,6 +99,38 @@ def _stats(days: int = 30) -> dict:
     }
 
 
+def _curve_context(active: ClassifierModel | None, config: RoutingConfig) -> dict | None:
+    """The coverage / precision curve of the active model's stored evaluation (None when it has
+    none): chart data, the point at the effective threshold and the table by target precision."""
+    ev = (active.evaluation or {}) if active is not None else {}
+    curve = ev.get("curve") or []
+    if not curve:
+        return None
+    threshold = config.effective_threshold
+    at = min(curve, key=lambda p: (abs(p["threshold"] - threshold), p["threshold"]))
+    return {
+        "method": ev.get("method", ""),
+        "n": ev.get("n"),
+        "ece": ev.get("ece"),
+        "ece_uncalibrated": ev.get("ece_uncalibrated"),
+        "at_threshold": at,
+        "targets": ev.get("coverage_at_precisions") or [],
+        "reliability": [r for r in ev.get("reliability") or [] if r.get("n")],
+        "chart": {
+            "thresholds": [p["threshold"] for p in curve],
+            "coverage": [round(p["coverage"], 4) for p in curve],
+            "precision": [round(p["precision"], 4) for p in curve],
+            "threshold": threshold,
+            "labels": {
+                "coverage": _("自动派单比例"),
+                "precision": _("自动派单准确率"),
+                "threshold": _("置信度阈值"),
+                "current": _("当前阈值"),
+            },
+        },
+    }
+
+
 @centre_required
 def routing_admin(request: HttpRequest) -> HttpResponse:
     config = RoutingConfig.get()
@@ -140,6 +172,7 @@ def routing_admin(request: HttpRequest) -> HttpResponse:
     context = {
         "config": config,
         "form": form,
+        "curve": _curve_context(active, config),
         "active_model": active,
         "load_error": load_error,
         "models": Paginator(models_qs, 10).get_page(request.GET.get("mpage")),

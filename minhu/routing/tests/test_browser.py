@@ -67,3 +67,28 @@ def test_routing_admin_catalogue_and_hotspots(new_desk_page):
     expect(lead.locator(".rt-problems")).to_contain_text("阳光小区停车难")
     problem = MonthlyProblem.objects.get()
     assert problem.appeals.count() == 5 and problem.created_by.username == "dleader"
+
+
+def test_routing_admin_shows_the_auto_dispatch_curve(new_desk_page, tmp_path):
+    from django.core.management import call_command
+
+    from .test_commands import write_csv
+    from .test_operating import varied_rows
+
+    build_org()
+    call_command("route-train", "--csv", str(write_csv(tmp_path / "t.csv", varied_rows(20, 1))))
+    disp = new_desk_page()
+    login(disp, "dispatcher")
+    disp.goto(disp.base + "/routing/")
+    card = disp.locator("#auto-curve")
+    expect(card).to_contain_text("自动派单：比例与准确率")
+    expect(card.locator("#rt-curve canvas")).to_have_count(1)  # ECharts drew it
+    expect(card.locator("#rt-targets tbody tr")).to_have_count(5)
+    card.locator("#rt-curve").scroll_into_view_if_needed()
+    box = card.locator("#rt-curve").bounding_box()
+    assert box and box["width"] > 200 and box["height"] > 150
+    # a click on the curve's right half puts a high threshold into the settings form
+    disp.mouse.click(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.5)
+    value = disp.locator("input[name=threshold]").input_value()
+    assert value and 0.7 < float(value) <= 1.0
+    screenshot(disp, "routing-admin-curve")

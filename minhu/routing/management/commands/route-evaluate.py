@@ -10,11 +10,19 @@ from minhu.routing import classifier, training
 class Command(BaseCommand):
     help = (
         "Score the ACTIVE classifier on a CSV (columns subject, detail, label): accuracy, "
-        "per-class F1, confusion matrix, latency; the last line is `macro-F1 0.xxxx`."
+        "per-class F1, confusion matrix, latency, calibration (ECE, reliability) and, above the "
+        "last line, `auto-dispatch: threshold T coverage C precision P` at the configured "
+        "threshold and `coverage at precision 0.98: C`; the last line is `macro-F1 0.xxxx`."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--csv", required=True, metavar="PATH")
+        parser.add_argument(
+            "--threshold",
+            type=float,
+            default=None,
+            help="confidence threshold of the auto-dispatch line (default: the configured one)",
+        )
 
     def handle(self, *args, **opts):
         try:
@@ -40,7 +48,14 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.WARNING(f"labels the model does not know: {', '.join(unknown)}")
             )
-        report = textclf.holdout_report(clf, subjects, details, labels)
+        from minhu.routing.models import RoutingConfig
+
+        threshold = opts["threshold"]
+        if threshold is None:
+            threshold = RoutingConfig.get().effective_threshold
+        if not 0.0 <= threshold <= 1.0:
+            raise CommandError("--threshold must be between 0 and 1")
+        report = textclf.holdout_report(clf, subjects, details, labels, threshold=threshold)
         text = textclf.format_report(report).rstrip("\n")
         lines = text.splitlines()
         last = f"macro-F1 {float(report['macro_f1']):.4f}"

@@ -13,8 +13,9 @@ from minhu.routing import feedback, training
 class Command(BaseCommand):
     help = (
         "Train the category classifier from a CSV (columns subject, detail, label) or from the "
-        "deployment's closed appeals (final category), store it with its holdout evaluation and "
-        "activate it."
+        "deployment's history (closed appeals' final category, open appeals whose category a "
+        "dispatcher confirmed or corrected), store it with its grouped cross-validated "
+        "evaluation (calibration, automatic-dispatch curve) and activate it."
     )
 
     def add_arguments(self, parser):
@@ -44,6 +45,7 @@ class Command(BaseCommand):
         subjects: list[str] = []
         details: list[str] = []
         labels: list[str] = []
+        subgroups: list[str] = []
         sources = []
         try:
             for path in opts["csv"]:
@@ -51,18 +53,29 @@ class Command(BaseCommand):
                 subjects += s
                 details += d
                 labels += lab
+                subgroups += lab
                 sources.append(f"csv:{Path(path).name}")
                 self.stdout.write(f"{path}: {len(lab)} rows, {len(set(lab))} labels")
             if opts["from_history"]:
                 written = feedback.reconcile()
                 if written:
                     self.stdout.write(f"recorded {written} routing corrections/confirmations")
-                s, d, lab = training.history(opts["level"])
-                subjects += s
-                details += d
-                labels += lab
+                rows = training.history_rows(opts["level"])
+                if not rows.labels:
+                    raise training.DataError(
+                        "还没有已销号或经人工确认分类的诉求 / no closed or dispatcher-reviewed "
+                        "categorised appeals yet"
+                    )
+                subjects += rows.subjects
+                details += rows.details
+                labels += rows.labels
+                subgroups += rows.subcategories
                 sources.append("history")
-                self.stdout.write(f"history: {len(lab)} closed appeals, {len(set(lab))} labels")
+                self.stdout.write(
+                    f"history: {len(rows.labels)} appeals ({rows.closed} closed, "
+                    f"{rows.reviewed_open} open with a dispatcher-reviewed category; "
+                    f"{rows.corrected} corrected by a dispatcher), {len(set(rows.labels))} labels"
+                )
             unlabeled = None
             for path in opts["unlabeled"]:
                 s, d = training.read_unlabeled_csv(path)
@@ -79,6 +92,7 @@ class Command(BaseCommand):
                 seed=opts["seed"],
                 log=self.stdout.write,
                 unlabeled=unlabeled,
+                subgroups=subgroups if opts["from_history"] else None,
             )
         except training.DataError as exc:
             raise CommandError(str(exc))
@@ -86,11 +100,13 @@ class Command(BaseCommand):
             raise CommandError(exc.message)
         ev = model.evaluation or {}
         f1 = ev.get("macro_f1")
+        kind = "grouped CV" if ev.get("grouped") else "holdout"
         self.stdout.write(
             self.style.SUCCESS(
                 f"model v{model.version}: {model.n_samples} samples, {len(model.labels)} labels, "
                 f"{model.size / 1024:.0f} KiB, fit {ev.get('fit_seconds', '?')} s"
-                + (f", holdout macro-F1 {f1:.4f}" if f1 is not None else "")
+                + (f", {kind} macro-F1 {f1:.4f}" if f1 is not None else "")
+                + (f", ECE {ev['ece']:.4f}" if ev.get("ece") is not None else "")
                 + (" — active" if model.active else " — stored, not active")
             )
         )
