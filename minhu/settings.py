@@ -127,6 +127,22 @@ CACHES = {
 }
 CACHES["default"]["KEY_PREFIX"] = "minhu"
 
+# Background jobs (minhu/core/jobs.py): procrastinate on PostgreSQL (jobs table in the same
+# database, `minhu worker`), inline after commit on SQLite (no extra service).
+MINHU_JOBS = os.environ.get("MINHU_JOBS") or (
+    "procrastinate" if DATABASES["default"]["ENGINE"].endswith("postgresql") else "inline"
+)
+if MINHU_JOBS == "procrastinate":
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("minhu.core"), "procrastinate.contrib.django")
+PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "jobs"
+# Extra modules that declare jobs (besides every app's jobs.py), comma separated.
+PROCRASTINATE_IMPORT_PATHS = [m for m in os.environ.get("MINHU_JOB_MODULES", "").split(",") if m]
+# `minhu worker`: a worker whose heartbeat is older than this is dead; its jobs are retried.
+MINHU_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("MINHU_WORKER_HEARTBEAT_SECONDS", "10"))
+# When the routing classifier is retrained from closed appeals (cron line; empty: never).
+MINHU_RETRAIN_CRON = os.environ.get("MINHU_RETRAIN_CRON", "0 3 * * 0")
+MINHU_WORKER_STALLED_SECONDS = float(os.environ.get("MINHU_WORKER_STALLED_SECONDS", "30"))
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "orgs.User"
 AUTH_PASSWORD_VALIDATORS = [
