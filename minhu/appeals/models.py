@@ -33,6 +33,20 @@ class Channel(models.TextChoices):
     ENTERPRISE = "enterprise", _("营商环境意见码")
 
 
+def channel_choices():
+    """Registered channels (minhu.appeals.kinds): a callable, so new ones need no migration."""
+    from .kinds import channel_choices
+
+    return channel_choices()
+
+
+def kind_choices():
+    """Registered work-item kinds (minhu.appeals.kinds)."""
+    from .kinds import kind_choices
+
+    return kind_choices()
+
+
 class AppellantKind(models.TextChoices):
     PERSON = "person", _("个人")
     ENTERPRISE = "enterprise", _("企业")
@@ -101,7 +115,7 @@ class CollectionPoint(models.Model):
         "orgs.Unit", verbose_name=_("所属单位"), on_delete=models.PROTECT, related_name="+"
     )
     channel = models.CharField(
-        _("渠道"), max_length=20, choices=Channel.choices, default=Channel.H5
+        _("渠道"), max_length=20, choices=channel_choices, default=Channel.H5
     )
     is_service_hall = models.BooleanField(_("服务大厅"), default=False)
     address = models.CharField(_("地址"), max_length=200, blank=True)
@@ -117,7 +131,14 @@ class CollectionPoint(models.Model):
 
 class Appeal(models.Model):
     code = models.CharField(_("查询码"), max_length=12, unique=True, default=new_tracking_code)
-    channel = models.CharField(_("渠道"), max_length=20, choices=Channel.choices, db_index=True)
+    # The kind of work item (minhu.appeals.kinds); the resident appeal is the default.
+    kind = models.CharField(
+        _("工单类型"), max_length=30, choices=kind_choices, default="appeal", db_index=True
+    )
+    # The record the item comes from, for kinds with a source ("app_label.model", its pk).
+    source_type = models.CharField(_("来源类型"), max_length=60, blank=True)
+    source_id = models.CharField(_("来源编号"), max_length=64, blank=True)
+    channel = models.CharField(_("渠道"), max_length=20, choices=channel_choices, db_index=True)
     collection_point = models.ForeignKey(
         CollectionPoint,
         verbose_name=_("征集点"),
@@ -245,6 +266,7 @@ class Appeal(models.Model):
             models.Index(fields=["category", "created_at"]),
             models.Index(fields=["status", "current_due_at"]),
             models.Index(fields=["channel", "created_at"]),
+            models.Index(fields=["source_type", "source_id"]),
         ]
 
     def __str__(self) -> str:
@@ -253,6 +275,13 @@ class Appeal(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def work_kind(self):
+        """The declaration of this item's kind (minhu.appeals.kinds.WorkKind)."""
+        from .kinds import kind_of
+
+        return kind_of(self)
 
     def can_move_to(self, status: str) -> bool:
         return status in TRANSITIONS.get(self.status, set())

@@ -21,6 +21,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from minhu.appeals.kinds import unrated_kinds
 from minhu.appeals.models import Appeal, AppealEvent, EventKind, FollowUp
 from minhu.orgs.models import UnitKind
 
@@ -68,6 +69,9 @@ def _fu_raw(start: dt.date, end: dt.date, basis: str) -> QuerySet:
         qs = FollowUp.objects.filter(
             created_at__gte=local_start(start), created_at__lt=local_start(end)
         ).annotate(d=TruncDate("created_at"))
+    excluded = unrated_kinds()  # work-item kinds outside the three rates (none by default)
+    if excluded:
+        qs = qs.exclude(appeal__kind__in=excluded)
     return qs.values("d", "unit_id", "source").annotate(**_fu_annotations()).order_by()
 
 
@@ -192,13 +196,20 @@ def _refresh_chunk_pg(start: dt.date, end: dt.date) -> int:
         )
     )
     fu_table, cols = FollowUpDaily._meta.db_table, ", ".join(FU_FIELDS)
+    excluded = unrated_kinds()  # work-item kinds outside the three rates (none by default)
+    fu_kinds = (
+        f" AND f.appeal_id NOT IN (SELECT id FROM {Appeal._meta.db_table} WHERE kind = ANY(%s))"
+        if excluded
+        else ""
+    )
+    fu_params = [excluded] if excluded else []
     fu_sql = {
         "f": f"""
             INSERT INTO {fu_table} (day, basis, unit_id, source, {cols})
             SELECT (f.created_at AT TIME ZONE %s)::date, 'f', COALESCE(f.unit_id, 0), f.source,
                    {counts}
             FROM {FollowUp._meta.db_table} f
-            WHERE f.created_at >= %s AND f.created_at < %s
+            WHERE f.created_at >= %s AND f.created_at < %s{fu_kinds}
             GROUP BY 1, 3, 4
         """,
         "a": f"""
@@ -206,7 +217,7 @@ def _refresh_chunk_pg(start: dt.date, end: dt.date) -> int:
             SELECT (x.created_at AT TIME ZONE %s)::date, 'a', COALESCE(f.unit_id, 0), f.source,
                    {counts}
             FROM {FollowUp._meta.db_table} f JOIN {Appeal._meta.db_table} x ON x.id = f.appeal_id
-            WHERE x.created_at >= %s AND x.created_at < %s
+            WHERE x.created_at >= %s AND x.created_at < %s{fu_kinds}
             GROUP BY 1, 3, 4
         """,
     }
@@ -215,7 +226,7 @@ def _refresh_chunk_pg(start: dt.date, end: dt.date) -> int:
         cur.execute(appeal_sql, [tz, lo, hi])
         written += cur.rowcount
         for sql in fu_sql.values():
-            cur.execute(sql, [tz, lo, hi])
+            cur.execute(sql, [tz, lo, hi, *fu_params])
             written += cur.rowcount
     return written
 

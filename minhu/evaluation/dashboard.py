@@ -13,6 +13,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from minhu.appeals.kinds import channel_choices
 from minhu.appeals.models import OPEN_STATUSES, Appeal, Channel
 from minhu.categories.models import Category
 from minhu.orgs.models import Unit, UnitKind
@@ -70,7 +71,7 @@ def build(period: Period, config: EvaluationConfig, unit: Unit | None = None) ->
     trend_periods = [period.shift(-i) for i in range(TREND_PERIODS - 1, -1, -1)]
 
     # Channels, categories, streets, grids.
-    channel_labels = dict(Channel.choices)
+    channel_labels = dict(channel_choices())
     by_channel = sorted(
         ((str(channel_labels.get(k, k)), n) for k, n in _volume(cells, "channel").items()),
         key=lambda x: -x[1],

@@ -37,7 +37,7 @@ from minhu.core.audit import (
 from minhu.core.errors import InvalidInput, PermissionDenied
 from minhu.core.models import ConfigAction
 
-from .models import ALLOWED_PARENTS, Membership, Role, Unit, UnitKind, User
+from .models import ALLOWED_PARENTS, AccountKind, Membership, Role, Unit, UnitKind, User
 from .scope import scope_of
 
 UNIT_FIELDS = ("name", "code", "kind", "parent", "phone", "active", "paired_communities")
@@ -391,6 +391,30 @@ def create_user(
     record(actor, ConfigAction.CREATE, user, changes)
     if unit is not None:
         add_membership(user, actor=actor, unit=unit, role=role)
+    return user
+
+
+@transaction.atomic
+def create_integration(
+    *, actor, username: str, display_name: str, unit: Unit | int, role: str
+) -> User:
+    """An integration's identity (an Open311 client, an import): an account of kind
+    INTEGRATION without a usable password, acting through one membership like a person, so
+    scopes and guards apply to it and every event it causes names it."""
+    require_admin(actor)
+    values = clean_fields(
+        User, {"username": username, "display_name": display_name, "is_active": True}
+    )
+    _check_username(values["username"], None)
+    if not values["display_name"]:
+        raise InvalidInput(_("请填写对接系统名称"), code="required", field="display_name")
+    user = User(**values, kind=AccountKind.INTEGRATION)
+    user.set_unusable_password()
+    user.save()
+    changes = created(snapshot(user, USER_FIELDS))
+    changes["kind"] = [None, AccountKind.INTEGRATION]
+    record(actor, ConfigAction.CREATE, user, changes)
+    add_membership(user, actor=actor, unit=unit, role=role)
     return user
 
 

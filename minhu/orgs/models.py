@@ -127,9 +127,23 @@ class Role(models.TextChoices):
 DISTRICT_WIDE_ROLES = {Role.DISPATCHER, Role.CALLBACK, Role.DISTRICT_LEADER, Role.ADMIN}
 
 
+class AccountKind(models.TextChoices):
+    PERSON = "person", _("工作人员")
+    # An integration (an Open311 client, an import, another city system): an account without a
+    # password that acts through its memberships like a person and is named on every event.
+    INTEGRATION = "integration", _("系统对接")
+
+
 class User(AbstractUser):
     display_name = models.CharField(_("姓名"), max_length=50, blank=True)
     phone = models.CharField(_("手机号"), max_length=20, blank=True)
+    kind = models.CharField(
+        _("账号类型"), max_length=12, choices=AccountKind.choices, default=AccountKind.PERSON
+    )
+
+    @property
+    def is_integration(self) -> bool:
+        return self.kind == AccountKind.INTEGRATION
 
     class Meta:
         verbose_name = _("用户")

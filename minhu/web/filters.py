@@ -10,7 +10,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from minhu.appeals.models import Channel, Status, Urgency
+from minhu.appeals.kinds import channel_choices
+from minhu.appeals.models import Status, Urgency
 from minhu.appeals.search import search_appeals
 from minhu.categories.models import Category
 from minhu.orgs.models import HANDLING_KINDS, Unit
@@ -40,7 +41,7 @@ class AppealFilterForm(forms.Form):
     category = forms.ChoiceField(label=_("分类"), required=False)
     unit = forms.ChoiceField(label=_("主办单位"), required=False)
     channel = forms.ChoiceField(
-        label=_("渠道"), required=False, choices=_blank(_("全部渠道")) + list(Channel.choices)
+        label=_("渠道"), required=False, choices=lambda: _blank(_("全部渠道")) + channel_choices()
     )
     urgency = forms.ChoiceField(
         label=_("紧急程度"), required=False, choices=_blank(_("全部紧急度")) + list(Urgency.choices)

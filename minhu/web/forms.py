@@ -10,6 +10,7 @@ from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from minhu.appeals.actions import EDITABLE_FIELDS
+from minhu.appeals.kinds import channel_choices
 from minhu.appeals.models import (
     AppellantKind,
     Channel,
@@ -234,7 +235,7 @@ class DecideExtensionForm(forms.Form):
 class IntakeForm(forms.Form):
     """Register an appeal by phone (12345 hotline) or another staff channel."""
 
-    channel = forms.ChoiceField(label=_("渠道"), choices=Channel.choices, initial=Channel.HOTLINE)
+    channel = forms.ChoiceField(label=_("渠道"), choices=channel_choices, initial=Channel.HOTLINE)
     appellant_kind = forms.ChoiceField(
         label=_("诉求人类型"),
         choices=AppellantKind.choices,
@@ -255,7 +256,7 @@ class IntakeForm(forms.Form):
     def __init__(self, *args, channels=None, **kwargs):
         super().__init__(*args, **kwargs)
         if channels is not None:
-            self.fields["channel"].choices = [c for c in Channel.choices if c[0] in channels]
+            self.fields["channel"].choices = [c for c in channel_choices() if c[0] in channels]
             if self.fields["channel"].initial not in channels:
                 self.fields["channel"].initial = channels[0]
 

@@ -9,11 +9,11 @@ import django_filters as df
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from minhu.appeals.kinds import channel_choices
 from minhu.appeals.models import (
     OPEN_STATUSES,
     Appeal,
     Assignment,
-    Channel,
     Status,
     Summons,
     Urgency,
@@ -41,7 +41,7 @@ def _start_of(day: dt.date) -> dt.datetime:
 
 class AppealFilter(df.FilterSet):
     status = MultiChoiceFilter(choices=Status.choices, help_text="One or more statuses")
-    channel = MultiChoiceFilter(choices=Channel.choices)
+    channel = MultiChoiceFilter(choices=channel_choices())
     urgency = MultiChoiceFilter(choices=Urgency.choices)
     lead_unit = IntFilter(field_name="lead_unit_id", help_text="Lead unit id")
     unit = IntFilter(

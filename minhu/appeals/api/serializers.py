@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from minhu.appeals.access import can_see_phone, mask_phone
 from minhu.appeals.actions import PUBLIC_CHANNELS
+from minhu.appeals.kinds import channel_choices
 from minhu.appeals.models import (
     Appeal,
     AppealEvent,
@@ -364,7 +365,7 @@ def _uploads(help_text: str = "Photos (multipart only), at most 9") -> serialize
 class RegisterInputSerializer(serializers.Serializer):
     """受理: a staff member registers an appeal from any channel."""
 
-    channel = serializers.ChoiceField(choices=Channel.choices)
+    channel = serializers.ChoiceField(choices=channel_choices())
     subject = serializers.CharField(allow_blank=True, trim_whitespace=False)
     detail = serializers.CharField(allow_blank=True, trim_whitespace=False)
     appellant_kind = serializers.ChoiceField(

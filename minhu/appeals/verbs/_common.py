@@ -21,20 +21,19 @@ from minhu.orgs.scope import scope_of
 
 from ..access import CENTRE_ROLES, access_appeal
 from ..attachments import validate_image
+from ..kinds import PUBLIC_CHANNELS, kind_of  # noqa: F401  (PUBLIC_CHANNELS re-exported)
 from ..models import (
     Appeal,
     AppealEvent,
     Assignment,
     AssignmentRole,
     Attachment,
-    Channel,
     ExtensionRequest,
     ExtensionStatus,
     Status,
 )
 
 UNIT_ROLES = (Role.HANDLER, Role.UNIT_LEADER)
-PUBLIC_CHANNELS = {Channel.H5, Channel.MINIPROGRAM, Channel.ENTERPRISE, Channel.QUESTIONNAIRE}
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 
 
@@ -68,6 +67,8 @@ def _event(
     unit_id: int | None = None,
     **data: Any,
 ) -> AppealEvent:
+    if getattr(actor, "is_integration", False):
+        data["integration"] = actor.username  # an integration's identity on its events
     event = AppealEvent.objects.create(
         appeal=appeal,
         kind=kind,
@@ -192,15 +193,18 @@ def _sync_clock(appeal: Appeal) -> None:
 
 
 def _set_dues(appeal: Appeal, start: dt.datetime) -> None:
-    """Claim, contact and resolve due times counted from `start` (the dispatch). Appeals
-    without a phone number (anonymous) have no contact step."""
-    appeal.claim_due_at = due_at(Step.CLAIM, start, appeal.category, appeal.urgency)
-    appeal.contact_due_at = (
-        due_at(Step.CONTACT, start, appeal.category, appeal.urgency)
-        if appeal.appellant_phone
-        else None
-    )
-    appeal.resolve_due_at = due_at(Step.RESOLVE, start, appeal.category, appeal.urgency)
+    """Claim, contact and resolve due times counted from `start` (the dispatch), for the steps
+    the item's kind has. Items without a phone number (anonymous) have no contact step."""
+    steps = kind_of(appeal).steps
+
+    def due(step: str) -> dt.datetime | None:
+        if step not in steps:
+            return None
+        return due_at(step, start, appeal.category, appeal.urgency)
+
+    appeal.claim_due_at = due(Step.CLAIM)
+    appeal.contact_due_at = due(Step.CONTACT) if appeal.appellant_phone else None
+    appeal.resolve_due_at = due(Step.RESOLVE)
 
 
 def _withdraw_extensions(appeal: Appeal, why: str) -> None:

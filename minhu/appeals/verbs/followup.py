@@ -18,6 +18,7 @@ from minhu.orgs.models import Role
 from minhu.orgs.scope import scope_of
 
 from ..access import mask_phone
+from ..kinds import kind_of
 from ..models import (
     Appeal,
     AppellantKind,
@@ -278,8 +279,12 @@ def close(appeal: Appeal | int, *, actor, note: str = "") -> Appeal:
     _require_centre(actor)
     appeal = _lock(appeal, actor)
     _require_status(appeal, Status.REPLIED, message=_("只有已答复的诉求可以销号"))
-    answers = list(_current_round_follow_ups(appeal).filter(reached=True))
-    if not answers and not _current_round_follow_ups(appeal).filter(reached=False).count() >= 3:
+    if not kind_of(appeal).follow_up_to_close:
+        pass  # a kind that closes without a follow-up call
+    elif (
+        not _current_round_follow_ups(appeal).filter(reached=True).exists()
+        and not _current_round_follow_ups(appeal).filter(reached=False).count() >= 3
+    ):
         raise IllegalTransition(
             _("尚未回访，不能销号（三次未接通可销号）"), code="follow_up_required"
         )

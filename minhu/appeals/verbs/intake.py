@@ -12,12 +12,12 @@ from minhu.core.errors import IllegalTransition, InvalidInput, PermissionDenied
 from minhu.orgs.models import Role, Unit, UnitKind
 from minhu.orgs.scope import scope_of
 
+from ..kinds import RESIDENT_APPEAL, channel_values, get_kind
 from ..models import (
     Appeal,
     AppellantKind,
     Assignment,
     AssignmentStatus,
-    Channel,
     CollectionPoint,
     EventKind,
     Status,
@@ -43,6 +43,17 @@ from ._common import (
     _text,
 )
 
+
+def _source_link(work_kind, source) -> tuple[str, str]:
+    """(source_type, source_id) of `source`, checked against the kind's declared model."""
+    if source is None:
+        return "", ""
+    label = source._meta.label
+    if label != work_kind.source_model or source.pk is None:
+        raise InvalidInput(_("来源记录与工单类型不符"), code="invalid_source", field="source")
+    return label, str(source.pk)
+
+
 # --- intake ---------------------------------------------------------------------------------
 
 
@@ -67,10 +78,19 @@ def register_appeal(
     about_unit: Unit | None = None,
     attachments: Sequence = (),
     created_at=None,
+    kind: str = RESIDENT_APPEAL,
+    source=None,
 ) -> Appeal:
-    """受理: register an appeal from any channel. Residents (actor None) only through public
-    channels; staff through any."""
-    if channel not in Channel.values:
+    """受理: register a work item from any channel. Residents (actor None) only through public
+    channels; staff through any. `kind` is a registered work-item kind (minhu.appeals.kinds;
+    the resident appeal by default); `source` the record it comes from, an instance of the
+    kind's `source_model`."""
+    try:
+        work_kind = get_kind(kind)
+    except KeyError:
+        raise InvalidInput(_("工单类型不正确"), code="invalid_choice", field="kind") from None
+    source_type, source_id = _source_link(work_kind, source)
+    if channel not in channel_values():
         raise InvalidInput(_("渠道不正确"), code="invalid_choice", field="channel")
     if actor is None and channel not in PUBLIC_CHANNELS:
         raise PermissionDenied(_("该渠道只能由工作人员登记"))
@@ -87,6 +107,8 @@ def register_appeal(
     phone = (appellant_phone or "").strip().replace(" ", "")
     if appellant_kind == AppellantKind.ANONYMOUS:
         appellant_name, phone, enterprise_name = "", "", ""
+    elif not work_kind.needs_contact and not phone:
+        pass  # a kind without an appellant to call (a meeting's decision, a visit problem)
     else:
         if not phone:
             raise InvalidInput(
@@ -109,6 +131,9 @@ def register_appeal(
     if category is not None and not category.active:
         raise InvalidInput(_("该分类已停用"), code="invalid_category", field="category")
     appeal = Appeal(
+        kind=work_kind.code,
+        source_type=source_type,
+        source_id=source_id,
         channel=channel,
         subject=subject,
         detail=detail,

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from minhu.appeals import actions
+from minhu.appeals.kinds import channel_values
 from minhu.appeals.models import (
     Appeal,
     AssignmentStatus,
@@ -279,7 +280,7 @@ def extension_row_response(request, appeal, name, ok, message, form):
     return render(request, "web/dispatch/_extension_row.html", ctx)
 
 
-STAFF_CHANNELS = list(Channel.values)
+STAFF_CHANNELS = channel_values  # every registered channel (minhu.appeals.kinds)
 UNIT_CHANNELS = [Channel.VISIT, Channel.WECHAT_GROUP, Channel.CONSULTATION, Channel.QUESTIONNAIRE]
 
 
@@ -288,7 +289,7 @@ def intake(request):
     """Register an appeal: the 12345 hotline (dispatch centre) or a visit / group / meeting
     (grid workers, units)."""
     scope = scope_of(request.user)
-    channels = STAFF_CHANNELS if scope.has_role(Role.DISPATCHER, Role.ADMIN) else UNIT_CHANNELS
+    channels = STAFF_CHANNELS() if scope.has_role(Role.DISPATCHER, Role.ADMIN) else UNIT_CHANNELS
     form = f.IntakeForm(request.POST or None, request.FILES or None, channels=channels)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data

@@ -19,7 +19,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from minhu.appeals import config_actions
-from minhu.appeals.models import Channel, CollectionPoint, Urgency
+from minhu.appeals.kinds import channel_choices, channel_values
+from minhu.appeals.models import CollectionPoint, Urgency
 from minhu.categories import actions as category_actions
 from minhu.categories.models import Category
 from minhu.core.errors import DomainError
@@ -458,7 +459,7 @@ def points(request):
     state = request.GET.get("state", "")
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(code__icontains=q) | Q(address__icontains=q))
-    if channel in Channel.values:
+    if channel in channel_values():
         qs = qs.filter(channel=channel)
     if state == "active":
         qs = qs.filter(active=True)
@@ -473,7 +474,7 @@ def points(request):
         "q": q,
         "channel": channel,
         "state": state,
-        "channels": Channel.choices,
+        "channels": channel_choices(),
         "qr_available": qr_available,
     }
     return _render(request, "web/manage/points.html", ctx, "web:manage_points")
