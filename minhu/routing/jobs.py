@@ -1,5 +1,6 @@
-"""Scheduled retraining of the routing classifier from closed appeals (MINHU_RETRAIN_CRON,
-weekly by default). A run without enough labelled history logs why and stops (no retry)."""
+"""Scheduled retraining of the routing classifier (MINHU_RETRAIN_CRON, weekly by default):
+`route-retrain`, which activates the new model only when it is not worse on a recent window.
+A run without enough labelled history logs why and stops (no retry)."""
 
 import io
 import logging
@@ -16,7 +17,7 @@ logger = logging.getLogger("minhu.routing")
 def retrain_classifier() -> str:
     out = io.StringIO()
     try:
-        call_command("route-train", "--from-history", stdout=out)
+        call_command("route-retrain", stdout=out)
     except CommandError as exc:
         logger.warning("classifier not retrained: %s", exc)
         return f"skipped: {exc}"

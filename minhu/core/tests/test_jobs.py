@@ -65,7 +65,8 @@ def test_inline_worker_once_runs_the_schedule(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert "minhu.deadlines.jobs.sweep [*/5 * * * *]" in out.stdout
-    assert "no closed, categorised appeals yet" in out.stderr  # the retraining job ran
+    for name in ("deadlines.jobs.sweep", "notifications.jobs.deliver", "routing.jobs.retrain"):
+        assert f"ran minhu.{name}" in out.stdout, out.stdout + out.stderr
 
 
 def _pg_only():
@@ -106,6 +107,7 @@ def _worker(*extra: str) -> subprocess.Popen:
 
 @pytest.fixture
 def job_tables(db):
+    _pg_only()
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE IF NOT EXISTS test_job_starts (id serial, key text)")
         cursor.execute("CREATE TABLE IF NOT EXISTS test_job_done (key text PRIMARY KEY)")

@@ -89,6 +89,8 @@ class Command(BaseCommand):
                 if due[j.name] <= now:
                     close_old_connections()
                     jobs.run_inline(j, {})
+                    self.stdout.write(f"ran {j.name}")
+                    self.stdout.flush()
                     due[j.name] = croniter(j.periodic, now).get_next(dt.datetime)
             if once:
                 return
