@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: serve run install base-deps system-deps test test-sqlite test-postgres lint bench route-bench demo clean
+.PHONY: serve run install base-deps system-deps test test-sqlite test-postgres lint bench bench-intake route-bench demo clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,11 @@ route-bench: install
 
 bench: install
 	$(BIN)/minhu bench
+
+# Intake throughput through gunicorn on a throwaway PostgreSQL (fsync on), beside raw inserts;
+# a few minutes. BENCH_ARGS e.g. "--open 500 --concurrency 1,8 --seconds 10".
+bench-intake: system-deps install
+	$(BIN)/python benchmarks/intake_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var

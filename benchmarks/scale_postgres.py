@@ -12,100 +12,37 @@ unless --keep is given (then it prints the DATABASE_URL to reuse)."""
 from __future__ import annotations
 
 import argparse
-import glob
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pgcluster  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 MINHU = [str(REPO / ".venv" / "bin" / "minhu")]
 
 
-def pg_bin() -> Path:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if not found:
-        sys.exit("PostgreSQL server binaries not found (apt-get install postgresql)")
-    return Path(found[-1]).parent
-
-
 def start_cluster(shared_buffers: str) -> tuple[str, callable]:
-    bindir = pg_bin()
-    d = Path(tempfile.mkdtemp(prefix="minhu-scale-pg."))
-    as_pg = []
-    if os.geteuid() == 0:
-        shutil.chown(d, "postgres")
-        as_pg = ["runuser", "-u", "postgres", "--"]
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    subprocess.run(
-        [
-            *as_pg,
-            str(bindir / "initdb"),
-            "-D",
-            str(d / "data"),
-            "-U",
-            "postgres",
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-            "--locale=C.UTF-8",
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
+    """Tuned for bulk loading: fsync off, larger shared_buffers."""
+    cluster = pgcluster.start_cluster(
+        {
+            "fsync": "off",
+            "synchronous_commit": "off",
+            "full_page_writes": "off",
+            "shared_buffers": shared_buffers,
+            "work_mem": "64MB",
+            "maintenance_work_mem": "512MB",
+            "max_wal_size": "8GB",
+            "checkpoint_timeout": "30min",
+            "effective_cache_size": "8GB",
+            "jit": "off",
+        },
+        prefix="minhu-scale-pg.",
     )
-    opts = (
-        f"-p {port} -k {d} -c listen_addresses=127.0.0.1 -c fsync=off "
-        f"-c synchronous_commit=off -c full_page_writes=off -c shared_buffers={shared_buffers} "
-        "-c work_mem=64MB -c maintenance_work_mem=512MB -c max_wal_size=8GB "
-        "-c checkpoint_timeout=30min -c effective_cache_size=8GB -c jit=off"
-    )
-    subprocess.run(
-        [
-            *as_pg,
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(d / "data"),
-            "-l",
-            str(d / "log"),
-            "-w",
-            "-o",
-            opts,
-            "start",
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    subprocess.run(
-        [
-            *as_pg,
-            str(bindir / "createdb"),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "-U",
-            "postgres",
-            "minhu",
-        ],
-        check=True,
-    )
-
-    def stop():
-        subprocess.run(
-            [*as_pg, str(bindir / "pg_ctl"), "-D", str(d / "data"), "-m", "fast", "stop"],
-            stdout=subprocess.DEVNULL,
-        )
-        shutil.rmtree(d, ignore_errors=True)
-
-    return f"postgres://postgres@127.0.0.1:{port}/minhu", stop
+    return cluster.url, cluster.stop
 
 
 def run(args: list[str], env: dict) -> float:

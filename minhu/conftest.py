@@ -44,6 +44,15 @@ def _default_language():
     translation.activate(django_settings.LANGUAGE_CODE)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_duplicate_index():
+    """The duplicate search's per-process index of open appeals outlives a test's rolled-back
+    transaction (and SQLite reuses the ids): start each test with an empty one."""
+    from minhu.routing.duplicates import open_index
+
+    open_index.clear()
+
+
 @pytest.fixture
 def org(db):
     from minhu.orgs.testing import build_org

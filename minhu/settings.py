@@ -3,6 +3,7 @@
 DATABASE_URL    default: SQLite file var/minhu.sqlite3 (postgres://user:pw@host:port/db for PostgreSQL)
 MINHU_SECRET_KEY, MINHU_DEBUG (1/0), MINHU_ALLOWED_HOSTS (comma separated), MINHU_VAR_DIR
 MINHU_SMS_BACKEND  dotted path of the SMS backend (default: log only)
+MINHU_DB_PREPARE_THRESHOLD  PostgreSQL only: server-side prepared statements after N runs (off)
 MINHU_NUM_PROXIES  trusted reverse proxies in front of Minhu (default 0): rate limits key on the
                    client address they append to X-Forwarded-For; with 0 the header is ignored
 """
@@ -111,6 +112,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif os.environ.get("MINHU_DB_PREPARE_THRESHOLD"):
+    # PostgreSQL: server-side parameter binding, and psycopg prepares a statement on the
+    # server after it ran this many times on a connection (planned once, not per request).
+    # Off by default: measured in docs/performance.md; not behind a transaction-pooling proxy.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True,
+        prepare_threshold=int(os.environ["MINHU_DB_PREPARE_THRESHOLD"]),
+    )
 
 # The cache behind throttles, rate limits and cached computations. With MINHU_REDIS_URL
 # (redis://127.0.0.1:6379/0) every worker process and every app node shares one Redis, so a

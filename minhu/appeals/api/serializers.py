@@ -682,6 +682,26 @@ class PublicAppealSerializer(serializers.ModelSerializer):
         return PublicEventSerializer(events, many=True).data
 
 
+class AppealReceiptSerializer(serializers.ModelSerializer):
+    """Answer to a staff registration: the new appeal's id, code and status and where to read
+    it. Routing (classification, duplicates, automatic dispatch) runs after the answer, so the
+    full appeal is read from `url` when needed (or asked for with `Prefer: return=representation`)."""
+
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Appeal
+        fields = ["id", "code", "status", "status_label", "created_at", "url"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, obj: Appeal) -> str:
+        request = self.context.get("request")
+        path = reverse("appeal-detail", kwargs={"pk": obj.pk})
+        return request.build_absolute_uri(path) if request else path
+
+
 class PublicReceiptSerializer(serializers.ModelSerializer):
     """Answer to a public registration: the tracking code to keep."""
 

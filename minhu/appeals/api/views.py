@@ -12,7 +12,12 @@ from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -43,6 +48,23 @@ from .filters import AppealFilter
 
 PARSERS = [JSONParser, MultiPartParser, FormParser]
 ACTION_ERRORS = errors(400, 401, 403, 404, 409)
+PREFER = OpenApiParameter(
+    "Prefer",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    enum=["return=minimal", "return=representation"],
+    description="RFC 7240: `return=representation` for the whole appeal instead of the receipt",
+)
+REGISTERED = PolymorphicProxySerializer(
+    component_name="RegisteredAppeal",
+    serializers=[s.AppealReceiptSerializer, s.AppealDetailSerializer],
+    resource_type_field_name=None,
+)
+
+
+def _prefers_representation(request: Request) -> bool:
+    prefs = request.headers.get("Prefer", "")
+    return any(p.strip().lower() == "return=representation" for p in prefs.split(","))
 
 
 def _appeal_id(value: Any) -> int:
@@ -165,17 +187,28 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @extend_schema(
         summary="Register an appeal (staff, any channel)",
+        description="Answers 201 with a receipt (`id`, `code`, `status`, `url`; the `Location` "
+        "header is `url`): routing runs after the answer. `Prefer: return=representation` "
+        "answers with the whole appeal as `GET /appeals/{id}/` would right after registration.",
+        parameters=[PREFER],
         request={
             "application/json": s.RegisterInputSerializer,
             "multipart/form-data": s.RegisterInputSerializer,
         },
-        responses={201: s.AppealDetailSerializer, **errors(400, 401, 403)},
+        responses={201: REGISTERED, **errors(400, 401, 403)},
     )
     def create(self, request: Request) -> Response:
         body = s.RegisterInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         appeal = actions.register_appeal(actor=request.user, **body.validated_data)
-        return self._detail(appeal.pk, status.HTTP_201_CREATED)
+        receipt = s.AppealReceiptSerializer(appeal, context={"request": request}).data
+        if _prefers_representation(request):
+            response = self._detail(appeal.pk, status.HTTP_201_CREATED)
+            response["Preference-Applied"] = "return=representation"
+        else:
+            response = Response(receipt, status=status.HTTP_201_CREATED)
+        response["Location"] = receipt["url"]
+        return response
 
     @extend_schema(
         summary="Correct descriptive fields: subject, detail, address, appellant (centre)",

@@ -381,8 +381,10 @@ def test_staff_register_with_photos_multipart(org):
             "attachments": [png("a.png"), png("b.png", "blue")],
         },
         format="multipart",
+        HTTP_PREFER="return=representation",
     )
     assert r.status_code == 201, r.content
+    assert r["Preference-Applied"] == "return=representation"
     body = r.json()
     assert body["channel"] == "visit" and len(body["attachments"]) == 2
     assert body["registered_by"] == "网格员甲"
@@ -438,3 +440,51 @@ def test_openapi_schema_generates_without_warnings(tmp_path):
     out = tmp_path / "schema.yml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
     assert "/api/v1/appeals/" in out.read_text()
+
+
+def test_staff_register_answers_a_small_receipt_described_by_the_schema(org):
+    import jsonschema
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    body = {
+        "channel": "hotline",
+        "subject": "路灯不亮",
+        "detail": "小区门口的路灯坏了一周",
+        "appellant_phone": PHONE,
+        "grid": org.grid1.pk,
+    }
+    desk = client_for(org.dispatcher)
+    desk.post(API, body, format="json")  # warm caches (scope, content types)
+    with CaptureQueriesContext(connection) as receipt_queries:
+        r = desk.post(API, body, format="json")
+    assert r.status_code == 201, r.content
+    receipt = r.json()
+    appeal = Appeal.objects.get(pk=receipt["id"])
+    assert set(receipt) == {"id", "code", "status", "status_label", "created_at", "url"}
+    assert receipt["code"] == appeal.code and receipt["status"] == "new"
+    assert r["Location"] == receipt["url"] == f"http://testserver{API}{appeal.pk}/"
+    assert desk.get(r["Location"]).json()["street"]["id"] == org.street1.pk
+    with CaptureQueriesContext(connection) as full_queries:
+        full = desk.post(API, body, format="json", HTTP_PREFER="return=representation")
+    assert full.status_code == 201 and full.json()["street"]["id"] == org.street1.pk
+    # The receipt reads nothing back: every statement of the full answer's re-read is saved.
+    assert len(receipt_queries) + 7 <= len(full_queries)
+    assert not [q for q in receipt_queries.captured_queries if "appeals_followup" in q["sql"]]
+
+    schema = yaml.safe_load(
+        client_for(None).get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi").content
+    )
+    create = schema["paths"][API]["post"]
+    assert "Prefer" in [p["name"] for p in create["parameters"]]
+    answer = create["responses"]["201"]["content"]["application/json"]["schema"]
+    one_of = schema["components"]["schemas"][answer["$ref"].rsplit("/", 1)[1]]["oneOf"]
+    assert [x["$ref"].rsplit("/", 1)[1] for x in one_of] == ["AppealReceipt", "AppealDetail"]
+    receipt_schema = schema["components"]["schemas"]["AppealReceipt"]
+    jsonschema.validate(
+        receipt,
+        {**receipt_schema, "components": schema["components"]},
+        cls=jsonschema.Draft7Validator,
+    )
+    assert set(receipt_schema["required"]) == set(receipt)
+    assert set(schema["components"]["schemas"]["AppealDetail"]["required"]) <= set(full.json())

@@ -37,8 +37,8 @@ def test_every_path_of_the_loop(org):
     callback = client_for(org.callback)
     public = client_for(None)
 
-    # 受理 through the hotline.
-    a = _ok(
+    # 受理 through the hotline: a receipt, the appeal at its url.
+    receipt = _ok(
         desk.post(
             API,
             {
@@ -54,8 +54,10 @@ def test_every_path_of_the_loop(org):
         ),
         201,
     )
-    aid, code = a["id"], a["code"]
+    aid, code = receipt["id"], receipt["code"]
     url = f"{API}{aid}/"
+    assert receipt["url"] == f"http://testserver{url}" and receipt["status"] == "new"
+    a = _ok(desk.get(url))
     assert a["status"] == "new" and a["street"]["id"] == org.street1.pk
 
     # 分类.

@@ -23,7 +23,15 @@ class CommaMultipleChoiceField(forms.MultipleChoiceField):
 
 
 class MultiChoiceFilter(df.MultipleChoiceFilter):
+    """Several values of one column of the listed model: `column IN (...)`, without the SELECT
+    DISTINCT django-filter adds by default (a condition on the row's own column cannot repeat
+    rows, and DISTINCT makes PostgreSQL sort and de-duplicate the whole list and its count).
+    Pass distinct=True for a field across a to-many join."""
+
     field_class = CommaMultipleChoiceField
+
+    def __init__(self, *args, distinct: bool = False, **kwargs):
+        super().__init__(*args, distinct=distinct, **kwargs)
 
 
 @extend_schema_field(OpenApiTypes.INT)

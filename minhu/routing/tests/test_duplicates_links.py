@@ -111,3 +111,66 @@ def test_duplicate_settings_validation(org):
         actions.update_config(actor=org.dispatcher, duplicate_days=0)
     config = actions.update_config(actor=org.dispatcher, duplicate_min_score=0.6)
     assert RoutingConfig.get().duplicate_min_score == 0.6 == config.duplicate_min_score
+
+
+def _db_candidates(appeal):
+    config = RoutingConfig.get()
+    target = duplicates._target(appeal)
+    return [
+        (a.pk, s, r) for a, s, r in duplicates._candidates_from_db(appeal, target, 5, None, config)
+    ]
+
+
+def test_index_gives_the_database_scan_s_candidates_and_follows_changes(org, monkeypatch):
+    texts = [
+        ("阳光小区东门车辆乱停放", PARKING),
+        ("阳光小区消防通道被占", "阳光小区东门消防通道长期被车辆占用，希望尽快整治"),
+        ("小区路灯不亮", "小区里的路灯坏了一个星期没人修"),
+        ("学校门口交通拥堵", "放学时间学校门口车辆拥堵严重"),
+    ]
+    made = [register(org, s, d, grid=g) for s, d in texts for g in (org.grid1, org.grid2)]
+    made.append(register(org, "阳光小区门口乱停车", PARKING))  # not located
+    new = register(org, "阳光小区东门乱停车堵消防通道", PARKING, grid=org.grid1)
+    found = [(a.pk, s, r) for a, s, r in duplicates.candidates(new)]
+    assert found and found == _db_candidates(new)
+    assert len(duplicates.open_index) == len(made) + 1
+
+    # The next search reads only what changed: the new appeal, the closed one.
+    added = []
+    original = duplicates.OpenIndex._add
+    monkeypatch.setattr(
+        duplicates.OpenIndex, "_add", lambda self, rows: (added.extend(rows), original(self, rows))
+    )
+    best = found[0][0]
+    parent = next(a for a in made if a.pk != best and a.grid_id == org.grid2.pk)
+    appeal_actions.merge(best, actor=org.dispatcher, parent=parent)
+    again = register(org, "阳光小区东门乱停车", PARKING, grid=org.grid1)
+    ids = [a.pk for a, _, _ in duplicates.candidates(again)]
+    assert best not in ids and new.pk in ids
+    # Only the new appeal was vectorised (the merged one left; the parent's row is unchanged
+    # unless the merge touched it).
+    assert again.pk in {r["pk"] for r in added} and len(added) <= 2
+    assert best not in [e.doc.id for e in duplicates.open_index._entries.values()]
+    assert ids == [pk for pk, _, _ in _db_candidates(again)]
+    # An edited text is read again.
+    before = len(added)
+    appeal_actions.edit_details(new, actor=org.dispatcher, subject="学校门口交通拥堵")
+    ids = [a.pk for a, _, _ in duplicates.candidates(again)]
+    assert [(r["pk"], r["subject"]) for r in added[before:]] == [(new.pk, "学校门口交通拥堵")]
+    assert ids == [pk for pk, _, _ in _db_candidates(again)]
+
+
+def test_old_appeals_and_scoped_users_read_the_pool_from_the_database(org, monkeypatch):
+    register(org, "阳光小区东门车辆乱停放", PARKING, grid=org.grid1, created_at=days_ago(40))
+    old = register(org, "阳光小区东门乱停车", PARKING, grid=org.grid1, created_at=days_ago(35))
+    calls = []
+    original = duplicates._candidates_from_db
+    monkeypatch.setattr(
+        duplicates, "_candidates_from_db", lambda *a: (calls.append(a[0]), original(*a))[1]
+    )
+    assert len(duplicates.candidates(old)) == 1 and calls == [old]
+    new = register(org, "阳光小区东门乱停车", PARKING, grid=org.grid1)
+    duplicates.candidates(new, user=org.s1_handler)
+    assert calls == [old, new]
+    duplicates.candidates(new, user=org.dispatcher)  # sees every unit: the index
+    assert calls == [old, new]
