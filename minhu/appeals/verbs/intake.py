@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from minhu.core import after_response
 from minhu.core.errors import IllegalTransition, InvalidInput, PermissionDenied
 from minhu.orgs.models import Role, Unit, UnitKind
 from minhu.orgs.scope import scope_of
@@ -164,7 +165,8 @@ def register_appeal(
         channel=channel,
         attachments=len(attachments or ()),
     )
-    transaction.on_commit(lambda: _run_intake_hooks(appeal.pk))
+    # Routing after the answer (minhu.core.after_response), once the appeal is committed.
+    transaction.on_commit(lambda: after_response.defer(_run_intake_hooks, appeal.pk))
     return appeal
 
 
