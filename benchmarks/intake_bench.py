@@ -19,7 +19,7 @@ cost most, and then raw single-row INSERTs of the same columns into a copy of th
 (same indexes, one commit each) at the same concurrency levels.
 
 Routing (classification, location, duplicates, automatic dispatch) runs where the product runs
-it: MINHU_ROUTING_MODE (see docs/performance.md). After each level the command waits until
+it (printed at the start; see docs/performance.md); its CPU is in the app's. After each level the command waits until
 every appeal of the level has been routed (bounded by --drain-seconds) and prints how long the
 backlog took and the CPU it cost."""
 
@@ -439,6 +439,14 @@ def print_level(r: dict) -> None:
         print(f"        routing backlog drained in {r['drain']:.1f} s, {r['left']} left")
 
 
+def routing_mode() -> str:
+    try:
+        import minhu.core.after_response  # noqa: F401
+    except ImportError:
+        return "in the request (on commit, before the response)"
+    return "in the web worker after the response is sent (minhu.core.after_response)"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--open", default="500,30000", help="open appeals, cumulative steps")
@@ -492,7 +500,7 @@ def main() -> None:
         call_command("migrate", verbosity=0)
         print(
             f"PostgreSQL (fsync on) at {cluster.url}; migrated in {time.perf_counter() - t:.0f} s;"
-            f" routing: {getattr(settings, 'MINHU_ROUTING_MODE', 'inline (on commit, in the request)')};"
+            f" routing: {routing_mode()};"
             f" DB options: {settings.DATABASES['default'].get('OPTIONS') or '{}'}",
             flush=True,
         )
