@@ -10,7 +10,7 @@ commit per appeal; pg_stat_statements with planning tracked), migrates, builds t
 district's organisation, dispatch catalogue and (unless --no-model) a classifier trained on
 ../shared/bench/messages_labeled.csv, loads open appeals (real texts from
 ../shared/bench/messages_votes.csv, spread over the streets and the last 25 days), starts
-gunicorn (--workers sync workers) and drives intake over loopback with a bounded load generator
+gunicorn (--workers sync workers, preloaded and warmed up as `minhu serve` does) and drives intake over loopback with a bounded load generator
 (threads, one request at a time each, new connection per request: sync workers close it) for
 --seconds per concurrency level. Per level it prints appeals/s, p50/p99 latency, CPU per
 intake (gunicorn workers, PostgreSQL, the load generator), SQL statements per intake and
@@ -190,9 +190,10 @@ class Server:
         self.log = open(log, "ab")
         gunicorn = Path(sys.executable).parent / "gunicorn"
         self.proc = subprocess.Popen(
-            [str(gunicorn), "minhu.wsgi:application", "--workers", str(workers)]
+            # As `minhu serve` starts it: preloaded and warmed up before the workers fork.
+            [str(gunicorn), "minhu.wsgi:application", "--workers", str(workers), "--preload"]
             + ["--bind", f"127.0.0.1:{self.port}", "--timeout", "120", "--backlog", "256"],
-            env=env,
+            env={**env, "MINHU_WARM_UP": "1"},
             cwd=REPO,
             stdout=self.log,
             stderr=self.log,
