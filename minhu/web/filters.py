@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from minhu.appeals.kinds import channel_choices
-from minhu.appeals.models import Status, Urgency
+from minhu.appeals.models import OPEN_STATUSES, Status, Urgency
 from minhu.appeals.search import search_appeals
 from minhu.categories.models import Category
 from minhu.orgs.models import HANDLING_KINDS, Unit
@@ -19,6 +19,10 @@ from minhu.orgs.models import HANDLING_KINDS, Unit
 from .due import DUE_CHOICES, filter_due_state
 
 PAGE_SIZE = 50
+OPEN = "open"  # the status filter's "every open state" (the overview's 在办)
+CLOSED_FILTERS = ("closed_from", "closed_to")  # lists of open work hide them
+# (from field, to field, column): the date ranges of the filters
+DATE_RANGES = [("date_from", "date_to", "created_at"), (*CLOSED_FILTERS, "closed_at")]
 
 
 def _blank(label):
@@ -36,7 +40,9 @@ class AppealFilterForm(forms.Form):
         ),
     )
     status = forms.ChoiceField(
-        label=_("状态"), required=False, choices=_blank(_("全部状态")) + list(Status.choices)
+        label=_("状态"),
+        required=False,
+        choices=_blank(_("全部状态")) + [(OPEN, _("在办（未办结）"))] + list(Status.choices),
     )
     category = forms.ChoiceField(label=_("分类"), required=False)
     unit = forms.ChoiceField(label=_("主办单位"), required=False)
@@ -52,6 +58,12 @@ class AppealFilterForm(forms.Form):
     )
     date_to = forms.DateField(
         label=_("受理至"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    closed_from = forms.DateField(
+        label=_("销号自"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    closed_to = forms.DateField(
+        label=_("销号至"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
     def __init__(self, data=None, *, units=None, categories=None, hide=(), **kwargs):
@@ -70,6 +82,17 @@ class AppealFilterForm(forms.Form):
         for name in hide:
             self.fields.pop(name, None)
 
+    def clean(self):
+        d = super().clean()
+        for (start, end, _column), what in zip(DATE_RANGES, (_("受理"), _("销号")), strict=True):
+            if d.get(start) and d.get(end) and d[start] > d[end]:
+                self.add_error(
+                    end,
+                    _("%(what)s起始日期 %(start)s 晚于截止日期 %(end)s")
+                    % {"what": what, "start": d[start], "end": d[end]},
+                )
+        return d
+
     @property
     def active_count(self) -> int:
         if not self.is_bound or not self.is_valid():
@@ -81,7 +104,9 @@ class AppealFilterForm(forms.Form):
             return qs
         d = self.cleaned_data
         qs = search_appeals(qs, d.get("q") or "", appellant_name=True, phone=True)
-        if d.get("status"):
+        if d.get("status") == OPEN:
+            qs = qs.filter(status__in=OPEN_STATUSES)
+        elif d.get("status"):
             qs = qs.filter(status=d["status"])
         if d.get("category"):
             cid = int(d["category"])
@@ -95,12 +120,14 @@ class AppealFilterForm(forms.Form):
         if d.get("due"):
             qs = filter_due_state(qs, d["due"])
         tz = timezone.get_current_timezone()
-        if d.get("date_from"):
-            start = dt.datetime.combine(d["date_from"], dt.time.min, tzinfo=tz)
-            qs = qs.filter(created_at__gte=start)
-        if d.get("date_to"):
-            end = dt.datetime.combine(d["date_to"] + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
-            qs = qs.filter(created_at__lt=end)
+        # local days, the "to" day included: [from 00:00, to + 1 day 00:00)
+        for start, end, column in DATE_RANGES:
+            if d.get(start):
+                since = dt.datetime.combine(d[start], dt.time.min, tzinfo=tz)
+                qs = qs.filter(**{f"{column}__gte": since})
+            if d.get(end):
+                until = dt.datetime.combine(d[end] + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+                qs = qs.filter(**{f"{column}__lt": until})
         return qs
 
 

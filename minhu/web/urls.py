@@ -25,6 +25,7 @@ urlpatterns = [
     path("dispatch/", dispatch.dispatch_centre, name="dispatch"),
     path("dispatch/<int:pk>/panel/", dispatch.dispatch_panel, name="dispatch_panel"),
     path("dispatch/<int:pk>/proposal/", dispatch.dispatch_proposal, name="dispatch_proposal"),
+    path("dispatch/<int:pk>/lead/", dispatch.dispatch_lead, name="dispatch_lead"),
     # unit workbench
     path("workbench/", workbench.workbench, name="workbench"),
     # follow-up

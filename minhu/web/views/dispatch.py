@@ -25,14 +25,14 @@ from minhu.appeals.models import (
     Urgency,
 )
 from minhu.core.errors import DomainError
-from minhu.orgs.models import Role
+from minhu.orgs.models import Role, Unit
 from minhu.orgs.scope import scope_of
 
 from .. import forms as f
 from ..duplicates import candidates, linked
-from ..filters import AppealFilterForm, paginate
+from ..filters import CLOSED_FILTERS, AppealFilterForm, paginate
 from ..permissions import page_required
-from .appeal import dispatch_choices, dispatch_form
+from .appeal import dispatch_choices, dispatch_form, suggested_lead
 from .common import form_error, is_htmx, visible_appeal_or_404
 
 logger = logging.getLogger("minhu.web")
@@ -158,7 +158,7 @@ def dispatch_centre(request):
     units = list(f.handling_units())
     categories = list(f.active_categories())
     filters = AppealFilterForm(
-        request.GET or None, hide=("status",), units=units, categories=categories
+        request.GET or None, hide=("status", *CLOSED_FILTERS), units=units, categories=categories
     )
     qs = filters.apply(Appeal.objects.filter(status=status)).select_related(
         "category__parent", "street", "grid", "lead_unit"
@@ -320,3 +320,57 @@ def intake(request):
             return redirect(reverse("web:appeal", args=[appeal.pk]))
     status = 400 if request.method == "POST" else 200
     return render(request, "web/dispatch/intake.html", {"form": form}, status=status)
+
+
+@page_required("dispatch")
+def dispatch_lead(request, pk: int):
+    """The dispatch catalogue looked up again for the category (and grid) now chosen in the
+    dispatch form: a fragment naming the lead and assisting units it gives, which the page's
+    script puts into the form, saying that the lead unit changed."""
+    from minhu.categories.models import Category
+
+    appeal = visible_appeal_or_404(request.user, pk)
+    category = None
+    if (raw := request.GET.get("category", "")).isdigit():
+        category = (
+            Category.objects.select_related("parent__default_lead_unit", "default_lead_unit")
+            .filter(pk=int(raw), active=True)
+            .first()
+        )
+    if (grid := request.GET.get("grid", "")).isdigit():
+        appeal.grid_id = int(grid)  # where the dispatcher says it is (not saved)
+    current = request.GET.get("lead_unit", "")
+    current_id = int(current) if current.isdigit() else None
+    lead, assists, note = _catalogue_lead(appeal, category)
+    returned = bool(
+        lead
+        and appeal.return_count
+        and appeal.assignments.filter(unit=lead, status=AssignmentStatus.RETURNED).exists()
+    )
+    if returned:
+        lead, assists = None, []
+    ctx = {
+        "category": category,
+        "lead": lead,
+        "assists": assists,
+        "note": note,
+        "returned": returned,
+        "changed": bool(lead and lead.pk != current_id),
+        "previous": Unit.objects.filter(pk=current_id).first() if current_id else None,
+    }
+    return render(request, "web/dispatch/_lead_hint.html", ctx)
+
+
+def _catalogue_lead(appeal: Appeal, category) -> tuple:
+    """(lead unit, assisting units, where from) for a category at the appeal's place."""
+    if category is None:
+        return None, [], ""
+    try:
+        from minhu.routing import catalogue
+        from minhu.routing.location import locate_appeal
+    except ImportError:  # a deployment without smart routing: the category's defaults
+        appeal.category = category
+        lead = suggested_lead(appeal)
+        return lead, [], "category_default" if lead else ""
+    found = catalogue.lookup(category, locate_appeal(appeal))
+    return found.lead_unit, found.assist_units, found.source

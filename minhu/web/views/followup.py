@@ -13,7 +13,7 @@ from minhu.appeals.models import Appeal, FollowUp, Status
 from minhu.orgs.scope import scope_of
 
 from .. import forms as f
-from ..filters import AppealFilterForm, paginate
+from ..filters import CLOSED_FILTERS, AppealFilterForm, paginate
 from ..permissions import may_close, page_required
 from .common import is_htmx, visible_appeal_or_404
 
@@ -72,7 +72,7 @@ def follow_up_queue(request):
     if tab not in dict(TABS):
         tab = "pending"
     counts = {k: _tab_qs(request.user, k).count() for k, _l in TABS}
-    filters = AppealFilterForm(request.GET or None, hide=("status", "due"))
+    filters = AppealFilterForm(request.GET or None, hide=("status", "due", *CLOSED_FILTERS))
     qs = filters.apply(_tab_qs(request.user, tab)).select_related(
         "category__parent", "lead_unit", "street"
     )

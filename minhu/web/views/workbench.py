@@ -20,7 +20,7 @@ from minhu.orgs.models import Unit
 from minhu.orgs.scope import scope_of
 
 from ..due import due_q, with_due_state
-from ..filters import AppealFilterForm, paginate
+from ..filters import CLOSED_FILTERS, AppealFilterForm, paginate
 from ..permissions import page_required, unit_ids_acting
 from .common import is_htmx
 
@@ -113,7 +113,7 @@ def workbench(request):
         ctx["page"] = paginate(request, qs.order_by("status", "report_due_at", "id"))
         ctx["show"] = show
         return render(request, "web/workbench/workbench.html", ctx)
-    filters = AppealFilterForm(request.GET or None, hide=("unit",))
+    filters = AppealFilterForm(request.GET or None, hide=("unit", *CLOSED_FILTERS))
     qsets = _unit_querysets(unit.pk)
     qs = filters.apply(qsets[tab])
     qs = with_due_state(qs).select_related("category__parent", "street", "grid", "lead_unit")

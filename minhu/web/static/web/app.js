@@ -28,7 +28,12 @@
           if (first) sub.value = first.value;
         }
       }
-      top.addEventListener("change", filter);
+      top.addEventListener("change", function () {
+        var before = sub.value;
+        filter();
+        // the second level changed with the first: tell listeners (the dispatch catalogue)
+        if (sub.value !== before) sub.dispatchEvent(new Event("change", { bubbles: true }));
+      });
       sub.addEventListener("change", function () {
         var opt = sub.selectedOptions[0];
         if (opt && opt.dataset.parent && top.value !== opt.dataset.parent) { top.value = opt.dataset.parent; filter(); }
@@ -187,6 +192,26 @@
       var sel = $("tr.sel[data-href]");
       if (sel) window.location = sel.dataset.href;
     }
+  });
+
+  // --- dispatch form: the catalogue's lead unit for the category now chosen -------------------
+  document.addEventListener("htmx:afterSwap", function (e) {
+    var box = e.detail && e.detail.target;
+    if (!box || !box.hasAttribute || !box.hasAttribute("data-lead-hint")) return;
+    var hint = $("[data-lead]", box), form = box.closest("form");
+    if (!hint || !hint.dataset.lead || !form) return;
+    var lead = $("select[name=lead_unit]", form);
+    if (lead && lead.value !== hint.dataset.lead) {
+      lead.value = hint.dataset.lead;
+      lead.classList.add("changed");
+    }
+    var assist = (hint.dataset.assist || "").split(",").filter(Boolean);
+    $all("input[type=checkbox][name=assist_units]", form).forEach(function (cb) {
+      cb.checked = assist.indexOf(cb.value) !== -1;
+    });
+    $all("input[type=checkbox][name=assist_units]", form).slice(0, 1).forEach(function (cb) {
+      cb.dispatchEvent(new Event("change", { bubbles: true }));
+    });
   });
 
   // --- phone: a panel loaded below the list is scrolled into view -------------------------------
