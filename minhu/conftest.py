@@ -32,6 +32,18 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _static_files_from_the_apps():
+    """The browser tests' live server serves the static files from the app directories, as
+    runserver does. pytest-django adds its static handler only when INSTALLED_APPS names
+    django.contrib.staticfiles (ours is minhu.core.apps.StaticFilesConfig), so whitenoise
+    serves them through the finders instead of an (empty) collectstatic directory."""
+    from django.conf import settings as django_settings
+
+    django_settings.WHITENOISE_USE_FINDERS = True
+    django_settings.WHITENOISE_AUTOREFRESH = True
+
+
 @pytest.fixture(autouse=True)
 def _default_language():
     """Django keeps the last request's language active in the thread: start each test in the
