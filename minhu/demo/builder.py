@@ -1175,7 +1175,8 @@ def create_dispatch_rules(org: DemoOrg, actor: User | None) -> int:
 def train_from_history(before: dt.datetime) -> ClassifierModel | None:
     """What `minhu route-train --from-history` does, for the appeals closed before `before`:
     closed appeals (not merged) with their final category train the classifier, which is
-    stored with its holdout evaluation and activated. None when there are too few of them."""
+    stored with its evaluation (grouped cross-validation, or a holdout when small) and
+    activated. None when there are too few of them."""
     rows = list(
         Appeal.objects.filter(status=Status.CLOSED, category__isnull=False, closed_at__lt=before)
         .order_by("pk")
