@@ -257,3 +257,20 @@ def test_domain_errors_in_english_codes_unchanged(client, org):
     assert e.value.code == "out_of_range"
     with translation.override("en"):
         assert str(DispatchRule._meta.verbose_name) == "Dispatch catalogue"
+
+
+def test_auto_dispatch_curve_card_in_english(client, org, tmp_path):
+    from .test_commands import write_csv
+    from .test_operating import varied_rows
+
+    call_command("route-train", "--csv", str(write_csv(tmp_path / "t.csv", varied_rows(20, 1))))
+    assert client.login(username=org.dispatcher.username, password=PASSWORD)
+    page = client.get(reverse("routing:admin"), **EN).content.decode()
+    card = page.split('id="auto-curve"', 1)[1].split("</section>", 1)[0]
+    assert "Automatic dispatch: share and precision" in card and "Required precision" in card
+    assert "Threshold 0.85: dispatched automatically 1.000" in card
+    data = page.split('id="rt-curve-data"', 1)[1].split("</script>", 1)[0]
+    assert "Dispatched automatically" in data and "Current threshold" in data
+    assert not CJK.search(card.split("<script", 1)[0]), card
+    page = client.get(reverse("routing:admin")).content.decode()
+    assert "自动派单：比例与准确率" in page and "要求准确率" in page
