@@ -45,6 +45,17 @@ def _static_files_from_the_apps():
 
 
 @pytest.fixture(autouse=True)
+def _clear_rate_limits():
+    """Rate-limit counters live in the cache, keyed by user id or address, which the next
+    test reuses: start every test with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _default_language():
     """Django keeps the last request's language active in the thread: start each test in the
     default language (Simplified Chinese) whatever ran before."""

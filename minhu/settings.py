@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "minhu.core.ratelimit.StaffRateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -258,7 +259,10 @@ MINHU_DUE_SOON_HOURS = int(os.environ.get("MINHU_DUE_SOON_HOURS", "24"))
 # How many times an appeal may be reopened by an unsatisfied rating before it needs a leader.
 MINHU_MAX_REOPENS = int(os.environ.get("MINHU_MAX_REOPENS", "3"))
 MINHU_SMS_BACKEND = os.environ.get("MINHU_SMS_BACKEND", "minhu.notifications.sms.LogSMSBackend")
-MINHU_UPLOAD_MAX_BYTES = 8 * 1024 * 1024
+MINHU_UPLOAD_MAX_BYTES = 8 * 1024 * 1024  # one photo
+MINHU_UPLOAD_MAX_TOTAL_BYTES = 20 * 1024 * 1024  # the photos of one request together
+MINHU_UPLOAD_MAX_PIXELS = 50_000_000  # refused above (decompression bombs)
+MINHU_UPLOAD_MAX_SIDE = 4096  # longest side after re-encoding
 MINHU_UPLOAD_TYPES = {
     "JPEG": "image/jpeg",
     "PNG": "image/png",

@@ -49,6 +49,17 @@ def can_see_phone(user, appeal: Appeal) -> bool:
     )
 
 
+def phone_visible_q(user) -> Q | None:
+    """The appeals whose phone `user` may see unmasked, as a condition (the same rule as
+    `can_see_phone`): `Q()` for everything, None for nothing. Search matches phone digits only
+    within it, so a masked number cannot be recovered digit by digit through `?q=`."""
+    scope = scope_of(user)
+    if scope.has_role(*PHONE_ROLES):
+        return Q()
+    units = scope.acting_units(Role.HANDLER, Role.UNIT_LEADER)
+    return Q(lead_unit_id__in=units) if units else None
+
+
 def mask_phone(phone: str) -> str:
     if not phone:
         return ""

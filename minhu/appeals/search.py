@@ -3,7 +3,8 @@
 What matches is always the same and on every backend: the tracking code (case-insensitive,
 exact), or the text as a case-insensitive substring of the subject, the detail or the address;
 optionally the appellant's name (exact) and, for seven or more digits, part of their phone
-(dashes ignored on both sides).
+(dashes ignored on both sides) -- only where the searcher may see that phone unmasked
+(`access.phone_visible_q`).
 
 On SQLite that is a scan, which is fine at the sizes SQLite deployments have. On PostgreSQL a
 substring scan of ten million appeals takes seconds, and a trigram index cannot narrow the
@@ -76,8 +77,18 @@ def phone_digits(text: str) -> str:
     return digits if digits.isdigit() and len(digits) >= 7 else ""
 
 
-def substring_conditions(text: str, *, appellant_name: bool = False, phone: bool = False) -> Q:
-    """The conditions that decide a match (a scan on their own)."""
+def _phone_scope(phone: bool | Q | None) -> Q | None:
+    if phone is True:
+        return Q()
+    return phone if isinstance(phone, Q) else None
+
+
+def substring_conditions(
+    text: str, *, appellant_name: bool = False, phone: bool | Q | None = False
+) -> Q:
+    """The conditions that decide a match (a scan on their own). `phone`: match phone digits
+    (True), only within a condition (a Q: the appeals whose phone the user may see, see
+    `access.phone_visible_q`), or not at all (False/None)."""
     cond = (
         Q(code__iexact=text)
         | Q(subject__icontains=text)
@@ -86,14 +97,15 @@ def substring_conditions(text: str, *, appellant_name: bool = False, phone: bool
     )
     if appellant_name:
         cond |= Q(appellant_name__iexact=text)
-    digits = phone_digits(text) if phone else ""
+    scope = _phone_scope(phone)
+    digits = phone_digits(text) if scope is not None else ""
     if digits:  # stored numbers may have a dash (010-66554433)
-        cond |= Q(Contains(Replace(F("appellant_phone"), Value("-"), Value("")), digits))
+        cond |= Q(Contains(Replace(F("appellant_phone"), Value("-"), Value("")), digits)) & scope
     return cond
 
 
 def search_appeals(
-    qs: QuerySet, text: str, *, appellant_name: bool = False, phone: bool = False
+    qs: QuerySet, text: str, *, appellant_name: bool = False, phone: bool | Q | None = False
 ) -> QuerySet:
     """`qs` narrowed to the appeals matching `text` (see the module docstring); blank = all."""
     text = (text or "").strip()
@@ -101,7 +113,7 @@ def search_appeals(
         return qs
     qs = qs.filter(substring_conditions(text, appellant_name=appellant_name, phone=phone))
     if connections[qs.db].vendor == "postgresql":
-        digits = phone_digits(text) if phone else ""
+        digits = phone_digits(text) if _phone_scope(phone) is not None else ""
         tsquery = bigram_tsquery(text, digits) if digits else bigram_tsquery(text)
         if tsquery:
             document = Func(*(F(name) for name in DOCUMENT_FIELDS), function=SQL_FUNCTION)

@@ -108,10 +108,10 @@ def read_table(content: bytes, file_name: str) -> tuple[list[str], list[tuple[in
     """(headers, [(row number as shown in the file, cells)])."""
     name = file_name.lower()
     if name.endswith(".xlsx"):
-        import openpyxl
+        from openpyxl import load_workbook
 
         try:
-            wb = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+            wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         except Exception:
             raise InvalidInput(_("无法读取该Excel文件（仅支持 .xlsx）"), code="unreadable_file")
         ws = wb.worksheets[0]

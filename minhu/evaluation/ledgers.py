@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from minhu.appeals.access import appeals_visible_to
 from minhu.appeals.models import Appeal, Assignment
 from minhu.categories.models import Category
+from minhu.core import xlsx
 from minhu.core.errors import InvalidInput, NotFound
 from minhu.orgs.models import Unit, User
 from minhu.orgs.scope import scope_of, units_visible_to
@@ -189,40 +190,20 @@ def row_values(i: int, a: Appeal) -> list:
 
 def write_xlsx(title: str, appeals: Iterable[Appeal], out) -> int:
     """Write the ledger to a path or file object. Returns the number of rows."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=_("台账")[:31])
-    ws.freeze_panes = "A3"
-    for i, (_key, _header, width) in enumerate(COLUMNS, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    caption = WriteOnlyCell(ws, value=title)
-    caption.font = Font(bold=True, size=14)
-    ws.append([caption])
-    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
-    header = []
-    for h in headers():
-        c = WriteOnlyCell(ws, value=h)
-        c.font, c.fill = bold, fill
-        c.alignment = Alignment(horizontal="center", vertical="center")
-        header.append(c)
-    ws.append(header)
-    date_idx = {i for i, (key, _header, _width) in enumerate(COLUMNS) if key in DATE_COLUMNS}
+    wb = xlsx.Workbook(write_only=True)
+    ws = wb.sheet(_("台账"))
+    ws.freeze("A3")
+    ws.column_widths(width for _key, _header, width in COLUMNS)
+    ws.append([title], bold=True, size=14)
+    ws.append(headers(), bold=True, fill="DDEBF7", center=True)
+    formats = {
+        i: DATETIME_FORMAT
+        for i, (key, _header, _width) in enumerate(COLUMNS)
+        if key in DATE_COLUMNS
+    }
     n = 0
     for n, appeal in enumerate(appeals, start=1):
-        values = row_values(n, appeal)
-        row = []
-        for i, v in enumerate(values):
-            if i in date_idx and v is not None:
-                c = WriteOnlyCell(ws, value=v)
-                c.number_format = DATETIME_FORMAT
-                row.append(c)
-            else:
-                row.append(v)
-        ws.append(row)
+        ws.append(row_values(n, appeal), number_formats=formats)
     wb.save(out)
     return n
 
@@ -238,18 +219,12 @@ def render(req: LedgerRequest):
 def import_template():
     """An empty import workbook with the accepted headers and one example row. The headers and
     values are the import format (Chinese, as the 12345 system exports), whatever the language."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     from .importer import template_headers
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "历史工单"
-    ws.append(template_headers())
-    for c in ws[1]:
-        c.font = Font(bold=True)
-    ws.freeze_panes = "A2"
+    wb = xlsx.Workbook(write_only=True)
+    ws = wb.sheet("历史工单")
+    ws.freeze("A2")
+    ws.append(template_headers(), bold=True)
     example = {
         "工单编号": "12345-2024-000001",
         "受理时间": "2024-03-05 10:20",

@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from minhu.appeals.access import phone_visible_q
 from minhu.appeals.kinds import channel_choices
 from minhu.appeals.models import OPEN_STATUSES, Status, Urgency
 from minhu.appeals.search import search_appeals
@@ -66,8 +67,9 @@ class AppealFilterForm(forms.Form):
         label=_("销号至"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, data=None, *, units=None, categories=None, hide=(), **kwargs):
+    def __init__(self, data=None, *, user=None, units=None, categories=None, hide=(), **kwargs):
         super().__init__(data, **kwargs)
+        self.user = user
         if categories is None:
             categories = list(Category.objects.filter(active=True).select_related("parent"))
         cat_choices = [("", _("全部分类"))]
@@ -103,7 +105,9 @@ class AppealFilterForm(forms.Form):
         if not self.is_bound or not self.is_valid():
             return qs
         d = self.cleaned_data
-        qs = search_appeals(qs, d.get("q") or "", appellant_name=True, phone=True)
+        # Phone digits match only where the user may see the phone unmasked.
+        phone = phone_visible_q(self.user) if self.user is not None else None
+        qs = search_appeals(qs, d.get("q") or "", appellant_name=True, phone=phone)
         if d.get("status") == OPEN:
             qs = qs.filter(status__in=OPEN_STATUSES)
         elif d.get("status"):

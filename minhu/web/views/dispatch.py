@@ -158,7 +158,11 @@ def dispatch_centre(request):
     units = list(f.handling_units())
     categories = list(f.active_categories())
     filters = AppealFilterForm(
-        request.GET or None, hide=("status", *CLOSED_FILTERS), units=units, categories=categories
+        request.GET or None,
+        user=request.user,
+        hide=("status", *CLOSED_FILTERS),
+        units=units,
+        categories=categories,
     )
     qs = filters.apply(Appeal.objects.filter(status=status)).select_related(
         "category__parent", "street", "grid", "lead_unit"

@@ -72,7 +72,9 @@ def follow_up_queue(request):
     if tab not in dict(TABS):
         tab = "pending"
     counts = {k: _tab_qs(request.user, k).count() for k, _l in TABS}
-    filters = AppealFilterForm(request.GET or None, hide=("status", "due", *CLOSED_FILTERS))
+    filters = AppealFilterForm(
+        request.GET or None, user=request.user, hide=("status", "due", *CLOSED_FILTERS)
+    )
     qs = filters.apply(_tab_qs(request.user, tab)).select_related(
         "category__parent", "lead_unit", "street"
     )

@@ -113,7 +113,9 @@ def workbench(request):
         ctx["page"] = paginate(request, qs.order_by("status", "report_due_at", "id"))
         ctx["show"] = show
         return render(request, "web/workbench/workbench.html", ctx)
-    filters = AppealFilterForm(request.GET or None, hide=("unit", *CLOSED_FILTERS))
+    filters = AppealFilterForm(
+        request.GET or None, user=request.user, hide=("unit", *CLOSED_FILTERS)
+    )
     qsets = _unit_querysets(unit.pk)
     qs = filters.apply(qsets[tab])
     qs = with_due_state(qs).select_related("category__parent", "street", "grid", "lead_unit")
