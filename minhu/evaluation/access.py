@@ -74,6 +74,38 @@ def supervisions_visible_to(user) -> QuerySet[Supervision]:
     return qs
 
 
+def placing_units(sup: Supervision) -> list[Unit] | None:
+    """The level that placed a supervision: None for the district (a district leader, an
+    admin or the automatic sweep), else the units in which its creator leads the supervised
+    unit (the unit itself or one above it)."""
+    creator = sup.created_by
+    if creator is None:
+        return None
+    scope = scope_of(creator)
+    if scope.has_role(*LEADERS):
+        return None
+    path = sup.unit.path
+    return [
+        u
+        for u in Unit.objects.filter(pk__in=scope.acting_units(Role.UNIT_LEADER))
+        if path.startswith(u.path)
+    ]
+
+
+def can_cancel_supervision(user, sup: Supervision, *, placers=None) -> bool:
+    """Only the level that placed a supervision, or a level above it, may cancel (撤销) it: a
+    supervised unit's own leader cannot lift what the district put on it. `placers` may pass
+    `placing_units(sup)` when it is already known."""
+    scope = scope_of(user)
+    if scope.has_role(*LEADERS):
+        return True
+    placers = placing_units(sup) if placers is None and sup.created_by_id else placers
+    if not placers:  # placed by the district level
+        return False
+    mine = Unit.objects.filter(pk__in=scope.acting_units(Role.UNIT_LEADER))
+    return any(p.path.startswith(u.path) for u in mine for p in placers)
+
+
 def interviews_visible_to(user) -> QuerySet[Interview]:
     scope = scope_of(user)
     qs = Interview.objects.all()

@@ -33,6 +33,7 @@ from minhu.orgs.models import Role, Unit, UnitKind
 from minhu.orgs.scope import scope_of
 
 from . import aggregates, evaluations, rankings
+from .access import can_cancel_supervision
 from .config import active_config
 from .models import (
     DepartmentReview,
@@ -817,6 +818,10 @@ def close_supervision(
         scope = scope_of(actor)
         if not scope.all_units and sup.unit_id not in scope.unit_ids:
             raise NotFound()
+        if cancel and not can_cancel_supervision(actor, sup):
+            raise PermissionDenied(
+                _("只有作出督办的层级或其上级可以撤销督办"), code="not_supervision_placer"
+            )
     if sup.status != SupervisionStatus.OPEN:
         raise IllegalTransition(_("该督办已结束"), code="supervision_closed")
     sup.result = _text(result, "result", _("办理情况") if not cancel else _("撤销理由"), min_len=2)

@@ -510,6 +510,14 @@ def supervision_view(request):
     if request.GET.get("auto") in ("0", "1"):
         qs = qs.filter(auto=request.GET["auto"] == "1")
     page = Paginator(qs.order_by("due_at", "id"), 30).get_page(request.GET.get("page"))
+    placers: dict[int | None, list | None] = {}  # one look-up per creator, not per row
+    for s in page:
+        if s.status == SupervisionStatus.OPEN:
+            if s.created_by_id not in placers:
+                placers[s.created_by_id] = access.placing_units(s)
+            s.can_cancel = access.can_cancel_supervision(
+                request.user, s, placers=placers[s.created_by_id]
+            )
     return render(
         request,
         "evaluation/supervision.html",

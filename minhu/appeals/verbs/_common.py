@@ -20,7 +20,7 @@ from minhu.orgs.models import Role, Unit
 from minhu.orgs.scope import scope_of
 
 from ..access import CENTRE_ROLES, access_appeal
-from ..attachments import validate_image
+from ..attachments import check_total, prepare_image
 from ..kinds import PUBLIC_CHANNELS, kind_of  # noqa: F401  (PUBLIC_CHANNELS re-exported)
 from ..models import (
     Appeal,
@@ -230,21 +230,22 @@ def _lead_assignment(appeal: Appeal) -> Assignment | None:
 
 
 def _save_attachments(appeal: Appeal, files: Sequence, actor, by_handler: bool) -> list[Attachment]:
-    saved = []
-    for f in files or ():
-        content_type = validate_image(f)
-        saved.append(
-            Attachment.objects.create(
-                appeal=appeal,
-                file=f,
-                content_type=content_type,
-                size=f.size,
-                name=(getattr(f, "name", "") or "")[:200],
-                uploaded_by=actor,
-                by_handler=by_handler,
-            )
+    """Every file checked and re-encoded first (attachments.prepare_image), then stored."""
+    files = list(files or ())
+    check_total(files)
+    prepared = [prepare_image(f) for f in files]
+    return [
+        Attachment.objects.create(
+            appeal=appeal,
+            file=p.file,
+            content_type=p.content_type,
+            size=p.size,
+            name=p.label,
+            uploaded_by=actor,
+            by_handler=by_handler,
         )
-    return saved
+        for p in prepared
+    ]
 
 
 def _run_intake_hooks(appeal_id: int) -> None:
