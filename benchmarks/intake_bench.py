@@ -19,9 +19,10 @@ cost most, and then raw single-row INSERTs of the same columns into a copy of th
 (same indexes, one commit each) at the same concurrency levels.
 
 Routing (classification, location, duplicates, automatic dispatch) runs where the product runs
-it (printed at the start; see docs/performance.md); its CPU is in the app's. After each level the command waits until
-every appeal of the level has been routed (bounded by --drain-seconds) and prints how long the
-backlog took and the CPU it cost."""
+it (printed at the start): on PostgreSQL a queued job that one `minhu worker` runs (its CPU is
+printed per intake; MINHU_JOBS=inline runs it in the web worker after the answer). After each
+level the command waits until every appeal of the level has been routed (bounded by
+--drain-seconds) and prints how long the backlog took; the worker's CPU is counted until then."""
 
 from __future__ import annotations
 
@@ -207,15 +208,34 @@ class Server:
                 return
             except OSError:
                 time.sleep(0.3)
-        sys.exit("gunicorn did not start (see " + str(log) + ")")
+        self.stop()
+        raise SystemExit(f"gunicorn did not start in 300 s (log: {log})")
 
     def cpu(self) -> float:
         return tree_cpu(self.proc.pid)
 
     def stop(self) -> None:
         self.proc.terminate()
-        self.proc.wait(30)
+        try:
+            self.proc.wait(60)
+        except Exception:
+            self.proc.kill()
+            self.proc.wait(30)
         self.log.close()
+
+
+def start_worker(env: dict, log: Path):
+    """`minhu worker` when jobs go to the queue (procrastinate on PostgreSQL): routing runs
+    there. None with the inline backend (routing runs in the web worker after the answer)."""
+    import subprocess
+
+    from django.conf import settings
+
+    if getattr(settings, "MINHU_JOBS", "inline") != "procrastinate":
+        return None
+    minhu = Path(sys.executable).parent / "minhu"
+    out = open(log, "ab")
+    return subprocess.Popen([str(minhu), "worker"], env=env, cwd=REPO, stdout=out, stderr=out)
 
 
 def post(port: int, token: str, body: bytes) -> tuple[int, float, bytes]:
@@ -399,7 +419,7 @@ def level(args, url, server, cluster, token, gen, concurrency, stats_conn, worke
     reset_statements(stats_conn)
     app0, pg0, w0 = server.cpu(), tree_cpu(cluster.postmaster_pid()), worker_cpu()
     r = drive(server.port, token, concurrency, args.seconds, gen)
-    app1, pg1, w1 = server.cpu(), tree_cpu(cluster.postmaster_pid()), worker_cpu()
+    app1, pg1 = server.cpu(), tree_cpu(cluster.postmaster_pid())
     rows = statements(stats_conn)
     n = len(r["lat"])
     out = {
@@ -411,7 +431,6 @@ def level(args, url, server, cluster, token, gen, concurrency, stats_conn, worke
         "app_cpu": (app1 - app0) / max(n, 1) * 1000,
         "pg_cpu": (pg1 - pg0) / max(n, 1) * 1000,
         "gen_cpu": r["gen_cpu"] / max(n, 1) * 1000,
-        "worker_cpu": (w1 - w0) / max(n, 1) * 1000,
         "codes": r["codes"],
         "size": r["size"],
     }
@@ -427,6 +446,7 @@ def level(args, url, server, cluster, token, gen, concurrency, stats_conn, worke
         left = routed_backlog(first_id)
     out["drain"] = time.perf_counter() - t
     out["left"] = left
+    out["worker_cpu"] = (worker_cpu() - w0) / max(n, 1) * 1000
     return out
 
 
@@ -437,7 +457,7 @@ def print_level(r: dict) -> None:
         f"  c={r['c']:<3} {r['rate']:7.1f} appeals/s  p50 {r['p50']:6.1f} ms  p99 {r['p99']:7.1f} ms"
         f"  | CPU/intake: app {r['app_cpu']:5.1f} ms, PostgreSQL {r['pg_cpu']:4.1f} ms,"
         f" load gen {r['gen_cpu']:4.1f} ms"
-        + (f", jobs {r['worker_cpu']:5.1f} ms" if r["worker_cpu"] else "")
+        + (f", worker (routing) {r['worker_cpu']:5.1f} ms" if r["worker_cpu"] else "")
         + f"  | SQL/intake {r['sql']:5.1f}, plan {r['plan']:5.2f} ms, exec {r['exec']:5.2f} ms"
         f"  | 201 body {r['size']:.0f} B; {codes}; load {load:.1f}",
         flush=True,
@@ -447,11 +467,15 @@ def print_level(r: dict) -> None:
 
 
 def routing_mode() -> str:
+    from django.conf import settings
+
     try:
-        import minhu.core.after_response  # noqa: F401
+        import minhu.appeals.jobs  # noqa: F401
     except ImportError:
         return "in the request (on commit, before the response)"
-    return "in the web worker after the response is sent (minhu.core.after_response)"
+    if getattr(settings, "MINHU_JOBS", "inline") == "procrastinate":
+        return "a queued job (procrastinate), run by one `minhu worker` process"
+    return "inline job, in the web worker after the response is sent"
 
 
 def main() -> None:
@@ -495,7 +519,7 @@ def main() -> None:
     os.environ.update(env)
     sys.path.insert(0, str(REPO))
     log = Path(cluster.data.parent) / "gunicorn.log"
-    server = None
+    server = worker = None
     try:
         import django
 
@@ -525,7 +549,8 @@ def main() -> None:
             load_open(n_open - loaded, votes, ids, seed=step)
             loaded = n_open
             server = Server(env, args.workers, log)
-            worker_cpu = lambda: 0.0  # noqa: E731  (a queue worker's CPU, when there is one)
+            worker = start_worker(env, log)
+            worker_cpu = (lambda w=worker: tree_cpu(w.pid)) if worker else (lambda: 0.0)
             # Warm-up: every worker answers once (first requests load the model, gazetteer).
             t = time.perf_counter()
             warm = drive(server.port, ids["token"], args.workers, 3, gen)
@@ -548,6 +573,10 @@ def main() -> None:
                         )
             server.stop()
             server = None
+            if worker:
+                worker.terminate()
+                worker.wait(60)
+                worker = None
         if not args.no_raw:
             print("raw single-row INSERTs through psycopg (one commit each, same indexes):")
             columns, rows = raw_rows(labeled, ids)
@@ -557,6 +586,8 @@ def main() -> None:
     finally:
         if server:
             server.stop()
+        if worker and worker.poll() is None:
+            worker.kill()
         from django.db import connections
 
         connections.close_all()

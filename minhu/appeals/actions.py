@@ -27,7 +27,6 @@ from .verbs._common import (  # noqa: F401  (re-exported helpers)
     _record_miss,
     _require_centre,
     _require_status,
-    _run_intake_hooks,
     _save_attachments,
     _set_dues,
     _sync_clock,

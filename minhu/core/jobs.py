@@ -20,7 +20,8 @@ Backends (`MINHU_JOBS`, default from the database):
 - "procrastinate" (PostgreSQL): `enqueue` inserts into procrastinate_jobs in the current
   transaction; `minhu worker` runs them.
 - "inline" (SQLite, the embedded default, no extra service): `enqueue` runs the job right
-  after the current transaction commits, in the same process, logging (not raising) a failure;
+  after the current transaction commits (inside an HTTP request: once the answer has been sent,
+  `minhu.core.after_response`), in the same process, logging (not raising) a failure;
   `minhu worker` runs only the periodic schedule.
 
 Jobs must be idempotent: a job may run again after a worker died mid-way (at-least-once).
@@ -38,6 +39,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, transaction
+
+from minhu.core import after_response
 
 logger = logging.getLogger("minhu.jobs")
 
@@ -130,7 +133,8 @@ def enqueue(target: Job, **kwargs: Any) -> None:
     if backend() == "procrastinate":
         target.task.defer(**kwargs)
         return
-    transaction.on_commit(functools.partial(run_inline, target, kwargs))
+    # After commit; inside an HTTP request, once the answer has been sent.
+    transaction.on_commit(functools.partial(after_response.defer, run_inline, target, kwargs))
 
 
 def run_inline(target: Job, kwargs: dict[str, Any]) -> None:

@@ -41,6 +41,8 @@ def route(appeal_id: int) -> RoutingDecision | None:
     appeal = Appeal.objects.filter(pk=appeal_id).first()
     if appeal is None or appeal.status != Status.NEW:
         return None
+    if RoutingDecision.objects.filter(appeal=appeal).exists():
+        return None  # routed already: a job run again after a worker died (at-least-once)
     config = RoutingConfig.get()
     proposal = proposals.compute(appeal, config)
     try:

@@ -246,8 +246,3 @@ def _save_attachments(appeal: Appeal, files: Sequence, actor, by_handler: bool) 
         )
         for p in prepared
     ]
-
-
-def _run_intake_hooks(appeal_id: int) -> None:
-    for path in getattr(settings, "MINHU_INTAKE_HOOKS", []):
-        import_string(path)(appeal_id)

@@ -8,11 +8,12 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from minhu.core import after_response
 from minhu.core.errors import IllegalTransition, InvalidInput, PermissionDenied
+from minhu.core.jobs import enqueue
 from minhu.orgs.models import Role, Unit, UnitKind
 from minhu.orgs.scope import scope_of
 
+from ..jobs import run_intake_hooks
 from ..kinds import RESIDENT_APPEAL, channel_values, get_kind
 from ..models import (
     Appeal,
@@ -37,7 +38,6 @@ from ._common import (
     _move,
     _require_centre,
     _require_status,
-    _run_intake_hooks,
     _save_attachments,
     _set_dues,
     _sync_clock,
@@ -165,8 +165,9 @@ def register_appeal(
         channel=channel,
         attachments=len(attachments or ()),
     )
-    # Routing after the answer (minhu.core.after_response), once the appeal is committed.
-    transaction.on_commit(lambda: after_response.defer(_run_intake_hooks, appeal.pk))
+    # Routing as a job: stored with the appeal (procrastinate) or run after commit and after
+    # the HTTP answer (inline backend).
+    enqueue(run_intake_hooks, appeal_id=appeal.pk)
     return appeal
 
 

@@ -1,4 +1,5 @@
-"""Intake routing runs after the answer has been sent, not before it."""
+"""Intake routing (a job) runs after the answer has been sent, not before it; on PostgreSQL it
+is stored for the worker in the registering transaction."""
 
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ def _post(handler, token: str, body: dict):
 
 @pytest.mark.django_db(transaction=True)
 def test_intake_hooks_run_when_the_server_closes_the_response(org, settings, caplog):
+    settings.MINHU_JOBS = "inline"  # the embedded default: jobs in-process, after the answer
     settings.MINHU_INTAKE_HOOKS = [f"{__name__}.record_hook", f"{__name__}.failing_hook"]
     ran.clear()
     token = Token.objects.create(user=org.dispatcher).key
@@ -62,7 +64,7 @@ def test_intake_hooks_run_when_the_server_closes_the_response(org, settings, cap
     response.close()  # what the WSGI server does once it has sent the answer
     assert ran == [(appeal_id, True)]  # committed before the hook ran
     # A failing hook is logged; the client already has its 201.
-    assert "work after the response failed" in caplog.text and "routing broke" in caplog.text
+    assert "run_intake_hooks failed" in caplog.text and "routing broke" in caplog.text
     after_response.defer(ran.append, "later")  # between requests: at once
     assert ran[-1] == "later"
 
@@ -71,3 +73,26 @@ def test_outside_a_request_deferred_work_runs_at_once():
     seen = []
     after_response.defer(seen.append, 1)
     assert seen == [1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_routing_is_a_queued_job_stored_with_the_appeal(org, settings):
+    if "procrastinate.contrib.django" not in settings.INSTALLED_APPS:
+        pytest.skip("the procrastinate backend runs on PostgreSQL")
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    from minhu.appeals import actions
+
+    settings.MINHU_JOBS = "procrastinate"
+    settings.MINHU_INTAKE_HOOKS = [f"{__name__}.record_hook"]
+    ran.clear()
+    appeal = actions.register_appeal(
+        actor=org.dispatcher,
+        channel="hotline",
+        subject="路灯不亮",
+        detail="小区门口的路灯坏了一周",
+        appellant_phone="13812345678",
+    )
+    assert ran == []  # not in this process: the worker runs it
+    [queued] = ProcrastinateJob.objects.filter(task_name="minhu.appeals.jobs.run_intake_hooks")
+    assert queued.args == {"appeal_id": appeal.pk} and queued.status == "todo"

@@ -21,6 +21,13 @@ from .helpers import FakeClassifier, register
 
 
 @pytest.fixture(autouse=True)
+def _inline_jobs(settings):
+    """Routing is a job (appeals.jobs.run_intake_hooks): run it in-process after commit, on
+    PostgreSQL too (where the default backend would store it for `minhu worker`)."""
+    settings.MINHU_JOBS = "inline"
+
+
+@pytest.fixture(autouse=True)
 def clean_caches():
     classifier.clear_cache()
     location.clear_cache()
