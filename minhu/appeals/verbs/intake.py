@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -167,7 +168,8 @@ def register_appeal(
     )
     # Routing as a job: stored with the appeal (procrastinate) or run after commit and after
     # the HTTP answer (inline backend).
-    enqueue(run_intake_hooks, appeal_id=appeal.pk)
+    if getattr(settings, "MINHU_INTAKE_HOOKS", []):
+        enqueue(run_intake_hooks, appeal_id=appeal.pk)
     return appeal
 
 
