@@ -19,3 +19,6 @@ urlpatterns = [
 ]
 # Uploaded photos are not served under MEDIA_URL: only through the scope-checked views
 # (web: appeal_photo, API: appeal-attachment-file).
+
+handler404 = "minhu.core.api.page_not_found"
+handler500 = "minhu.core.api.server_error"

@@ -6,11 +6,13 @@ Errors always look like {"error": {"code": "<stable_code>", "message": "<中文�
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -34,6 +36,17 @@ DRF_CODES = {
     exceptions.Throttled: ("throttled", gettext_lazy("请求过于频繁")),
     exceptions.ValidationError: ("invalid", gettext_lazy("输入有误")),
 }
+
+
+class JSONObjectParser(JSONParser):
+    """JSON bodies must be objects: every endpoint takes named fields. `[null, null]`, `"x"` or
+    `5` are 400 `parse_error` here, before any view looks into the body."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        if not isinstance(data, dict):
+            raise exceptions.ParseError(_("请求体必须是 JSON 对象"))
+        return data
 
 
 def error_body(code: str, message: str, details=None) -> dict:
@@ -64,3 +77,24 @@ def exception_handler(exc, context):
         response["WWW-Authenticate"] = 'Token realm="api"'
     response.data = error_body(code, message, details)
     return response
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request, exception=None):
+    """The project's 404 handler: the API's error body under /api/ (an unknown path or a
+    malformed id in it), Django's page elsewhere."""
+    if _is_api(request):
+        body = error_body("not_found", str(DRF_CODES[exceptions.NotFound][1]))
+        return JsonResponse(body, status=404, json_dumps_params={"ensure_ascii": False})
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """The project's 500 handler: the API's error body under /api/, Django's page elsewhere."""
+    if _is_api(request):
+        body = error_body("server_error", _("服务器内部错误，问题已记录"))
+        return JsonResponse(body, status=500, json_dumps_params={"ensure_ascii": False})
+    return defaults.server_error(request)

@@ -8,6 +8,10 @@ class CoreConfig(AppConfig):
     label = "core"
     verbose_name = _("核心")
 
+    def ready(self) -> None:
+        # Registers the `id` path converter before any URLconf is loaded.
+        from . import routers  # noqa: F401
+
 
 class StaticFilesConfig(BaseStaticFilesConfig):
     """collectstatic skips the npm packages' files no page loads (source maps, unminified and

@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from minhu.core.errors import NotFound, PermissionDenied
+from minhu.core.routers import MAX_ID
 from minhu.orgs.models import Role, Unit, UnitKind
 from minhu.orgs.scope import scope_of
 
@@ -40,7 +41,10 @@ def sees_district(user) -> bool:
 def visible_unit(user, unit_id: int | str | None) -> Unit:
     """A unit the user may look into (its figures drill down to its appeals), else NotFound."""
     try:
-        unit = Unit.objects.get(pk=int(unit_id))
+        pk = int(unit_id)
+        if not 0 < pk <= MAX_ID:  # no such id (and past 2^63 the database cannot compare it)
+            raise ValueError(unit_id)
+        unit = Unit.objects.get(pk=pk)
     except (Unit.DoesNotExist, TypeError, ValueError):
         raise NotFound()
     scope = scope_of(user)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -32,7 +32,7 @@ from minhu.appeals.models import (
     Status,
 )
 from minhu.categories.models import Category
-from minhu.core.errors import InvalidInput, PermissionDenied
+from minhu.core.errors import Conflict, InvalidInput, PermissionDenied
 from minhu.orgs.models import HANDLING_KINDS, Role, Unit, UnitKind
 from minhu.orgs.scope import scope_of
 
@@ -40,6 +40,8 @@ from .models import ImportBatch, ImportedWorkOrder
 
 MAX_ROWS = 100_000
 MAX_BYTES = 30 * 1024 * 1024
+# Dates before this are typing errors (0001-01-01 would not even fit the database's UTC range).
+MIN_YEAR = 1900
 
 # Column -> accepted headers (first is the canonical one, used in the template).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -291,6 +293,9 @@ def parse(content: bytes, file_name: str) -> Parsed:
             except ValueError as e:
                 err(key, _("时间格式不正确：%(value)s（应为 2024-03-05 10:20）") % {"value": e})
                 row[key] = None
+            if row[key] is not None and row[key].year < MIN_YEAR:
+                err(key, _("时间早于%(year)d年，请检查") % {"year": MIN_YEAR})
+                row[key] = None
         if row.get("created_at") and row["created_at"] > now:
             err("created_at", _("受理时间不能晚于现在"))
         if row.get("created_at") and row.get("closed_at") and row["closed_at"] < row["created_at"]:
@@ -396,8 +401,21 @@ def import_file(content: bytes, file_name: str, *, actor) -> tuple[ImportBatch |
     return batch, parsed
 
 
-@transaction.atomic
 def _write(parsed: Parsed, content: bytes, file_name: str, actor) -> ImportBatch:
+    """Write a validated file in one transaction. The numbers were checked against earlier
+    imports when the file was read; the same numbers imported at the same moment by someone
+    else are caught by their unique index and refused (409 `already_imported`), nothing written."""
+    try:
+        return _write_rows(parsed, content, file_name, actor)
+    except IntegrityError:
+        numbers = [r["external_no"] for r in parsed.rows]
+        if not ImportedWorkOrder.objects.filter(external_no__in=numbers).exists():
+            raise  # not the race: a bug to see, not to hide
+        raise Conflict(_("这些工单刚刚已由他人导入，请刷新后查看"), code="already_imported")
+
+
+@transaction.atomic
+def _write_rows(parsed: Parsed, content: bytes, file_name: str, actor) -> ImportBatch:
     from . import aggregates
     from .actions import _log
 

@@ -113,7 +113,7 @@ def parse_period(value: str | None, start_day: int = 1, *, default: Period | Non
         if default is not None:
             return default
         raise InvalidInput(_("请指定考核周期"), code="period_required", field="period")
-    match = PERIOD_RE.match(value.strip())
+    match = PERIOD_RE.match(value.strip()) if isinstance(value, str) else None
     if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
         raise InvalidInput(_("考核周期格式应为 YYYY-MM"), code="invalid_period", field="period")
     return Period(value.strip(), start_day)

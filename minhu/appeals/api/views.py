@@ -20,7 +20,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -39,6 +39,7 @@ from minhu.appeals.models import (
     Status,
     Summons,
 )
+from minhu.core.api import JSONObjectParser
 from minhu.core.errors import NotFound
 from minhu.orgs.api.common import errors
 from minhu.orgs.api.permissions import IsStaffMember, PublicRateThrottle
@@ -46,7 +47,7 @@ from minhu.orgs.api.permissions import IsStaffMember, PublicRateThrottle
 from . import serializers as s
 from .filters import AppealFilter
 
-PARSERS = [JSONParser, MultiPartParser, FormParser]
+PARSERS = [JSONObjectParser, MultiPartParser, FormParser]
 ACTION_ERRORS = errors(400, 401, 403, 404, 409)
 PREFER = OpenApiParameter(
     "Prefer",
@@ -293,7 +294,7 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(
         detail=True,
         methods=["post"],
-        url_path=r"extensions/(?P<ext_id>\d+)/decide",
+        url_path="extensions/<id:ext_id>/decide",
         filter_backends=[],
     )
     def decide_extension(self, request: Request, pk=None, ext_id=None) -> Response:
@@ -328,7 +329,7 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(
         detail=True,
         methods=["post"],
-        url_path=r"summonses/(?P<summons_id>\d+)/cancel",
+        url_path="summonses/<id:summons_id>/cancel",
         filter_backends=[],
     )
     def cancel_summons(self, request: Request, pk=None, summons_id=None) -> Response:
@@ -427,7 +428,7 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(
         detail=True,
         methods=["get"],
-        url_path=r"attachments/(?P<att_id>\d+)/file",
+        url_path="attachments/<id:att_id>/file",
         filter_backends=[],
         pagination_class=None,
     )
@@ -491,7 +492,7 @@ class PublicAppealViewSet(viewsets.GenericViewSet):
     throttle_classes = [PublicRateThrottle]
     parser_classes = PARSERS
     lookup_field = "code"
-    lookup_value_regex = "[^/]+"
+    lookup_value_converter = "str"
     queryset = Appeal.objects.none()
     serializer_class = s.PublicAppealSerializer
 

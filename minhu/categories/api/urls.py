@@ -1,8 +1,8 @@
-from rest_framework.routers import SimpleRouter
+from minhu.core.routers import Router
 
 from . import views
 
-router = SimpleRouter()
+router = Router()
 router.register("categories", views.CategoryViewSet, basename="category")
 
 urlpatterns = router.urls

@@ -1,9 +1,10 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
+
+from minhu.core.routers import Router
 
 from . import views
 
-router = SimpleRouter()
+router = Router()
 router.register("time-limits", views.TimeLimitPolicyViewSet, basename="time-limit")
 router.register("calendar-overrides", views.CalendarOverrideViewSet, basename="calendar-override")
 

@@ -21,7 +21,7 @@ from minhu.deadlines.calendar import WorkCalendar, is_calendar_covered
 from minhu.deadlines.models import CalendarOverride, Step, TimeLimitPolicy
 from minhu.orgs.api.base import ConfigModelViewSet
 from minhu.orgs.api.common import errors
-from minhu.orgs.api.filters import IntFilter
+from minhu.orgs.api.filters import IntFilter, YearFilter
 from minhu.orgs.api.permissions import IsStaffMember
 
 from .serializers import (
@@ -56,7 +56,7 @@ class TimeLimitPolicyViewSet(ConfigModelViewSet):
 
 
 class CalendarOverrideFilter(df.FilterSet):
-    year = IntFilter(field_name="date", lookup_expr="year")
+    year = YearFilter(field_name="date", lookup_expr="year")
     date_after = df.DateFilter(field_name="date", lookup_expr="gte")
     date_before = df.DateFilter(field_name="date", lookup_expr="lte")
     is_workday = df.BooleanFilter()

@@ -10,9 +10,9 @@ urlpatterns = [
     path(p + "rankings/", views.rankings_view, name="evaluation-rankings"),
     path(p + "rankings/publish/", views.publish_view, name="evaluation-publish"),
     path(p + "snapshots/", views.snapshots_view, name="evaluation-snapshots"),
-    path(p + "snapshots/<int:pk>/", views.snapshot_view, name="evaluation-snapshot"),
+    path(p + "snapshots/<id:pk>/", views.snapshot_view, name="evaluation-snapshot"),
     path(
-        p + "snapshots/<int:pk>/difference/",
+        p + "snapshots/<id:pk>/difference/",
         views.snapshot_difference_view,
         name="evaluation-snapshot-difference",
     ),
@@ -20,19 +20,17 @@ urlpatterns = [
     path(p + "reviews/", views.reviews_view, name="evaluation-reviews"),
     path(p + "interviews/", views.interviews_view, name="evaluation-interviews"),
     path(
-        p + "interviews/<int:pk>/record/",
+        p + "interviews/<id:pk>/record/",
         views.interview_record_view,
         name="evaluation-interview-record",
     ),
     path(p + "nominations/", views.nominations_view, name="evaluation-nominations"),
     path(p + "nominations/propose/", views.nominations_propose_view, name="evaluation-propose"),
-    path(
-        p + "nominations/<int:pk>/decide/", views.nomination_decide_view, name="evaluation-decide"
-    ),
+    path(p + "nominations/<id:pk>/decide/", views.nomination_decide_view, name="evaluation-decide"),
     path(p + "public/redblack/", views.public_redblack_view, name="evaluation-public-redblack"),
     path(p + "supervisions/", views.supervisions_view, name="evaluation-supervisions"),
     path(
-        p + "supervisions/<int:pk>/close/",
+        p + "supervisions/<id:pk>/close/",
         views.supervision_close_view,
         name="evaluation-supervision-close",
     ),

@@ -4,19 +4,17 @@ call the verbs in evaluation.actions; errors use the common error body."""
 from __future__ import annotations
 
 from django.http import FileResponse
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view, parser_classes, permission_classes
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from minhu.appeals.access import appeals_visible_to
-from minhu.core.api import Pagination
+from minhu.core.api import JSONObjectParser, Pagination
 from minhu.core.errors import InvalidInput, NotFound
 from minhu.orgs.models import Unit
 
@@ -33,6 +31,7 @@ from ..models import (
     Supervision,
 )
 from ..periods import current_period, last_ended_period, parse_period
+from . import serializers as body
 
 
 def _doc(summary: str, *params: str, request=None, operation_id: str | None = None):
@@ -195,18 +194,18 @@ def rankings_view(request):
     return Response({"period": period.key, "groups": out})
 
 
-@_doc("发布并冻结排名")
+@_doc("发布并冻结排名", request=body.PublishBody)
 @api_view(["POST"])
 def publish_view(request):
     config = active_config()
-    period = parse_period(request.data.get("period"), config.period_start_day)
-    groups = request.data.get("groups") or list(RankingGroup.values)
+    data = body.read(body.PublishBody, request.data)
+    period = parse_period(data.get("period"), config.period_start_day)
     snaps = actions.publish_ranking(
         actor=request.user,
         period=period,
-        groups=groups,
-        note=request.data.get("note", ""),
-        revise=bool(request.data.get("revise")),
+        groups=data.get("groups") or list(RankingGroup.values),
+        note=data["note"],
+        revise=data["revise"],
     )
     return Response(
         {"snapshots": [{"id": s.pk, "group": s.group, "version": s.version} for s in snaps]},
@@ -339,25 +338,23 @@ def _score(s) -> dict:
     }
 
 
-@_doc("评价结果 / 提交基层评机关", "period")
+@_doc("评价结果 / 提交基层评机关", "period", request=body.ReviewBody)
 @api_view(["GET", "POST"])
 def reviews_view(request):
     config = active_config()
     if request.method == "POST":
-        period = parse_period(request.data.get("period"), config.period_start_day)
-        try:
-            dept = Unit.objects.get(pk=request.data.get("department"))
-        except (Unit.DoesNotExist, ValueError, TypeError):
+        data = body.read(body.ReviewBody, request.data)
+        period = parse_period(data.get("period"), config.period_start_day)
+        dept = Unit.objects.filter(pk=data.get("department")).first()
+        if dept is None:
             raise InvalidInput(_("请选择被评部门"), code="required", field="department")
         review = actions.submit_department_review(
             actor=request.user,
             department=dept,
             period=period,
-            satisfaction=request.data.get("satisfaction", ""),
-            indicators=list(
-                NegativeIndicator.objects.filter(code__in=request.data.get("indicators") or [])
-            ),
-            comment=request.data.get("comment", ""),
+            satisfaction=data["satisfaction"],
+            indicators=list(NegativeIndicator.objects.filter(code__in=data["indicators"])),
+            comment=data["comment"],
         )
         return Response({"id": review.pk}, status=status.HTTP_201_CREATED)
     access.require_staff(request.user)
@@ -408,23 +405,21 @@ def interviews_view(request):
     return paginator.get_paginated_response([_interview(i) for i in page])
 
 
-@_doc("记录约谈")
+@_doc("记录约谈", request=body.InterviewRecordBody)
 @api_view(["POST"])
 def interview_record_view(request, pk: int):
     if not access.interviews_visible_to(request.user).filter(pk=pk).exists():
         raise NotFound()
-    held = parse_datetime(str(request.data.get("held_at") or ""))
-    if held is not None and timezone.is_naive(held):
-        held = timezone.make_aware(held)
+    data = body.read(body.InterviewRecordBody, request.data)
     obj = actions.record_interview(
         pk,
         actor=request.user,
-        held_at=held,
-        interviewer=request.data.get("interviewer", ""),
-        attendees=request.data.get("attendees", ""),
-        record=request.data.get("record", ""),
-        promise=request.data.get("promise", ""),
-        promise_due=parse_date(str(request.data.get("promise_due") or "")),
+        held_at=data.get("held_at"),
+        interviewer=data["interviewer"],
+        attendees=data["attendees"],
+        record=data["record"],
+        promise=data["promise"],
+        promise_due=data.get("promise_due"),
     )
     obj = Interview.objects.select_related("unit").get(pk=obj.pk)
     return Response(_interview(obj))
@@ -453,29 +448,30 @@ def _nomination(n: Nomination, public: bool = False) -> dict:
     return d
 
 
-@_doc("红黑榜提名", "period")
+@_doc("红黑榜提名", "period", request=body.NominationBody)
 @api_view(["GET", "POST"])
 def nominations_view(request):
     if not access.is_centre(request.user):
         raise NotFound()
     config = active_config()
     if request.method == "POST":
-        period = parse_period(request.data.get("period"), config.period_start_day)
-        unit = _unit(request) if request.data.get("unit") else None
+        data = body.read(body.NominationBody, request.data)
+        period = parse_period(data.get("period"), config.period_start_day)
+        unit = access.visible_unit(request.user, data["unit"]) if data.get("unit") else None
         conduct = None
-        if request.data.get("conduct"):
-            conduct = HarmfulConduct.objects.filter(code=request.data["conduct"]).first()
+        if data["conduct"]:
+            conduct = HarmfulConduct.objects.filter(code=data["conduct"]).first()
             if conduct is None:
                 raise InvalidInput(
                     _("损害营商环境行为不正确"), code="invalid_choice", field="conduct"
                 )
         n = actions.nominate(
             actor=request.user,
-            list_kind=request.data.get("list_kind", ""),
+            list_kind=data["list_kind"],
             period=period,
-            reason=request.data.get("reason", ""),
+            reason=data["reason"],
             unit=unit,
-            subject_name=request.data.get("subject_name", ""),
+            subject_name=data["subject_name"],
             conduct=conduct,
         )
         return Response(_nomination(n), status=status.HTTP_201_CREATED)
@@ -484,23 +480,22 @@ def nominations_view(request):
     return Response([_nomination(n) for n in qs])
 
 
-@_doc("按规则生成提名")
+@_doc("按规则生成提名", request=body.PeriodBody)
 @api_view(["POST"])
 def nominations_propose_view(request):
     config = active_config()
-    period = parse_period(request.data.get("period"), config.period_start_day)
+    data = body.read(body.PeriodBody, request.data)
+    period = parse_period(data.get("period"), config.period_start_day)
     made = actions.propose_from_rules(actor=request.user, period=period)
     return Response([_nomination(n) for n in made], status=status.HTTP_201_CREATED)
 
 
-@_doc("审核提名")
+@_doc("审核提名", request=body.DecideBody)
 @api_view(["POST"])
 def nomination_decide_view(request, pk: int):
+    data = body.read(body.DecideBody, request.data)
     n = actions.decide_nomination(
-        pk,
-        actor=request.user,
-        approve=bool(request.data.get("approve")),
-        note=request.data.get("note", ""),
+        pk, actor=request.user, approve=data["approve"], note=data["note"]
     )
     return Response(_nomination(n))
 
@@ -544,33 +539,31 @@ def _supervision(s: Supervision) -> dict:
     }
 
 
-@_doc("督办列表 / 新建督办", "status")
+@_doc("督办列表 / 新建督办", "status", request=body.SupervisionBody)
 @api_view(["GET", "POST"])
 def supervisions_view(request):
     if request.method == "POST":
-        due = parse_datetime(str(request.data.get("due_at") or ""))
-        if due is not None and timezone.is_naive(due):
-            due = timezone.make_aware(due)
-        if request.data.get("appeal"):
-            appeal = appeals_visible_to(request.user).filter(pk=request.data["appeal"]).first()
+        data = body.read(body.SupervisionBody, request.data)
+        due = data.get("due_at")
+        if data.get("appeal"):
+            appeal = appeals_visible_to(request.user).filter(pk=data["appeal"]).first()
             if appeal is None:
                 raise NotFound()
             s = actions.supervise_appeal(
                 appeal,
                 actor=request.user,
-                reason=request.data.get("reason", ""),
-                requirement=request.data.get("requirement", ""),
+                reason=data["reason"],
+                requirement=data["requirement"],
                 due_at=due,
             )
         else:
-            unit = _unit(request)
-            if unit is None:
+            if not data.get("unit"):
                 raise InvalidInput(_("请指定诉求或单位"), code="required", field="unit")
             s = actions.supervise_unit(
-                unit,
+                access.visible_unit(request.user, data["unit"]),
                 actor=request.user,
-                reason=request.data.get("reason", ""),
-                requirement=request.data.get("requirement", ""),
+                reason=data["reason"],
+                requirement=data["requirement"],
                 due_at=due,
             )
         return Response(_supervision(s), status=status.HTTP_201_CREATED)
@@ -583,14 +576,12 @@ def supervisions_view(request):
     return paginator.get_paginated_response([_supervision(s) for s in page])
 
 
-@_doc("办结或撤销督办")
+@_doc("办结或撤销督办", request=body.CloseSupervisionBody)
 @api_view(["POST"])
 def supervision_close_view(request, pk: int):
+    data = body.read(body.CloseSupervisionBody, request.data)
     s = actions.close_supervision(
-        pk,
-        actor=request.user,
-        result=request.data.get("result", ""),
-        cancel=bool(request.data.get("cancel")),
+        pk, actor=request.user, result=data["result"], cancel=data["cancel"]
     )
     return Response(_supervision(s))
 
@@ -602,23 +593,16 @@ def supervision_close_view(request, pk: int):
 @api_view(["GET"])
 def ledger_view(request, kind: str):
     access.require_staff(request.user)
-    q = request.query_params
-
-    def num(key):
-        try:
-            return int(q[key]) if q.get(key) else None
-        except ValueError:
-            raise InvalidInput(_("参数格式不正确"), code="invalid", field=key)
-
+    q = body.read(body.LedgerQuery, request.query_params)
     req = ledgers.build(
         request.user,
         kind,
-        start=parse_date(q.get("start") or "") if q.get("start") else None,
-        end=parse_date(q.get("end") or "") if q.get("end") else None,
-        unit_id=num("unit"),
-        category_id=num("category"),
-        handler_id=num("handler"),
-        status=q.get("status") or None,
+        start=q.get("start"),
+        end=q.get("end"),
+        unit_id=q.get("unit"),
+        category_id=q.get("category"),
+        handler_id=q.get("handler"),
+        status=q["status"] or None,
     )
     return FileResponse(ledgers.render(req), as_attachment=True, filename=f"{req.title}.xlsx")
 
@@ -633,7 +617,7 @@ def ledger_view(request, kind: str):
     },
 )
 @api_view(["POST"])
-@parser_classes([MultiPartParser, FormParser, JSONParser])
+@parser_classes([MultiPartParser, FormParser, JSONObjectParser])
 def import_view(request):
     f = request.FILES.get("file")
     if f is None:

@@ -27,6 +27,7 @@ _ERROR_TEXT = {
     403: "Wrong role (`permission_denied`, ...)",
     404: "Not found, or outside the user's units (`not_found`)",
     409: "Not allowed in the current state (`illegal_transition`, `already_claimed`, ...)",
+    415: "Body in a content type the operation does not take (`unsupported_media_type`)",
     429: "Too many requests (`throttled`)",
 }
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import django_filters as df
 from django import forms
 from django.db.models import Q, QuerySet
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from minhu.orgs.models import Membership, Role, Unit, UnitKind, User
@@ -34,11 +33,31 @@ class MultiChoiceFilter(df.MultipleChoiceFilter):
         super().__init__(*args, distinct=distinct, **kwargs)
 
 
-@extend_schema_field(OpenApiTypes.INT)
+MAX_INT64 = 2**63 - 1
+
+
+@extend_schema_field({"type": "integer", "format": "int64", "minimum": 0, "maximum": MAX_INT64})
 class IntFilter(df.NumberFilter):
-    """An integer (object ids, years): integer in the schema, and "abc" is a 400."""
+    """An integer query parameter (object ids): "abc", a negative number or one past the
+    database's 64-bit integers (`?grid=9223372036854775808`) is 400 `invalid`. Every integer
+    filter of the API is one of these (or a subclass with narrower bounds)."""
 
     field_class = forms.IntegerField
+    min_value: int = 0
+    max_value: int = MAX_INT64
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", self.min_value)
+        kwargs.setdefault("max_value", self.max_value)
+        super().__init__(*args, **kwargs)
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 9999})
+class YearFilter(IntFilter):
+    """A calendar year (`?year=2026`): 1–9999, the years Python's dates have."""
+
+    min_value = 1
+    max_value = 9999
 
 
 class TextSearchFilter(df.CharFilter):

@@ -1,10 +1,11 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
+
+from minhu.core.routers import Router
 
 from . import views
 from .changes import ConfigChangeViewSet
 
-router = SimpleRouter()
+router = Router()
 router.register("units", views.UnitViewSet, basename="unit")
 router.register("users", views.UserViewSet, basename="user")
 router.register("memberships", views.MembershipViewSet, basename="membership")
