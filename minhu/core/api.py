@@ -12,7 +12,6 @@ from django.utils.translation import gettext_lazy
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -36,17 +35,6 @@ DRF_CODES = {
     exceptions.Throttled: ("throttled", gettext_lazy("请求过于频繁")),
     exceptions.ValidationError: ("invalid", gettext_lazy("输入有误")),
 }
-
-
-class JSONObjectParser(JSONParser):
-    """JSON bodies must be objects: every endpoint takes named fields. `[null, null]`, `"x"` or
-    `5` are 400 `parse_error` here, before any view looks into the body."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        data = super().parse(stream, media_type, parser_context)
-        if not isinstance(data, dict):
-            raise exceptions.ParseError(_("请求体必须是 JSON 对象"))
-        return data
 
 
 def error_body(code: str, message: str, details=None) -> dict:

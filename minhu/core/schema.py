@@ -60,7 +60,13 @@ class AutoSchema(SpectacularAutoSchema):
                     field.allow_null = True
                 if isinstance(field, serializers.ChoiceField) and chain[-1].blank:
                     field.allow_blank = True
-        return super()._map_serializer_field(field, direction, bypass_extensions)
+                if isinstance(field, serializers.CharField) and chain[-1].blank:
+                    field.allow_blank = True
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if getattr(field, "allow_blank", False) and schema.get("format") in ("email", "uri"):
+            # "" is no e-mail address nor URL: the format would refuse the empty value.
+            schema.pop("format")
+        return schema
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)

@@ -20,7 +20,7 @@ from minhu.appeals.models import (
 )
 from minhu.appeals.queries import DueState, due_state_q
 from minhu.appeals.search import search_appeals
-from minhu.orgs.api.filters import IntFilter, MultiChoiceFilter
+from minhu.orgs.api.filters import DateFilter, IntFilter, MultiChoiceFilter
 
 
 class StableOrderingFilter(df.OrderingFilter):
@@ -61,8 +61,8 @@ class AppealFilter(df.FilterSet):
         "MINHU_DUE_SOON_HOURS), none: no running clock",
     )
     is_open = df.BooleanFilter(method="filter_open", help_text="Open (not closed nor merged)")
-    created_after = df.DateFilter(method="filter_created_after", help_text="On or after (date)")
-    created_before = df.DateFilter(method="filter_created_before", help_text="On or before (date)")
+    created_after = DateFilter(method="filter_created_after", help_text="On or after (date)")
+    created_before = DateFilter(method="filter_created_before", help_text="On or before (date)")
     q = df.CharFilter(method="filter_q", help_text="Text in code, subject, detail or address")
     ordering = StableOrderingFilter(
         fields=(

@@ -39,8 +39,8 @@ from minhu.appeals.models import (
     Status,
     Summons,
 )
-from minhu.core.api import JSONObjectParser
 from minhu.core.errors import NotFound
+from minhu.core.parsers import JSONObjectParser
 from minhu.orgs.api.common import errors
 from minhu.orgs.api.permissions import IsStaffMember, PublicRateThrottle
 

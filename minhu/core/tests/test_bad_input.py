@@ -32,6 +32,10 @@ TOO_BIG = str(2**63)  # one past the largest 64-bit id
         "/api/v1/appeals/?grid=-1",
         "/api/v1/calendar-overrides/?year=0",
         "/api/v1/calendar-overrides/?year=10000",
+        "/api/v1/appeals/?created_before=9999-12-31",
+        "/api/v1/appeals/?created_after=0001-01-01",
+        "/api/v1/config-changes/?date_before=9999-12-31",
+        "/api/v1/calendar-overrides/?date_after=0001-01-01",
     ],
 )
 def test_out_of_range_integer_filters_are_400(org, url):
@@ -110,3 +114,40 @@ def test_non_object_bodies_are_refused_on_appeal_verbs_too(org):
         f"/api/v1/appeals/{a.pk}/classify/", json.dumps([1, 2]), content_type="application/json"
     )
     assert r.status_code == 400 and error_code(r) == "parse_error"
+
+
+@pytest.mark.parametrize(
+    ("url", "body", "field"),
+    [
+        ("/api/v1/evaluation/reviews/", {"indicators": 5}, "indicators"),
+        ("/api/v1/evaluation/reviews/", {"department": TOO_BIG}, "department"),
+        ("/api/v1/evaluation/rankings/publish/", {"groups": ["nope"]}, "groups"),
+        ("/api/v1/evaluation/nominations/1/decide/", {"approve": "x"}, "approve"),
+        ("/api/v1/evaluation/supervisions/", {"appeal": "abc"}, "appeal"),
+        ("/api/v1/evaluation/supervisions/", {"unit": TOO_BIG}, "unit"),
+        ("/api/v1/evaluation/supervisions/", {"due_at": "0001-01-01T00:00"}, "due_at"),
+        ("/api/v1/evaluation/supervisions/1/close/", {"cancel": [1]}, "cancel"),
+        ("/api/v1/evaluation/nominations/", {"period": 5}, "period"),
+    ],
+)
+def test_evaluation_bodies_of_the_wrong_type_are_400(org, url, body, field):
+    r = client_for(org.admin).post(url, body, format="json")
+    assert r.status_code == 400, r.content
+    err = r.json()["error"]
+    assert err["code"] in ("invalid", "invalid_period")
+    assert field in err["details"].values() or field in err["details"], err
+
+
+@pytest.mark.parametrize(
+    "query", ["start=2024-13-45", f"unit={TOO_BIG}", "end=0001-01-01", "handler=abc"]
+)
+def test_ledger_query_of_the_wrong_type_is_400(org, query):
+    r = client_for(org.admin).get(f"/api/v1/evaluation/ledgers/unit/?{query}")
+    assert r.status_code == 400, r.content
+    assert error_code(r) == "invalid"
+    assert list(r.json()["error"]["details"]) == [query.split("=")[0]]
+
+
+def test_an_evaluation_unit_past_2_63_is_not_found(org):
+    r = client_for(org.admin).get(f"/api/v1/evaluation/rates/?unit={TOO_BIG}")
+    assert r.status_code == 404 and error_code(r) == "not_found"

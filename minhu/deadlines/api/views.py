@@ -21,7 +21,7 @@ from minhu.deadlines.calendar import WorkCalendar, is_calendar_covered
 from minhu.deadlines.models import CalendarOverride, Step, TimeLimitPolicy
 from minhu.orgs.api.base import ConfigModelViewSet
 from minhu.orgs.api.common import errors
-from minhu.orgs.api.filters import IntFilter, YearFilter
+from minhu.orgs.api.filters import DateFilter, IntFilter, YearFilter
 from minhu.orgs.api.permissions import IsStaffMember
 
 from .serializers import (
@@ -57,8 +57,8 @@ class TimeLimitPolicyViewSet(ConfigModelViewSet):
 
 class CalendarOverrideFilter(df.FilterSet):
     year = YearFilter(field_name="date", lookup_expr="year")
-    date_after = df.DateFilter(field_name="date", lookup_expr="gte")
-    date_before = df.DateFilter(field_name="date", lookup_expr="lte")
+    date_after = DateFilter(field_name="date", lookup_expr="gte")
+    date_before = DateFilter(field_name="date", lookup_expr="lte")
     is_workday = df.BooleanFilter()
 
     class Meta:

@@ -5,6 +5,7 @@ what each endpoint takes. The verbs in evaluation.actions still check the meanin
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from minhu.core.routers import MAX_ID
@@ -25,18 +26,18 @@ def _id(**kwargs) -> serializers.IntegerField:
 class BoundedDateTimeField(serializers.DateTimeField):
     """A moment between 1900 and 9998 (earlier or later ones do not fit the database's UTC)."""
 
-    def to_internal_value(self, value):
-        moment = super().to_internal_value(value)
-        if not 1900 <= moment.year <= 9998:
-            raise serializers.ValidationError("时间超出范围")
-        return moment
+    def enforce_timezone(self, value):
+        # Before DRF's own timezone handling, which overflows on 0001-01-01 in +08:00.
+        if not 1900 <= value.year <= 9998:
+            raise serializers.ValidationError(_("时间超出范围（1900–9998年）"))
+        return super().enforce_timezone(value)
 
 
 class BoundedDateField(serializers.DateField):
     def to_internal_value(self, value):
         day = super().to_internal_value(value)
         if not 1900 <= day.year <= 9998:
-            raise serializers.ValidationError("日期超出范围")
+            raise serializers.ValidationError(_("日期超出范围（1900–9998年）"))
         return day
 
 

@@ -14,8 +14,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from minhu.appeals.access import appeals_visible_to
-from minhu.core.api import JSONObjectParser, Pagination
+from minhu.core.api import Pagination
 from minhu.core.errors import InvalidInput, NotFound
+from minhu.core.parsers import JSONObjectParser
 from minhu.orgs.models import Unit
 
 from .. import access, actions, dashboard, evaluations, importer, ledgers, rankings, rates
@@ -33,16 +34,28 @@ from ..models import (
 from ..periods import current_period, last_ended_period, parse_period
 from . import serializers as body
 
+# Response bodies (their fields are documented in docs/accountability.md).
+OBJECT = OpenApiTypes.OBJECT
+ARRAY = {"type": "array", "items": {"type": "object", "additionalProperties": True}}
 
-def _doc(summary: str, *params: str, request=None, operation_id: str | None = None):
-    """OpenAPI description for a function view (responses are JSON objects as documented in
-    docs/accountability.md)."""
+
+def _doc(
+    summary: str,
+    *params: str,
+    request=None,
+    responses=None,
+    methods: list[str] | None = None,
+    operation_id: str | None = None,
+):
+    """OpenAPI description for a function view: `responses` maps statuses to bodies (default:
+    200 with a JSON object)."""
     return extend_schema(
         operation_id=operation_id,
+        methods=methods,
         summary=summary,
         tags=["evaluation"],
-        request=request or OpenApiTypes.OBJECT,
-        responses=OpenApiTypes.OBJECT,
+        request=request,
+        responses=responses or {200: OBJECT},
         parameters=[OpenApiParameter(p, OpenApiTypes.STR, OpenApiParameter.QUERY) for p in params],
     )
 
@@ -194,7 +207,7 @@ def rankings_view(request):
     return Response({"period": period.key, "groups": out})
 
 
-@_doc("发布并冻结排名", request=body.PublishBody)
+@_doc("发布并冻结排名", request=body.PublishBody, responses={201: OBJECT})
 @api_view(["POST"])
 def publish_view(request):
     config = active_config()
@@ -220,7 +233,7 @@ def _snapshot(pk) -> RankingSnapshot:
         raise NotFound()
 
 
-@_doc("排名快照列表", "period", operation_id="evaluation_snapshots_list")
+@_doc("排名快照列表", "period", responses={200: ARRAY}, operation_id="evaluation_snapshots_list")
 @api_view(["GET"])
 def snapshots_view(request):
     access.require_staff(request.user)
@@ -338,7 +351,8 @@ def _score(s) -> dict:
     }
 
 
-@_doc("评价结果 / 提交基层评机关", "period", request=body.ReviewBody)
+@_doc("评价结果", "period", methods=["GET"])
+@_doc("提交基层评机关", methods=["POST"], request=body.ReviewBody, responses={201: OBJECT})
 @api_view(["GET", "POST"])
 def reviews_view(request):
     config = active_config()
@@ -448,7 +462,8 @@ def _nomination(n: Nomination, public: bool = False) -> dict:
     return d
 
 
-@_doc("红黑榜提名", "period", request=body.NominationBody)
+@_doc("红黑榜提名", "period", methods=["GET"], responses={200: ARRAY})
+@_doc("提名", methods=["POST"], request=body.NominationBody, responses={201: OBJECT})
 @api_view(["GET", "POST"])
 def nominations_view(request):
     if not access.is_centre(request.user):
@@ -480,7 +495,7 @@ def nominations_view(request):
     return Response([_nomination(n) for n in qs])
 
 
-@_doc("按规则生成提名", request=body.PeriodBody)
+@_doc("按规则生成提名", request=body.PeriodBody, responses={201: ARRAY})
 @api_view(["POST"])
 def nominations_propose_view(request):
     config = active_config()
@@ -539,7 +554,8 @@ def _supervision(s: Supervision) -> dict:
     }
 
 
-@_doc("督办列表 / 新建督办", "status", request=body.SupervisionBody)
+@_doc("督办列表", "status", methods=["GET"])
+@_doc("新建督办", methods=["POST"], request=body.SupervisionBody, responses={201: OBJECT})
 @api_view(["GET", "POST"])
 def supervisions_view(request):
     if request.method == "POST":
@@ -589,7 +605,16 @@ def supervision_close_view(request, pk: int):
 # --- ledgers and import ---------------------------------------------------------------------
 
 
-@_doc("导出台账xlsx", "start", "end", "unit", "category", "handler", "status")
+@extend_schema(
+    summary="导出台账xlsx",
+    tags=["evaluation"],
+    parameters=[body.LedgerQuery],
+    responses={
+        (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): (
+            OpenApiTypes.BINARY
+        )
+    },
+)
 @api_view(["GET"])
 def ledger_view(request, kind: str):
     access.require_staff(request.user)
@@ -609,6 +634,7 @@ def ledger_view(request, kind: str):
 
 @_doc(
     "导入历史工单（xlsx/CSV）",
+    responses={201: OBJECT},
     request={
         "multipart/form-data": {
             "type": "object",

@@ -15,7 +15,7 @@ from minhu.core.audit import TRACKED_MODELS, describe, model_name
 from minhu.core.models import ConfigAction, ConfigChange
 
 from .common import errors
-from .filters import IntFilter
+from .filters import DateFilter, IntFilter
 from .permissions import IsAdminRole
 
 
@@ -67,8 +67,8 @@ class ConfigChangeFilter(df.FilterSet):
     object_id = IntFilter(help_text="One object's history (with `model`)")
     actor = IntFilter(field_name="actor_id", help_text="User id of who made the change")
     action = df.ChoiceFilter(choices=ConfigAction.choices)
-    date_after = df.DateFilter(method="filter_after", help_text="On or after this local date")
-    date_before = df.DateFilter(method="filter_before", help_text="On or before this local date")
+    date_after = DateFilter(method="filter_after", help_text="On or after this local date")
+    date_before = DateFilter(method="filter_before", help_text="On or before this local date")
     q = df.CharFilter(method="filter_q", help_text="Text in the object's name")
 
     class Meta:

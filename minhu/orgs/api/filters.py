@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters as df
 from django import forms
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 
 from minhu.orgs.models import Membership, Role, Unit, UnitKind, User
@@ -58,6 +59,23 @@ class YearFilter(IntFilter):
 
     min_value = 1
     max_value = 9999
+
+
+class BoundedDateField(forms.DateField):
+    """A date from 1900 to 9998: `0001-01-01` as a local day starts before the first UTC moment
+    the database holds, and the day after `9999-12-31` does not exist."""
+
+    def to_python(self, value):
+        day = super().to_python(value)
+        if day is not None and not 1900 <= day.year <= 9998:
+            raise forms.ValidationError(_("日期超出范围（1900–9998年）"), code="invalid")
+        return day
+
+
+class DateFilter(df.DateFilter):
+    """Every date query parameter of the API (`?created_after=`, `?date_before=`)."""
+
+    field_class = BoundedDateField
 
 
 class TextSearchFilter(df.CharFilter):

@@ -153,6 +153,9 @@ class DispatchRuleSerializer(serializers.ModelSerializer):
 
 class RoutingConfigSerializer(serializers.ModelSerializer):
     effective_threshold = serializers.FloatField(read_only=True)
+    updated_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="null until the settings are first saved"
+    )
 
     class Meta:
         model = RoutingConfig

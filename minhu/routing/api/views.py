@@ -153,6 +153,7 @@ class ReplyCheckView(APIView):
 
 class HotspotsView(APIView):
     permission_classes = [IsAuthenticated, IsStaffMember]
+    pagination_class = Pagination  # the schema then describes the page, not a bare list
 
     @extend_schema(
         summary="Hotspots of a month among the appeals the user may see",
@@ -186,6 +187,7 @@ class HotspotsView(APIView):
 
 class ModelsView(APIView):
     permission_classes = [IsAuthenticated, IsCentre]
+    pagination_class = Pagination  # the schema then describes the page, not a bare list
 
     @extend_schema(
         summary="Classifier model versions with their evaluation",
@@ -213,6 +215,7 @@ class ModelActivateView(APIView):
 
 class RulesView(APIView):
     permission_classes = [IsAuthenticated, IsCentre]
+    pagination_class = Pagination  # the schema then describes the page, not a bare list
 
     @extend_schema(
         summary="The dispatch catalogue (active rules; ?all=1 for every rule)",
