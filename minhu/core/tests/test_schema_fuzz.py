@@ -15,6 +15,7 @@ import json
 
 import pytest
 import schemathesis
+from django.conf import settings as settings_module
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, transaction
@@ -23,6 +24,14 @@ from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, settings
 
 MAX_EXAMPLES = 12
+
+# SQLite pass only for now: the PostgreSQL pass of `make test` would double its few minutes, and
+# the fuzzing has not been run against PostgreSQL yet (NUL bytes in path segments are the likely
+# difference: PostgreSQL text cannot hold them).
+pytestmark = pytest.mark.skipif(
+    "sqlite" not in settings_module.DATABASES["default"]["ENGINE"],
+    reason="schema fuzzing runs in the SQLite pass",
+)
 ROLES = ("admin", "s1_handler", "district_leader", "anonymous")
 
 
