@@ -76,3 +76,24 @@ class ConfigChange(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.actor_name} {self.get_action_display()} {self.object_repr}"
+
+
+class IdempotencyKey(models.Model):
+    """A request that created something, remembered by the key its client sent
+    (`Idempotency-Key` header, or the H5 form's hidden token): a retry with the same key gets
+    the stored response instead of creating it again (minhu.core.idempotency)."""
+
+    scope = models.CharField(max_length=80)
+    key = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField()
+    body = models.JSONField(encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="core_idempotency_scope_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key}"

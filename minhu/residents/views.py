@@ -3,6 +3,8 @@ phone for named appeals, kept in the session after a successful look-up) opens a
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from minhu.appeals import actions as appeal_actions
 from minhu.appeals.actions import PUBLIC_CHANNELS
 from minhu.appeals.models import Appeal, AppellantKind, Channel, CollectionPoint, Satisfaction
+from minhu.core import idempotency
 from minhu.core.errors import DomainError, IllegalTransition, InvalidInput, NotFound
 
 from . import actions, qr, throttle
@@ -122,16 +125,30 @@ def _appeal_form(
         if throttle.exceeded("submit", request):
             limited, status = True, 429
         elif form.is_valid():
-            try:
+            token = request.POST.get("idempotency_token") or None
+
+            def produce() -> tuple[int, dict]:
                 appeal = appeal_actions.register_appeal(
                     actor=None, channel=channel, collection_point=point, **form.appeal_kwargs()
+                )
+                return 201, {"code": appeal.code, "phone": appeal.appellant_phone}
+
+            try:
+                # The form's hidden token: a double tap or a resend after a timeout shows the
+                # first submission's tracking code instead of registering the appeal twice.
+                _status, done, replayed = idempotency.run_once(
+                    "h5.appeals",
+                    token,
+                    idempotency.fingerprint(request.POST, request.FILES),
+                    produce,
                 )
             except DomainError as e:
                 form.add_domain_error(e)
             else:
-                throttle.hit("submit", request)
-                _remember(request, appeal.code, appeal.appellant_phone)
-                return redirect("residents:done", code=appeal.code)
+                if not replayed:
+                    throttle.hit("submit", request)
+                _remember(request, done["code"], done["phone"])
+                return redirect("residents:done", code=done["code"])
         if status == 200:
             status = 400
     else:
@@ -141,6 +158,7 @@ def _appeal_form(
         "residents/new.html",
         {
             "form": form,
+            "idempotency_token": request.POST.get("idempotency_token") or uuid.uuid4().hex,
             "point": point,
             "enterprise": enterprise,
             "limited": limited,

@@ -39,6 +39,7 @@ from minhu.appeals.models import (
     Status,
     Summons,
 )
+from minhu.core import idempotency
 from minhu.core.errors import NotFound
 from minhu.core.parsers import JSONObjectParser
 from minhu.orgs.api.common import errors
@@ -46,6 +47,34 @@ from minhu.orgs.api.permissions import IsStaffMember, PublicRateThrottle
 
 from . import serializers as s
 from .filters import AppealFilter
+
+
+def _idempotent(request: Request, scope: str, produce) -> Response:
+    """Run an intake once per `Idempotency-Key` (minhu.core.idempotency): a retry with the
+    same key gets the first response again (body and headers), marked
+    `Idempotent-Replayed: true`. `produce` returns (status, {"data": ..., "headers": {...}})."""
+    code, data, replayed = idempotency.run_once(
+        scope,
+        request.headers.get(idempotency.HEADER),
+        idempotency.fingerprint(request.data, request.FILES),
+        produce,
+    )
+    response = Response(data["data"], status=code)
+    for name, value in data["headers"].items():
+        response[name] = value
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+IDEMPOTENCY_PARAM = OpenApiParameter(
+    idempotency.HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Optional. A random key (UUID) per appeal: a retry with the same key returns "
+    "the first response instead of registering the appeal twice.",
+)
+
 
 PARSERS = [JSONObjectParser, MultiPartParser, FormParser]
 ACTION_ERRORS = errors(400, 401, 403, 404, 409)
@@ -191,25 +220,28 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         description="Answers 201 with a receipt (`id`, `code`, `status`, `url`; the `Location` "
         "header is `url`): routing runs after the answer. `Prefer: return=representation` "
         "answers with the whole appeal as `GET /appeals/{id}/` would right after registration.",
-        parameters=[PREFER],
+        parameters=[PREFER, IDEMPOTENCY_PARAM],
         request={
             "application/json": s.RegisterInputSerializer,
             "multipart/form-data": s.RegisterInputSerializer,
         },
-        responses={201: REGISTERED, **errors(400, 401, 403)},
+        responses={201: REGISTERED, **errors(400, 401, 403, 409)},
     )
     def create(self, request: Request) -> Response:
-        body = s.RegisterInputSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        appeal = actions.register_appeal(actor=request.user, **body.validated_data)
-        receipt = s.AppealReceiptSerializer(appeal, context={"request": request}).data
-        if _prefers_representation(request):
-            response = self._detail(appeal.pk, status.HTTP_201_CREATED)
-            response["Preference-Applied"] = "return=representation"
-        else:
-            response = Response(receipt, status=status.HTTP_201_CREATED)
-        response["Location"] = receipt["url"]
-        return response
+        def produce() -> tuple[int, dict]:
+            body = s.RegisterInputSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            appeal = actions.register_appeal(actor=request.user, **body.validated_data)
+            receipt = s.AppealReceiptSerializer(appeal, context={"request": request}).data
+            headers = {"Location": receipt["url"]}
+            if _prefers_representation(request):
+                data = self._detail(appeal.pk, status.HTTP_201_CREATED).data
+                headers["Preference-Applied"] = "return=representation"
+            else:
+                data = receipt
+            return status.HTTP_201_CREATED, {"data": data, "headers": headers}
+
+        return _idempotent(request, f"api.appeals:user:{request.user.pk}", produce)
 
     @extend_schema(
         summary="Correct descriptive fields: subject, detail, address, appellant (centre)",
@@ -511,19 +543,23 @@ class PublicAppealViewSet(viewsets.GenericViewSet):
             "application/json": s.PublicRegisterInputSerializer,
             "multipart/form-data": s.PublicRegisterInputSerializer,
         },
-        responses={201: s.PublicReceiptSerializer, **errors(400, 403, 429)},
+        parameters=[IDEMPOTENCY_PARAM],
+        responses={201: s.PublicReceiptSerializer, **errors(400, 403, 409, 429)},
     )
     def create(self, request: Request) -> Response:
-        body = s.PublicRegisterInputSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = dict(body.validated_data)
-        point = data.get("collection_point")
-        if "channel" not in data:
-            public = point is not None and point.channel in actions.PUBLIC_CHANNELS
-            data["channel"] = point.channel if public else Channel.H5
-        appeal = actions.register_appeal(actor=None, **data)
-        receipt = s.PublicReceiptSerializer(appeal, context={"request": request})
-        return Response(receipt.data, status=status.HTTP_201_CREATED)
+        def produce() -> tuple[int, dict]:
+            body = s.PublicRegisterInputSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            data = dict(body.validated_data)
+            point = data.get("collection_point")
+            if "channel" not in data:
+                public = point is not None and point.channel in actions.PUBLIC_CHANNELS
+                data["channel"] = point.channel if public else Channel.H5
+            appeal = actions.register_appeal(actor=None, **data)
+            receipt = s.PublicReceiptSerializer(appeal, context={"request": request})
+            return status.HTTP_201_CREATED, {"data": receipt.data, "headers": {}}
+
+        return _idempotent(request, "api.public-appeals", produce)
 
     @extend_schema(
         summary="Track an appeal by its code (public events only)",
