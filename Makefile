@@ -57,6 +57,7 @@ system-deps: base-deps
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/minhu makemigrations --check --dry-run -v1
 
 test-sqlite: system-deps install

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from minhu.core.models import AppendOnlyModel
-from minhu.deadlines.models import Step
+from minhu.deadlines.models import Step, Urgency  # noqa: F401  (Urgency re-exported)
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
@@ -51,12 +51,6 @@ class AppellantKind(models.TextChoices):
     PERSON = "person", _("个人")
     ENTERPRISE = "enterprise", _("企业")
     ANONYMOUS = "anonymous", _("匿名")
-
-
-class Urgency(models.TextChoices):
-    NORMAL = "normal", _("一般")
-    URGENT = "urgent", _("紧急")
-    CRITICAL = "critical", _("特急")
 
 
 class Status(models.TextChoices):
@@ -575,6 +569,7 @@ class EventKind(models.TextChoices):
     OVERDUE = "overdue", _("超时")
     ATTACH = "attach", _("上传附件")
     SUPERVISE = "supervise", _("督办")
+    MONTHLY_PROBLEM = "monthly_problem", _("每月一题")
     EDIT = "edit", _("修改信息")
 
 

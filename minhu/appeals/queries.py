@@ -11,8 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from minhu.core.errors import InvalidInput
+from minhu.orgs.models import Unit
 
-from .models import OPEN_STATUSES, Appeal
+from .models import OPEN_STATUSES, Appeal, AssignmentStatus, SummonsStatus
 
 
 class DueState:
@@ -72,3 +73,21 @@ def filter_due_state(
 ) -> QuerySet[Appeal]:
     """Only the appeals in `state`: "overdue", "due_soon", "on_time" or "none"."""
     return qs.filter(due_state_q(state, now))
+
+
+def open_appeal_count(unit: Unit) -> int:
+    """Open appeals the unit leads, or holds a live share of (assignment or summons)."""
+    live = [AssignmentStatus.PENDING, AssignmentStatus.CLAIMED]
+    return (
+        Appeal.objects.filter(status__in=OPEN_STATUSES)
+        .filter(
+            Q(lead_unit=unit)
+            | Q(assignments__unit=unit, assignments__active=True, assignments__status__in=live)
+            | Q(
+                summonses__department=unit,
+                summonses__status__in=[SummonsStatus.PENDING, SummonsStatus.REPORTED],
+            )
+        )
+        .distinct()
+        .count()
+    )

@@ -25,7 +25,7 @@ from minhu.core.audit import (
 from minhu.core.errors import InvalidInput
 from minhu.orgs.actions import require_admin
 
-from .models import CalendarOverride, Measure, Step, TimeLimitPolicy
+from .models import CalendarOverride, Measure, Step, TimeLimitPolicy, Urgency
 
 LIMIT_FIELDS = ("step", "category", "urgency", "amount", "measure")
 OVERRIDE_FIELDS = ("date", "is_workday", "name")
@@ -33,8 +33,6 @@ MAX_WORKING_DAYS = Decimal(365)
 
 
 def _urgencies() -> set[str]:
-    from minhu.appeals.models import Urgency
-
     return set(Urgency.values)
 
 

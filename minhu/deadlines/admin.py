@@ -12,7 +12,7 @@ from minhu.core.admin_verbs import VerbAdminMixin
 
 from . import actions
 from .calendar import official_is_workday
-from .models import CalendarOverride, DeadlineMiss, TimeLimitPolicy
+from .models import CalendarOverride, DeadlineMiss, TimeLimitPolicy, Urgency
 
 WEEKDAYS = "一二三四五六日"
 
@@ -47,8 +47,6 @@ class TimeLimitPolicyForm(forms.ModelForm):
         fields = ["step", "category", "urgency", "amount", "measure"]
 
     def __init__(self, *args, **kwargs):
-        from minhu.appeals.models import Urgency
-
         super().__init__(*args, **kwargs)
         self.fields["urgency"].choices = [("", _("（任意）")), *Urgency.choices]
 
@@ -69,8 +67,6 @@ class TimeLimitPolicyAdmin(VerbAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("紧急程度"), ordering="urgency")
     def urgency_label(self, obj: TimeLimitPolicy) -> str:
-        from minhu.appeals.models import Urgency
-
         return Urgency(obj.urgency).label if obj.urgency in Urgency.values else _("（任意）")
 
 

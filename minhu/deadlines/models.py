@@ -7,6 +7,14 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class Urgency(models.TextChoices):
+    """How urgent a work item is; time limits may differ per urgency (TimeLimitPolicy)."""
+
+    NORMAL = "normal", _("一般")
+    URGENT = "urgent", _("紧急")
+    CRITICAL = "critical", _("特急")
+
+
 class CalendarOverride(models.Model):
     """An admin's correction of the official calendar for one date: a holiday, or a make-up
     working day (调休). Wins over chinese-calendar and over the fallback for years it lacks."""
@@ -76,8 +84,6 @@ class TimeLimitPolicy(models.Model):
         if self.amount is not None and self.amount <= 0:
             errors["amount"] = _("时限必须大于0")
         if self.urgency:
-            from minhu.appeals.models import Urgency
-
             if self.urgency not in Urgency.values:
                 errors["urgency"] = _("紧急程度不正确")
         # The unique constraint treats NULL categories as equal on PostgreSQL only (SQLite does

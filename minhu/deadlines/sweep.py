@@ -26,13 +26,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
+from minhu.appeals import events
 from minhu.appeals.models import (
     OPEN_STATUSES,
     Appeal,
-    AppealEvent,
-    EventKind,
     Summons,
     SummonsStatus,
     Urgency,
@@ -105,16 +103,6 @@ def _after(field: str, cursor: tuple[dt.datetime, int] | None) -> Q:
     return Q(**{f"{field}__gt": due}) | Q(**{field: due, "id__gt": pk})
 
 
-def _events(rows: list[AppealEvent]) -> None:
-    """Insert the OVERDUE events in one statement; like actions._event, hand each to the
-    MINHU_EVENT_HOOKS after commit."""
-    created = AppealEvent.objects.bulk_create(rows)
-    hooks = [import_string(path) for path in getattr(settings, "MINHU_EVENT_HOOKS", [])]
-    for hook in hooks:
-        for event in created:
-            transaction.on_commit(lambda hook=hook, event=event: hook(event), robust=True)
-
-
 def sweep_deadlines(now: dt.datetime | None = None, *, batch_size: int = BATCH_SIZE) -> dict:
     """One pass. Returns counts: misses (appeal steps), overdue_appeals, summons_misses,
     due_soon (appeals warned), notifications (outbox rows written); skipped=1 when another
@@ -178,18 +166,16 @@ def _overdue_batch(batch: list[Appeal], now: dt.datetime, stats: Counter) -> Non
         [DeadlineMiss(appeal_id=a.id, step=s, due_at=d, unit_id=a.lead_unit_id) for a, s, d in new],
         ignore_conflicts=True,
     )
-    _events(
+    events.write_many(
         [
-            AppealEvent(
-                appeal_id=a.id,
-                kind=EventKind.OVERDUE,
-                actor_name="系统",
+            events.overdue(
+                a.id,
+                status=a.status,
                 unit_id=a.lead_unit_id,
-                from_status=a.status,
-                to_status=a.status,
+                step=s,
+                due=d,
+                at=now,
                 note=f"{Step(s).label}超时（时限 {_local(d)}）",
-                data={"step": s, "due": timezone.localtime(d).isoformat()},
-                created_at=now,
             )
             for a, s, d in new
         ]
@@ -260,22 +246,17 @@ def _summons_batch(batch: list[dict], field: str, step: str, now: dt.datetime, s
     appeal_status = dict(
         Appeal.objects.filter(pk__in={s["appeal_id"] for s in new}).values_list("id", "status")
     )
-    _events(
+    events.write_many(
         [
-            AppealEvent(
-                appeal_id=s["appeal_id"],
-                kind=EventKind.OVERDUE,
-                actor_name="系统",
+            events.overdue(
+                s["appeal_id"],
+                status=appeal_status.get(s["appeal_id"], ""),
                 unit_id=s["department_id"],
-                from_status=appeal_status.get(s["appeal_id"], ""),
-                to_status=appeal_status.get(s["appeal_id"], ""),
+                step=step,
+                due=s[field],
+                at=now,
                 note=f"被召集部门{what}超时（时限 {_local(s[field])}）",
-                data={
-                    "step": step,
-                    "due": timezone.localtime(s[field]).isoformat(),
-                    "summons": s["id"],
-                },
-                created_at=now,
+                summons=s["id"],
             )
             for s in new
         ]

@@ -17,12 +17,12 @@ from django.db.models import Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from minhu.appeals import events
 from minhu.appeals.access import access_appeal
 from minhu.appeals.models import (
     OPEN_STATUSES,
     Appeal,
     AppealEvent,
-    EventKind,
     FollowUp,
     Satisfaction,
     Status,
@@ -121,16 +121,14 @@ def _lock(model, pk):
 
 
 def _appeal_event(appeal: Appeal, actor, note: str, **data: Any) -> AppealEvent:
-    return AppealEvent.objects.create(
-        appeal=appeal,
-        kind=EventKind.SUPERVISE,
-        actor=actor,
-        actor_name=_name(actor),
-        unit_id=appeal.lead_unit_id,
-        from_status=appeal.status,
-        to_status=appeal.status,
-        note=note,
-        data=data,
+    """督办 on the appeal's timeline, through the one event writer."""
+    return events.supervision(
+        appeal,
+        actor,
+        note,
+        action=data.pop("action"),
+        supervision_id=data.pop("supervision"),
+        **data,
     )
 
 

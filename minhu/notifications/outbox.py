@@ -116,3 +116,21 @@ def notify_units_bulk(notices: Sequence[UnitNotice], roles: Iterable[str] = UNIT
                 rows.append(Notification(channel=NotificationChannel.SMS, phone=phone, **common))
     Notification.objects.bulk_create(rows, batch_size=1000)
     return len(rows)
+
+
+def sms_appellants(kind: str, appeals: Sequence, body: str) -> int:
+    """One SMS to the appellant of each of `appeals` that left a phone number."""
+    rows = [
+        Notification(
+            kind=kind,
+            channel=NotificationChannel.SMS,
+            phone=a.appellant_phone,
+            appeal=a,
+            title=f"诉求{a.code}",
+            body=body,
+        )
+        for a in appeals
+        if a.appellant_phone
+    ]
+    Notification.objects.bulk_create(rows)
+    return len(rows)

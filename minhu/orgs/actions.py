@@ -14,7 +14,6 @@ from typing import Any
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -39,6 +38,7 @@ from minhu.core.models import ConfigAction
 
 from .models import ALLOWED_PARENTS, AccountKind, Membership, Role, Unit, UnitKind, User
 from .scope import scope_of
+from .usage import open_work_count
 
 UNIT_FIELDS = ("name", "code", "kind", "parent", "phone", "active", "paired_communities")
 UNIT_EDITABLE = {"name", "code", "kind", "parent", "phone", "active", "paired_communities"}
@@ -224,31 +224,6 @@ def update_unit(unit: Unit | int, *, actor, **changes: Any) -> Unit:
     return unit
 
 
-def open_appeal_count(unit: Unit) -> int:
-    """Open appeals the unit leads, or holds a live share of (assignment or summons)."""
-    from minhu.appeals.models import (
-        OPEN_STATUSES,
-        Appeal,
-        AssignmentStatus,
-        SummonsStatus,
-    )
-
-    live = [AssignmentStatus.PENDING, AssignmentStatus.CLAIMED]
-    return (
-        Appeal.objects.filter(status__in=OPEN_STATUSES)
-        .filter(
-            Q(lead_unit=unit)
-            | Q(assignments__unit=unit, assignments__active=True, assignments__status__in=live)
-            | Q(
-                summonses__department=unit,
-                summonses__status__in=[SummonsStatus.PENDING, SummonsStatus.REPORTED],
-            )
-        )
-        .distinct()
-        .count()
-    )
-
-
 @transaction.atomic
 def set_unit_active(unit: Unit | int, *, actor, active: bool) -> Unit:
     """Deactivate (refused while the unit has open appeals or active sub-units) or reactivate
@@ -258,7 +233,7 @@ def set_unit_active(unit: Unit | int, *, actor, active: bool) -> Unit:
     if unit.active == active:
         return unit
     if not active:
-        n = open_appeal_count(unit)
+        n = open_work_count(unit)
         if n:
             raise InvalidInput(
                 _("「%(name)s」还有%(count)d件未办结的诉求，请先转派后再停用")

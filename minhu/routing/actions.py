@@ -13,8 +13,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from minhu.appeals import events
 from minhu.appeals.access import CENTRE_ROLES, access_appeal, appeals_visible_to
-from minhu.appeals.models import Appeal, AppealEvent, EventKind
+from minhu.appeals.models import Appeal, AppealEvent
 from minhu.categories.models import Category
 from minhu.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from minhu.orgs.models import HANDLING_KINDS, Role, Unit, UnitKind
@@ -61,19 +62,6 @@ def _lock_appeal(appeal: Appeal | int, actor) -> Appeal:
         return Appeal.objects.select_for_update().get(pk=appeal_id)
     except (Appeal.DoesNotExist, ValueError, TypeError):
         raise NotFound()
-
-
-def _appeal_event(appeal: Appeal, kind: str, actor, note: str = "", **data: Any) -> AppealEvent:
-    return AppealEvent.objects.create(
-        appeal=appeal,
-        kind=kind,
-        actor=actor,
-        actor_name=_actor_name(actor),
-        from_status=appeal.status,
-        to_status=appeal.status,
-        note=note,
-        data=data,
-    )
 
 
 # --- decisions ------------------------------------------------------------------------------
@@ -140,8 +128,8 @@ def link_appeals(appeal: Appeal | int, *, actor, other: Appeal | int, note: str 
         raise Conflict(_("这两件诉求已关联"), code="already_linked")
     note = (note or "").strip()[:200]
     link = AppealLink.objects.create(from_appeal=a, to_appeal=b, note=note, created_by=actor)
-    _appeal_event(a, EventKind.LINK, actor, note, other=b.code, other_id=b.pk, link=link.pk)
-    _appeal_event(b, EventKind.LINK, actor, note, other=a.code, other_id=a.pk, link=link.pk)
+    events.link(a, actor, note, other=b, link_id=link.pk)
+    events.link(b, actor, note, other=a, link_id=link.pk)
     return link
 
 
@@ -159,12 +147,8 @@ def unlink_appeals(appeal: Appeal | int, *, actor, other: Appeal | int) -> None:
         raise NotFound(_("这两件诉求没有关联"))
     link_id = link.pk
     link.delete()
-    _appeal_event(
-        a, EventKind.LINK, actor, "", other=b.code, other_id=b.pk, link=link_id, removed=True
-    )
-    _appeal_event(
-        b, EventKind.LINK, actor, "", other=a.code, other_id=a.pk, link=link_id, removed=True
-    )
+    events.link(a, actor, "", other=b, link_id=link_id, removed=True)
+    events.link(b, actor, "", other=a, link_id=link_id, removed=True)
 
 
 def linked_appeals(appeal: Appeal, user=None) -> list[Appeal]:
@@ -232,9 +216,7 @@ def mark_problem_of_month(
     )
     problem.appeals.set(appeals)
     for a in appeals:
-        _appeal_event(
-            a, EventKind.SUPERVISE, actor, f"列入每月一题：{title}", monthly_problem=problem.pk
-        )
+        events.monthly_problem(a, actor, f"列入每月一题：{title}", problem_id=problem.pk)
     _audit(
         RoutingEventKind.PROBLEM_MARK,
         actor,

@@ -212,7 +212,7 @@ class GridArea(models.Model):
         return _("%(grid)s 边界") % {"grid": self.grid}
 
     def save(self, *args, **kwargs):
-        from .location import validate_polygon
+        from .geometry import validate_polygon
 
         points = validate_polygon(self.polygon)
         self.polygon = points
@@ -230,7 +230,7 @@ class GridArea(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
-        from .location import validate_polygon
+        from .geometry import validate_polygon
 
         try:
             validate_polygon(self.polygon)

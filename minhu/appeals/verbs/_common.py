@@ -8,7 +8,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -19,6 +18,7 @@ from minhu.deadlines.policies import due_at
 from minhu.orgs.models import Role, Unit
 from minhu.orgs.scope import scope_of
 
+from .. import events
 from ..access import CENTRE_ROLES, access_appeal
 from ..attachments import check_total, prepare_image
 from ..kinds import PUBLIC_CHANNELS, kind_of  # noqa: F401  (PUBLIC_CHANNELS re-exported)
@@ -49,10 +49,7 @@ def _iso(moment: dt.datetime | None) -> str | None:
     return timezone.localtime(moment).isoformat() if moment else None
 
 
-def _actor_name(actor) -> str:
-    if actor is None:
-        return "系统"
-    return str(actor)
+_actor_name = events.actor_name
 
 
 def _event(
@@ -67,23 +64,19 @@ def _event(
     unit_id: int | None = None,
     **data: Any,
 ) -> AppealEvent:
-    if getattr(actor, "is_integration", False):
-        data["integration"] = actor.username  # an integration's identity on its events
-    event = AppealEvent.objects.create(
-        appeal=appeal,
-        kind=kind,
-        actor=actor,
-        actor_name=data.pop("actor_name", _actor_name(actor)),
-        unit_id=unit.pk if unit else unit_id,
+    """The verbs' way to the one event writer (minhu.appeals.events.write)."""
+    return events.write(
+        appeal,
+        kind,
+        actor,
         from_status=from_status,
-        to_status=to_status or from_status,
+        to_status=to_status,
         note=note,
-        data=data,
+        unit=unit,
+        unit_id=unit_id,
+        actor_name_=data.pop("actor_name", None),
+        **data,
     )
-    for path in getattr(settings, "MINHU_EVENT_HOOKS", []):
-        hook = import_string(path)
-        transaction.on_commit(lambda hook=hook: hook(event), robust=True)
-    return event
 
 
 def _lock(appeal: Appeal | int, actor) -> Appeal:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from minhu.core.errors import IllegalTransition, InvalidInput
 from minhu.deadlines.models import Step
 from minhu.notifications.models import NotificationKind
+from minhu.notifications.outbox import sms_appellants
 
 from ..models import (
     Appeal,
@@ -224,19 +225,4 @@ def reply(appeal: Appeal | int, *, actor, text: str) -> Appeal:
 
 
 def _sms_appellants(appeals: Sequence[Appeal], text: str) -> None:
-    from minhu.notifications.models import Notification, NotificationChannel
-
-    Notification.objects.bulk_create(
-        [
-            Notification(
-                kind=NotificationKind.REPLIED,
-                channel=NotificationChannel.SMS,
-                phone=a.appellant_phone,
-                appeal=a,
-                title=f"诉求{a.code}",
-                body=text,
-            )
-            for a in appeals
-            if a.appellant_phone
-        ]
-    )
+    sms_appellants(NotificationKind.REPLIED, appeals, text)

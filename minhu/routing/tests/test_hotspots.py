@@ -172,7 +172,7 @@ def test_mark_problem_of_month(org):
     )
     assert problem.volume == 6 and problem.status == ProblemStatus.ACTIVE
     assert set(problem.appeals.values_list("pk", flat=True)) == set(ids)
-    ev = parking[0].events.get(kind=EventKind.SUPERVISE)
+    ev = parking[0].events.get(kind=EventKind.MONTHLY_PROBLEM)
     assert ev.data["monthly_problem"] == problem.pk and "每月一题" in ev.note
     with pytest.raises(Conflict):
         actions.mark_problem_of_month(

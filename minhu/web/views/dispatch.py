@@ -32,8 +32,8 @@ from .. import forms as f
 from ..duplicates import candidates, linked
 from ..filters import CLOSED_FILTERS, AppealFilterForm, paginate
 from ..permissions import page_required
-from .appeal import dispatch_choices, dispatch_form, suggested_lead
 from .common import form_error, is_htmx, visible_appeal_or_404
+from .dispatch_form import dispatch_choices, dispatch_form, suggested_lead
 
 logger = logging.getLogger("minhu.web")
 
