@@ -1,8 +1,9 @@
 """Who may open which page, and which actions a user may take on an appeal.
 
-`allowed_actions` mirrors the guards of minhu.appeals.actions (status + role + unit) so that
-the appeal page only shows forms the user can use. The action itself stays the authority: a form
-shown by mistake still fails there with its Chinese message."""
+`allowed_actions` asks the verbs' own guards (minhu.appeals.guards) wherever they exist as
+functions, so the appeal page only shows forms the user can use; the rules not yet extracted
+are checked against the verbs by web/tests/test_guard_agreement.py. The action itself stays
+the authority: a form shown by mistake still fails there with its Chinese message."""
 
 from __future__ import annotations
 
@@ -13,21 +14,20 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
+from minhu.appeals import guards
 from minhu.appeals.access import CENTRE_ROLES
 from minhu.appeals.models import (
     Appeal,
-    AssignmentRole,
     AssignmentStatus,
     ExtensionStatus,
-    FollowUp,
     Status,
     SummonsStatus,
 )
-from minhu.orgs.models import WHISTLE_KINDS, Role, Unit
+from minhu.orgs.models import Role, Unit
 from minhu.orgs.scope import Scope, scope_of
 
 UNIT_ROLES = {Role.HANDLER, Role.UNIT_LEADER}
-FOLLOW_UP_ROLES = {Role.DISPATCHER, Role.CALLBACK, Role.ADMIN}
+FOLLOW_UP_ROLES = set(guards.FOLLOW_UP_ROLES)
 REGISTER_ROLES = {Role.DISPATCHER, Role.ADMIN, Role.GRID_WORKER, Role.HANDLER, Role.UNIT_LEADER}
 OVERVIEW_ROLES = {Role.UNIT_LEADER, Role.DISTRICT_LEADER, Role.DISPATCHER, Role.ADMIN}
 HOTSPOT_ROLES = {Role.DISPATCHER, Role.DISTRICT_LEADER, Role.UNIT_LEADER, Role.ADMIN}
@@ -132,18 +132,24 @@ def allowed_actions(
     if extensions is None:
         extensions = list(appeal.extensions.all())
     centre = scope.has_role(*CENTRE_ROLES)
-    open_statuses = {Status.NEW, Status.RETURNED, Status.DISPATCHED}
 
     def acts_in(unit_id) -> bool:
         return bool(scope.roles_in(unit_id) & UNIT_ROLES)
 
+    state = guards.ItemState(
+        appeal,
+        assignments=assignments,
+        extensions=extensions,
+        follow_ups=follow_ups,
+        summonses=summonses,
+        has_children=has_children,
+    )
+    allows = guards.allows
     if centre:
-        acts.classify = status in open_statuses
-        acts.dispatch = appeal.can_move_to(Status.DISPATCHED)
-        if has_children is None:
-            has_children = Appeal.objects.filter(parent=appeal).exists()
-        acts.merge = appeal.can_move_to(Status.MERGED) and not has_children
-        acts.reopen = status in (Status.RESOLVED, Status.REPLIED)
+        acts.classify = allows(guards.check_classify, user, appeal, state)
+        acts.dispatch = allows(guards.check_dispatch, user, appeal, state)
+        acts.merge = allows(guards.check_merge, user, appeal, state)
+        acts.reopen = allows(guards.check_reopen, user, appeal, state)
         acts.decide_extension = any(e.status == ExtensionStatus.PENDING for e in extensions)
         # appeals.actions.edit_details and routing.actions.link_appeals / unlink_appeals:
         # the centre, whatever the status.
@@ -151,24 +157,20 @@ def allowed_actions(
         acts.link = True
 
     for a in assignments:
-        if a.status == AssignmentStatus.PENDING and acts_in(a.unit_id):
-            if a.role == AssignmentRole.ASSIST or appeal.can_move_to(Status.IN_PROGRESS):
-                acts.claim_units.append(a.unit)
+        if acts_in(a.unit_id) and allows(guards.check_claim, user, appeal, state, a.unit_id):
+            acts.claim_units.append(a.unit)
 
-    lead = next((a for a in assignments if a.role == AssignmentRole.LEAD), None)
     in_lead = acts_in(appeal.lead_unit_id)
     working = status in (Status.IN_PROGRESS, Status.ESCALATED)
-    if lead and acts_in(lead.unit_id) and status in (Status.DISPATCHED, Status.IN_PROGRESS):
-        acts.return_appeal = True
+    acts.return_appeal = allows(guards.check_return, user, appeal, state)
     if in_lead and working:
-        acts.extension_pending = any(e.status == ExtensionStatus.PENDING for e in extensions)
-        acts.request_extension = not acts.extension_pending
-        acts.contact = True
-        acts.resolve = True
+        acts.extension_pending = state.pending_extension()
         acts.summons_pending = any(s.status == SummonsStatus.PENDING for s in summonses)
-        acts.whistle = appeal.lead_unit is not None and appeal.lead_unit.kind in WHISTLE_KINDS
-    if in_lead and status == Status.RESOLVED:
-        acts.reply = True
+    acts.request_extension = allows(guards.check_request_extension, user, appeal, state)
+    acts.contact = allows(guards.check_contact, user, appeal, state)
+    acts.resolve = allows(guards.check_resolve, user, appeal, state)
+    acts.whistle = allows(guards.check_whistle, user, appeal, state)
+    acts.reply = allows(guards.check_reply, user, appeal, state)
 
     for s in summonses:
         if not acts_in(s.department_id):
@@ -194,18 +196,12 @@ def allowed_actions(
     if appeal.is_open and any(acts_in(u) for u in working_units | {appeal.lead_unit_id}):
         acts.attach = True
 
-    if status == Status.REPLIED:
-        acts.follow_up = scope.has_role(*FOLLOW_UP_ROLES)
-        if centre:
-            acts.close = may_close(appeal, follow_ups)
+    acts.follow_up = allows(guards.check_follow_up, user, appeal, state)
+    acts.close = allows(guards.check_close, user, appeal, state)
     return acts
 
 
 def may_close(appeal: Appeal, follow_ups=None) -> bool:
-    """Mirrors actions.close: a reached follow-up in this round, or three unreached calls."""
-    if follow_ups is None:
-        follow_ups = list(FollowUp.objects.filter(appeal=appeal, round=appeal.reopen_count))
-    current = [f for f in follow_ups if f.round == appeal.reopen_count]
-    if any(f.reached for f in current):
-        return True
-    return sum(1 for f in current if not f.reached) >= 3
+    """The closing rule of actions.close (minhu.appeals.guards.closable), for the follow-up
+    queue."""
+    return guards.closable(appeal, guards.ItemState(appeal, follow_ups=follow_ups))

@@ -7,19 +7,16 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from minhu.core.errors import IllegalTransition, InvalidInput, NotFound, PermissionDenied
+from minhu.core.errors import InvalidInput, NotFound
 from minhu.deadlines.models import DeadlineMiss, Step
 from minhu.deadlines.policies import due_at
 from minhu.orgs.models import Role, Unit
-from minhu.orgs.scope import scope_of
 
-from .. import events
-from ..access import CENTRE_ROLES, access_appeal
+from .. import events, guards
+from ..access import CENTRE_ROLES, access_appeal  # noqa: F401  (CENTRE_ROLES re-exported)
 from ..attachments import check_total, prepare_image
 from ..kinds import PUBLIC_CHANNELS, kind_of  # noqa: F401  (PUBLIC_CHANNELS re-exported)
 from ..models import (
@@ -30,7 +27,6 @@ from ..models import (
     Attachment,
     ExtensionRequest,
     ExtensionStatus,
-    Status,
 )
 
 UNIT_ROLES = (Role.HANDLER, Role.UNIT_LEADER)
@@ -91,49 +87,24 @@ def _lock(appeal: Appeal | int, actor) -> Appeal:
 
 
 def _require_centre(actor) -> None:
-    if actor is None:
-        return
-    if not scope_of(actor).has_role(*CENTRE_ROLES):
-        raise PermissionDenied(_("只有调度中心可以执行此操作"))
+    guards.require_centre(actor)
 
 
 def _acting_unit(actor, candidates: Iterable[int], unit_id: int | None, roles=UNIT_ROLES) -> int:
-    """The unit (among `candidates`) for which `actor` acts. PermissionDenied if none."""
-    candidates = set(candidates)
-    mine = {u for u in candidates if scope_of(actor).roles_in(u) & set(roles)}
-    if unit_id is not None:
-        if unit_id not in mine:
-            raise PermissionDenied(_("您不是该单位的承办人员"))
-        return unit_id
-    if not mine:
-        raise PermissionDenied(_("您不是该诉求承办单位的人员"))
-    if len(mine) > 1:
-        raise InvalidInput(_("请指定以哪个单位的身份办理"), code="unit_required")
-    return mine.pop()
+    """The unit (among `candidates`) for which `actor` acts (guards.acting_unit)."""
+    return guards.acting_unit(actor, candidates, unit_id, roles)
 
 
 def _move(appeal: Appeal, to: str) -> str:
     """Check the status move against the table; returns the old status."""
-    if not appeal.can_move_to(to):
-        raise IllegalTransition(
-            _("诉求当前为「%(status)s」，不能变为「%(target)s」")
-            % {"status": appeal.get_status_display(), "target": Status(to).label},
-            from_status=appeal.status,
-            to_status=to,
-        )
+    guards.require_move(appeal, to)
     old = appeal.status
     appeal.status = to
     return old
 
 
 def _require_status(appeal: Appeal, *statuses: str, message: str | None = None) -> None:
-    if appeal.status not in statuses:
-        raise IllegalTransition(
-            message
-            or _("诉求当前为「%(status)s」，不能执行此操作")
-            % {"status": appeal.get_status_display()},
-            status=appeal.status,
-        )
+    guards.require_status(appeal, *statuses, message=message)
 
 
 def _text(

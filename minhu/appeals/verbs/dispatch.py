@@ -10,12 +10,13 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from minhu.core.errors import Conflict, InvalidInput
+from minhu.core.errors import InvalidInput
 from minhu.deadlines.models import Step
 from minhu.notifications.models import NotificationKind
 from minhu.notifications.outbox import notify_roles, notify_units
 from minhu.orgs.models import HANDLING_KINDS, Role, Unit
 
+from .. import guards
 from ..models import (
     Appeal,
     Assignment,
@@ -68,6 +69,7 @@ def dispatch(
     return, or before anyone claimed."""
     _require_centre(actor)
     appeal = _lock(appeal, actor)
+    guards.check_dispatch(actor, appeal)
     if lead_unit is None:
         raise InvalidInput(_("请选择主办单位"), code="required", field="lead_unit")
     assist_units = [u for u in assist_units or () if u.pk != lead_unit.pk]
@@ -158,23 +160,11 @@ def claim(appeal: Appeal | int, *, actor, unit_id: int | None = None) -> Assignm
     """签收 / 认领: a unit accepts its share. Two people claiming at once: one wins (the appeal
     row lock serialises them; the second finds the share claimed: Conflict already_claimed)."""
     appeal = _lock(appeal, actor)
-    _require_status(
-        appeal,
-        Status.DISPATCHED,
-        Status.IN_PROGRESS,
-        Status.ESCALATED,
-        message=_("诉求当前为「%(status)s」，不能签收") % {"status": appeal.get_status_display()},
+    shares = list(Assignment.objects.select_for_update().filter(appeal=appeal, active=True))
+    assignment = guards.check_claim(
+        actor, appeal, guards.ItemState(appeal, assignments=shares), unit_id
     )
-    pending = {
-        a.unit_id: a
-        for a in Assignment.objects.select_for_update().filter(appeal=appeal, active=True)
-    }
-    unit = _acting_unit(actor, pending.keys(), unit_id)
-    assignment = pending[unit]
-    if assignment.status != AssignmentStatus.PENDING:
-        raise Conflict(
-            _("该工单已被签收"), code="already_claimed", claimed_by=str(assignment.claimed_by or "")
-        )
+    unit = assignment.unit_id
     now = _common._now()
     old = appeal.status
     if assignment.role == AssignmentRole.LEAD:

@@ -12,9 +12,10 @@ from minhu.deadlines.models import Step
 from minhu.deadlines.policies import due_at
 from minhu.notifications.models import NotificationKind
 from minhu.notifications.outbox import notify_units
-from minhu.orgs.models import WHISTLE_KINDS, Unit, UnitKind
+from minhu.orgs.models import Unit, UnitKind
 from minhu.orgs.scope import scope_of
 
+from .. import guards
 from ..access import CENTRE_ROLES
 from ..models import (
     Appeal,
@@ -27,7 +28,6 @@ from ..models import (
 from . import _common
 from ._common import (
     UNIT_ROLES,
-    _acting_unit,
     _event,
     _iso,
     _lock,
@@ -46,12 +46,7 @@ def blow_whistle(
 ) -> Whistle:
     """吹哨: a street/town that cannot solve it alone summons district departments."""
     appeal = _lock(appeal, actor)
-    _require_status(
-        appeal, Status.IN_PROGRESS, Status.ESCALATED, message=_("只有办理中的诉求可以吹哨")
-    )
-    unit_id = _acting_unit(actor, [appeal.lead_unit_id], None)
-    if appeal.lead_unit.kind not in WHISTLE_KINDS:
-        raise PermissionDenied(_("只有街道、镇可以吹哨"), code="whistle_not_allowed")
+    unit_id = guards.check_whistle(actor, appeal)
     reason = _text(reason, "reason", _("吹哨事由"), min_len=4, max_len=2000)
     departments = list({d.pk: d for d in departments}.values())
     if not departments:

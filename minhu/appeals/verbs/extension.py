@@ -7,11 +7,12 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from minhu.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound
+from minhu.core.errors import Conflict, InvalidInput, NotFound
 from minhu.notifications.models import NotificationKind
 from minhu.notifications.outbox import notify_roles, notify_units
 from minhu.orgs.models import Role
 
+from .. import guards
 from ..models import (
     Appeal,
     EventKind,
@@ -22,7 +23,6 @@ from ..models import (
 from . import _common
 from ._common import (
     CLOCK_FIELDS,
-    _acting_unit,
     _event,
     _iso,
     _lock,
@@ -39,10 +39,7 @@ from ._common import (
 def request_extension(appeal: Appeal | int, *, actor, days: int, reason: str) -> ExtensionRequest:
     """申请延期: the lead unit asks the centre for more working days."""
     appeal = _lock(appeal, actor)
-    _require_status(
-        appeal, Status.IN_PROGRESS, Status.ESCALATED, message=_("只有办理中的诉求可以申请延期")
-    )
-    unit = _acting_unit(actor, [appeal.lead_unit_id], None)
+    unit = guards.check_request_extension(actor, appeal, guards.ItemState(appeal))
     try:
         days = int(days)
     except (TypeError, ValueError):
@@ -50,8 +47,6 @@ def request_extension(appeal: Appeal | int, *, actor, days: int, reason: str) ->
     if not 1 <= days <= 30:
         raise InvalidInput(_("延期天数应为1至30个工作日"), code="invalid_days", field="days")
     reason = _text(reason, "reason", _("延期理由"), min_len=4, max_len=1000)
-    if appeal.extensions.filter(status=ExtensionStatus.PENDING).exists():
-        raise IllegalTransition(_("已有待审批的延期申请"), code="extension_pending")
     ext = ExtensionRequest.objects.create(
         appeal=appeal, unit_id=unit, days=days, reason=reason, requested_by=actor
     )

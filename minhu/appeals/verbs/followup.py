@@ -9,16 +9,14 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from minhu.core.errors import IllegalTransition, InvalidInput, NotFound, PermissionDenied
+from minhu.core.errors import IllegalTransition, InvalidInput, NotFound
 from minhu.deadlines.models import Step
 from minhu.deadlines.policies import due_at
 from minhu.notifications.models import NotificationKind
 from minhu.notifications.outbox import notify_units
-from minhu.orgs.models import Role
-from minhu.orgs.scope import scope_of
 
+from .. import guards
 from ..access import mask_phone
-from ..kinds import kind_of
 from ..models import (
     Appeal,
     AppellantKind,
@@ -40,7 +38,6 @@ from ._common import (
     _lock,
     _move,
     _require_centre,
-    _require_status,
     _save_attachments,
     _sync_clock,
     _text,
@@ -92,10 +89,9 @@ def record_follow_up(
 ) -> FollowUp:
     """回访: the callback operator asks contacted? solved? satisfied? Unsolved or unsatisfied
     answers reopen the appeal (up to MINHU_MAX_REOPENS times)."""
-    if actor is None or not scope_of(actor).has_role(Role.DISPATCHER, Role.CALLBACK, Role.ADMIN):
-        raise PermissionDenied(_("只有回访员或调度中心可以回访"))
+    guards.require_follow_up_role(actor)
     appeal = _lock(appeal, actor)
-    _require_status(appeal, Status.REPLIED, message=_("只有已答复的诉求可以回访"))
+    guards.check_follow_up(actor, appeal)
     if source not in (FollowUpSource.CALLBACK, FollowUpSource.VISIT):
         raise InvalidInput(_("回访方式不正确"), code="invalid_choice", field="source")
     if reached:
@@ -266,9 +262,7 @@ def reopen(appeal: Appeal | int, *, actor, reason: str) -> Appeal:
     """重办: the centre sends a resolved or replied appeal back to the lead unit."""
     _require_centre(actor)
     appeal = _lock(appeal, actor)
-    _require_status(
-        appeal, Status.RESOLVED, Status.REPLIED, message=_("只有已办理或已答复的诉求可以重办")
-    )
+    guards.check_reopen(actor, appeal)
     reason = _text(reason, "reason", _("重办理由"), min_len=4, max_len=2000)
     return _reopen(appeal, actor, reason=reason)
 
@@ -278,16 +272,7 @@ def close(appeal: Appeal | int, *, actor, note: str = "") -> Appeal:
     """销号: tick it off the ledger once the appellant was followed up."""
     _require_centre(actor)
     appeal = _lock(appeal, actor)
-    _require_status(appeal, Status.REPLIED, message=_("只有已答复的诉求可以销号"))
-    if not kind_of(appeal).follow_up_to_close:
-        pass  # a kind that closes without a follow-up call
-    elif (
-        not _current_round_follow_ups(appeal).filter(reached=True).exists()
-        and not _current_round_follow_ups(appeal).filter(reached=False).count() >= 3
-    ):
-        raise IllegalTransition(
-            _("尚未回访，不能销号（三次未接通可销号）"), code="follow_up_required"
-        )
+    guards.check_close(actor, appeal, guards.ItemState(appeal))
     now = _common._now()
     old = _move(appeal, Status.CLOSED)
     appeal.closed_at = now

@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from minhu.core.errors import IllegalTransition, InvalidInput
+from minhu.core.errors import InvalidInput
 from minhu.deadlines.models import Step
 from minhu.notifications.models import NotificationKind
 from minhu.notifications.outbox import sms_appellants
 
+from .. import guards
 from ..models import (
     Appeal,
     AppealEvent,
@@ -60,8 +61,7 @@ def _working_units(appeal: Appeal) -> set[int]:
 def contact_appellant(appeal: Appeal | int, *, actor, note: str) -> Appeal:
     """联系诉求人: the lead unit records that it reached the person."""
     appeal = _lock(appeal, actor)
-    _require_status(appeal, Status.IN_PROGRESS, Status.ESCALATED)
-    unit = _acting_unit(actor, [appeal.lead_unit_id], None)
+    unit = guards.check_contact(actor, appeal)
     note = _text(note, "note", _("联系情况"), min_len=2, max_len=2000)
     now = _common._now()
     first = appeal.contacted_at is None
@@ -121,10 +121,7 @@ def resolve(
 ) -> Appeal:
     """办结: on the spot, coordinated, or long-term with a roadmap, timetable and explanation."""
     appeal = _lock(appeal, actor)
-    _require_status(
-        appeal, Status.IN_PROGRESS, Status.ESCALATED, message=_("只有办理中的诉求可以办结")
-    )
-    unit = _acting_unit(actor, [appeal.lead_unit_id], None)
+    unit = guards.check_resolve(actor, appeal, guards.ItemState(appeal))
     if outcome_kind not in OutcomeKind.values:
         raise InvalidInput(_("请选择办理方式"), code="invalid_choice", field="outcome_kind")
     outcome = _text(outcome, "outcome", _("办理结果"), min_len=4)
@@ -132,8 +129,6 @@ def resolve(
         roadmap = _text(roadmap, "roadmap", _("路线图"))
         timetable = _text(timetable, "timetable", _("时间表"))
         explanation = _text(explanation, "explanation", _("向群众的解释说明"))
-    if Summons.objects.filter(appeal=appeal, status=SummonsStatus.PENDING).exists():
-        raise IllegalTransition(_("还有被召集部门未报到，不能办结"), code="summons_pending")
     now = _common._now()
     old = _move(appeal, Status.RESOLVED)
     appeal.outcome_kind, appeal.outcome = outcome_kind, outcome
@@ -191,8 +186,7 @@ def resolve(
 def reply(appeal: Appeal | int, *, actor, text: str) -> Appeal:
     """答复: tell the appellant (and every merged appellant) the result."""
     appeal = _lock(appeal, actor)
-    _require_status(appeal, Status.RESOLVED, message=_("只有已办理的诉求可以答复"))
-    unit = _acting_unit(actor, [appeal.lead_unit_id], None)
+    unit = guards.check_reply(actor, appeal)
     text = _text(text, "text", _("答复内容"), min_len=10, max_len=5000)
     now = _common._now()
     old = _move(appeal, Status.REPLIED)

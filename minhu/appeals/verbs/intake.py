@@ -14,6 +14,7 @@ from minhu.core.jobs import enqueue
 from minhu.orgs.models import Role, Unit, UnitKind
 from minhu.orgs.scope import scope_of
 
+from .. import guards
 from ..jobs import run_intake_hooks
 from ..kinds import RESIDENT_APPEAL, channel_values, get_kind
 from ..models import (
@@ -38,7 +39,6 @@ from ._common import (
     _lock,
     _move,
     _require_centre,
-    _require_status,
     _save_attachments,
     _set_dues,
     _sync_clock,
@@ -188,7 +188,7 @@ def classify(
     """分类: set category, urgency and place before dispatch."""
     _require_centre(actor)
     appeal = _lock(appeal, actor)
-    _require_status(appeal, Status.NEW, Status.RETURNED, Status.DISPATCHED)
+    guards.check_classify(actor, appeal)
     changes: dict[str, Any] = {}
     fields = []
     if category is not None and category.pk != appeal.category_id:
@@ -251,10 +251,7 @@ def merge(child: Appeal | int, *, actor, parent: Appeal | int, note: str = "") -
         raise IllegalTransition(
             _("目标诉求已合并或已销号，不能作为主诉求"), code="merge_target_closed"
         )
-    if Appeal.objects.filter(parent=child).exists():
-        raise IllegalTransition(
-            _("该诉求已有合并进来的诉求，请先处理它们"), code="merge_has_children"
-        )
+    guards.check_merge(actor, child, guards.ItemState(child))
     old = _move(child, Status.MERGED)
     child.parent = parent_obj
     _sync_clock(child)

@@ -1,0 +1,279 @@
+"""The verbs' guards as side-effect-free functions: `check_<verb>(actor, item, state)` raises
+the DomainError the verb raises when `actor` may not do it now, and returns nothing (or the
+unit `actor` would act for). The verbs call them after locking; the web's `allowed_actions`
+calls the same functions to decide which forms to show (web/permissions.py), so the rule is
+written once. `state` carries the related rows a page has already loaded (see ItemState);
+checks never write.
+
+Input validation (texts, choices) stays in the verbs: a guard says whether the action is
+open to this actor on this item now, whatever the input."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+from minhu.core.errors import (
+    Conflict,
+    DomainError,
+    IllegalTransition,
+    InvalidInput,
+    PermissionDenied,
+)
+from minhu.orgs.models import WHISTLE_KINDS, Role
+from minhu.orgs.scope import scope_of
+
+from .access import CENTRE_ROLES
+from .kinds import kind_of
+from .models import (
+    Appeal,
+    Assignment,
+    AssignmentRole,
+    AssignmentStatus,
+    ExtensionRequest,
+    ExtensionStatus,
+    FollowUp,
+    Status,
+    Summons,
+    SummonsStatus,
+)
+
+UNIT_ROLES = (Role.HANDLER, Role.UNIT_LEADER)
+FOLLOW_UP_ROLES = (Role.DISPATCHER, Role.CALLBACK, Role.ADMIN)
+# Unreached follow-up calls after which an item may close anyway.
+UNREACHED_CALLS_TO_CLOSE = 3
+
+
+@dataclass
+class ItemState:
+    """Rows related to the item that the checks read. Pass what the page already loaded;
+    anything left None is read on demand (and kept)."""
+
+    item: Appeal
+    assignments: list[Assignment] | None = None  # active ones
+    extensions: list[ExtensionRequest] | None = None
+    follow_ups: list[FollowUp] | None = None
+    summonses: list[Summons] | None = None
+    has_children: bool | None = None
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def active_assignments(self) -> list[Assignment]:
+        if self.assignments is None:
+            self.assignments = list(self.item.assignments.filter(active=True))
+        return [a for a in self.assignments if a.active]
+
+    def pending_extension(self) -> bool:
+        if self.extensions is None:
+            self.extensions = list(self.item.extensions.all())
+        return any(e.status == ExtensionStatus.PENDING for e in self.extensions)
+
+    def pending_summons(self) -> bool:
+        if self.summonses is None:
+            self.summonses = list(self.item.summonses.all())
+        return any(s.status == SummonsStatus.PENDING for s in self.summonses)
+
+    def current_follow_ups(self) -> list[FollowUp]:
+        if self.follow_ups is None:
+            self.follow_ups = list(
+                FollowUp.objects.filter(appeal=self.item, round=self.item.reopen_count)
+            )
+        return [f for f in self.follow_ups if f.round == self.item.reopen_count]
+
+    def children(self) -> bool:
+        if self.has_children is None:
+            self.has_children = Appeal.objects.filter(parent=self.item).exists()
+        return self.has_children
+
+
+def allows(check, *args, **kwargs) -> bool:
+    """True when `check` passes (for pages: show the form)."""
+    try:
+        check(*args, **kwargs)
+    except DomainError:
+        return False
+    return True
+
+
+# --- shared rules ---------------------------------------------------------------------------
+
+
+def require_centre(actor) -> None:
+    """The dispatch centre (or the system, actor None)."""
+    if actor is None:
+        return
+    if not scope_of(actor).has_role(*CENTRE_ROLES):
+        raise PermissionDenied(_("只有调度中心可以执行此操作"))
+
+
+def require_status(item: Appeal, *statuses: str, message: str | None = None) -> None:
+    if item.status not in statuses:
+        raise IllegalTransition(
+            message
+            or _("诉求当前为「%(status)s」，不能执行此操作")
+            % {"status": item.get_status_display()},
+            status=item.status,
+        )
+
+
+def require_move(item: Appeal, to: str) -> None:
+    """The status move is in TRANSITIONS (the message _move raises)."""
+    if not item.can_move_to(to):
+        raise IllegalTransition(
+            _("诉求当前为「%(status)s」，不能变为「%(target)s」")
+            % {"status": item.get_status_display(), "target": Status(to).label},
+            from_status=item.status,
+            to_status=to,
+        )
+
+
+def closable(item: Appeal, state: ItemState) -> bool:
+    """The one closing rule: the item's kind needs no follow-up, or the current round has a
+    reached follow-up, or UNREACHED_CALLS_TO_CLOSE unanswered calls."""
+    if not kind_of(item).follow_up_to_close:
+        return True
+    current = state.current_follow_ups()
+    if any(f.reached for f in current):
+        return True
+    return sum(1 for f in current if not f.reached) >= UNREACHED_CALLS_TO_CLOSE
+
+
+# --- the checks, one per verb ---------------------------------------------------------------
+
+
+def check_classify(actor, item: Appeal, state: ItemState | None = None) -> None:
+    require_centre(actor)
+    require_status(item, Status.NEW, Status.RETURNED, Status.DISPATCHED)
+
+
+def check_dispatch(actor, item: Appeal, state: ItemState | None = None) -> None:
+    require_centre(actor)
+    require_move(item, Status.DISPATCHED)
+
+
+def check_merge(actor, item: Appeal, state: ItemState) -> None:
+    """Whether `item` may be merged into another (the parent's own rules are the verb's)."""
+    require_centre(actor)
+    if state.children():
+        raise IllegalTransition(
+            _("该诉求已有合并进来的诉求，请先处理它们"), code="merge_has_children"
+        )
+    require_move(item, Status.MERGED)
+
+
+def check_reopen(actor, item: Appeal, state: ItemState | None = None) -> None:
+    require_centre(actor)
+    require_status(
+        item,
+        Status.RESOLVED,
+        Status.REPLIED,
+        message=_("只有已办理或已答复的诉求可以重办"),
+    )
+
+
+def check_decide_extension(actor, item: Appeal, state: ItemState) -> None:
+    require_centre(actor)
+    if not state.pending_extension():
+        raise IllegalTransition(_("没有待审批的延期申请"), code="no_pending_extension")
+
+
+def require_follow_up_role(actor) -> None:
+    if actor is None or not scope_of(actor).has_role(*FOLLOW_UP_ROLES):
+        raise PermissionDenied(_("只有回访员或调度中心可以回访"))
+
+
+def check_follow_up(actor, item: Appeal, state: ItemState | None = None) -> None:
+    require_follow_up_role(actor)
+    require_status(item, Status.REPLIED, message=_("只有已答复的诉求可以回访"))
+
+
+def check_close(actor, item: Appeal, state: ItemState) -> None:
+    require_centre(actor)
+    require_status(item, Status.REPLIED, message=_("只有已答复的诉求可以销号"))
+    if not closable(item, state):
+        raise IllegalTransition(
+            _("尚未回访，不能销号（三次未接通可销号）"), code="follow_up_required"
+        )
+
+
+def acting_unit(actor, candidates, unit_id: int | None = None, roles=UNIT_ROLES) -> int:
+    """The unit (among `candidates`) for which `actor` acts. PermissionDenied if none."""
+    candidates = set(candidates)
+    scope = scope_of(actor)
+    mine = {u for u in candidates if u is not None and scope.roles_in(u) & set(roles)}
+    if unit_id is not None:
+        if unit_id not in mine:
+            raise PermissionDenied(_("您不是该单位的承办人员"))
+        return unit_id
+    if not mine:
+        raise PermissionDenied(_("您不是该诉求承办单位的人员"))
+    if len(mine) > 1:
+        raise InvalidInput(_("请指定以哪个单位的身份办理"), code="unit_required")
+    return mine.pop()
+
+
+def _working(item: Appeal, message: str) -> None:
+    require_status(item, Status.IN_PROGRESS, Status.ESCALATED, message=message)
+
+
+def check_return(actor, item: Appeal, state: ItemState) -> int:
+    require_status(
+        item, Status.DISPATCHED, Status.IN_PROGRESS, message=_("只有待签收或办理中的诉求可以退单")
+    )
+    lead = next((a for a in state.active_assignments() if a.role == AssignmentRole.LEAD), None)
+    return acting_unit(actor, [lead.unit_id] if lead else [], None)
+
+
+def check_request_extension(actor, item: Appeal, state: ItemState) -> int:
+    _working(item, _("只有办理中的诉求可以申请延期"))
+    unit = acting_unit(actor, [item.lead_unit_id], None)
+    if state.pending_extension():
+        raise IllegalTransition(_("已有待审批的延期申请"), code="extension_pending")
+    return unit
+
+
+def check_whistle(actor, item: Appeal, state: ItemState | None = None) -> int:
+    _working(item, _("只有办理中的诉求可以吹哨"))
+    unit = acting_unit(actor, [item.lead_unit_id], None)
+    if item.lead_unit is None or item.lead_unit.kind not in WHISTLE_KINDS:
+        raise PermissionDenied(_("只有街道、镇可以吹哨"), code="whistle_not_allowed")
+    return unit
+
+
+def check_contact(actor, item: Appeal, state: ItemState | None = None) -> int:
+    require_status(item, Status.IN_PROGRESS, Status.ESCALATED)
+    return acting_unit(actor, [item.lead_unit_id], None)
+
+
+def check_resolve(actor, item: Appeal, state: ItemState) -> int:
+    _working(item, _("只有办理中的诉求可以办结"))
+    unit = acting_unit(actor, [item.lead_unit_id], None)
+    if state.pending_summons():
+        raise IllegalTransition(_("还有被召集部门未报到，不能办结"), code="summons_pending")
+    return unit
+
+
+def check_reply(actor, item: Appeal, state: ItemState | None = None) -> int:
+    require_status(item, Status.RESOLVED, message=_("只有已办理的诉求可以答复"))
+    return acting_unit(actor, [item.lead_unit_id], None)
+
+
+def check_claim(actor, item: Appeal, state: ItemState, unit_id: int | None = None) -> Assignment:
+    """签收: returns the share (active assignment) `actor` would claim."""
+    require_status(
+        item,
+        Status.DISPATCHED,
+        Status.IN_PROGRESS,
+        Status.ESCALATED,
+        message=_("诉求当前为「%(status)s」，不能签收") % {"status": item.get_status_display()},
+    )
+    shares = {a.unit_id: a for a in state.active_assignments()}
+    unit = acting_unit(actor, shares.keys(), unit_id)
+    assignment = shares[unit]
+    if assignment.status != AssignmentStatus.PENDING:
+        raise Conflict(
+            _("该工单已被签收"), code="already_claimed", claimed_by=str(assignment.claimed_by or "")
+        )
+    if assignment.role == AssignmentRole.LEAD:
+        require_move(item, Status.IN_PROGRESS)
+    return assignment
