@@ -155,3 +155,42 @@ def test_second_extension_decision_fails_sequentially(org):
     assert exc.value.code == "extension_decided"
     ext.refresh_from_db()
     assert ext.status == "approved" and ext.decided_by == org.dispatcher
+
+
+def _for_update_ids(queries) -> list[int]:
+    """The appeal ids locked (SELECT ... FOR UPDATE on the appeal table), in order."""
+    import re
+
+    ids = []
+    for q in queries:
+        sql = q["sql"]
+        if "FOR UPDATE" in sql and 'FROM "appeals_appeal"' in sql:
+            m = re.search(r'"appeals_appeal"\."id" = (\d+)', sql)
+            if m:
+                ids.append(int(m.group(1)))
+    return ids
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_rate_locks_parent_before_merged_child_on_postgres(postgres, org):
+    """One lock order everywhere: reply and close lock the parent, then its merged children;
+    rating through a merged child's code must take the parent first too (the other order can
+    deadlock against a reply)."""
+    from django.test.utils import CaptureQueriesContext
+
+    from minhu.appeals.models import Satisfaction
+
+    from .factories import PHONE, in_progress, register
+
+    parent = in_progress(org, phone="13900000000")
+    child = register(org, phone=PHONE, subject="路灯坏了两个")
+    actions.merge(child, actor=org.dispatcher, parent=parent)
+    actions.resolve(parent, actor=org.s1_handler, outcome_kind="on_spot", outcome="已更换灯泡")
+    actions.reply(parent, actor=org.s1_handler, text="您好，路灯已修好，感谢您的反映。")
+    with CaptureQueriesContext(connection) as ctx:
+        actions.rate(child.code, phone=PHONE, satisfaction=Satisfaction.SATISFIED)
+    assert _for_update_ids(ctx.captured_queries)[:2] == [parent.pk, child.pk]
+    with CaptureQueriesContext(connection) as ctx:
+        actions.close(parent, actor=org.dispatcher)
+    assert _for_update_ids(ctx.captured_queries)[:1] == [parent.pk]

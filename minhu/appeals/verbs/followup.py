@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from minhu.core.errors import IllegalTransition, InvalidInput, NotFound
+from minhu.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from minhu.deadlines.models import Step
 from minhu.deadlines.policies import due_at
 from minhu.notifications.models import NotificationKind
@@ -151,15 +151,20 @@ def rate(
 ) -> FollowUp:
     """群众评价: the appellant rates the answer through their tracking code. 不满意 reopens."""
     try:
-        target = Appeal.objects.select_for_update().get(code=(code or "").strip().upper())
+        ref = Appeal.objects.values("pk", "parent_id").get(code=(code or "").strip().upper())
     except Appeal.DoesNotExist:
         raise NotFound(_("查询码或手机号不正确"))
+    # Lock order everywhere: the parent before its merged children (as reply and close do).
+    parent = (
+        Appeal.objects.select_for_update().get(pk=ref["parent_id"]) if ref["parent_id"] else None
+    )
+    target = Appeal.objects.select_for_update().get(pk=ref["pk"])
     check_appellant(target, phone)
     if satisfaction not in Satisfaction.values:
         raise InvalidInput(_("请选择满意度"), code="required", field="satisfaction")
-    appeal = (
-        Appeal.objects.select_for_update().get(pk=target.parent_id) if target.parent_id else target
-    )
+    if target.parent_id != ref["parent_id"]:
+        raise Conflict(_("诉求刚被合并，请重试"), code="retry")
+    appeal = parent or target
     if appeal.status != Status.REPLIED or not target.replied_at:
         raise IllegalTransition(_("诉求答复后才能评价"), code="not_replied")
     if FollowUp.objects.filter(
