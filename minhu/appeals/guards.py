@@ -245,9 +245,15 @@ def check_contact(actor, item: Appeal, state: ItemState | None = None) -> int:
     return acting_unit(actor, [item.lead_unit_id], None)
 
 
-def check_resolve(actor, item: Appeal, state: ItemState) -> int:
+def check_resolve_open(actor, item: Appeal, state: ItemState | None = None) -> int:
+    """Resolving is this actor's business now (the page shows the form, with a warning while
+    summoned departments have not reported: check_resolve then refuses)."""
     _working(item, _("只有办理中的诉求可以办结"))
-    unit = acting_unit(actor, [item.lead_unit_id], None)
+    return acting_unit(actor, [item.lead_unit_id], None)
+
+
+def check_resolve(actor, item: Appeal, state: ItemState) -> int:
+    unit = check_resolve_open(actor, item, state)
     if state.pending_summons():
         raise IllegalTransition(_("还有被召集部门未报到，不能办结"), code="summons_pending")
     return unit

@@ -168,7 +168,8 @@ def allowed_actions(
         acts.summons_pending = any(s.status == SummonsStatus.PENDING for s in summonses)
     acts.request_extension = allows(guards.check_request_extension, user, appeal, state)
     acts.contact = allows(guards.check_contact, user, appeal, state)
-    acts.resolve = allows(guards.check_resolve, user, appeal, state)
+    # shown with a warning while summonses are pending (acts.summons_pending)
+    acts.resolve = allows(guards.check_resolve_open, user, appeal, state)
     acts.whistle = allows(guards.check_whistle, user, appeal, state)
     acts.reply = allows(guards.check_reply, user, appeal, state)
 

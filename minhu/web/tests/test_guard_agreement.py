@@ -60,7 +60,8 @@ FLAG = {
     "contact": lambda acts: acts.contact,
     "progress": lambda acts: acts.progress,
     "attach": lambda acts: acts.attach,
-    "resolve": lambda acts: acts.resolve,
+    # the form is shown with a warning (and no way through) while summonses are pending
+    "resolve": lambda acts: acts.resolve and not acts.summons_pending,
     "reply": lambda acts: acts.reply,
     "follow_up": lambda acts: acts.follow_up,
     "reopen": lambda acts: acts.reopen,
