@@ -71,6 +71,9 @@ def bigram_tsquery(*texts: str) -> str:
     return " | ".join(alternatives)
 
 
+LAST_DIGITS = 4
+
+
 def phone_digits(text: str) -> str:
     """The digits of a phone-number query (seven or more, dashes and spaces allowed), else ''."""
     digits = text.replace("-", "").replace(" ", "")
@@ -101,6 +104,9 @@ def substring_conditions(
     digits = phone_digits(text) if scope is not None else ""
     if digits:  # stored numbers may have a dash (010-66554433)
         cond |= Q(Contains(Replace(F("appellant_phone"), Value("-"), Value("")), digits)) & scope
+    elif scope is not None and len(text) == LAST_DIGITS and text.isdigit():
+        # callers often give only the last four digits
+        cond |= Q(appellant_phone__endswith=text) & scope
     return cond
 
 

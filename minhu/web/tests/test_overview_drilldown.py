@@ -92,3 +92,26 @@ def test_date_range_the_wrong_way_round_says_so(login, org, make_appeal):
     assert "受理起始日期 2026-12-08 晚于截止日期 2026-12-01" in body
     r = client.get(reverse("web:appeals"), {"closed_from": "2026-12-08", "closed_to": "2026-12-01"})
     assert "销号起始日期" in r.content.decode()
+
+
+def test_phone_search_by_the_last_four_digits(login, org, make_appeal):
+    mine = make_appeal("路灯不亮", appellant_phone="13912345678")
+    other = make_appeal("井盖缺失", appellant_phone="13900001111")
+    page = login(org.dispatcher).get(reverse("web:appeals"), {"q": "5678"}).context["page"]
+    assert [a.pk for a in page] == [mine.pk]
+    page = login(org.dispatcher).get(reverse("web:appeals"), {"q": "0000"}).context["page"]
+    assert [a.pk for a in page] == []  # the middle digits are not "the last four"
+    assert other.pk
+
+
+def test_grid_worker_intake_preselects_their_grid(login, org):
+    form = login(org.grid1_worker).get(reverse("web:intake")).context["form"]
+    assert form["grid"].value() == org.grid1.pk
+    assert login(org.dispatcher).get(reverse("web:intake")).context["form"]["grid"].value() is None
+
+
+def test_returned_appeal_says_no_zero_day_extension(login, org, loop, make_appeal):
+    a = loop.dispatched(make_appeal())
+    actions.return_appeal(a, actor=org.s1_handler, reason="不属于本街道管辖范围")
+    html = login(org.dispatcher).get(reverse("web:appeal", args=[a.pk])).content.decode()
+    assert "退单1次" in html and "已延期0" not in html

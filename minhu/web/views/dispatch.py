@@ -294,7 +294,12 @@ def intake(request):
     (grid workers, units)."""
     scope = scope_of(request.user)
     channels = STAFF_CHANNELS() if scope.has_role(Role.DISPATCHER, Role.ADMIN) else UNIT_CHANNELS
-    form = f.IntakeForm(request.POST or None, request.FILES or None, channels=channels)
+    own_grids = scope.acting_units(Role.GRID_WORKER)
+    # A grid worker registers in their own grid: preselected (one grid) and still changeable.
+    initial = {"grid": next(iter(own_grids))} if len(own_grids) == 1 else {}
+    form = f.IntakeForm(
+        request.POST or None, request.FILES or None, channels=channels, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
