@@ -230,3 +230,24 @@ def _png() -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", (32, 24), (40, 120, 200)).save(buf, format="PNG")
     return buf.getvalue()
+
+
+def test_printed_work_order(org_tx, desk_page):
+    """打印工单: in print media the sidebar, top bar and forms are gone, the whole record stays,
+    and the QR code of the tracking page is on the sheet."""
+    org = org_tx
+    a = loop_data(org)
+    page = desk_page
+    login(page, "s1h")
+    page.goto(page.base + f"/appeals/{a['working'].pk}/")
+    expect(page.locator("[data-print]")).to_be_visible()
+    expect(page.locator(".print-qr")).to_be_hidden()
+    page.emulate_media(media="print")
+    expect(page.locator(".side")).to_be_hidden()
+    expect(page.locator(".top")).to_be_hidden()
+    expect(page.locator("#actions")).to_be_hidden()
+    expect(page.locator(".print-qr svg")).to_be_visible()
+    expect(page.locator(".a-timeline")).to_be_visible()
+    expect(page.locator(".summons").first).to_be_visible()
+    pdf = page.pdf(format="A4")
+    assert pdf.startswith(b"%PDF")

@@ -407,7 +407,20 @@ def appeal_context(request, appeal: Appeal, *, bound: dict | None = None, flash=
 @login_required
 def appeal_detail(request, pk: int):
     appeal = visible_appeal_or_404(request.user, pk)
-    return render(request, "web/appeal/detail.html", appeal_context(request, appeal))
+    ctx = appeal_context(request, appeal)
+    ctx["tracking_qr"] = tracking_qr(request, appeal)
+    return render(request, "web/appeal/detail.html", ctx)
+
+
+def tracking_qr(request, appeal: Appeal) -> dict:
+    """The printed work order's QR code: the appeal's public tracking page (which still asks
+    for the appellant's phone before it shows anything)."""
+    from django.utils.safestring import mark_safe
+
+    from minhu.residents import qr
+
+    url = qr.absolute(request, reverse("residents:track_detail", args=[appeal.code]))
+    return {"url": url, "svg": mark_safe(qr.make(url).svg_inline(scale=3, border=2))}
 
 
 @login_required
