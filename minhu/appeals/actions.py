@@ -52,13 +52,20 @@ from .verbs.extension import (  # noqa: F401
 )
 from .verbs.followup import (  # noqa: F401
     EDITABLE_FIELDS,
+    MAX_UNREACHED,
+    NOTE_ROLES,
     _after_answer,
     _current_round_follow_ups,
     _reopen,
     add_attachments,
+    add_note,
     check_appellant,
     close,
+    close_refusal,
     edit_details,
+    edit_refusal,
+    follow_up_refusal,
+    may_add_note,
     rate,
     record_follow_up,
     reopen,
@@ -68,8 +75,10 @@ from .verbs.handling import (  # noqa: F401
     _working_units,
     add_progress,
     contact_appellant,
+    merged_reply,
     reply,
     resolve,
+    salutation,
 )
 from .verbs.intake import (  # noqa: F401
     classify,

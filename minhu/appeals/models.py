@@ -571,6 +571,7 @@ class EventKind(models.TextChoices):
     SUPERVISE = "supervise", _("督办")
     MONTHLY_PROBLEM = "monthly_problem", _("每月一题")
     EDIT = "edit", _("修改信息")
+    NOTE = "note", _("领导备注")
 
 
 # Events the appellant sees on the public tracking page.

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.contrib.staticfiles.apps import StaticFilesConfig as BaseStaticFilesConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -11,6 +12,10 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         # Registers the `id` path converter before any URLconf is loaded.
         from . import routers  # noqa: F401
+        from .append_only import on_post_migrate
+
+        # Schema plumbing, not business logic: the database-side append-only triggers.
+        post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="minhu-append-only")
 
 
 class StaticFilesConfig(BaseStaticFilesConfig):

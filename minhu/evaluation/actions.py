@@ -28,6 +28,7 @@ from minhu.appeals.models import (
     Status,
 )
 from minhu.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
+from minhu.core.times import local_iso
 from minhu.deadlines.calendar import add_working_days
 from minhu.orgs.models import Role, Unit, UnitKind
 from minhu.orgs.scope import scope_of
@@ -429,8 +430,8 @@ def record_interview(
         actor,
         unit_id=obj.unit_id,
         note=obj.promise,
-        held_at=held_at.isoformat(),
-        promise_due=promise_due.isoformat() if promise_due else None,
+        held_at=local_iso(held_at),
+        promise_due=local_iso(promise_due),
     )
     return obj
 
@@ -549,18 +550,15 @@ def nominate(
         raise InvalidInput(_("黑榜提名须选择损害营商环境行为"), code="required", field="conduct")
     if conduct is not None and not conduct.active:
         raise InvalidInput(_("该行为类型已停用"), code="invalid_choice", field="conduct")
-    duplicate = Nomination.objects.filter(
-        list_kind=list_kind,
-        period=period.key,
-        subject_name=subject_name,
-        status__in=[NominationStatus.PENDING, NominationStatus.APPROVED],
-    )
-    if unit is not None:
-        duplicate = duplicate.filter(unit=unit)
-    if rule is not None:
-        duplicate = duplicate.filter(rule=rule)
-    if duplicate.exists():
+    existing = standing_nomination(period, unit=unit, subject_name=subject_name)
+    if existing is not None and existing.list_kind == list_kind:
         raise Conflict(_("本期已有相同的提名"), code="duplicate_nomination")
+    if existing is not None:
+        raise Conflict(
+            _("%(name)s本期已有%(list)s提名，同一期不能同时上红榜和黑榜")
+            % {"name": subject_name, "list": existing.get_list_kind_display()},
+            code="both_lists",
+        )
     n = Nomination.objects.create(
         list_kind=list_kind,
         period=period.key,
@@ -583,6 +581,23 @@ def nominate(
         rule=rule.pk if rule else None,
     )
     return n
+
+
+def standing_nomination(
+    period: Period, *, unit: Unit | None = None, subject_name: str = ""
+) -> Nomination | None:
+    """The pending or approved nomination of this unit (or, without a unit, this named
+    enterprise or person) for the period, on either list. There is at most one: a subject is on
+    one list once per period (red and black exclude each other)."""
+    qs = Nomination.objects.filter(
+        period=period.key, status__in=[NominationStatus.PENDING, NominationStatus.APPROVED]
+    )
+    qs = (
+        qs.filter(unit=unit)
+        if unit is not None
+        else qs.filter(unit=None, subject_name=subject_name)
+    )
+    return qs.order_by("nominated_at", "pk").first()
 
 
 def _overdue_counts(period: Period) -> dict[int, int]:
@@ -610,7 +625,8 @@ def propose_from_rules(*, actor, period: Period) -> list[Nomination]:
         period_label = period.label
     overdue = None
     reviews = None
-    for rule in RedBlackRule.objects.filter(active=True).select_related("conduct"):
+    matched: dict[int, dict[str, list[tuple[RedBlackRule, str, dict]]]] = {}
+    for rule in RedBlackRule.objects.filter(active=True).select_related("conduct").order_by("pk"):
         picks: list[tuple[Unit | int, str, dict]] = []
         if rule.rule_type in (RuleType.RANK_TOP, RuleType.RANK_BOTTOM):
             groups = [rule.group] if rule.group else list(RankingGroup.values)
@@ -664,25 +680,41 @@ def propose_from_rules(*, actor, period: Period) -> list[Nomination]:
                             {"negatives": s.negatives},
                         )
                     )
-        units = Unit.objects.in_bulk([p[0] for p in picks])
         for unit_id, reason, evidence in picks:
-            unit = units.get(unit_id)
-            if unit is None:
+            # A rule nominates a unit once per period (a rejected nomination is not re-made).
+            if Nomination.objects.filter(period=period.key, rule=rule, unit_id=unit_id).exists():
                 continue
-            if Nomination.objects.filter(period=period.key, rule=rule, unit=unit).exists():
-                continue
-            out.append(
-                nominate(
-                    actor=actor,
-                    list_kind=rule.list_kind,
-                    period=period,
-                    reason=f"{rule.name}：{reason}",
-                    unit=unit,
-                    conduct=rule.conduct,
-                    rule=rule,
-                    evidence=evidence,
-                )
+            matched.setdefault(unit_id, {}).setdefault(rule.list_kind, []).append(
+                (rule, f"{rule.name}：{reason}", evidence)
             )
+    # One nomination per unit and period: every rule the unit matched on that list is its
+    # reason; a unit matching both lists goes on the black list only, and the nomination says
+    # which red rules it also matched.
+    units = Unit.objects.in_bulk(list(matched))
+    for unit_id, lists in matched.items():
+        unit = units.get(unit_id)
+        if unit is None or standing_nomination(period, unit=unit) is not None:
+            continue
+        kind = ListKind.BLACK if lists.get(ListKind.BLACK) else ListKind.RED
+        hits = lists[kind]
+        reason = "；".join(r for _, r, _ in hits)
+        evidence = {"rules": [{"rule": rule.pk, **ev} for rule, _, ev in hits]}
+        if kind == ListKind.BLACK and lists.get(ListKind.RED):
+            also = "；".join(r for _, r, _ in lists[ListKind.RED])
+            reason += f"（同时符合红榜规则：{also}；同一期不能同时上红黑榜，按黑榜提名）"
+            evidence["red_rules_matched"] = [rule.pk for rule, _, _ in lists[ListKind.RED]]
+        out.append(
+            nominate(
+                actor=actor,
+                list_kind=kind,
+                period=period,
+                reason=reason,
+                unit=unit,
+                conduct=next((rule.conduct for rule, _, _ in hits if rule.conduct), None),
+                rule=hits[0][0],
+                evidence=evidence,
+            )
+        )
     return out
 
 
@@ -768,7 +800,7 @@ def supervise_appeal(
         action="open",
         supervision=sup.pk,
         auto=auto,
-        due_at=sup.due_at.isoformat(),
+        due_at=local_iso(sup.due_at),
     )
     _log(
         "supervision_opened", sup, actor, unit_id=unit_id, note=reason, appeal=appeal.pk, auto=auto

@@ -18,6 +18,7 @@ from minhu.appeals.access import CENTRE_ROLES, access_appeal, appeals_visible_to
 from minhu.appeals.models import Appeal, AppealEvent
 from minhu.categories.models import Category
 from minhu.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
+from minhu.core.times import local_iso
 from minhu.orgs.models import HANDLING_KINDS, Role, Unit, UnitKind
 from minhu.orgs.scope import scope_of
 
@@ -104,7 +105,9 @@ def _jsonable(value):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
-    if isinstance(value, dt.datetime | dt.date):
+    if isinstance(value, dt.datetime):
+        return local_iso(value)
+    if isinstance(value, dt.date):
         return value.isoformat()
     return value
 

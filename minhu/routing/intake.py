@@ -83,10 +83,20 @@ def _auto_dispatch(appeal_id: int, proposal: dict) -> RoutingDecision:
     category = Category.objects.get(pk=proposal["category_id"])
     lead = Unit.objects.get(pk=proposal["lead_unit_id"])
     assists = list(Unit.objects.filter(pk__in=proposal["assist_unit_ids"]))
-    grid = None
-    grid_id = proposal["location"]["grid_id"]
-    if grid_id and not appeal.grid_id:
-        grid = Unit.objects.filter(pk=grid_id, kind=UnitKind.GRID).first()
+    # Store the place found (in the text, by coordinates): the grid if known, else the street
+    # or town (a community named without its grid still gives its street).
+    grid = street = None
+    where = proposal["location"]
+    if where["grid_id"] and not appeal.grid_id:
+        grid = Unit.objects.filter(pk=where["grid_id"], kind=UnitKind.GRID).first()
+    if grid is None and where["street_id"] and not appeal.grid_id:
+        street = Unit.objects.filter(
+            pk=where["street_id"], kind__in=[UnitKind.STREET, UnitKind.TOWN]
+        ).first()
+    if where.get("community_id"):
+        marks_location = {"community": where["community_id"]}
+    else:
+        marks_location = {}
     marks = {
         "model_version": proposal["model_version"],
         "confidence": proposal["confidence"],
@@ -96,9 +106,11 @@ def _auto_dispatch(appeal_id: int, proposal: dict) -> RoutingDecision:
         actor=None,
         category=category,
         grid=grid,
+        street=street,
         source="auto",
         top=[list(t) for t in proposal["top"]],
         **marks,
+        **marks_location,
     )
     appeal_actions.dispatch(
         appeal,

@@ -9,6 +9,7 @@ from django.utils.translation import gettext, gettext_noop
 
 from minhu.appeals.models import Appeal, AppealEvent, EventKind, Status
 from minhu.categories.models import Category
+from minhu.core.times import local_iso
 
 from . import catalogue
 from .classifier import classify_text
@@ -148,7 +149,7 @@ def proposal_for(appeal: Appeal) -> dict | None:
         data.update(
             auto=decision.auto,
             decision_id=decision.pk,
-            created_at=decision.created_at.isoformat(),
+            created_at=local_iso(decision.created_at),
         )
         _mark_returned(appeal, data)
         _localise(data)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from minhu.appeals.access import phone_visible_q
 from minhu.appeals.kinds import channel_choices
-from minhu.appeals.models import OPEN_STATUSES, Status, Urgency
+from minhu.appeals.models import OPEN_STATUSES, OutcomeKind, Status, Urgency
 from minhu.appeals.search import search_appeals
 from minhu.categories.models import Category
 from minhu.orgs.models import HANDLING_KINDS, Unit
@@ -54,6 +54,11 @@ class AppealFilterForm(forms.Form):
         label=_("紧急程度"), required=False, choices=_blank(_("全部紧急度")) + list(Urgency.choices)
     )
     due = forms.ChoiceField(label=_("时限"), required=False, choices=DUE_CHOICES)
+    outcome_kind = forms.ChoiceField(
+        label=_("办理方式"),
+        required=False,
+        choices=_blank(_("全部办理方式")) + list(OutcomeKind.choices),
+    )
     date_from = forms.DateField(
         label=_("受理自"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -67,9 +72,15 @@ class AppealFilterForm(forms.Form):
         label=_("销号至"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, data=None, *, user=None, units=None, categories=None, hide=(), **kwargs):
+    # Filters only some lists show (the appeal list; the drill-down links of the figures).
+    OPTIONAL = ("outcome_kind",)
+
+    def __init__(
+        self, data=None, *, user=None, units=None, categories=None, hide=(), extra=(), **kwargs
+    ):
         super().__init__(data, **kwargs)
         self.user = user
+        hide = (*hide, *(n for n in self.OPTIONAL if n not in extra))
         if categories is None:
             categories = list(Category.objects.filter(active=True).select_related("parent"))
         cat_choices = [("", _("全部分类"))]
@@ -123,6 +134,8 @@ class AppealFilterForm(forms.Form):
             qs = qs.filter(urgency=d["urgency"])
         if d.get("due"):
             qs = filter_due_state(qs, d["due"])
+        if d.get("outcome_kind"):
+            qs = qs.filter(outcome_kind=d["outcome_kind"])
         tz = timezone.get_current_timezone()
         # local days, the "to" day included: [from 00:00, to + 1 day 00:00)
         for start, end, column in DATE_RANGES:

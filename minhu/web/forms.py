@@ -393,3 +393,7 @@ class CloseForm(forms.Form):
 
 class ReopenForm(forms.Form):
     reason = _text_field(_("重办理由"), rows=2, minlength=4)
+
+
+class NoteForm(forms.Form):
+    text = _text_field(_("备注"), rows=2, minlength=4)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from minhu.appeals import guards
 from minhu.appeals.access import CENTRE_ROLES
+from minhu.appeals.actions import close_refusal, edit_refusal, follow_up_refusal, may_add_note
 from minhu.appeals.models import (
     Appeal,
     AssignmentStatus,
@@ -97,6 +98,7 @@ class AllowedActions:
     decide_extension: bool = False
     attach: bool = False
     edit: bool = False
+    note: bool = False
     link: bool = False
 
     @property
@@ -151,9 +153,9 @@ def allowed_actions(
         acts.merge = allows(guards.check_merge, user, appeal, state)
         acts.reopen = allows(guards.check_reopen, user, appeal, state)
         acts.decide_extension = any(e.status == ExtensionStatus.PENDING for e in extensions)
-        # appeals.actions.edit_details and routing.actions.link_appeals / unlink_appeals:
-        # the centre, whatever the status.
-        acts.edit = True
+        # appeals.actions.edit_details: the centre, until 销号 (its guard);
+        # routing.actions.link_appeals / unlink_appeals: the centre, whatever the status.
+        acts.edit = edit_refusal(appeal) is None
         acts.link = True
 
     for a in assignments:
@@ -197,12 +199,21 @@ def allowed_actions(
     if appeal.is_open and any(acts_in(u) for u in working_units | {appeal.lead_unit_id}):
         acts.attach = True
 
-    acts.follow_up = allows(guards.check_follow_up, user, appeal, state)
-    acts.close = allows(guards.check_close, user, appeal, state)
+    acts.note = may_add_note(user)
+    if status == Status.MERGED:
+        acts.follow_up = follow_up_refusal(appeal) is None and scope.has_role(*FOLLOW_UP_ROLES)
+    else:
+        acts.follow_up = allows(guards.check_follow_up, user, appeal, state)
+    acts.close = allows(guards.check_close, user, appeal, state) and (
+        close_refusal(appeal, follow_ups) is None
+    )
     return acts
 
 
 def may_close(appeal: Appeal, follow_ups=None) -> bool:
-    """The closing rule of actions.close (minhu.appeals.guards.closable), for the follow-up
-    queue."""
-    return guards.closable(appeal, guards.ItemState(appeal, follow_ups=follow_ups))
+    """The closing rule of actions.close (minhu.appeals.guards.closable, and every merged
+    appellant followed up: close_refusal), for the follow-up queue."""
+    return (
+        guards.closable(appeal, guards.ItemState(appeal, follow_ups=follow_ups))
+        and close_refusal(appeal, follow_ups) is None
+    )

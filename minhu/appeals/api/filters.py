@@ -14,6 +14,7 @@ from minhu.appeals.models import (
     OPEN_STATUSES,
     Appeal,
     Assignment,
+    OutcomeKind,
     Status,
     Summons,
     Urgency,
@@ -43,6 +44,10 @@ class AppealFilter(df.FilterSet):
     status = MultiChoiceFilter(choices=Status.choices, help_text="One or more statuses")
     channel = MultiChoiceFilter(choices=channel_choices())
     urgency = MultiChoiceFilter(choices=Urgency.choices)
+    outcome_kind = MultiChoiceFilter(
+        choices=OutcomeKind.choices,
+        help_text="How it was handled: on_spot (当场解决), coordinated (协调解决), long_term (长期推进)",
+    )
     lead_unit = IntFilter(field_name="lead_unit_id", help_text="Lead unit id")
     unit = IntFilter(
         method="filter_unit",

@@ -536,6 +536,10 @@ class NoteInputSerializer(serializers.Serializer):
     note = serializers.CharField(allow_blank=True)
 
 
+class LeaderNoteInputSerializer(serializers.Serializer):
+    text = serializers.CharField(allow_blank=True, help_text="4 to 2000 characters")
+
+
 class OptionalNoteInputSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
@@ -706,15 +710,24 @@ class PublicReceiptSerializer(serializers.ModelSerializer):
     """Answer to a public registration: the tracking code to keep."""
 
     status_label = serializers.CharField(source="get_status_display", read_only=True)
-    tracking_url = serializers.SerializerMethodField()
+    tracking_url = serializers.SerializerMethodField(
+        help_text="The resident's H5 tracking page (open it in a browser)."
+    )
+    api_url = serializers.SerializerMethodField(help_text="The same appeal in this API (JSON).")
 
     class Meta:
         model = Appeal
-        fields = ["code", "status", "status_label", "created_at", "tracking_url"]
+        fields = ["code", "status", "status_label", "created_at", "tracking_url", "api_url"]
         read_only_fields = fields
+
+    def _absolute(self, path: str) -> str:
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_tracking_url(self, obj: Appeal) -> str:
-        request = self.context.get("request")
-        path = reverse("public-appeal-detail", kwargs={"code": obj.code})
-        return request.build_absolute_uri(path) if request else path
+        return self._absolute(reverse("residents:track_detail", kwargs={"code": obj.code}))
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_api_url(self, obj: Appeal) -> str:
+        return self._absolute(reverse("public-appeal-detail", kwargs={"code": obj.code}))

@@ -430,6 +430,14 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def reopen(self, request: Request, pk=None) -> Response:
         return self._run(s.ReasonInputSerializer, actions.reopen)
 
+    @_act(
+        "Leader's note: appended to the record (the only correction after closing)",
+        s.LeaderNoteInputSerializer,
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def note(self, request: Request, pk=None) -> Response:
+        return self._run(s.LeaderNoteInputSerializer, actions.add_note)
+
     @_act("Close: tick off the ledger after follow-up (centre)", s.OptionalNoteInputSerializer)
     @action(detail=True, methods=["post"], filter_backends=[])
     def close(self, request: Request, pk=None) -> Response:

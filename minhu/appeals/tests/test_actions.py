@@ -736,13 +736,15 @@ def test_reply_tells_every_merged_appellant(org):
     actions.reply(a, actor=org.s1_handler, text="您好，路灯已修好，感谢您的反映。")
     a, child = fresh(a), fresh(child)
     assert a.status == Status.REPLIED and a.reply.startswith("您好")
-    assert child.status == Status.MERGED and child.reply == a.reply and child.replied_at
+    assert child.status == Status.MERGED and child.replied_at
+    assert child.reply == actions.merged_reply(child, a) and "已修好路灯" in child.reply
     e = last_event(a)
     assert e.kind == EventKind.REPLY and (e.from_status, e.to_status) == (
         Status.RESOLVED,
         Status.REPLIED,
     )
     assert last_event(child).data == {"via_parent": a.code}
+    assert last_event(child).note == child.reply
     sms = Notification.objects.filter(kind=NotificationKind.REPLIED, channel="sms")
     assert set(sms.values_list("phone", flat=True)) == {PHONE, "13900000000"}
 
@@ -883,6 +885,7 @@ def test_close_closes_merged_children(org):
     actions.resolve(a, actor=org.s1_handler, outcome_kind="on_spot", outcome="已修好路灯")
     actions.reply(a, actor=org.s1_handler, text="您好，路灯已修好，感谢您的反映。")
     actions.rate(a.code, phone=PHONE, satisfaction=Satisfaction.SATISFIED)
+    actions.rate(child.code, phone="13900000000", satisfaction=Satisfaction.SATISFIED)
     actions.close(a, actor=org.dispatcher)
     child = fresh(child)
     assert child.closed_at and child.status == Status.MERGED

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 
 from minhu.appeals import actions
 from minhu.appeals.api.testing import client_for, error_code, not_an_image, png
@@ -45,7 +46,13 @@ def test_file_with_photos_and_track(org):
     assert r.status_code == 201, r.content
     body = r.json()
     assert body["status"] == "new" and len(body["code"]) == 10
-    assert body["tracking_url"].endswith(f"/api/v1/public/appeals/{body['code']}/")
+    # The link to give the resident is the H5 tracking page, not the JSON API.
+    assert body["tracking_url"].endswith(f"/h5/track/{body['code']}/")
+    assert body["api_url"].endswith(f"/api/v1/public/appeals/{body['code']}/")
+    # (it asks for the phone first: the form comes back with the code filled in)
+    page = Client().get(body["tracking_url"].split("testserver", 1)[-1], follow=True)
+    assert page.status_code == 200 and "text/html" in page["Content-Type"]
+    assert body["code"] in page.content.decode()
     appeal = Appeal.objects.get(code=body["code"])
     assert appeal.channel == "h5" and appeal.registered_by is None
     assert appeal.attachments.count() == 2 and appeal.street == org.street1

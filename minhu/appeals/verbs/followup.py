@@ -9,16 +9,20 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from minhu.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound
+from minhu.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from minhu.deadlines.models import Step
 from minhu.deadlines.policies import due_at
 from minhu.notifications.models import NotificationKind
 from minhu.notifications.outbox import notify_units
+from minhu.orgs.models import Role
+from minhu.orgs.scope import scope_of
 
 from .. import guards
 from ..access import mask_phone
+from ..kinds import kind_of
 from ..models import (
     Appeal,
+    AppealEvent,
     AppellantKind,
     Assignment,
     AssignmentRole,
@@ -90,8 +94,18 @@ def record_follow_up(
     """回访: the callback operator asks contacted? solved? satisfied? Unsolved or unsatisfied
     answers reopen the appeal (up to MINHU_MAX_REOPENS times)."""
     guards.require_follow_up_role(actor)
-    appeal = _lock(appeal, actor)
-    guards.check_follow_up(actor, appeal)
+    target = _lock(appeal, actor)
+    if target.status == Status.MERGED:
+        # A merged appellant is called about their own appeal; the answer judges the parent's
+        # handling (like their own rating, see `rate`).
+        refusal = follow_up_refusal(target)
+        if refusal is not None:
+            raise refusal
+        appeal = _lock(target.parent_id, actor)
+    else:
+        guards.check_follow_up(actor, target)
+        appeal = target
+    rated = target if target.pk != appeal.pk else None
     if source not in (FollowUpSource.CALLBACK, FollowUpSource.VISIT):
         raise InvalidInput(_("回访方式不正确"), code="invalid_choice", field="source")
     if reached:
@@ -101,6 +115,7 @@ def record_follow_up(
         contacted, solved, satisfaction = None, None, ""
     fu = FollowUp.objects.create(
         appeal=appeal,
+        rated_appeal=rated,
         source=source,
         unit_id=appeal.lead_unit_id,
         round=appeal.reopen_count,
@@ -112,23 +127,79 @@ def record_follow_up(
         actor=actor,
     )
     if reached:
-        appeal.satisfaction, appeal.solved = satisfaction, solved
-        appeal.save(update_fields=["satisfaction", "solved", "updated_at"])
-    _event(
-        appeal,
-        EventKind.FOLLOW_UP,
-        actor,
-        from_status=appeal.status,
-        note=comment,
-        follow_up=fu.pk,
-        reached=reached,
-        contacted=contacted,
-        solved=solved,
-        satisfaction=satisfaction,
-    )
+        target.satisfaction, target.solved = satisfaction, solved
+        target.save(update_fields=["satisfaction", "solved", "updated_at"])
+    answer = {
+        "note": comment,
+        "follow_up": fu.pk,
+        "reached": reached,
+        "contacted": contacted,
+        "solved": solved,
+        "satisfaction": satisfaction,
+    }
+    _event(target, EventKind.FOLLOW_UP, actor, from_status=target.status, **answer)
+    if rated is not None:
+        _event(
+            appeal,
+            EventKind.FOLLOW_UP,
+            actor,
+            from_status=appeal.status,
+            via_child=target.code,
+            **answer,
+        )
     if reached:
         _after_answer(appeal, fu, actor)
     return fu
+
+
+def follow_up_refusal(appeal: Appeal) -> IllegalTransition | None:
+    """The guard of `record_follow_up` on the appeal's state (pages call it too): a replied
+    appeal, or a merged appeal whose parent was answered (its appellant is called in turn)."""
+    if appeal.status == Status.REPLIED:
+        return None
+    if (
+        appeal.status == Status.MERGED
+        and appeal.replied_at
+        and Appeal.objects.filter(pk=appeal.parent_id, status=Status.REPLIED).exists()
+    ):
+        return None
+    return IllegalTransition(_("只有已答复的诉求可以回访"))
+
+
+MAX_UNREACHED = 3
+
+
+def _answered(follow_ups, rated_id: int | None) -> bool:
+    mine = [f for f in follow_ups if f.rated_appeal_id == rated_id]
+    return any(f.reached for f in mine) or sum(1 for f in mine if not f.reached) >= MAX_UNREACHED
+
+
+def close_refusal(appeal: Appeal, follow_ups=None) -> IllegalTransition | None:
+    """The guard of `close` on the follow-ups (pages call it too): in this round the appellant
+    answered (a callback, a visit or their own rating) or was called three times in vain — and
+    so was every merged appellant who left a phone number."""
+    if not kind_of(appeal).follow_up_to_close:
+        return None  # a kind that closes without a follow-up call
+    if follow_ups is None:
+        follow_ups = list(_current_round_follow_ups(appeal))
+    current = [f for f in follow_ups if f.round == appeal.reopen_count]
+    if not _answered(current, None):
+        return IllegalTransition(
+            _("尚未回访，不能销号（三次未接通可销号）"), code="follow_up_required"
+        )
+    waiting = [
+        code
+        for pk, code in Appeal.objects.filter(parent=appeal, status=Status.MERGED)
+        .exclude(appellant_phone="")
+        .values_list("pk", "code")
+        if not _answered(current, pk)
+    ]
+    if waiting:
+        return IllegalTransition(
+            _("合并的诉求人尚未回访：%(codes)s") % {"codes": "、".join(waiting)},
+            code="merged_follow_up_required",
+        )
+    return None
 
 
 def check_appellant(appeal: Appeal, phone: str | None) -> None:
@@ -278,6 +349,9 @@ def close(appeal: Appeal | int, *, actor, note: str = "") -> Appeal:
     _require_centre(actor)
     appeal = _lock(appeal, actor)
     guards.check_close(actor, appeal, guards.ItemState(appeal))
+    refusal = close_refusal(appeal)  # merged appellants followed up too
+    if refusal is not None:
+        raise refusal
     now = _common._now()
     old = _move(appeal, Status.CLOSED)
     appeal.closed_at = now
@@ -337,10 +411,21 @@ EDITABLE_FIELDS = (
 )
 
 
+def edit_refusal(appeal: Appeal) -> IllegalTransition | None:
+    """The guard of `edit_details` on the appeal's state (pages call it too): after 销号 the
+    record is immutable, a merged appeal's too once its parent was closed. Corrections are then
+    appended as a leader's note (`add_note`)."""
+    if appeal.status == Status.CLOSED or (appeal.status == Status.MERGED and appeal.closed_at):
+        return IllegalTransition(
+            _("诉求已销号，记录不能再修改；如需更正，请由领导追加备注"), code="closed_immutable"
+        )
+    return None
+
+
 @transaction.atomic
 def edit_details(appeal: Appeal | int, *, actor, note: str = "", **changes: Any) -> Appeal:
-    """修改信息: the centre corrects descriptive fields (EDITABLE_FIELDS). The event records
-    which fields changed and their old values."""
+    """修改信息: the centre corrects descriptive fields (EDITABLE_FIELDS) until 销号. The event
+    records which fields changed and their old values."""
     _require_centre(actor)
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
@@ -349,6 +434,9 @@ def edit_details(appeal: Appeal | int, *, actor, note: str = "", **changes: Any)
             code="not_editable",
         )
     appeal = _lock(appeal, actor)
+    refusal = edit_refusal(appeal)
+    if refusal is not None:
+        raise refusal
     if "subject" in changes:
         changes["subject"] = _text(changes["subject"], "subject", _("标题"), min_len=2, max_len=200)
     if "detail" in changes:
@@ -395,3 +483,22 @@ def edit_details(appeal: Appeal | int, *, actor, note: str = "", **changes: Any)
         old=old,
     )
     return appeal
+
+
+NOTE_ROLES = (Role.DISTRICT_LEADER, Role.UNIT_LEADER, Role.ADMIN)
+
+
+def may_add_note(actor) -> bool:
+    """The guard of `add_note` on the actor (pages call it too)."""
+    return actor is not None and scope_of(actor).has_role(*NOTE_ROLES)
+
+
+@transaction.atomic
+def add_note(appeal: Appeal | int, *, actor, text: str) -> AppealEvent:
+    """领导备注: a leader appends a note to the record (the only correction after 销号). The
+    record itself is not changed; the note is an event of its own, shown on the timeline."""
+    if not may_add_note(actor):
+        raise PermissionDenied(_("只有领导可以追加备注"))
+    appeal = _lock(appeal, actor)
+    text = _text(text, "text", _("备注"), min_len=4, max_len=2000)
+    return _event(appeal, EventKind.NOTE, actor, from_status=appeal.status, note=text)

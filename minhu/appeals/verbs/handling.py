@@ -16,6 +16,7 @@ from .. import guards
 from ..models import (
     Appeal,
     AppealEvent,
+    AppellantKind,
     Assignment,
     AssignmentRole,
     AssignmentStatus,
@@ -201,21 +202,47 @@ def reply(appeal: Appeal | int, *, actor, text: str) -> Appeal:
         note=text,
         unit_id=unit,
     )
-    children = list(Appeal.objects.select_for_update().filter(parent=appeal))
+    children = list(Appeal.objects.select_for_update().filter(parent=appeal).order_by("pk"))
     for child in children:
-        child.reply, child.replied_at = text, now
+        # The handler wrote to the parent's appellant ("王女士您好…"): each merged appellant
+        # gets an answer addressed to them, with the outcome, never the parent's letter.
+        child.reply, child.replied_at = merged_reply(child, appeal), now
         child.save(update_fields=["reply", "replied_at", "updated_at"])
         _event(
             child,
             EventKind.REPLY,
             actor,
             from_status=child.status,
-            note=text,
+            note=child.reply,
             unit_id=unit,
             via_parent=appeal.code,
         )
-    _sms_appellants([appeal, *children], f"您的诉求已答复：{text[:60]}")
+    _sms_appellants([appeal], f"您的诉求已答复：{text[:60]}")
+    for child in children:
+        _sms_appellants([child], child.reply[:120])
     return appeal
+
+
+def salutation(appeal: Appeal) -> str:
+    """How an answer to this appeal's appellant opens: their name (or enterprise), else 您好."""
+    if appeal.appellant_kind == AppellantKind.ANONYMOUS:
+        return "您好"
+    name = (appeal.enterprise_name or appeal.appellant_name or "").strip()
+    return f"{name}，您好" if name else "您好"
+
+
+def merged_reply(child: Appeal, parent: Appeal) -> str:
+    """The answer a merged appellant receives: addressed to them, about their own appeal."""
+    outcome = (parent.outcome or "").strip()
+    text = (
+        f"{salutation(child)}：您反映的“{child.subject}”（查询码{child.code}）与同一问题的其他"
+        f"诉求已合并办理。"
+    )
+    if outcome:
+        text += f"办理结果：{outcome}"
+    if parent.outcome_kind == OutcomeKind.LONG_TERM and parent.explanation:
+        text += f"。说明：{parent.explanation.strip()}"
+    return text[:5000]
 
 
 def _sms_appellants(appeals: Sequence[Appeal], text: str) -> None:

@@ -181,11 +181,13 @@ def classify(
     category=None,
     urgency: str | None = None,
     grid: Unit | None = None,
+    street: Unit | None = None,
     address: str | None = None,
     source: str = "manual",
     **data: Any,
 ) -> Appeal:
-    """分类: set category, urgency and place before dispatch."""
+    """分类: set category, urgency and place before dispatch. The place is a grid (its street
+    follows), or only a street/town when nothing finer is known (the appeal has no grid)."""
     _require_centre(actor)
     appeal = _lock(appeal, actor)
     guards.check_classify(actor, appeal)
@@ -210,6 +212,12 @@ def classify(
         appeal.grid = grid
         appeal.street = grid.ancestor_of_kind(UnitKind.STREET, UnitKind.TOWN)
         fields += ["grid", "street"]
+    elif street is not None and appeal.grid_id is None and street.pk != appeal.street_id:
+        if street.kind not in (UnitKind.STREET, UnitKind.TOWN):
+            raise InvalidInput(_("所选单位不是街道/镇"), code="invalid_street", field="street")
+        changes["street"] = [appeal.street_id, street.pk]
+        appeal.street = street
+        fields.append("street")
     if address is not None and address.strip() != appeal.address:
         appeal.address = address.strip()[:200]
         changes["address"] = True

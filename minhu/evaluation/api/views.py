@@ -17,6 +17,7 @@ from minhu.appeals.access import appeals_visible_to
 from minhu.core.api import Pagination
 from minhu.core.errors import InvalidInput, NotFound
 from minhu.core.parsers import JSONObjectParser
+from minhu.core.times import local_iso
 from minhu.orgs.models import Unit
 
 from .. import access, actions, dashboard, evaluations, importer, ledgers, rankings, rates
@@ -171,7 +172,7 @@ def drilldown_view(request):
                 "contacted": f.contacted,
                 "solved": f.solved,
                 "satisfaction": f.satisfaction,
-                "created_at": f.created_at.isoformat(),
+                "created_at": local_iso(f.created_at),
             }
             for f in page
         ]
@@ -200,7 +201,7 @@ def rankings_view(request):
             else {
                 "snapshot": snap.pk,
                 "version": snap.version,
-                "frozen_at": snap.frozen_at.isoformat(),
+                "frozen_at": local_iso(snap.frozen_at),
             },
             "rows": [r.as_dict() for r in rankings.ranking(period, g, config, cache)],
         }
@@ -247,7 +248,7 @@ def snapshots_view(request):
                 "period": s.period,
                 "group": s.group,
                 "version": s.version,
-                "frozen_at": s.frozen_at.isoformat(),
+                "frozen_at": local_iso(s.frozen_at),
                 "superseded": s.superseded,
                 "note": s.note,
             }
@@ -268,7 +269,7 @@ def snapshot_view(request, pk: int):
             "group": snap.group,
             "version": snap.version,
             "config": snap.config,
-            "frozen_at": snap.frozen_at.isoformat(),
+            "frozen_at": local_iso(snap.frozen_at),
             "rows": [r.as_dict() for r in rankings.snapshot_rows(snap)],
         }
     )
@@ -301,7 +302,7 @@ def snapshot_difference_view(request, pk: int):
                             "follow_up": f.pk,
                             "appeal": f.appeal_id,
                             "appeal_code": f.appeal.code,
-                            "created_at": f.created_at.isoformat(),
+                            "created_at": local_iso(f.created_at),
                             "satisfaction": f.satisfaction,
                         }
                         for f in u.late
@@ -398,12 +399,12 @@ def _interview(i: Interview) -> dict:
         "reason": i.reason,
         "score": _s(i.score),
         "status": i.status,
-        "held_at": i.held_at.isoformat() if i.held_at else None,
+        "held_at": local_iso(i.held_at),
         "interviewer": i.interviewer,
         "attendees": i.attendees,
         "record": i.record,
         "promise": i.promise,
-        "promise_due": i.promise_due.isoformat() if i.promise_due else None,
+        "promise_due": local_iso(i.promise_due),
     }
 
 
@@ -547,9 +548,9 @@ def _supervision(s: Supervision) -> dict:
         "requirement": s.requirement,
         "auto": s.auto,
         "status": s.status,
-        "due_at": s.due_at.isoformat(),
+        "due_at": local_iso(s.due_at),
         "overdue": s.is_overdue,
-        "created_at": s.created_at.isoformat(),
+        "created_at": local_iso(s.created_at),
         "result": s.result,
     }
 

@@ -2,7 +2,7 @@ import datetime as dt
 import io
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from minhu.appeals.models import Appeal, AppealEvent, FollowUp
@@ -194,3 +194,14 @@ def test_generated_volume_has_no_spike_before_the_first_hour_of_today():
         < plan[dt.date(2026, 11, 23)]
         < plan[dt.date(2026, 11, 20)]
     )
+
+
+def test_bench_says_what_it_needs():
+    # An empty database: no district, no appeals. It used to end in an IntegrityError.
+    with pytest.raises(CommandError, match="minhu demo"):
+        call_command("bench", "--repeat", "1", stdout=io.StringIO())
+
+
+def test_bench_without_appeals_says_so(org):
+    with pytest.raises(CommandError, match="no appeals"):
+        call_command("bench", "--repeat", "1", stdout=io.StringIO())

@@ -182,6 +182,70 @@ def test_red_black_rules_nominations_and_approval(org):
     }
 
 
+def test_a_unit_is_on_one_list_once_per_period(org):
+    """The top-ranked unit with many overdue items matched the red and a black rule, and the
+    bottom one two black rules: it was on both lists, or twice on the black list."""
+    from minhu.deadlines.models import DeadlineMiss, Step
+    from minhu.evaluation.models import RedBlackRule
+
+    t = at(2025, 3, 10, 10, 0)
+    top = follow_up(org, org.street1, when=t)
+    bottom = follow_up(org, org.street2, solved=False, satisfaction="unsatisfied", when=t)
+    RedBlackRule.objects.filter(rule_type="overdue_at_least").update(threshold=1)
+    for fu, unit in ((top, org.street1), (bottom, org.street2)):
+        DeadlineMiss.objects.create(appeal=fu.appeal, step=Step.RESOLVE, unit=unit, due_at=t)
+    period = Period("2025-03")
+    actions.publish_ranking(actor=org.district_leader, period=period, groups=["street"])
+    made = actions.propose_from_rules(actor=org.dispatcher, period=period)
+    assert sorted((n.unit_id, n.list_kind) for n in made) == [
+        (org.street1.pk, "black"),
+        (org.street2.pk, "black"),
+    ]
+    first = next(n for n in made if n.unit_id == org.street1.pk)
+    assert "超时" in first.reason and "同时符合红榜规则" in first.reason
+    assert first.evidence["red_rules_matched"]
+    second = next(n for n in made if n.unit_id == org.street2.pk)
+    assert "排名第2名" in second.reason and "超时1件" in second.reason  # both black rules, once
+    assert len(second.evidence["rules"]) == 2
+    assert actions.propose_from_rules(actor=org.dispatcher, period=period) == []
+    # By hand: neither the other list nor the same list again.
+    with pytest.raises(Conflict) as exc:
+        actions.nominate(
+            actor=org.dispatcher,
+            list_kind="red",
+            period=period,
+            unit=org.street1,
+            reason="手工提名红榜",
+        )
+    assert exc.value.code == "both_lists"
+    with pytest.raises(Conflict) as exc:
+        actions.nominate(
+            actor=org.dispatcher,
+            list_kind="black",
+            period=period,
+            unit=org.street2,
+            reason="再次提名黑榜",
+            conduct=second.conduct,
+        )
+    assert exc.value.code == "duplicate_nomination"
+    # A rejected nomination frees the unit for the other list; another period is separate.
+    actions.decide_nomination(first, actor=org.district_leader, approve=False, note="已整改")
+    actions.nominate(
+        actor=org.dispatcher,
+        list_kind="red",
+        period=period,
+        unit=org.street1,
+        reason="手工提名红榜",
+    )
+    actions.nominate(
+        actor=org.dispatcher,
+        list_kind="red",
+        period=Period("2025-04"),
+        unit=org.street2,
+        reason="下期表现突出",
+    )
+
+
 def test_public_red_black_page_needs_no_login(client, org):
     n = actions.nominate(
         actor=org.dispatcher,

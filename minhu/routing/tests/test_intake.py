@@ -156,6 +156,25 @@ def test_auto_dispatch_above_threshold_records_model_version_and_confidence(
     assert p["grid"] == (org.grid1.pk, org.grid1.name)
 
 
+def test_auto_dispatch_stores_a_place_found_above_the_grid(
+    org, model, django_capture_on_commit_callbacks
+):
+    """A place that names a community (not a grid) still gives the appeal its street: it was
+    left empty and the appeal counted as 未定位."""
+    actions.save_dispatch_rule(
+        actor=org.dispatcher, category=org.category, lead_local=LeadLocal.STREET
+    )
+    Place.objects.create(name="幸福里小区", kind=PlaceKind.ESTATE, area=org.community1)
+    with django_capture_on_commit_callbacks(execute=True):
+        a = register(org, "幸福里小区路灯不亮", "幸福里小区门口的路灯坏了一周", grid=None)
+    a.refresh_from_db()
+    assert a.status == Status.DISPATCHED and a.lead_unit == org.street1
+    assert a.grid is None and a.street == org.street1
+    cls = a.events.get(kind=EventKind.CLASSIFY)
+    assert cls.data["changes"]["street"] == [None, org.street1.pk]
+    assert cls.data["community"] == org.community1.pk
+
+
 def test_below_threshold_only_a_proposal_is_stored(org, model, django_capture_on_commit_callbacks):
     model.top = [("streetlight", 0.6), ("education", 0.4)]
     actions.save_dispatch_rule(actor=org.dispatcher, category=org.category, lead_unit=org.dept1)

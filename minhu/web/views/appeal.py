@@ -202,6 +202,11 @@ def _run_reopen(request, appeal, d):
     return _("已退回承办单位重办")
 
 
+def _run_note(request, appeal, d):
+    actions.add_note(appeal.pk, actor=request.user, text=d.get("text", ""))
+    return _("备注已追加")
+
+
 def _run_attach(request, appeal, d):
     saved = actions.add_attachments(appeal.pk, actor=request.user, files=d.get("files") or [])
     return _("已上传%(n)s张照片") % {"n": len(saved)}
@@ -283,6 +288,7 @@ SPECS: dict[str, Spec] = {
     "reopen": Spec(f.ReopenForm, _run_reopen, lambda a: a.reopen),
     "attach": Spec(f.AttachForm, _run_attach, lambda a: a.attach),
     "edit": Spec(f.EditDetailsForm, _run_edit, lambda a: a.edit),
+    "note": Spec(f.NoteForm, _run_note, lambda a: a.note),
     "link": Spec(f.LinkForm, _run_link, lambda a: a.link),
     "unlink": Spec(f.UnlinkForm, _run_unlink, lambda a: a.link),
 }

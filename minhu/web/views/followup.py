@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
 
 from minhu.appeals.access import CENTRE_ROLES, appeals_visible_to
+from minhu.appeals.actions import MAX_UNREACHED, follow_up_refusal
 from minhu.appeals.models import Appeal, FollowUp, Status
 from minhu.orgs.scope import scope_of
 
@@ -21,35 +23,72 @@ TABS = [
     ("pending", gettext_lazy("待回访")),
     ("close", gettext_lazy("待销号")),
 ]
-MAX_UNREACHED = 3
 
 
 def _annotated(qs):
-    reached = FollowUp.objects.filter(
-        appeal=OuterRef("pk"), round=OuterRef("reopen_count"), reached=True
+    """Per row: answered in this round (reached once) and calls not reached. A replied appeal
+    counts its own appellant's answers; a merged appeal its appellant's (their follow-ups sit
+    on the parent, `rated_appeal` = the merged appeal, in the parent's round)."""
+    own = FollowUp.objects.filter(
+        appeal=OuterRef("pk"), rated_appeal=None, round=OuterRef("reopen_count")
     )
+    theirs = FollowUp.objects.filter(
+        rated_appeal=OuterRef("pk"), round=OuterRef("parent__reopen_count")
+    )
+
+    def unreached(q):
+        return Coalesce(
+            Subquery(
+                q.filter(reached=False)
+                .order_by()
+                .values("round")
+                .annotate(n=Count("id"))
+                .values("n")[:1]
+            ),
+            0,
+        )
+
     return qs.annotate(
-        answered=Exists(reached),
-        unreached=Count(
-            "follow_ups",
-            filter=Q(follow_ups__reached=False, follow_ups__round=F("reopen_count")),
-            distinct=True,
-        ),
+        answered=Exists(own.filter(reached=True)) | Exists(theirs.filter(reached=True)),
+        unreached=unreached(own) + unreached(theirs),
     )
 
 
 def _tab_qs(user, tab: str):
-    qs = _annotated(appeals_visible_to(user).filter(status=Status.REPLIED))
+    """待回访: replied appeals and the merged appeals of replied ones (each appellant is called);
+    待销号: replied appeals whose appellant answered (merged ones close with their parent)."""
     closable = Q(answered=True) | Q(unreached__gte=MAX_UNREACHED)
-    return qs.filter(closable) if tab == "close" else qs.exclude(closable)
+    visible = appeals_visible_to(user)
+    if tab == "close":
+        return _annotated(visible.filter(status=Status.REPLIED)).filter(closable)
+    waiting = Q(status=Status.REPLIED) | Q(
+        status=Status.MERGED, parent__status=Status.REPLIED, replied_at__isnull=False
+    )
+    qs = _annotated(visible.filter(waiting)).exclude(closable)
+    # a merged appellant without a phone cannot be called
+    return qs.exclude(status=Status.MERGED, appellant_phone="")
 
 
 def panel_context(request, appeal: Appeal, *, form=None, close_form=None, flash=None) -> dict:
     appeal = Appeal.objects.select_related("category__parent", "lead_unit", "street").get(
         pk=appeal.pk
     )
-    follow_ups = list(appeal.follow_ups.select_related("actor").order_by("-created_at"))
-    current = [fu for fu in follow_ups if fu.round == appeal.reopen_count]
+    if appeal.status == Status.MERGED and appeal.parent_id:
+        # A merged appellant's answers sit on the parent, in the parent's round.
+        follow_ups = list(
+            FollowUp.objects.filter(rated_appeal=appeal)
+            .select_related("actor")
+            .order_by("-created_at")
+        )
+        round_ = Appeal.objects.filter(pk=appeal.parent_id).values_list("reopen_count", flat=True)
+        current = [fu for fu in follow_ups if fu.round == round_[0]]
+    else:
+        follow_ups = list(appeal.follow_ups.select_related("actor").order_by("-created_at"))
+        current = [
+            fu
+            for fu in follow_ups
+            if fu.round == appeal.reopen_count and fu.rated_appeal_id is None
+        ]
     scope = scope_of(request.user)
     return {
         "appeal": appeal,
@@ -57,10 +96,10 @@ def panel_context(request, appeal: Appeal, *, form=None, close_form=None, flash=
         "unreached": sum(1 for fu in current if not fu.reached),
         "form": form or f.FollowUpForm(),
         "close_form": close_form or f.CloseForm(),
-        "can_follow_up": appeal.status == Status.REPLIED,
+        "can_follow_up": follow_up_refusal(appeal) is None,
         "can_close": appeal.status == Status.REPLIED
         and scope.has_role(*CENTRE_ROLES)
-        and may_close(appeal, current),
+        and may_close(appeal, follow_ups),
         "flash": flash,
         "tab": request.GET.get("tab") or request.POST.get("_tab") or "pending",
     }

@@ -37,7 +37,7 @@ def home(request):
 
 @login_required
 def appeal_list(request):
-    filters = AppealFilterForm(request.GET or None, user=request.user)
+    filters = AppealFilterForm(request.GET or None, user=request.user, extra=("outcome_kind",))
     qs = filters.apply(appeals_visible_to(request.user))
     qs = with_due_state(qs).select_related("category__parent", "street", "grid", "lead_unit")
     sort = request.GET.get("sort", "-created_at")

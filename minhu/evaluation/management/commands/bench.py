@@ -3,7 +3,7 @@
 import statistics
 import time
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, reset_queries
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -41,6 +41,19 @@ class Command(BaseCommand):
         return timings
 
     def handle(self, *args, **opts):
+        district = Unit.objects.filter(kind=UnitKind.DISTRICT, active=True).first()
+        if district is None:
+            raise CommandError(
+                "minhu bench needs an organisation with a district and appeals to measure. "
+                "Load them first: `minhu demo` (the demo district) or "
+                "`minhu generate --appeals 20000` (a Lianhu-sized district with generated "
+                "appeals), then run `minhu bench` again."
+            )
+        if not Appeal.objects.exists():
+            raise CommandError(
+                f"minhu bench: {district.name} has no appeals to measure. Run "
+                "`minhu generate --appeals 20000` (or `minhu demo`) first."
+            )
         config = active_config()
         period = (
             parse_period(opts["period"], config.period_start_day)
@@ -75,7 +88,6 @@ class Command(BaseCommand):
         user, _ = User.objects.get_or_create(
             username="bench-leader", defaults={"display_name": "性能测试"}
         )
-        district = Unit.objects.filter(kind=UnitKind.DISTRICT).first()
         Membership.objects.get_or_create(user=user, unit=district, role=Role.DISTRICT_LEADER)
         client = Client(HTTP_HOST="localhost")
         client.force_login(user)
