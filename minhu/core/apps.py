@@ -5,6 +5,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
+    # This module holds two configs: without `default`, Django would use neither for
+    # "minhu.core" (and ready() below would never run).
+    default = True
     name = "minhu.core"
     label = "core"
     verbose_name = _("核心")
