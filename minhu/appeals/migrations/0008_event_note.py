@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('appeals', '0006_summons_cancel'),
+        ('appeals', '0007_work_kinds'),
     ]
 
     operations = [
