@@ -974,6 +974,27 @@ class StoryRunner:
                 return a
         clock.after_hours(0.5, 24)
         note = rng.choice(CLOSE_NOTES_UNREACHED if rounds[-1] == "unreached" else CLOSE_NOTES)
+        # Every merged appellant is called back too before 销号 (their answer follows the
+        # main appellant's; no draw from the random stream, so the rest of the plan is as it was).
+        last_answer = (
+            FollowUp.objects.filter(appeal=a, rated_appeal=None, reached=True)
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        for child in Appeal.objects.filter(
+            parent=a, status=Status.MERGED, replied_at__isnull=False
+        ).exclude(appellant_phone=""):
+            if last_answer is None:
+                for _ in range(3):
+                    actions.record_follow_up(child, actor=org.callbacks[0], reached=False)
+                continue
+            actions.record_follow_up(
+                child,
+                actor=org.callbacks[0],
+                contacted=bool(last_answer.contacted),
+                solved=bool(last_answer.solved),
+                satisfaction=last_answer.satisfaction or Satisfaction.SATISFIED,
+            )
         actions.close(a, actor=self.dispatcher(), note=note)
         return a
 

@@ -177,7 +177,7 @@ def _answered(follow_ups, rated_id: int | None) -> bool:
 def close_refusal(appeal: Appeal, follow_ups=None) -> IllegalTransition | None:
     """The guard of `close` on the follow-ups (pages call it too): in this round the appellant
     answered (a callback, a visit or their own rating) or was called three times in vain — and
-    so was every merged appellant who left a phone number."""
+    so was every merged appellant who left a phone number and was answered."""
     if not kind_of(appeal).follow_up_to_close:
         return None  # a kind that closes without a follow-up call
     if follow_ups is None:
@@ -189,7 +189,9 @@ def close_refusal(appeal: Appeal, follow_ups=None) -> IllegalTransition | None:
         )
     waiting = [
         code
-        for pk, code in Appeal.objects.filter(parent=appeal, status=Status.MERGED)
+        for pk, code in Appeal.objects.filter(
+            parent=appeal, status=Status.MERGED, replied_at__isnull=False
+        )
         .exclude(appellant_phone="")
         .values_list("pk", "code")
         if not _answered(current, pk)
