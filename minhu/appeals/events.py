@@ -32,7 +32,7 @@ PAYLOAD: dict[str, frozenset[str]] = {
     k: frozenset(v)
     for k, v in {
         EventKind.REGISTER: {"channel", "attachments"},
-        EventKind.CLASSIFY: {"changes", "source", "new_due", *_ROUTING},
+        EventKind.CLASSIFY: {"changes", "source", "new_due", "community", *_ROUTING},
         EventKind.MERGE: {"child"},
         EventKind.MERGED_INTO: {"parent"},
         EventKind.LINK: {"link", "other", "other_id", "removed"},
@@ -51,7 +51,14 @@ PAYLOAD: dict[str, frozenset[str]] = {
         EventKind.PROGRESS: {"attachments"},
         EventKind.RESOLVE: {"attachments", "on_time", "outcome_kind"},
         EventKind.REPLY: {"via_parent"},
-        EventKind.FOLLOW_UP: {"follow_up", "reached", "contacted", "solved", "satisfaction"},
+        EventKind.FOLLOW_UP: {
+            "follow_up",
+            "reached",
+            "contacted",
+            "solved",
+            "satisfaction",
+            "via_child",
+        },
         EventKind.RATE: {"follow_up", "solved", "satisfaction", "via_child"},
         EventKind.REOPEN: {"reopen_count", "automatic"},
         EventKind.CLOSE: {"via_parent"},
