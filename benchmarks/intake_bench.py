@@ -511,6 +511,7 @@ def main() -> None:
         **os.environ,
         "DATABASE_URL": cluster.url,
         "MINHU_DEBUG": "0",
+        "MINHU_SECRET_KEY": "intake-bench-not-a-secret",
         "DJANGO_SETTINGS_MODULE": "minhu.settings",
         "PYTHONPATH": os.pathsep.join(
             [str(REPO)] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])

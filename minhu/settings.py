@@ -2,6 +2,7 @@
 
 DATABASE_URL    default: SQLite file var/minhu.sqlite3 (postgres://user:pw@host:port/db for PostgreSQL)
 MINHU_SECRET_KEY, MINHU_DEBUG (1/0), MINHU_ALLOWED_HOSTS (comma separated), MINHU_VAR_DIR
+MINHU_HTTPS, MINHU_TLS_PROXY_HEADER, MINHU_HSTS_SECONDS  TLS switches (docs/security.md)
 MINHU_SMS_BACKEND  dotted path of the SMS backend (default: log only)
 MINHU_DB_PREPARE_THRESHOLD  PostgreSQL only: server-side prepared statements after N runs (off)
 MINHU_NUM_PROXIES  trusted reverse proxies in front of Minhu (default 0): rate limits key on the
@@ -25,8 +26,29 @@ def env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-SECRET_KEY = os.environ.get("MINHU_SECRET_KEY", "dev-only-insecure-key-change-me-in-production")
+DEV_SECRET_KEY = "dev-only-insecure-key-change-me-in-production"
+SECRET_KEY = os.environ.get("MINHU_SECRET_KEY", DEV_SECRET_KEY)
 DEBUG = env_bool("MINHU_DEBUG", True)
+if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "MINHU_DEBUG=0 needs MINHU_SECRET_KEY: the built-in key is public (docs/deploy.md)"
+    )
+
+# HTTPS (docs/security.md): MINHU_HTTPS=1 when users reach Minhu over TLS: cookies Secure,
+# HSTS, http:// redirected to https:// (the probes excepted). MINHU_TLS_PROXY_HEADER=1 when a
+# proxy terminates TLS and sets X-Forwarded-Proto (nginx, docs/deploy.md).
+HTTPS = env_bool("MINHU_HTTPS", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = int(os.environ.get("MINHU_HSTS_SECONDS", "31536000")) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("MINHU_HSTS_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("MINHU_HSTS_PRELOAD", False)
+if env_bool("MINHU_TLS_PROXY_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("MINHU_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
 ]
@@ -156,7 +178,10 @@ MINHU_WORKER_STALLED_SECONDS = float(os.environ.get("MINHU_WORKER_STALLED_SECOND
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "orgs.User"
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"

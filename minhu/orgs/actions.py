@@ -423,8 +423,16 @@ def set_password(user: User | int, *, actor, password: str) -> User:
     _check_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
+    revoke_tokens(user)  # whoever held the old password may hold a token too
     record(actor, ConfigAction.UPDATE, user, {"password": [None, PASSWORD_CHANGED]})
     return user
+
+
+def revoke_tokens(user: User) -> int:
+    """Delete the user's API tokens (they sign in again for a new one); returns how many."""
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.filter(user=user).delete()[0]
 
 
 @transaction.atomic
@@ -438,6 +446,8 @@ def set_user_active(user: User | int, *, actor, active: bool) -> User:
     if not active and actor is not None and actor.pk == user.pk:
         raise InvalidInput(_("不能停用自己的账号"), code="self_deactivation", field="is_active")
     save_active(actor, user, active, field="is_active")
+    # Deactivation ends API access for good: reactivating never revives an old token.
+    revoke_tokens(user)
     return user
 
 
