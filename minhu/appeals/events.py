@@ -67,6 +67,7 @@ PAYLOAD: dict[str, frozenset[str]] = {
         EventKind.SUPERVISE: {"action", "supervision", "auto", "due_at"},
         EventKind.MONTHLY_PROBLEM: {"monthly_problem", "action"},
         EventKind.EDIT: {"fields", "old"},
+        EventKind.NOTE: set(),
     }.items()
 }
 
