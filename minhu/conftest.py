@@ -76,6 +76,15 @@ def _fresh_duplicate_index():
     open_index.clear()
 
 
+@pytest.fixture(autouse=True)
+def _jobs_run_inline(request, settings):
+    """Jobs run in-process after commit in every test, on PostgreSQL too, so that a test sees
+    what the worker would have done (routing after intake, ...). Tests of the queue itself are
+    marked `queue` and keep the configured backend (procrastinate on PostgreSQL)."""
+    if request.node.get_closest_marker("queue") is None:
+        settings.MINHU_JOBS = "inline"
+
+
 @pytest.fixture
 def org(db):
     from minhu.orgs.testing import build_org

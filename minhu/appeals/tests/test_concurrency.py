@@ -191,6 +191,8 @@ def test_rate_locks_parent_before_merged_child_on_postgres(postgres, org):
     with CaptureQueriesContext(connection) as ctx:
         actions.rate(child.code, phone=PHONE, satisfaction=Satisfaction.SATISFIED)
     assert _for_update_ids(ctx.captured_queries)[:2] == [parent.pk, child.pk]
+    # The parent's own appellant is called back too (a merged child's rating is its own).
+    actions.rate(parent.code, phone="13900000000", satisfaction=Satisfaction.SATISFIED)
     with CaptureQueriesContext(connection) as ctx:
         actions.close(parent, actor=org.dispatcher)
     assert _for_update_ids(ctx.captured_queries)[:1] == [parent.pk]

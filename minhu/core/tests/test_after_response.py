@@ -13,6 +13,8 @@ from rest_framework.authtoken.models import Token
 from minhu.appeals.models import Appeal
 from minhu.core import after_response
 
+pytestmark = pytest.mark.queue
+
 ran: list = []
 
 

@@ -13,6 +13,8 @@ from django.db import connection, transaction
 
 from minhu.core import jobs
 
+pytestmark = pytest.mark.queue
+
 REPO = Path(__file__).resolve().parents[3]
 
 
