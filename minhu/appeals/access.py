@@ -39,6 +39,18 @@ def access_appeal(user, appeal_id: int, *, for_write: bool = False) -> Appeal:
         raise NotFound()
 
 
+def lock_appeal(actor, appeal: Appeal | int) -> Appeal:
+    """Re-read and lock the appeal row for a verb. Staff get it only within their scope (else
+    NotFound); the system (actor None) gets any row."""
+    appeal_id = appeal.pk if isinstance(appeal, Appeal) else appeal
+    if actor is not None:
+        return access_appeal(actor, appeal_id, for_write=True)
+    try:
+        return Appeal.objects.select_for_update().get(pk=appeal_id)
+    except (Appeal.DoesNotExist, ValueError, TypeError):
+        raise NotFound()
+
+
 def can_see_phone(user, appeal: Appeal) -> bool:
     scope = scope_of(user)
     if scope.has_role(*PHONE_ROLES):

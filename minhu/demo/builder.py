@@ -1104,7 +1104,12 @@ def build_demo(seed: int = 0, appeals: int = 300, stdout: TextIO | None = None) 
             "请使用 minhu demo --flush --yes-really 重建"
         )
     if state == "complete":
-        raise DemoError("演示数据已经存在")
+        from minhu.demo.parts import build_parts, pending_parts
+
+        if not pending_parts():
+            raise DemoError("演示数据已经存在")
+        # The appeals are all there; only other apps' parts are missing (resume).
+        return {"parts": build_parts(seed, timezone.now(), out)}
     if state == "empty":
         with transaction.atomic():
             _create_org()
@@ -1152,9 +1157,14 @@ def build_demo(seed: int = 0, appeals: int = 300, stdout: TextIO | None = None) 
 
     evaluation = populate_evaluation(seed=seed)
     out(f"考核评价：{evaluation}")
+    # Other apps' shares of the demo (minhu.demo.parts), each in its own transaction.
+    from minhu.demo.parts import build_parts
+
+    parts_built = build_parts(seed, real_now, out)
     summary = summarize(real_now)
     summary["routing"] = routing
     summary["evaluation"] = evaluation
+    summary["parts"] = parts_built
     summary["seconds"] = round(time.monotonic() - started, 1)
     summary["resumed_from"] = done
     summary["compressed_steps"] = compressed
@@ -1345,8 +1355,11 @@ def logins_table(full: bool = False) -> list[tuple[str, str, str, str]]:
             community_rows.append(row)
         else:
             rows.append(row)
+    from minhu.demo.parts import part_logins
+
+    extra = part_logins()
     if full:
-        return rows + community_rows + grid_rows
+        return rows + community_rows + grid_rows + extra
     first_c, first_g = community_rows[0], grid_rows[0]
     rows.append(
         (
@@ -1364,7 +1377,7 @@ def logins_table(full: bool = False) -> list[tuple[str, str, str, str]]:
             f"{first_g[3]}等{len(grid_rows)}个网格，各一个：<社区拼音>-grid<N>",
         )
     )
-    return rows
+    return rows + extra
 
 
 def resident_example() -> Appeal | None:

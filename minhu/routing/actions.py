@@ -14,7 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from minhu.appeals import events
-from minhu.appeals.access import CENTRE_ROLES, access_appeal, appeals_visible_to
+from minhu.appeals.access import CENTRE_ROLES, appeals_visible_to, lock_appeal
+from minhu.appeals.guards import require_centre
 from minhu.appeals.models import Appeal, AppealEvent
 from minhu.categories.models import Category
 from minhu.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
@@ -48,21 +49,6 @@ def _audit(kind: str, actor, object_id: int | None = None, **data: Any) -> Routi
     return RoutingEvent.objects.create(
         kind=kind, actor=actor, actor_name=_actor_name(actor), object_id=object_id, data=data
     )
-
-
-def _require_centre(actor) -> None:
-    if actor is not None and not scope_of(actor).has_role(*CENTRE_ROLES):
-        raise PermissionDenied(_("只有调度中心可以执行此操作"))
-
-
-def _lock_appeal(appeal: Appeal | int, actor) -> Appeal:
-    appeal_id = appeal.pk if isinstance(appeal, Appeal) else appeal
-    if actor is not None:
-        return access_appeal(actor, appeal_id, for_write=True)
-    try:
-        return Appeal.objects.select_for_update().get(pk=appeal_id)
-    except (Appeal.DoesNotExist, ValueError, TypeError):
-        raise NotFound()
 
 
 # --- decisions ------------------------------------------------------------------------------
@@ -119,14 +105,14 @@ def _jsonable(value):
 def link_appeals(appeal: Appeal | int, *, actor, other: Appeal | int, note: str = "") -> AppealLink:
     """关联: mark two appeals as related (handled separately, shown side by side). An event
     "link" is appended on both."""
-    _require_centre(actor)
+    require_centre(actor)
     a_id = appeal.pk if isinstance(appeal, Appeal) else int(appeal)
     b_id = other.pk if isinstance(other, Appeal) else int(other)
     if a_id == b_id:
         raise InvalidInput(_("不能关联到自身"), code="link_self")
     first, second = sorted([a_id, b_id])
-    a = _lock_appeal(first, actor)
-    b = _lock_appeal(second, actor)
+    a = lock_appeal(actor, first)
+    b = lock_appeal(actor, second)
     if AppealLink.objects.filter(from_appeal=a, to_appeal=b).exists():
         raise Conflict(_("这两件诉求已关联"), code="already_linked")
     note = (note or "").strip()[:200]
@@ -139,12 +125,12 @@ def link_appeals(appeal: Appeal | int, *, actor, other: Appeal | int, note: str 
 @transaction.atomic
 def unlink_appeals(appeal: Appeal | int, *, actor, other: Appeal | int) -> None:
     """取消关联 (appends a "link" event with removed=True on both)."""
-    _require_centre(actor)
+    require_centre(actor)
     a_id = appeal.pk if isinstance(appeal, Appeal) else int(appeal)
     b_id = other.pk if isinstance(other, Appeal) else int(other)
     first, second = sorted([a_id, b_id])
-    a = _lock_appeal(first, actor)
-    b = _lock_appeal(second, actor)
+    a = lock_appeal(actor, first)
+    b = lock_appeal(actor, second)
     link = AppealLink.objects.select_for_update().filter(from_appeal=a, to_appeal=b).first()
     if link is None:
         raise NotFound(_("这两件诉求没有关联"))
@@ -287,7 +273,7 @@ def save_dispatch_rule(
     rule: DispatchRule | int | None = None,
 ) -> DispatchRule:
     """Create or edit a catalogue entry. One active entry per category × area."""
-    _require_centre(actor)
+    require_centre(actor)
     if category is None or not category.active:
         raise InvalidInput(_("请选择启用的分类"), code="invalid_category", field="category")
     assist_units = list(dict.fromkeys(assist_units))
@@ -337,7 +323,7 @@ def _rule_data(rule: DispatchRule) -> dict:
 
 @transaction.atomic
 def deactivate_dispatch_rule(rule: DispatchRule | int, *, actor) -> DispatchRule:
-    _require_centre(actor)
+    require_centre(actor)
     pk = rule.pk if isinstance(rule, DispatchRule) else rule
     obj = DispatchRule.objects.select_for_update().filter(pk=pk).first()
     if obj is None:
@@ -426,7 +412,7 @@ def store_model(
     activate: bool = True,
 ) -> ClassifierModel:
     """Store a trained classifier (next version number) and, by default, activate it."""
-    _require_centre(actor)
+    require_centre(actor)
     if not blob:
         raise InvalidInput(_("模型为空"), code="empty_model")
     last = ClassifierModel.objects.select_for_update().order_by("-version").first()
@@ -458,7 +444,7 @@ def store_model(
 
 @transaction.atomic
 def activate_model(model: ClassifierModel | int, *, actor) -> ClassifierModel:
-    _require_centre(actor)
+    require_centre(actor)
     pk = model.pk if isinstance(model, ClassifierModel) else model
     obj = ClassifierModel.objects.select_for_update().defer("blob").filter(pk=pk).first()
     if obj is None:
@@ -481,7 +467,7 @@ def activate_model(model: ClassifierModel | int, *, actor) -> ClassifierModel:
 @transaction.atomic
 def deactivate_models(*, actor) -> None:
     """Stop using any model: proposals come from the keyword rules again."""
-    _require_centre(actor)
+    require_centre(actor)
     versions = list(
         ClassifierModel.objects.select_for_update()
         .filter(active=True)

@@ -16,7 +16,7 @@ from minhu.deadlines.policies import due_at
 from minhu.orgs.models import Role, Unit
 
 from .. import events, guards
-from ..access import CENTRE_ROLES, access_appeal  # noqa: F401  (CENTRE_ROLES re-exported)
+from ..access import CENTRE_ROLES, access_appeal, lock_appeal  # noqa: F401  (re-exported)
 from ..attachments import check_total, prepare_image
 from ..kinds import PUBLIC_CHANNELS, kind_of  # noqa: F401  (PUBLIC_CHANNELS re-exported)
 from ..models import (
@@ -77,13 +77,7 @@ def _event(
 
 def _lock(appeal: Appeal | int, actor) -> Appeal:
     """Re-read and lock the appeal row. Staff see it only within their scope (else NotFound)."""
-    appeal_id = appeal.pk if isinstance(appeal, Appeal) else appeal
-    if actor is not None:
-        return access_appeal(actor, appeal_id, for_write=True)
-    try:
-        return Appeal.objects.select_for_update().get(pk=appeal_id)
-    except (Appeal.DoesNotExist, ValueError, TypeError):
-        raise NotFound()
+    return lock_appeal(actor, appeal)
 
 
 def _require_centre(actor) -> None:

@@ -330,3 +330,48 @@ def test_the_appeals_left_for_the_dispatcher_have_their_proposals(demo):
         assert d.proposal["not_auto_reasons"]  # why the dispatcher has to decide
         assert d.confidence < threshold or d.proposal["duplicates"] or not d.lead_unit_id
         assert d.created_at > a.created_at
+
+
+def test_demo_parts_run_once_in_order_and_add_their_logins():
+    from minhu.demo import parts as P
+
+    calls = []
+    built = set()
+
+    def make(code):
+        def build(*, seed, now, out):
+            calls.append((code, seed))
+            built.add(code)
+            return f"{code} ok"
+
+        return build
+
+    saved = dict(P._PARTS)
+    try:
+        P._PARTS.clear()
+        P.register_part(
+            P.DemoPart(
+                "b",
+                "B",
+                make("b"),
+                lambda: "b" in built,
+                order=20,
+                logins=lambda: [("b-user", "pw", "role", "unit")],
+            )
+        )
+        P.register_part(P.DemoPart("a", "A", make("a"), lambda: "a" in built, order=10))
+        lines = []
+        import datetime as dt
+
+        assert P.build_parts(3, dt.datetime(2026, 1, 1, tzinfo=dt.UTC), lines.append) == {
+            "a": "a ok",
+            "b": "b ok",
+        }
+        assert calls == [("a", 3), ("b", 3)]
+        assert lines == ["A：a ok", "B：b ok"]
+        assert P.build_parts(3, dt.datetime(2026, 1, 1, tzinfo=dt.UTC), lines.append) == {}
+        assert calls == [("a", 3), ("b", 3)]
+        assert P.part_logins() == [("b-user", "pw", "role", "unit")]
+    finally:
+        P._PARTS.clear()
+        P._PARTS.update(saved)

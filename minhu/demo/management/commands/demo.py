@@ -61,7 +61,10 @@ class Command(BaseCommand):
             self.stdout.write("已清空数据库")
         elif opts["if_empty"]:
             state, done = demo_state(opts["seed"], opts["appeals"])
-            if state != "empty" and state != "partial":
+            from minhu.demo.parts import pending_parts
+
+            resumable = state in ("empty", "partial") or (state == "complete" and pending_parts())
+            if not resumable:
                 self.stdout.write("数据库中已有数据，跳过演示数据（--if-empty）")
                 return
         try:
