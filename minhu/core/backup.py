@@ -84,15 +84,32 @@ def _migrations(cursor) -> dict[str, str]:
     return dict(cursor.fetchall())
 
 
-def _pg_env() -> tuple[list[str], dict[str, str]]:
+def _pg_params() -> dict:
+    """psycopg connection parameters of the configured database (without the name)."""
     s = connection.settings_dict
-    args = ["-h", s.get("HOST") or "127.0.0.1", "-U", s.get("USER") or "postgres"]
+    return {
+        "host": s.get("HOST") or "127.0.0.1",
+        "port": s.get("PORT") or None,
+        "user": s.get("USER") or None,
+        "password": s.get("PASSWORD") or None,
+    }
+
+
+def _pg_run(tool: str, *args: str) -> subprocess.CompletedProcess:
+    """Run pg_dump/pg_restore against the configured server."""
+    s = connection.settings_dict
+    conn = ["-h", s.get("HOST") or "127.0.0.1", "-U", s.get("USER") or "postgres"]
     if s.get("PORT"):
-        args += ["-p", str(s["PORT"])]
+        conn += ["-p", str(s["PORT"])]
     env = dict(os.environ)
     if s.get("PASSWORD"):
         env["PGPASSWORD"] = s["PASSWORD"]
-    return args, env
+    return subprocess.run(
+        [_pg_tool(tool), *conn, "--no-owner", "--no-acl", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
 
 
 def _pg_tool(name: str) -> str:
@@ -149,35 +166,15 @@ def create_backup(dest: Path) -> dict:
         # while pg_dump runs on it, so the counts are exactly what the dump holds.
         import psycopg
 
-        s = connection.settings_dict
-        with psycopg.connect(
-            host=s.get("HOST") or "127.0.0.1",
-            port=s.get("PORT") or None,
-            user=s.get("USER") or None,
-            password=s.get("PASSWORD") or None,
-            dbname=s["NAME"],
-        ) as conn:
+        name = connection.settings_dict["NAME"]
+        with psycopg.connect(dbname=name, **_pg_params()) as conn:
             conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
             with conn.cursor() as cur:
                 counts = _count(cur, tables, quote)
                 migrations = _migrations(cur)
-            args, env = _pg_env()
-            done = subprocess.run(
-                [
-                    _pg_tool("pg_dump"),
-                    *args,
-                    "-Fc",
-                    "--no-owner",
-                    "--no-acl",
-                    f"--snapshot={snapshot}",
-                    "-f",
-                    str(dest / PG_DUMP),
-                    s["NAME"],
-                ],
-                env=env,
-                capture_output=True,
-                text=True,
+            done = _pg_run(
+                "pg_dump", "-Fc", f"--snapshot={snapshot}", "-f", str(dest / PG_DUMP), name
             )
             conn.execute("COMMIT")
         if done.returncode != 0:
@@ -226,33 +223,12 @@ def _compare(report: VerifyReport, manifest: dict, counts: dict, migrations: dic
 def _restore_postgres(src: Path, manifest: dict, report: VerifyReport) -> None:
     import psycopg
 
-    s = connection.settings_dict
     scratch = f"minhu_restore_{secrets.token_hex(4)}"
-    params = {
-        "host": s.get("HOST") or "127.0.0.1",
-        "port": s.get("PORT") or None,
-        "user": s.get("USER") or None,
-        "password": s.get("PASSWORD") or None,
-    }
+    params = _pg_params()
     with psycopg.connect(dbname="postgres", autocommit=True, **params) as admin:
         admin.execute(f'CREATE DATABASE "{scratch}"')
     try:
-        args, env = _pg_env()
-        done = subprocess.run(
-            [
-                _pg_tool("pg_restore"),
-                *args,
-                "--no-owner",
-                "--no-acl",
-                "--exit-on-error",
-                "-d",
-                scratch,
-                str(src / PG_DUMP),
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-        )
+        done = _pg_run("pg_restore", "--exit-on-error", "-d", scratch, str(src / PG_DUMP))
         if done.returncode != 0:
             report.problems.append(f"pg_restore failed: {done.stderr.strip()[:500]}")
             return
