@@ -177,6 +177,8 @@ MINHU_WORKER_STALLED_SECONDS = float(os.environ.get("MINHU_WORKER_STALLED_SECOND
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "orgs.User"
+# Sign-ins are throttled and locked out after repeated failures (orgs/login_guard.py).
+AUTHENTICATION_BACKENDS = ["minhu.orgs.login_guard.ThrottledModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

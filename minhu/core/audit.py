@@ -29,6 +29,7 @@ from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .errors import Conflict, InvalidInput, NotFound
 from .models import ConfigAction, ConfigChange
@@ -38,6 +39,9 @@ M = TypeVar("M", bound=models.Model)
 PASSWORD_FIELD = "password"
 PASSWORD_CHANGED = "password changed"
 PASSWORD_SET = "password set"
+# Audited facts that are no model field (label for the change log).
+LOGIN_LOCKED = "login_locked"
+EXTRA_LABELS = {LOGIN_LOCKED: gettext_lazy("登录锁定")}
 
 # The models whose changes are recorded (for the filters of the log).
 TRACKED_MODELS = (
@@ -344,7 +348,10 @@ def describe(change: ConfigChange) -> list[dict[str, str]]:
                 field = model._meta.get_field(name)
             except FieldDoesNotExist:
                 field = None
-        label = str(getattr(field, "verbose_name", name)) if field is not None else name
+        if field is not None:
+            label = str(getattr(field, "verbose_name", name))
+        else:
+            label = str(EXTRA_LABELS.get(name, name))
         old, new = pair if isinstance(pair, list | tuple) and len(pair) == 2 else (None, pair)
         if name == PASSWORD_FIELD:
             rows.append(
@@ -368,6 +375,7 @@ def describe(change: ConfigChange) -> list[dict[str, str]]:
 
 
 __all__ = [
+    "LOGIN_LOCKED",
     "PASSWORD_CHANGED",
     "PASSWORD_SET",
     "TRACKED_MODELS",

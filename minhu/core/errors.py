@@ -51,3 +51,11 @@ class InvalidInput(DomainError):
     code = "invalid"
     http_status = 400
     default_message = _("输入有误")
+
+
+class TooManyRequests(DomainError):
+    """A rate limit or a lockout (the API answers 429; pages say when to try again)."""
+
+    code = "throttled"
+    http_status = 429
+    default_message = _("操作过于频繁，请稍后再试")

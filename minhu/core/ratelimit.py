@@ -28,6 +28,25 @@ DEFAULT_LIMITS: dict[str, tuple[int, int]] = {
 }
 
 
+def client_ip(request) -> str:
+    """The client's address: REMOTE_ADDR, or behind MINHU_NUM_PROXIES trusted reverse proxies
+    the address the outermost of them appended to X-Forwarded-For (the header is ignored
+    without them: clients can send any); MINHU_H5_CLIENT_IP_HEADER (e.g. "HTTP_X_REAL_IP")
+    names a header a trusted proxy sets instead. The same rule as DRF's throttles."""
+    if request is None:
+        return ""
+    header = getattr(settings, "MINHU_H5_CLIENT_IP_HEADER", "")
+    if header and request.META.get(header):
+        return request.META[header].split(",")[0].strip()
+    proxies = int(settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0)
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies > 0 and forwarded:
+        hops = [a.strip() for a in forwarded.split(",") if a.strip()]
+        if hops:
+            return hops[-min(proxies, len(hops))]
+    return request.META.get("REMOTE_ADDR", "")
+
+
 def limit_of(name: str) -> tuple[int, int]:
     return {**DEFAULT_LIMITS, **getattr(settings, "MINHU_RATE_LIMITS", {})}[name]
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from minhu.core.audit import (
+    LOGIN_LOCKED,
     PASSWORD_CHANGED,
     PASSWORD_SET,
     check_editable,
@@ -33,9 +34,10 @@ from minhu.core.audit import (
     save_changes,
     snapshot,
 )
-from minhu.core.errors import InvalidInput, PermissionDenied
+from minhu.core.errors import InvalidInput, PermissionDenied, TooManyRequests
 from minhu.core.models import ConfigAction
 
+from . import login_guard
 from .models import ALLOWED_PARENTS, AccountKind, Membership, Role, Unit, UnitKind, User
 from .scope import scope_of
 from .usage import open_work_count
@@ -426,6 +428,59 @@ def set_password(user: User | int, *, actor, password: str) -> User:
     revoke_tokens(user)  # whoever held the old password may hold a token too
     record(actor, ConfigAction.UPDATE, user, {"password": [None, PASSWORD_CHANGED]})
     return user
+
+
+@transaction.atomic
+def change_own_password(
+    user: User | int, *, actor, old_password: str, new_password: str, request=None
+) -> User:
+    """A signed-in user changes their own password: the current one first (a wrong one counts
+    as a failed sign-in, so a borrowed session cannot guess it), then the validators. Every
+    other session of the user ends (Django checks the password hash on each request; the
+    caller keeps its own with `update_session_auth_hash`) and the API tokens are revoked."""
+    user = lock(User, user)
+    if actor is None or actor.pk != user.pk:
+        raise PermissionDenied(_("只能修改自己的密码"))
+    if not user.has_usable_password():
+        raise InvalidInput(_("该账号不能使用密码登录"), code="no_password", field="old_password")
+    refused = login_guard.refusal(request, user.username)
+    if refused:
+        raise TooManyRequests(refused, code="login_locked")
+    if not user.check_password(old_password or ""):
+        login_guard.failed(request, user.username)
+        raise InvalidInput(_("当前密码不正确"), code="wrong_password", field="old_password")
+    if not new_password:
+        raise InvalidInput(_("请设置新密码"), code="required", field="new_password")
+    if new_password == old_password:
+        raise InvalidInput(
+            _("新密码不能与当前密码相同"), code="same_password", field="new_password"
+        )
+    problems = password_problems(new_password, user)
+    if problems:
+        raise InvalidInput(_("；").join(problems), code="weak_password", field="new_password")
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    revoke_tokens(user)
+    record(actor, ConfigAction.UPDATE, user, {"password": [None, PASSWORD_CHANGED]})
+    return user
+
+
+def login_locked(user: User) -> bool:
+    """Whether the account is locked out after repeated failed sign-ins."""
+    return login_guard.is_locked(user.username)
+
+
+@transaction.atomic
+def unlock_login(user: User | int, *, actor) -> bool:
+    """An administrator lifts a lockout before its window ends (audited). False when the
+    account was not locked (nothing recorded)."""
+    require_admin(actor)
+    user = lock(User, user)
+    if not login_guard.is_locked(user.username):
+        return False
+    record(actor, ConfigAction.UPDATE, user, {LOGIN_LOCKED: [True, False]})
+    login_guard.clear(user.username)
+    return True
 
 
 def revoke_tokens(user: User) -> int:

@@ -17,25 +17,13 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from minhu.core.ratelimit import client_ip
+
 DEFAULT_LIMITS: dict[str, tuple[int, int]] = {
     "submit": (5, 600),  # appeals registered
     "lookup": (20, 600),  # failed tracking look-ups (guessing codes or phones)
     "rating": (10, 600),  # service-hall and enterprise ratings
 }
-
-
-def client_ip(request: HttpRequest) -> str:
-    header = getattr(settings, "MINHU_H5_CLIENT_IP_HEADER", "")
-    if header and request.META.get(header):
-        return request.META[header].split(",")[0].strip()
-    # The same rule as rest_framework.throttling.BaseThrottle.get_ident.
-    proxies = int(settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0)
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if proxies > 0 and forwarded:
-        hops = [a.strip() for a in forwarded.split(",") if a.strip()]
-        if hops:
-            return hops[-min(proxies, len(hops))]
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def ip_hash(request: HttpRequest) -> str:

@@ -1,18 +1,23 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import appeal, config_log, dispatch, followup, lists, manage, overview, workbench
+from .views import (
+    account,
+    appeal,
+    config_log,
+    dispatch,
+    followup,
+    lists,
+    manage,
+    overview,
+    workbench,
+)
 
 app_name = "web"
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="web/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    path("login/", account.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/password/", account.change_password, name="change_password"),
     path("", lists.home, name="home"),
     # appeals
     path("appeals/", lists.appeal_list, name="appeals"),

@@ -17,8 +17,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from minhu.core.errors import InvalidInput
-from minhu.orgs import actions
+from minhu.core.errors import InvalidInput, TooManyRequests
+from minhu.orgs import actions, login_guard
 from minhu.orgs.models import Membership, Unit, User
 
 from . import serializers as s
@@ -44,6 +44,9 @@ class TokenView(APIView):
     def post(self, request: Request) -> Response:
         body = s.TokenRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        refused = login_guard.refusal(request._request, body.validated_data["username"])
+        if refused:
+            raise TooManyRequests(refused, code="login_locked")
         user = authenticate(
             request._request,
             username=body.validated_data["username"],

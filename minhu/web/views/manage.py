@@ -241,6 +241,14 @@ def user_edit(request, pk: int):
                 )
                 return redirect("web:manage_user", account.pk)
         status = 400
+    elif op == "unlock":
+        try:
+            unlocked = org_actions.unlock_login(account.pk, actor=request.user)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("已解除登录锁定") if unlocked else _("该账号未被锁定"))
+        return redirect("web:manage_user", account.pk)
     elif op == "membership_toggle":
         m = get_object_or_404(Membership, pk=request.POST.get("membership"), user=account)
         try:
@@ -262,6 +270,7 @@ def user_edit(request, pk: int):
         "pw_form": pw_form,
         "m_form": m_form,
         "memberships": memberships,
+        "login_locked": org_actions.login_locked(account),
     }
     return _render(request, "web/manage/user.html", ctx, "web:manage_users", status=status)
 
