@@ -18,7 +18,7 @@ from minhu.appeals.models import OPEN_STATUSES, Appeal, Channel
 from minhu.categories.models import Category
 from minhu.orgs.models import Unit, UnitKind
 
-from . import aggregates, rates
+from . import aggregates, figures, rates
 from .models import EvaluationConfig
 from .periods import Period, period_for
 
@@ -26,18 +26,8 @@ DASHBOARD_KINDS = {UnitKind.STREET, UnitKind.TOWN, UnitKind.DEPARTMENT}
 TREND_PERIODS = 12
 
 
-def pct_change(now: int | Decimal | None, before: int | Decimal | None) -> Decimal | None:
-    if now is None or not before:
-        return None
-    return rates.q2((Decimal(now) - Decimal(before)) * 100 / Decimal(before))
-
-
-def _scope_q(unit: Unit | None) -> Q:
-    if unit is None:
-        return Q()
-    if unit.kind == UnitKind.DEPARTMENT:
-        return Q(lead_unit=unit)
-    return Q(street=unit)
+pct_change = figures.pct_change
+_scope_q = figures.scope_q
 
 
 def _volume(cells: dict, dim: str) -> dict[str, int]:
@@ -66,8 +56,15 @@ def build(period: Period, config: EvaluationConfig, unit: Unit | None = None) ->
         if start <= day < end:
             per_day[day] = per_day.get(day, 0) + n
     days = [start + dt.timedelta(days=i) for i in range((end - start).days)]
-    prev_total = per_period.get(period.previous.key, 0)
-    yoy_total = per_period.get(period.year_ago.key, 0)
+    # 环比/同比 like with like: the elapsed days against the same days before (figures).
+    cmp = figures.comparison(period)
+
+    def days_total(r: tuple[dt.date, dt.date]) -> int:
+        return sum(n for (_s, _d, day), n in daily.items() if r[0] <= day < r[1])
+
+    now_total = days_total(cmp.current)
+    prev_total = days_total(cmp.previous)
+    yoy_total = days_total(cmp.year_ago)
     trend_periods = [period.shift(-i) for i in range(TREND_PERIODS - 1, -1, -1)]
 
     # Channels, categories, streets, grids.
@@ -160,7 +157,7 @@ def build(period: Period, config: EvaluationConfig, unit: Unit | None = None) ->
         for i, v in enumerate(counts):
             acc[i] += v
     zero = [0] * len(aggregates.FU_FIELDS)
-    figures = rates.compute(per_period_fu.get(period.key, zero), config)
+    figs = rates.compute(per_period_fu.get(period.key, zero), config)
     rate_trend = []
     for p in trend_periods:
         f = rates.compute(per_period_fu.get(p.key, zero), config)
@@ -174,15 +171,12 @@ def build(period: Period, config: EvaluationConfig, unit: Unit | None = None) ->
                 "composite": f.composite,
             }
         )
-    volume_trend = [
-        {
-            "period": p.key,
-            "volume": per_period.get(p.key, 0),
-            "year_ago": per_period.get(p.year_ago.key, 0),
-            "yoy": pct_change(per_period.get(p.key, 0), per_period.get(p.year_ago.key, 0)),
-        }
-        for p in trend_periods
-    ]
+    volume_trend = []
+    for p in trend_periods:
+        n, b = per_period.get(p.key, 0), per_period.get(p.year_ago.key, 0)
+        if p == period and cmp.partial:
+            n, b = now_total, yoy_total  # a running period: its elapsed days only
+        volume_trend.append({"period": p.key, "volume": n, "year_ago": b, "yoy": pct_change(n, b)})
     hotline = dict(by_channel).get(str(Channel.HOTLINE.label), 0)
     return {
         "period": period,
@@ -191,13 +185,18 @@ def build(period: Period, config: EvaluationConfig, unit: Unit | None = None) ->
             "total": total,
             "prev_total": prev_total,
             "yoy_total": yoy_total,
-            "mom": pct_change(total, prev_total),
-            "yoy": pct_change(total, yoy_total),
+            "compared_total": now_total,
+            "mom": pct_change(now_total, prev_total),
+            "yoy": pct_change(now_total, yoy_total),
             "open": live["open"],
             "overdue": live["overdue"],
             "hotline": hotline,
         },
-        "figures": figures,
+        "figures": figs,
+        "completion": figures.completion(start, end, unit),
+        "comparison": cmp,
+        "channel_yoy": figures.yoy_by_channel(period, unit),
+        "definitions": figures.definitions(),
         "by_day": [(d.isoformat(), per_day.get(d, 0)) for d in days],
         "by_channel": by_channel,
         "by_category": by_category[:10],
@@ -235,6 +234,14 @@ def as_json(data: dict) -> dict:
             for r in data["rate_trend"]
         ],
         "volume_trend": [{**r, "yoy": s(r["yoy"])} for r in data["volume_trend"]],
+        "completion": {
+            **data["completion"],
+            "completion_rate": s(data["completion"]["completion_rate"]),
+            "on_time_rate": s(data["completion"]["on_time_rate"]),
+        },
+        "comparison": data["comparison"].as_dict(),
+        "channel_yoy": [{**r, "yoy": s(r["yoy"])} for r in data["channel_yoy"]],
+        "definitions": data["definitions"],
     }
 
 

@@ -24,7 +24,17 @@ from minhu.core.errors import DomainError, InvalidInput, NotFound, PermissionDen
 from minhu.orgs.models import Role, Unit, UnitKind
 from minhu.orgs.scope import scope_of, units_visible_to
 
-from . import access, actions, dashboard, evaluations, importer, ledgers, rankings, rates
+from . import (
+    access,
+    actions,
+    dashboard,
+    evaluations,
+    figures,
+    importer,
+    ledgers,
+    rankings,
+    rates,
+)
 from .config import active_config
 from .models import (
     DepartmentReview,
@@ -744,6 +754,9 @@ def appeals_view(request):
                 "street": "street_id",
             }[dim]
             qs = qs.filter(**{field: key}) if key else qs.filter(**{f"{field}__isnull": True})
+        elif dim in figures.COMPLETION_METRICS:
+            qs = qs.filter(figures.completion_q(dim, key))
+            title = f"{period.label} · {figures.COMPLETION_METRICS[dim]}"
     qs = qs.select_related("category", "lead_unit", "street", "grid").order_by("-created_at", "-id")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(

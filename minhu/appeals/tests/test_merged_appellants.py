@@ -99,3 +99,45 @@ def test_three_unreached_calls_to_a_merged_appellant_also_let_it_close(org):
     for _ in range(3):
         actions.record_follow_up(li, actor=org.callback, reached=False)
     actions.close(parent, actor=org.dispatcher)
+
+
+def test_an_appeal_merged_after_the_parent_was_answered_gets_its_own_reply(org):
+    parent, li, zhao = _replied_with_children(org)
+    late = register(org, phone="13900000002", appellant_name="孙先生", subject="西门路灯也坏了")
+    actions.merge(late, actor=org.dispatcher, parent=parent)
+    late.refresh_from_db()
+    assert late.status == Status.MERGED and late.replied_at is not None
+    assert late.reply.startswith("孙先生，您好") and "王女士" not in late.reply
+    assert "西门路灯也坏了" in late.reply and "已更换灯泡" in late.reply
+    event = AppealEvent.objects.filter(appeal=late, kind=EventKind.REPLY).get()
+    assert event.note == late.reply and event.data["via_parent"] == parent.code
+    sms = Notification.objects.filter(
+        kind=NotificationKind.REPLIED, channel="sms", phone="13900000002"
+    ).get()
+    assert "孙先生" in sms.body and "王女士" not in sms.body
+
+    # 孙先生 is now in the follow-up round: the parent may not close before he is reached.
+    for child in (None, li, zhao):
+        actions.record_follow_up(
+            child or parent,
+            actor=org.callback,
+            contacted=True,
+            solved=True,
+            satisfaction=Satisfaction.SATISFIED,
+        )
+    with pytest.raises(IllegalTransition) as exc:
+        actions.close(parent, actor=org.dispatcher)
+    assert exc.value.code == "merged_follow_up_required" and late.code in exc.value.message
+    actions.record_follow_up(
+        late, actor=org.callback, contacted=True, solved=True, satisfaction=Satisfaction.SATISFIED
+    )
+    actions.close(parent, actor=org.dispatcher)
+
+
+def test_an_appeal_merged_before_the_reply_gets_no_early_answer(org):
+    parent = in_progress(org, appellant_name="王女士")
+    li = register(org, phone=CHILD_PHONE, appellant_name="李先生")
+    actions.merge(li, actor=org.dispatcher, parent=parent)
+    li.refresh_from_db()
+    assert li.replied_at is None and li.reply == ""
+    assert not AppealEvent.objects.filter(appeal=li, kind=EventKind.REPLY).exists()

@@ -204,23 +204,34 @@ def reply(appeal: Appeal | int, *, actor, text: str) -> Appeal:
     )
     children = list(Appeal.objects.select_for_update().filter(parent=appeal).order_by("pk"))
     for child in children:
-        # The handler wrote to the parent's appellant ("王女士您好…"): each merged appellant
-        # gets an answer addressed to them, with the outcome, never the parent's letter.
-        child.reply, child.replied_at = merged_reply(child, appeal), now
-        child.save(update_fields=["reply", "replied_at", "updated_at"])
-        _event(
-            child,
-            EventKind.REPLY,
-            actor,
-            from_status=child.status,
-            note=child.reply,
-            unit_id=unit,
-            via_parent=appeal.code,
-        )
+        answer_merged(child, appeal, actor=actor, unit_id=unit, now=now)
     _sms_appellants([appeal], f"您的诉求已答复：{text[:60]}")
     for child in children:
-        _sms_appellants([child], child.reply[:120])
+        sms_merged_reply(child)
     return appeal
+
+
+def answer_merged(child: Appeal, parent: Appeal, *, actor, unit_id: int | None, now) -> None:
+    """Give a merged appellant (child, locked) the parent's answer addressed to them.
+
+    The handler wrote to the parent's appellant ("王女士您好…"): each merged appellant gets an
+    answer addressed to them, with the outcome, never the parent's letter. Called by `reply`
+    for the children merged before, and by `merge` for a child merged after the reply."""
+    child.reply, child.replied_at = merged_reply(child, parent), now
+    child.save(update_fields=["reply", "replied_at", "updated_at"])
+    _event(
+        child,
+        EventKind.REPLY,
+        actor,
+        from_status=child.status,
+        note=child.reply,
+        unit_id=unit_id,
+        via_parent=parent.code,
+    )
+
+
+def sms_merged_reply(child: Appeal) -> None:
+    _sms_appellants([child], child.reply[:120])
 
 
 def salutation(appeal: Appeal) -> str:

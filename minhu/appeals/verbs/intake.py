@@ -284,4 +284,13 @@ def merge(child: Appeal | int, *, actor, parent: Appeal | int, note: str = "") -
         note=note,
         child=child.code,
     )
+    if parent_obj.status == Status.REPLIED and parent_obj.replied_at is not None:
+        # Merged after the parent was answered: the reply the others got is not coming again,
+        # so this appellant gets theirs now (and so joins the parent's follow-up round).
+        from .handling import answer_merged, sms_merged_reply
+
+        answer_merged(
+            child, parent_obj, actor=actor, unit_id=parent_obj.lead_unit_id, now=_common._now()
+        )
+        sms_merged_reply(child)
     return child
