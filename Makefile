@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: serve run install base-deps system-deps test test-sqlite test-postgres lint bench bench-intake route-bench demo clean
+.PHONY: serve run install base-deps system-deps test test-sqlite test-postgres lint bench bench-intake bench-fault route-bench demo clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +78,11 @@ bench: install
 # a few minutes. BENCH_ARGS e.g. "--open 500 --concurrency 1,8 --seconds 10".
 bench-intake: system-deps install
 	$(BIN)/python benchmarks/intake_bench.py $(BENCH_ARGS)
+
+# Fault test: PostgreSQL restarted hard twice and one of two app instances behind nginx killed
+# while clients post; prints sent/acknowledged/stored/lost/duplicated (docs/operations.md).
+bench-fault: system-deps install
+	$(BIN)/python benchmarks/fault_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var
