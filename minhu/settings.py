@@ -36,6 +36,18 @@ if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
         "MINHU_DEBUG=0 needs MINHU_SECRET_KEY: the built-in key is public (docs/deploy.md)"
     )
 
+# The household registry's key for ID numbers (Fernet, urlsafe base64 of 32 bytes; docs/registry.md).
+# With DEBUG a key derived from SECRET_KEY is used; production refuses to start without one.
+MINHU_REGISTRY_KEY = os.environ.get("MINHU_REGISTRY_KEY", "")
+if not MINHU_REGISTRY_KEY:
+    if not DEBUG:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("MINHU_DEBUG=0 needs MINHU_REGISTRY_KEY (docs/registry.md)")
+    from minhu.registry.personal import derived_dev_key
+
+    MINHU_REGISTRY_KEY = derived_dev_key(SECRET_KEY)
+
 # HTTPS (docs/security.md): MINHU_HTTPS=1 when users reach Minhu over TLS: cookies Secure,
 # HSTS, http:// redirected to https:// (the probes excepted). MINHU_TLS_PROXY_HEADER=1 when a
 # proxy terminates TLS and sets X-Forwarded-Proto (nginx, docs/deploy.md).
@@ -79,6 +91,7 @@ INSTALLED_APPS = [
     "minhu.evaluation",
     "minhu.web",
     "minhu.residents",
+    "minhu.registry",
     "minhu.demo",
 ]
 
