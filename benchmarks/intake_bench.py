@@ -512,6 +512,7 @@ def main() -> None:
         "DATABASE_URL": cluster.url,
         "MINHU_DEBUG": "0",
         "MINHU_SECRET_KEY": "intake-bench-not-a-secret",
+        "MINHU_REGISTRY_KEY": "dGVzdC1yZWdpc3RyeS1rZXktMzItYnl0ZXMtbG9uZyE=",
         "DJANGO_SETTINGS_MODULE": "minhu.settings",
         "PYTHONPATH": os.pathsep.join(
             [str(REPO)] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])

@@ -76,6 +76,7 @@ def server_env(var_dir: Path, **extra: str) -> dict:
         "MINHU_VAR_DIR": str(var_dir),
         "MINHU_DEBUG": "0",
         "MINHU_SECRET_KEY": "test-serving-key",
+        "MINHU_REGISTRY_KEY": "dGVzdC1yZWdpc3RyeS1rZXktMzItYnl0ZXMtbG9uZyE=",
         "PYTHONPATH": str(REPO),
         **extra,
     }

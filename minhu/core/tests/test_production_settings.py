@@ -37,13 +37,18 @@ def test_check_deploy_is_clean_in_the_documented_configuration(tmp_path):
     env = documented_env()
     assert env["MINHU_DEBUG"] == "0" and env["MINHU_HTTPS"] == "1"
     env["MINHU_SECRET_KEY"] = "k" + "x7Qp2vL9sR4tY8wZ1aB5cD3eF6gH0jK2mN4pQ7rS9tU1vW3yZ5" * 2
+    env["MINHU_REGISTRY_KEY"] = "dGVzdC1yZWdpc3RyeS1rZXktMzItYnl0ZXMtbG9uZyE="
     r = _manage(tmp_path, env, "check", "--deploy", "--fail-level", "WARNING")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "no issues" in r.stdout
 
 
 def test_check_deploy_warns_without_the_switches(tmp_path):
-    env = {"MINHU_DEBUG": "0", "MINHU_SECRET_KEY": "k" * 60}
+    env = {
+        "MINHU_DEBUG": "0",
+        "MINHU_SECRET_KEY": "k" * 60,
+        "MINHU_REGISTRY_KEY": "dGVzdC1yZWdpc3RyeS1rZXktMzItYnl0ZXMtbG9uZyE=",
+    }
     r = _manage(tmp_path, env, "check", "--deploy", "--fail-level", "WARNING")
     assert r.returncode != 0
     for warning in ("W004", "W008", "W012", "W016"):

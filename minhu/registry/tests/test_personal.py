@@ -47,3 +47,29 @@ def test_factories_build_a_registry(org):
     hh = make_registry(org.grid2, buildings=1, per_building=1)[0]
     make_resident(hh, id_number="")
     assert hh.tag_list == []
+
+
+def test_production_refuses_to_start_without_the_registry_key(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[3]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MINHU_", "DJANGO_"))}
+    env.pop("DATABASE_URL", None)
+    env.update(
+        MINHU_DEBUG="0",
+        MINHU_SECRET_KEY="k" * 60,
+        MINHU_VAR_DIR=str(tmp_path),
+        PYTHONPATH=str(repo),
+    )
+    r = subprocess.run(
+        [sys.executable, str(repo / "manage.py"), "check"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode != 0
+    assert "MINHU_REGISTRY_KEY" in r.stderr
