@@ -292,17 +292,49 @@ def _range_q(start: dt.date, end: dt.date) -> Q:
     )
 
 
+def _completion_counts() -> dict:
+    return {
+        "registered": Count("id"),
+        "handled": Count("id", filter=_handled_q()),
+        "on_time": Count("id", filter=_on_time_q()),
+        **{
+            f"outcome_{k}": Count("id", filter=completion_q("outcome", k))
+            for k in OutcomeKind.values
+        },
+    }
+
+
 def completion(start: dt.date, end: dt.date, unit: Unit | None = None) -> dict:
     """Counts and rates of the items registered in [start, end) in a scope (live)."""
-    outcome_counts = {
-        f"outcome_{k}": Count("id", filter=completion_q("outcome", k)) for k in OutcomeKind.values
-    }
     row = Appeal.objects.filter(_range_q(start, end), scope_q(unit), _counted_q()).aggregate(
-        registered=Count("id"),
-        handled=Count("id", filter=_handled_q()),
-        on_time=Count("id", filter=_on_time_q()),
-        **outcome_counts,
+        **_completion_counts()
     )
+    return _completion_dict(row)
+
+
+def completion_by_unit(units: list[Unit], start: dt.date, end: dt.date) -> dict[int, dict]:
+    """`completion` for each unit (a department's items as lead unit, a street's or town's by
+    place), in at most two grouped queries."""
+    by = {"street_id": [], "lead_unit_id": []}
+    for u in units:
+        by["lead_unit_id" if u.kind == UnitKind.DEPARTMENT else "street_id"].append(u.pk)
+    zero = dict.fromkeys(_completion_counts(), 0)
+    found: dict[int, dict] = {}
+    for field_name, ids in by.items():
+        if not ids:
+            continue
+        rows = (
+            Appeal.objects.filter(_range_q(start, end), _counted_q(), **{f"{field_name}__in": ids})
+            .values(field_name)
+            .annotate(**_completion_counts())
+            .order_by()
+        )
+        for r in rows:
+            found[r.pop(field_name)] = r
+    return {u.pk: _completion_dict(found.get(u.pk, zero)) for u in units}
+
+
+def _completion_dict(row: dict) -> dict:
     return {
         "registered": row["registered"],
         "handled": row["handled"],

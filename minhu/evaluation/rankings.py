@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from minhu.appeals.models import FollowUp
 from minhu.orgs.models import Unit, UnitKind
 
-from . import rates
+from . import figures, rates
 from .models import EvaluationConfig, RankingGroup, RankingRow, RankingSnapshot
 from .periods import Period
 
@@ -50,6 +50,8 @@ class Row:
     prev_composite: Decimal | None = None
     yoy_composite: Decimal | None = None
     yoy_valid: int | None = None
+    # 办结率/按时办结率 of the unit's items registered in the period (figures.completion).
+    completion: dict | None = None
 
     @property
     def rank_change(self) -> int | None:
@@ -85,6 +87,18 @@ class Row:
             "composite_change": s(self.composite_change),
             "yoy_composite": s(self.yoy_composite),
             "yoy_change": s(self.yoy_change),
+            **(
+                {
+                    "registered": self.completion["registered"],
+                    "handled": self.completion["handled"],
+                    "on_time": self.completion["on_time"],
+                    "completion_rate": s(self.completion["completion_rate"]),
+                    "on_time_rate": s(self.completion["on_time_rate"]),
+                    "outcomes": {o["key"]: o["count"] for o in self.completion["outcomes"]},
+                }
+                if self.completion is not None
+                else {}
+            ),
         }
 
 
@@ -155,7 +169,9 @@ def ranking(
     rows = compute(period, group, config, cache)
     prev = _reference(period.previous, group, config, cache)
     yoy = _reference(period.year_ago, group, config, cache)
+    done = figures.completion_by_unit(group_units(group), period.first_day, period.end_day)
     for r in rows:
+        r.completion = done.get(r.unit_id)
         if r.unit_id in prev:
             r.prev_rank, r.prev_composite, _prev_valid = prev[r.unit_id]
         if r.unit_id in yoy:

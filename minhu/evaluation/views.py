@@ -24,17 +24,7 @@ from minhu.core.errors import DomainError, InvalidInput, NotFound, PermissionDen
 from minhu.orgs.models import Role, Unit, UnitKind
 from minhu.orgs.scope import scope_of, units_visible_to
 
-from . import (
-    access,
-    actions,
-    dashboard,
-    evaluations,
-    figures,
-    importer,
-    ledgers,
-    rankings,
-    rates,
-)
+from . import access, actions, dashboard, evaluations, figures, importer, ledgers, rankings, rates
 from .config import active_config
 from .models import (
     DepartmentReview,
@@ -174,6 +164,7 @@ def rankings_view(request):
             groups=groups,
             config=config,
             ended=period.has_ended(),
+            definitions=figures.definitions(),
         ),
     )
 

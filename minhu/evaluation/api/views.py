@@ -20,7 +20,7 @@ from minhu.core.parsers import JSONObjectParser
 from minhu.core.times import local_iso
 from minhu.orgs.models import Unit
 
-from .. import access, actions, dashboard, evaluations, importer, ledgers, rankings, rates
+from .. import access, actions, dashboard, evaluations, figures, importer, ledgers, rankings, rates
 from ..config import active_config
 from ..models import (
     HarmfulConduct,
@@ -205,7 +205,7 @@ def rankings_view(request):
             },
             "rows": [r.as_dict() for r in rankings.ranking(period, g, config, cache)],
         }
-    return Response({"period": period.key, "groups": out})
+    return Response({"period": period.key, "groups": out, "definitions": figures.definitions()})
 
 
 @_doc("发布并冻结排名", request=body.PublishBody, responses={201: OBJECT})

@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from minhu.appeals import actions
 from minhu.appeals.models import Channel
@@ -156,3 +157,52 @@ def test_completion_rates_and_outcomes_are_counted_and_drill_down_to_their_rows(
     html = client.get("/evaluation/?period=2025-03").content.decode()
     assert 'data-figure="completion_rate" title="办结率 = ' in html
     assert "66.67%" in html and "2/3" in html
+
+
+def test_rankings_show_completion_per_unit_and_drill_down(client, org):
+    on_time, late, still_open, dup = _march_items(org)
+    with frozen(at(2025, 3, 12, 9, 0)):
+        dept = register(org, subject="部门件")
+        actions.classify(dept, actor=org.dispatcher, category=org.category)
+        actions.dispatch(dept, actor=org.dispatcher, lead_unit=org.dept1)
+    done = figures.completion_by_unit(
+        [org.street1, org.street2, org.dept1], D(2025, 3, 1), D(2025, 4, 1)
+    )
+    assert done[org.street1.pk] == figures.completion(D(2025, 3, 1), D(2025, 4, 1), org.street1)
+    # dept's item lies in street 1 by place and is led by dept1.
+    assert (done[org.street1.pk]["registered"], done[org.street1.pk]["handled"]) == (4, 2)
+    assert (done[org.dept1.pk]["registered"], done[org.dept1.pk]["handled"]) == (1, 0)
+    assert done[org.dept1.pk]["completion_rate"] == Decimal("0.00")
+    assert done[org.street2.pk]["completion_rate"] is None
+
+    client.force_login(org.district_leader)
+    data = client.get("/api/v1/evaluation/rankings/?period=2025-03").json()
+    rows = {r["unit"]: r for g in data["groups"].values() for r in g["rows"]}
+    s1 = rows[org.street1.pk]
+    assert (s1["registered"], s1["handled"], s1["on_time"]) == (4, 2, 1)
+    assert (s1["completion_rate"], s1["on_time_rate"]) == ("50.00", "50.00")
+    assert s1["outcomes"] == {"on_spot": 1, "coordinated": 1, "long_term": 0}
+    assert data["definitions"]["on_time_rate"]["denominator"] == "本期受理且已办结的件数"
+    html = client.get("/evaluation/rankings/?period=2025-03").content.decode()
+    link = f"/evaluation/appeals/?period=2025-03&unit={org.street1.pk}&dim=on_time"
+    assert link in html and "按时办结率 = " in html
+
+
+def test_overview_and_dashboard_show_one_satisfaction_rate(client, org):
+    # 5 satisfied, 3 基本满意, 2 unsatisfied this month: 满意率 (5 + 0.9×3) / 10 = 77.00 on both
+    # pages (the overview once counted 基本满意 in full over closed appeals: 80%).
+    from .helpers import TEN, follow_up
+
+    now = timezone.localtime()
+    for contacted, solved, sat in TEN:
+        follow_up(org, org.street1, contacted=contacted, solved=solved, satisfaction=sat, when=now)
+    for user, unit in ((org.district_leader, None), (org.s1_leader, org.street1)):
+        client.force_login(user)
+        overview = client.get("/overview/")
+        assert overview.context["satisfaction"].satisfaction_rate == Decimal("77.00")
+        query = f"&unit={unit.pk}" if unit else ""
+        period = overview.context["rate_period"].key
+        data = client.get(f"/api/v1/evaluation/dashboard/?period={period}{query}").json()
+        assert data["figures"]["satisfaction_rate"] == 77.0
+        html = overview.content.decode()
+        assert "77.00%" in html and 'title="满意率 = ' in html

@@ -11,7 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from minhu.appeals.access import appeals_visible_to
-from minhu.appeals.models import OPEN_STATUSES, Satisfaction, Status
+from minhu.appeals.models import OPEN_STATUSES, Status
+from minhu.evaluation import figures, rates
+from minhu.evaluation.access import home_unit
+from minhu.evaluation.config import active_config
+from minhu.evaluation.periods import current_period
 from minhu.orgs.models import Role, Unit
 from minhu.orgs.scope import scope_of
 
@@ -19,7 +23,6 @@ from ..due import due_q, with_due_state
 from ..permissions import page_required
 
 LIST_LIMIT = 20
-RATED_DAYS = 30  # the satisfaction figure: appeals closed in the last 30 days
 
 
 def _today_start() -> dt.datetime:
@@ -45,16 +48,13 @@ def overview(request):
     )
     totals["open"] = sum(by_status.values())
     totals["today_new"] = qs.filter(created_at__gte=today).count()
-    totals.update(
-        # today's start is always inside the 30 days: one pass over the recently closed rows
-        qs.filter(closed_at__gte=now - dt.timedelta(days=RATED_DAYS)).aggregate(
-            today_closed=Count("pk", filter=Q(closed_at__gte=today)),
-            satisfied=Count(
-                "pk", filter=Q(satisfaction__in=[Satisfaction.SATISFIED, Satisfaction.BASIC])
-            ),
-            rated=Count("pk", filter=~Q(satisfaction="")),
-        )
-    )
+    totals["today_closed"] = qs.filter(closed_at__gte=today).count()
+    # 满意率 is the evaluation's one definition (evaluation.figures), for the current period
+    # and the user's dashboard scope, so this page and /evaluation/ show the same figure.
+    config = active_config()
+    period = current_period(config.period_start_day)
+    rate_unit = home_unit(user)
+    satisfaction = rates.figures_total(period.first_day, period.end_day, config, rate_unit)
     statuses = [(s.value, s.label, by_status.get(s.value, 0)) for s in Status if s in OPEN_STATUSES]
     peak = max([n for _v, _l, n in statuses] + [1])
     related = ("category__parent", "street", "lead_unit")
@@ -96,5 +96,9 @@ def overview(request):
         "by_unit": by_unit,
         "scope_label": scope_label,
         "today": today,
+        "satisfaction": satisfaction,
+        "satisfaction_definition": figures.DEFINITIONS["satisfaction_rate"].text,
+        "rate_period": period,
+        "rate_unit": rate_unit,
     }
     return render(request, "web/overview.html", ctx)
