@@ -15,6 +15,7 @@ urlpatterns = [
     path("h5/", include("minhu.residents.urls")),
     path("routing/", include("minhu.routing.urls")),
     path("evaluation/", include("minhu.evaluation.urls")),
+    path("registry/", include("minhu.registry.urls")),
     path("", include("minhu.web.urls")),
 ]
 # Uploaded photos are not served under MEDIA_URL: only through the scope-checked views

@@ -21,6 +21,7 @@ NAV = [
     ("routing:admin", _("智能分拨"), "routing", "/routing/"),
     ("routing:hotspots", _("热点问题"), "hotspots", "/routing/hotspots/"),
     ("evaluation:dashboard", _("考核评价"), "evaluation", "/evaluation/"),
+    ("registry:households", _("户籍台账"), "registry", "/registry/"),
     ("web:manage", _("系统管理"), "manage", "/manage/"),
 ]
 

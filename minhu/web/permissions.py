@@ -46,6 +46,7 @@ PAGE_ROLES: dict[str, set[str]] = {
     "routing": set(CENTRE_ROLES),
     "hotspots": HOTSPOT_ROLES,
     "evaluation": EVALUATION_ROLES,
+    "registry": set(Role),
 }
 
 

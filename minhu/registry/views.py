@@ -1,0 +1,304 @@
+"""Staff pages of the registry (server-rendered, htmx): per-grid lists with search and
+pagination, the household page with its residents, cadre link and history, edit forms through
+the verbs, revealing one personal value with a reason, and the admins' unmasking log."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db.models import OuterRef, Prefetch, Subquery
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from minhu.core.errors import DomainError, NotFound, PermissionDenied
+from minhu.orgs.models import Role
+from minhu.orgs.scope import scope_of
+from minhu.web.filters import paginate
+
+from . import access, actions, personal
+from .forms import (
+    BuildingFilter,
+    EstateFilter,
+    HouseholdFilter,
+    HouseholdForm,
+    ResidentFilter,
+    ResidentForm,
+    RevealForm,
+    ShopFilter,
+)
+from .models import CadreLink, Household, RegistryChange, Resident, Unmasking
+
+TABS = [
+    ("households", gettext_lazy("住户")),
+    ("residents", gettext_lazy("居民")),
+    ("buildings", gettext_lazy("楼宇")),
+    ("estates", gettext_lazy("小区/村")),
+    ("shops", gettext_lazy("商铺")),
+]
+
+
+def _render(request, template, ctx, tab, status=200):
+    ctx = {
+        **ctx,
+        "tabs": [(t, str(label)) for t, label in TABS],
+        "tab": tab,
+        "is_admin": Role.ADMIN in scope_of(request.user).roles,
+        "can_edit_any": access.grids_editable_by(request.user).exists(),
+    }
+    return render(request, template, ctx, status=status)
+
+
+def _get(model: str, request, pk, *, for_write=False):
+    try:
+        return access.access(request.user, model, pk, for_write=for_write)
+    except NotFound:
+        raise Http404()
+    except PermissionDenied as e:
+        raise DjangoPermissionDenied(e.message)
+
+
+def _current_cadre():
+    return CadreLink.objects.filter(household=OuterRef("pk"), ended_at__isnull=True)
+
+
+@login_required
+def households(request):
+    grids = access.grids_visible_to(request.user)
+    form = HouseholdFilter(request.GET or None, grids=grids)
+    qs = (
+        form.apply(access.households_visible_to(request.user))
+        .select_related("grid", "building")
+        .annotate(
+            cadre_name=Subquery(_current_cadre().values("cadre__display_name")[:1]),
+            cadre_tier=Subquery(_current_cadre().values("tier")[:1]),
+        )
+        .order_by("grid__path", "address", "id")
+    )
+    page = paginate(request, qs)
+    for hh in page.object_list:
+        hh.phone_masked = personal.mask_phone(hh.phone)
+    return _render(
+        request, "registry/households.html", {"page": page, "filters": form}, "households"
+    )
+
+
+def _simple_list(request, tab, filter_cls, visible, related, order):
+    grids = access.grids_visible_to(request.user)
+    form = filter_cls(request.GET or None, grids=grids)
+    qs = form.apply(visible(request.user)).select_related(*related).order_by(*order)
+    page = paginate(request, qs)
+    return _render(
+        request,
+        f"registry/{tab}.html",
+        {"page": page, "filters": form},
+        tab,
+    )
+
+
+@login_required
+def residents(request):
+    resp = _simple_list(
+        request,
+        "residents",
+        ResidentFilter,
+        access.residents_visible_to,
+        ["household", "household__grid"],
+        ["household__grid__path", "household__address", "id"],
+    )
+    return resp
+
+
+@login_required
+def buildings(request):
+    return _simple_list(
+        request,
+        "buildings",
+        BuildingFilter,
+        access.buildings_visible_to,
+        ["estate", "grid"],
+        ["grid__path", "estate__name", "name"],
+    )
+
+
+@login_required
+def estates(request):
+    return _simple_list(
+        request,
+        "estates",
+        EstateFilter,
+        access.estates_visible_to,
+        ["grid"],
+        ["grid__path", "name"],
+    )
+
+
+@login_required
+def shops(request):
+    return _simple_list(
+        request,
+        "shops",
+        ShopFilter,
+        access.shops_visible_to,
+        ["grid", "building"],
+        ["grid__path", "name"],
+    )
+
+
+@login_required
+def household(request, pk):
+    hh = _get("household", request, pk)
+    hh = (
+        Household.objects.select_related("grid", "building", "estate")
+        .prefetch_related(
+            Prefetch("residents", queryset=Resident.objects.order_by("-active", "id")),
+            Prefetch(
+                "cadre_links",
+                queryset=CadreLink.objects.select_related("cadre", "unit").order_by("-assigned_at"),
+            ),
+        )
+        .get(pk=hh.pk)
+    )
+    resident_ids = [r.pk for r in hh.residents.all()]
+    history = (
+        RegistryChange.objects.filter(model="household", object_id=hh.pk)
+        | RegistryChange.objects.filter(model="resident", object_id__in=resident_ids)
+    ).select_related("actor")[:30]
+    ctx = {
+        "hh": hh,
+        "phone_masked": personal.mask_phone(hh.phone),
+        "may_edit": access.may_edit(request.user, hh.grid_id),
+        "links": list(hh.cadre_links.all()),
+        "history": history,
+        "reveal_form": RevealForm(),
+    }
+    return _render(request, "registry/household.html", ctx, "households")
+
+
+@login_required
+def household_form(request, pk=None):
+    editable = access.grids_editable_by(request.user)
+    hh = _get("household", request, pk, for_write=True) if pk else None
+    if hh is None and not editable.exists():
+        raise Http404()
+    initial = {}
+    if hh is not None:
+        initial = {
+            "building": hh.building_id,
+            "unit_no": hh.unit_no,
+            "room": hh.room,
+            "address": hh.address,
+            "head_name": hh.head_name,
+            "member_count": hh.member_count,
+            "tags": hh.tag_list,
+            "active": hh.active,
+        }
+    form = HouseholdForm(
+        request.POST or None, initial=initial, grids=editable, editing=hh is not None
+    )
+    if request.method == "POST" and form.is_valid():
+        d = dict(form.cleaned_data)
+        if not d.get("phone") and hh is not None:
+            d.pop("phone")
+        try:
+            if hh is None:
+                grid = d.pop("grid")
+                hh = actions.save_household(actor=request.user, grid=grid, source="page", **d)
+            else:
+                actions.save_household(hh, actor=request.user, source="page", **d)
+            return redirect("registry:household", pk=hh.pk)
+        except DomainError as e:
+            form.add_error(
+                e.details.get("field") if e.details.get("field") in form.fields else None, e.message
+            )
+    title = _("修改住户") if hh else _("新增住户")
+    back = reverse("registry:household", args=[hh.pk]) if hh else reverse("registry:households")
+    return _render(
+        request, "registry/form.html", {"form": form, "title": title, "back": back}, "households"
+    )
+
+
+@login_required
+def resident_form(request, household_pk, pk=None):
+    hh = _get("household", request, household_pk, for_write=True)
+    r = None
+    if pk is not None:
+        r = _get("resident", request, pk, for_write=True)
+        if r.household_id != hh.pk:
+            raise Http404()
+    initial = (
+        {
+            "name": r.name,
+            "relation": r.relation,
+            "gender": r.gender,
+            "birth_year": r.birth_year,
+            "active": r.active,
+        }
+        if r
+        else {}
+    )
+    form = ResidentForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = dict(form.cleaned_data)
+        id_number = d.pop("id_number") or None
+        if not d.get("phone") and r is not None:
+            d.pop("phone")
+        try:
+            if r is None:
+                actions.save_resident(
+                    actor=request.user, household=hh, id_number=id_number, source="page", **d
+                )
+            else:
+                actions.save_resident(
+                    r, actor=request.user, id_number=id_number, source="page", **d
+                )
+            return redirect("registry:household", pk=hh.pk)
+        except DomainError as e:
+            field = e.details.get("field")
+            form.add_error(field if field in form.fields else None, e.message)
+    title = _("修改居民") if r else _("新增居民")
+    back = reverse("registry:household", args=[hh.pk])
+    return _render(
+        request,
+        "registry/form.html",
+        {"form": form, "title": f"{title} · {hh.address}", "back": back},
+        "households",
+    )
+
+
+@login_required
+@require_POST
+def reveal(request, model, pk, field):
+    form = RevealForm(request.POST)
+    value, error = None, None
+    if form.is_valid():
+        try:
+            value = actions.reveal(
+                actor=request.user,
+                model=model,
+                pk=pk,
+                field=field,
+                reason=form.cleaned_data["reason"],
+            )
+        except NotFound:
+            raise Http404()
+        except DomainError as e:
+            error = e.message
+    else:
+        error = _("请填写查看原因")
+    ctx = {"value": value, "error": error, "model": model, "pk": pk, "field": field}
+    return render(request, "registry/_revealed.html", ctx, status=200 if value is not None else 400)
+
+
+@login_required
+def unmaskings(request):
+    if Role.ADMIN not in scope_of(request.user).roles:
+        raise Http404()
+    qs = Unmasking.objects.select_related("actor").order_by("-at", "-id")
+    if request.GET.get("actor", "").isdigit():
+        qs = qs.filter(actor_id=int(request.GET["actor"]))
+    page = paginate(request, qs)
+    return _render(request, "registry/unmaskings.html", {"page": page}, "unmaskings")
