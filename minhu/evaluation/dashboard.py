@@ -238,6 +238,7 @@ def as_json(data: dict) -> dict:
             **data["completion"],
             "completion_rate": s(data["completion"]["completion_rate"]),
             "on_time_rate": s(data["completion"]["on_time_rate"]),
+            "rectification_rate": s(data["completion"]["rectification_rate"]),
         },
         "comparison": data["comparison"].as_dict(),
         "channel_yoy": [{**r, "yoy": s(r["yoy"])} for r in data["channel_yoy"]],

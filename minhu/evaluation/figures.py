@@ -10,7 +10,7 @@ are not follow-up rates (those are in `rates`).
   first 3 days of November, not against all of it).
 - `yoy_by(dim, ...)` / `yoy_by_channel(...)` / `yoy_by_category(...)`: volumes year on year
   per channel or category (registered work items of every kind, as the volume figures count).
-- `completion(...)`: 办结率, 按时办结率 and the outcome counts (当场解决 / 协调解决 / 长期推进)
+- `completion(...)`: 办结率, 按时办结率, 整改完成率 (closed out, 销号) and the outcome counts (当场解决 / 协调解决 / 长期推进)
   of the work items registered in a range, counted live; `completion_q(metric)` is the filter
   behind each count, which the drill-down lists use. Only kinds that count in rates
   (`appeals.kinds`, `counts_in_rates`) are counted; merged duplicates are not items of their own.
@@ -22,7 +22,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -90,6 +90,11 @@ DEFINITIONS: dict[str, Definition] = {
         gettext_lazy("按时办结率"),
         gettext_lazy("在办结时限内办结的件数"),
         gettext_lazy("本期受理且已办结的件数"),
+    ),
+    "rectification_rate": Definition(
+        gettext_lazy("整改完成率"),
+        gettext_lazy("本期受理且已销号的件数（群众回访后闭环）"),
+        gettext_lazy("本期受理的件数（不含合并件）"),
     ),
     "mom": Definition(
         gettext_lazy("环比"),
@@ -234,6 +239,7 @@ COMPLETION_METRICS = {
     "unhandled": gettext_lazy("未办结"),
     "on_time": gettext_lazy("按时办结"),
     "late": gettext_lazy("超时办结"),
+    "closed": gettext_lazy("已销号"),
     "outcome": gettext_lazy("办理结果"),
 }
 
@@ -279,6 +285,8 @@ def completion_q(metric: str, key: str = "") -> Q:
         return base & _on_time_q()
     if metric == "late":
         return base & _handled_q() & ~_on_time_q()
+    if metric == "closed":
+        return base & Q(status=Status.CLOSED)
     if metric == "outcome":
         if key and key not in OutcomeKind.values:
             raise InvalidInput(_("办理结果不正确"), code="invalid_outcome", field="key")
@@ -297,6 +305,7 @@ def _completion_counts() -> dict:
         "registered": Count("id"),
         "handled": Count("id", filter=_handled_q()),
         "on_time": Count("id", filter=_on_time_q()),
+        "closed": Count("id", filter=Q(status=Status.CLOSED)),
         **{
             f"outcome_{k}": Count("id", filter=completion_q("outcome", k))
             for k in OutcomeKind.values
@@ -343,15 +352,10 @@ def _completion_dict(row: dict) -> dict:
         "late": row["handled"] - row["on_time"],
         "completion_rate": ratio(row["handled"], row["registered"]),
         "on_time_rate": ratio(row["on_time"], row["handled"]),
+        "closed": row["closed"],
+        "rectification_rate": ratio(row["closed"], row["registered"]),
         "outcomes": [
             {"key": k, "label": str(label), "count": row[f"outcome_{k}"]}
             for k, label in OutcomeKind.choices
         ],
     }
-
-
-def completion_items(
-    qs: QuerySet[Appeal], start: dt.date, end: dt.date, metric: str, key: str = ""
-) -> QuerySet[Appeal]:
-    """Narrow an (already scoped) item queryset to the rows behind one completion count."""
-    return qs.filter(_range_q(start, end), completion_q(metric, key))

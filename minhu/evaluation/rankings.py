@@ -94,6 +94,8 @@ class Row:
                     "on_time": self.completion["on_time"],
                     "completion_rate": s(self.completion["completion_rate"]),
                     "on_time_rate": s(self.completion["on_time_rate"]),
+                    "closed": self.completion["closed"],
+                    "rectification_rate": s(self.completion["rectification_rate"]),
                     "outcomes": {o["key"]: o["count"] for o in self.completion["outcomes"]},
                 }
                 if self.completion is not None

@@ -157,6 +157,23 @@ def test_completion_rates_and_outcomes_are_counted_and_drill_down_to_their_rows(
     html = client.get("/evaluation/?period=2025-03").content.decode()
     assert 'data-figure="completion_rate" title="办结率 = ' in html
     assert "66.67%" in html and "2/3" in html
+    assert c["closed"] == 0 and c["rectification_rate"] == Decimal("0.00")
+
+    # 整改完成率 counts the items closed out (销号) after the follow-up.
+    actions.reply(on_time, actor=org.s1_handler, text="您好，路灯已修好，感谢您的反映。")
+    actions.record_follow_up(
+        on_time, actor=org.callback, contacted=True, solved=True, satisfaction="satisfied"
+    )
+    actions.close(on_time, actor=org.dispatcher)
+    c = figures.completion(D(2025, 3, 1), D(2025, 4, 1))
+    assert (c["closed"], c["rectification_rate"], c["handled"]) == (1, Decimal("33.33"), 2)
+    assert listed("dim=closed") == {on_time.pk}
+    data = client.get("/api/v1/evaluation/dashboard/?period=2025-03").json()
+    assert data["completion"]["rectification_rate"] == 33.33
+    assert (
+        'data-figure="rectification_rate" title="整改完成率 = '
+        in client.get("/evaluation/?period=2025-03").content.decode()
+    )
 
 
 def test_rankings_show_completion_per_unit_and_drill_down(client, org):
@@ -181,6 +198,7 @@ def test_rankings_show_completion_per_unit_and_drill_down(client, org):
     s1 = rows[org.street1.pk]
     assert (s1["registered"], s1["handled"], s1["on_time"]) == (4, 2, 1)
     assert (s1["completion_rate"], s1["on_time_rate"]) == ("50.00", "50.00")
+    assert (s1["closed"], s1["rectification_rate"]) == (0, "0.00")
     assert s1["outcomes"] == {"on_spot": 1, "coordinated": 1, "long_term": 0}
     assert data["definitions"]["on_time_rate"]["denominator"] == "本期受理且已办结的件数"
     html = client.get("/evaluation/rankings/?period=2025-03").content.decode()
