@@ -8,6 +8,7 @@ raises InvalidInput (Chinese message, stable code, `field`); nothing is written 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -150,6 +151,7 @@ def create_unit(
     values = clean_fields(
         Unit, {"name": name, "code": code, "kind": kind, "phone": phone, "active": active}
     )
+    _check_phone(values)
     parent_unit = _fresh_parent(parent)
     _check_parent(None, values["kind"], parent_unit)
     if values["active"] and parent_unit is not None and not parent_unit.active:
@@ -188,6 +190,7 @@ def update_unit(unit: Unit | int, *, actor, **changes: Any) -> Unit:
         parent = unit.parent
     plain = {k: v for k, v in changes.items() if k != "parent"}
     values = clean_fields(Unit, plain)
+    _check_phone(values)
     kind = values.get("kind", unit.kind)
     parent_changed = (parent.pk if parent else None) != unit.parent_id
     if parent_changed or kind != unit.kind:
@@ -324,6 +327,21 @@ def _check_password(password: str | None, user: User) -> None:
         raise InvalidInput(_("；").join(problems), code="weak_password", field="password")
 
 
+# A staff or unit phone: a mobile, a landline with area code and extension, or a short service
+# number (12345); digits with the usual separators, nothing else.
+STAFF_PHONE_RE = re.compile(r"^\+?[0-9(][0-9\- ()]{3,24}$")
+
+
+def _check_phone(values: dict) -> None:
+    phone = values.get("phone")
+    if phone and (not STAFF_PHONE_RE.match(phone) or sum(c.isdigit() for c in phone) < 5):
+        raise InvalidInput(
+            _("电话号码格式不正确：只能包含数字、空格、括号和“-”"),
+            code="invalid_phone",
+            field="phone",
+        )
+
+
 def _check_username(username: str, exclude_pk: int | None) -> None:
     if User.objects.filter(username=username).exclude(pk=exclude_pk).exists():
         raise InvalidInput(_("该用户名已存在"), code="duplicate_username", field="username")
@@ -355,6 +373,7 @@ def create_user(
         },
     )
     _check_username(values["username"], None)
+    _check_phone(values)
     user = User(**values)
     _check_password(password, user)
     if (unit is None) != (role is None):
@@ -405,6 +424,7 @@ def update_user(user: User | int, *, actor, **changes: Any) -> User:
     password = changes.pop("password", None)
     user = lock(User, user)
     values = clean_fields(User, changes)
+    _check_phone(values)
     if "username" in values and values["username"] != user.username:
         _check_username(values["username"], user.pk)
     save_changes(actor, user, USER_FIELDS[:-1], values)

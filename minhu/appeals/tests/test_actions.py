@@ -420,6 +420,19 @@ def test_extension_approved_moves_the_due_across_the_holiday(org, clock):
     assert exc.value.code == "extension_decided"
 
 
+def test_denying_an_extension_needs_a_reason(org):
+    a = in_progress(org)
+    ext = actions.request_extension(a, actor=org.s1_handler, days=3, reason="需要更多时间")
+    for note in ("", "   "):
+        with pytest.raises(InvalidInput) as exc:
+            actions.decide_extension(ext, actor=org.dispatcher, approve=False, note=note)
+        assert exc.value.code == "reason_required"
+    ext.refresh_from_db()
+    assert ext.status == ExtensionStatus.PENDING
+    # Approving needs none.
+    actions.decide_extension(ext, actor=org.dispatcher, approve=True)
+
+
 def test_extension_denied_keeps_the_due(org, clock):
     a = in_progress(org)
     ext = actions.request_extension(a, actor=org.s1_handler, days=3, reason="需要更多时间")

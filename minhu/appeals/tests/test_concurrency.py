@@ -96,7 +96,7 @@ def test_two_dispatchers_decide_one_extension_on_postgres(postgres, org, slow_in
     second = make_user("dispatcher2", org.centre, Role.DISPATCHER)
     results = race(
         lambda: actions.decide_extension(ext.pk, actor=org.dispatcher, approve=True),
-        lambda: actions.decide_extension(ext.pk, actor=second, approve=False),
+        lambda: actions.decide_extension(ext.pk, actor=second, approve=False, note="时限内可完成"),
     )
     winner = one_winner(results, "extension_decided")
     ext.refresh_from_db()

@@ -95,6 +95,9 @@ def decide_extension(
     note = (note or "").strip()
     if len(note) > 1000:
         raise InvalidInput(_("审批意见不能超过1000个字"), code="too_long", field="note")
+    if not approve and not note:
+        # The unit must learn why it has to finish on the old date.
+        raise InvalidInput(_("驳回延期申请须填写理由"), code="reason_required", field="note")
     now = _common._now()
     ext.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.DENIED
     ext.decided_by, ext.decided_at, ext.decision_note = actor, now, note.strip()

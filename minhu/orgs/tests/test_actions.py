@@ -394,3 +394,30 @@ def test_admin_cannot_drop_their_own_last_admin_role(org):
     actions.add_membership(org.admin, actor=org.admin, unit=org.centre, role=Role.ADMIN)
     actions.set_membership_active(mine, actor=org.admin, active=False)
     assert not Membership.objects.get(pk=mine.pk).active
+
+
+@pytest.mark.parametrize("phone", ["abc-not-a-phone", "139-abc", "1234", "++8613800000000", "0531"])
+def test_a_staff_or_unit_phone_must_be_a_phone_number(org, phone):
+    with pytest.raises(InvalidInput) as exc:
+        actions.create_user(
+            actor=org.admin, username="newbie", password="Zq8!long-enough", phone=phone
+        )
+    assert exc.value.code == "invalid_phone" and exc.value.details["field"] == "phone"
+    assert not User.objects.filter(username="newbie").exists()
+    with pytest.raises(InvalidInput) as exc:
+        actions.update_user(org.dispatcher, actor=org.admin, phone=phone)
+    assert exc.value.code == "invalid_phone"
+    with pytest.raises(InvalidInput) as exc:
+        actions.update_unit(org.street1, actor=org.admin, phone=phone)
+    assert exc.value.code == "invalid_phone"
+
+
+@pytest.mark.parametrize(
+    "phone",
+    ["13800138000", "0531-88886666", "(0531) 8888 6666-801", "12345", "+86 138 0013 8000", ""],
+)
+def test_real_phone_numbers_are_accepted(org, phone):
+    user = actions.update_user(org.dispatcher, actor=org.admin, phone=phone)
+    assert user.phone == phone
+    unit = actions.update_unit(org.street1, actor=org.admin, phone=phone)
+    assert unit.phone == phone

@@ -31,7 +31,7 @@ def test_api_writes_are_logged(org):
         format="json",
     )
     unit_id = r.json()["id"]
-    admin.patch(f"/api/v1/units/{unit_id}/", {"phone": "010-1"}, format="json")
+    admin.patch(f"/api/v1/units/{unit_id}/", {"phone": "010-12345678"}, format="json")
     r = admin.post(
         "/api/v1/users/",
         {"username": "newbie", "password": "a-long-pass-2024", "display_name": "新人"},
@@ -71,11 +71,11 @@ def test_api_writes_are_logged(org):
         or newest_first
     )
     update = next(r for r in body["results"] if r["action"] == "update")
-    assert update["changes"] == {"phone": ["", "010-1"]}
+    assert update["changes"] == {"phone": ["", "010-12345678"]}
     assert update["model_label"] == "单位" and update["action_label"] == "修改"
     assert update["actor"] == org.admin.pk and update["actor_name"] == "管理员"
     assert update["display"] == [
-        {"field": "phone", "label": "联系电话", "old": "—", "new": "010-1"}
+        {"field": "phone", "label": "联系电话", "old": "—", "new": "010-12345678"}
     ]
     user_row = next(r for r in body["results"] if r["model"] == "orgs.user")
     assert user_row["changes"]["password"] == [None, "password set"]
@@ -83,8 +83,8 @@ def test_api_writes_are_logged(org):
 
 
 def test_filters(org):
-    actions.update_unit(org.dept3, actor=org.admin, phone="010-1")
-    actions.update_unit(org.dept2, actor=None, phone="010-2")
+    actions.update_unit(org.dept3, actor=org.admin, phone="010-12345678")
+    actions.update_unit(org.dept2, actor=None, phone="010-22345678")
     actions.update_user(org.s2_handler, actor=org.admin, display_name="小王")
     admin = client_for(org.admin)
 

@@ -78,10 +78,10 @@ def test_web_writes_are_logged_and_listed(login, org):
 
 
 def test_filters(login, org):
-    org_actions.update_unit(org.dept3, actor=org.admin, phone="010-1")
+    org_actions.update_unit(org.dept3, actor=org.admin, phone="010-12345678")
     org_actions.update_user(org.s2_handler, actor=org.admin, display_name="西街道小王")
     root = org_actions.create_user(actor=None, username="ops", password="ops-pass-2024")
-    org_actions.update_unit(org.dept2, actor=None, phone="010-2")
+    org_actions.update_unit(org.dept2, actor=None, phone="010-22345678")
     client = login(org.admin)
 
     html = client.get(URL, {"model": "orgs.unit"}).content.decode()
