@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "minhu.web",
     "minhu.residents",
     "minhu.registry",
+    "minhu.open311",
     "minhu.demo",
 ]
 

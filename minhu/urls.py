@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("h5/", include("minhu.residents.urls")),
+    path("open311/", include("minhu.open311.urls")),
     path("routing/", include("minhu.routing.urls")),
     path("evaluation/", include("minhu.evaluation.urls")),
     path("registry/", include("minhu.registry.urls")),

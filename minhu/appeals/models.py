@@ -211,6 +211,8 @@ class Appeal(models.Model):
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The category's extra fields (minhu.categories.fields): {code: value}.
+    attributes = models.JSONField(_("附加信息"), default=dict, blank=True)
 
     # Timeline of the loop.
     created_at = models.DateTimeField(_("受理时间"), default=timezone.now, db_index=True)

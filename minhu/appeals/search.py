@@ -134,3 +134,17 @@ class _BigramMatch(Func):
     arg_joiner = " @@ "
     template = "(%(expressions)s)"
     output_field = BooleanField()
+
+
+def attribute_filter(qs: QuerySet, spec: str) -> QuerySet:
+    """`qs` narrowed by one per-category field, `spec` = "code:value": a text value contains
+    `value`, a choice holds the option key `value`, a number or date equals it (as text).
+    A malformed spec or unknown code matches nothing."""
+    code, sep, value = (spec or "").partition(":")
+    code, value = code.strip(), value.strip()
+    if not sep or not code or not value or not code.replace("-", "").replace("_", "").isalnum():
+        return qs.none()
+    has = Q(**{"attributes__has_key": code})
+    scalar = Q(**{f"attributes__{code}__icontains": value})
+    listed = Q(**{f"attributes__{code}__icontains": f'"{value}"'})
+    return qs.filter(has & (scalar | listed))

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from minhu.core.audit import (
     check_editable,
     clean_fields,
+    delete_recorded,
     deleted,
     lock,
     protected_delete,
@@ -30,7 +31,7 @@ from minhu.core.models import ConfigAction
 from minhu.orgs.actions import require_admin
 from minhu.orgs.models import HANDLING_KINDS, Unit, UnitKind
 
-from .models import Category
+from .models import Category, CategoryField, FieldType
 
 FIELDS = (
     "name",
@@ -223,3 +224,101 @@ def delete_category(category: Category | int, *, actor) -> None:
     for row, row_before in limits:
         record(actor, ConfigAction.DELETE, row, deleted(row_before))
     record(actor, ConfigAction.DELETE, cat, deleted(before), object_id=pk)
+
+
+# --- per-category fields (分类附加字段) --------------------------------------------------------
+
+FIELD_FIELDS = (
+    "category",
+    "code",
+    "label",
+    "datatype",
+    "required",
+    "order",
+    "help_text",
+    "options",
+)
+FIELD_EDITABLE = {*FIELD_FIELDS[1:], "active"}
+
+
+def _check_field(field: CategoryField | None, category: Category, values: dict[str, Any]) -> None:
+    code = values.get("code", field.code if field else "")
+    clash = CategoryField.objects.filter(category=category, code=code)
+    if field is not None:
+        clash = clash.exclude(pk=field.pk)
+    if clash.exists():
+        raise InvalidInput(_("该分类已有这个字段编码"), code="duplicate_code", field="code")
+    datatype = values.get("datatype", field.datatype if field else FieldType.TEXT)
+    options = values.get("options", field.options if field else "")
+    probe = CategoryField(datatype=datatype, options=options)
+    keys = [k for k, _name in probe.option_list()]
+    if probe.is_choice and not keys:
+        raise InvalidInput(_("单选、多选字段须填写选项"), code="required", field="options")
+    if len(keys) != len(set(keys)):
+        raise InvalidInput(_("选项编码不能重复"), code="duplicate_option", field="options")
+    if any(not k or len(k) > 40 or "," in k for k in keys):
+        raise InvalidInput(
+            _("选项编码须为1–40个字符且不含逗号"), code="invalid_option", field="options"
+        )
+
+
+@transaction.atomic
+def create_category_field(
+    *,
+    actor,
+    category: Category | int,
+    code: str,
+    label: str,
+    datatype: str = FieldType.TEXT,
+    required: bool = False,
+    order: int = 0,
+    help_text: str = "",
+    options: str = "",
+    active: bool = True,
+) -> CategoryField:
+    """An extra field appeals of `category` (and of its children) ask for."""
+    require_admin(actor)
+    cat = _category(category, "category")
+    if cat is None:
+        raise InvalidInput(_("请选择分类"), code="required", field="category")
+    cat = lock(Category, cat)
+    values = clean_fields(
+        CategoryField,
+        {
+            "code": code,
+            "label": label,
+            "datatype": datatype or FieldType.TEXT,
+            "required": bool(required),
+            "order": order if order not in (None, "") else 0,
+            "help_text": help_text or "",
+            "options": options or "",
+            "active": active,
+        },
+    )
+    _check_field(None, cat, values)
+    row = CategoryField.objects.create(category=cat, **values)
+    record_created(actor, row, (*FIELD_FIELDS, "active"))
+    return row
+
+
+@transaction.atomic
+def update_category_field(field: CategoryField | int, *, actor, **changes: Any) -> CategoryField:
+    """Change a field (not its category; stored values keep their code: change it with care)."""
+    require_admin(actor)
+    check_editable(changes, FIELD_EDITABLE)
+    active = changes.pop("active", None)
+    row = lock(CategoryField, field)
+    values = clean_fields(CategoryField, changes)
+    _check_field(row, row.category, values)
+    save_changes(actor, row, FIELD_FIELDS[1:], values)
+    if active is not None and bool(active) != row.active:
+        save_active(actor, row, bool(active))
+    return row
+
+
+@transaction.atomic
+def delete_category_field(field: CategoryField | int, *, actor) -> None:
+    """Remove a field; values stored with appeals stay (shown under its code)."""
+    require_admin(actor)
+    row = lock(CategoryField, field)
+    delete_recorded(actor, row, (*FIELD_FIELDS, "active"))

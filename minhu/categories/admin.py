@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from minhu.core.admin_verbs import VerbAdminMixin, call_verb, inline_changes
 
 from . import actions
-from .models import Category
+from .models import Category, CategoryField
 
 CHILD_FIELDS = (
     "name",
@@ -82,3 +82,21 @@ class CategoryAdmin(VerbAdminMixin, admin.ModelAdmin):
         for child in formset.new_objects:
             values = {n: getattr(child, n) for n in CHILD_FIELDS}
             call_verb(actions.create_category, actor=actor, parent=parent.pk, **values)
+
+
+@admin.register(CategoryField)
+class CategoryFieldAdmin(VerbAdminMixin, admin.ModelAdmin):
+    """Per-category extra fields (分类附加字段), saved through the audited verbs."""
+
+    verb_create = actions.create_category_field
+    verb_update = actions.update_category_field
+    verb_delete = actions.delete_category_field
+    verb_fields = (*actions.FIELD_FIELDS, "active")
+    list_display = ["label", "code", "category", "datatype", "required", "order", "active"]
+    list_filter = ["datatype", "required", "active"]
+    search_fields = ["label", "code", "category__name"]
+    list_select_related = ["category"]
+    autocomplete_fields = ["category"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["category"] if obj is not None else []

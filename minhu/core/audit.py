@@ -49,6 +49,8 @@ TRACKED_MODELS = (
     "orgs.user",
     "orgs.membership",
     "categories.category",
+    "categories.categoryfield",
+    "open311.apikey",
     "deadlines.timelimitpolicy",
     "deadlines.calendaroverride",
     "appeals.collectionpoint",

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from minhu.appeals.access import appeals_visible_to
 from minhu.appeals.models import Appeal, Assignment
+from minhu.categories.fields import attributes_text
 from minhu.categories.models import Category
 from minhu.core import xlsx
 from minhu.core.errors import InvalidInput, NotFound
@@ -51,6 +52,7 @@ COLUMNS: list[tuple[str, str, int]] = [
     ("street", gettext_lazy("街道/镇"), 12),
     ("grid", gettext_lazy("网格"), 18),
     ("address", gettext_lazy("地址"), 24),
+    ("attributes", gettext_lazy("附加信息"), 30),
     ("lead_unit", gettext_lazy("主办单位"), 16),
     ("measures", gettext_lazy("整改措施"), 36),
     ("resolve_due_at", gettext_lazy("整改时限"), 17),
@@ -161,7 +163,8 @@ def build(
     return LedgerRequest(kind, title, qs)
 
 
-def row_values(i: int, a: Appeal) -> list:
+def row_values(i: int, a: Appeal, fields_cache: dict | None = None) -> list:
+    """One ledger row; `fields_cache` is shared across rows (per-category fields)."""
     cat = a.category
     return [
         i,
@@ -176,6 +179,7 @@ def row_values(i: int, a: Appeal) -> list:
         a.street.name if a.street_id else "",
         a.grid.name if a.grid_id else "",
         a.address,
+        attributes_text(cat, a.attributes, fields_cache),
         a.lead_unit.name if a.lead_unit_id else "",
         a.measures,
         _naive(a.resolve_due_at),
@@ -202,8 +206,9 @@ def write_xlsx(title: str, appeals: Iterable[Appeal], out) -> int:
         if key in DATE_COLUMNS
     }
     n = 0
+    fields_cache: dict = {}
     for n, appeal in enumerate(appeals, start=1):
-        ws.append(row_values(n, appeal), number_formats=formats)
+        ws.append(row_values(n, appeal, fields_cache), number_formats=formats)
     wb.save(out)
     return n
 

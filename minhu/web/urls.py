@@ -22,6 +22,7 @@ urlpatterns = [
     # appeals
     path("appeals/", lists.appeal_list, name="appeals"),
     path("appeals/new/", dispatch.intake, name="intake"),
+    path("appeals/new/attributes/", dispatch.intake_attributes, name="intake_attributes"),
     path("appeals/<id:pk>/", appeal.appeal_detail, name="appeal"),
     path("appeals/<id:pk>/main/", appeal.appeal_main, name="appeal_main"),
     path("appeals/<id:pk>/act/<slug:name>/", appeal.appeal_action, name="appeal_action"),

@@ -20,7 +20,7 @@ from minhu.appeals.models import (
     Urgency,
 )
 from minhu.appeals.queries import DueState, due_state_q
-from minhu.appeals.search import search_appeals
+from minhu.appeals.search import attribute_filter, search_appeals
 from minhu.orgs.api.filters import DateFilter, IntFilter, MultiChoiceFilter
 
 
@@ -69,6 +69,11 @@ class AppealFilter(df.FilterSet):
     created_after = DateFilter(method="filter_created_after", help_text="On or after (date)")
     created_before = DateFilter(method="filter_created_before", help_text="On or before (date)")
     q = df.CharFilter(method="filter_q", help_text="Text in code, subject, detail or address")
+    attribute = df.CharFilter(
+        method="filter_attribute",
+        help_text="A per-category field's value, `code:value` (text: contains; choices: the "
+        "option key; several `attribute` parameters must all match)",
+    )
     ordering = StableOrderingFilter(
         fields=(
             ("created_at", "created_at"),
@@ -117,3 +122,8 @@ class AppealFilter(df.FilterSet):
 
     def filter_q(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         return search_appeals(qs, value)
+
+    def filter_attribute(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        for item in self.data.getlist(name) if hasattr(self.data, "getlist") else [value]:
+            qs = attribute_filter(qs, item)
+        return qs

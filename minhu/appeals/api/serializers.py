@@ -318,6 +318,7 @@ class AppealDetailSerializer(AppealListSerializer):
             "extensions",
             "follow_ups",
             "attachments",
+            "attributes",
         ]
         read_only_fields = fields
 
@@ -394,6 +395,12 @@ class RegisterInputSerializer(serializers.Serializer):
         allow_null=True,
         default=None,
         help_text="The unit the appeal is about (an enterprise rating a department)",
+    )
+    attributes = serializers.DictField(
+        required=False,
+        default=dict,
+        help_text="Values of the category's extra fields, by field code "
+        "(GET /categories/{id}/ lists them under `fields`)",
     )
     attachments = _uploads()
 

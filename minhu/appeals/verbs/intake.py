@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from minhu.categories.fields import clean_attributes
 from minhu.core.errors import IllegalTransition, InvalidInput, PermissionDenied
 from minhu.core.jobs import enqueue
 from minhu.orgs.models import Role, Unit, UnitKind
@@ -82,11 +83,13 @@ def register_appeal(
     created_at=None,
     kind: str = RESIDENT_APPEAL,
     source=None,
+    attributes: dict | None = None,
 ) -> Appeal:
     """受理: register a work item from any channel. Residents (actor None) only through public
     channels; staff through any. `kind` is a registered work-item kind (minhu.appeals.kinds;
     the resident appeal by default); `source` the record it comes from, an instance of the
-    kind's `source_model`."""
+    kind's `source_model`. `attributes`: values of the category's extra fields
+    (minhu.categories.fields), validated here."""
     try:
         work_kind = get_kind(kind)
     except KeyError:
@@ -132,6 +135,9 @@ def register_appeal(
         raise InvalidInput(_("经纬度超出范围"), code="invalid_coordinates", field="latitude")
     if category is not None and not category.active:
         raise InvalidInput(_("该分类已停用"), code="invalid_category", field="category")
+    if attributes and category is None:
+        raise InvalidInput(_("请先选择分类再填写附加信息"), code="required", field="category")
+    attributes = clean_attributes(category, attributes) if category is not None else {}
     appeal = Appeal(
         kind=work_kind.code,
         source_type=source_type,
@@ -153,6 +159,7 @@ def register_appeal(
         collection_point=collection_point,
         about_unit=about_unit,
         registered_by=actor,
+        attributes=attributes,
         created_at=created_at or _common._now(),
     )
     appeal.save()

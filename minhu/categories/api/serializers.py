@@ -3,7 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from minhu.categories import actions
-from minhu.categories.models import Category
+from minhu.categories.models import Category, CategoryField
 from minhu.orgs.api.base import actor_of
 from minhu.orgs.models import HANDLING_KINDS, UnitKind
 
@@ -61,3 +61,39 @@ class CategoryTreeSerializer(CategorySerializer):
     def get_children(self, obj: Category) -> list[dict]:
         kids = self.context["children"].get(obj.pk, [])
         return CategorySerializer(kids, many=True).data
+
+
+class CategoryFieldSerializer(serializers.ModelSerializer):
+    """A category's extra field (分类附加字段); `options`: one `key=名称` per line."""
+
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all())
+    option_list = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CategoryField
+        fields = [
+            "id",
+            "category",
+            "code",
+            "label",
+            "datatype",
+            "required",
+            "order",
+            "help_text",
+            "options",
+            "option_list",
+            "active",
+        ]
+        validators: list = []
+
+    def get_option_list(self, obj: CategoryField) -> list[dict[str, str]]:
+        return [{"key": k, "name": n} for k, n in obj.option_list()]
+
+    def create(self, validated_data) -> CategoryField:
+        return actions.create_category_field(actor=actor_of(self), **validated_data)
+
+    def update(self, instance: CategoryField, validated_data) -> CategoryField:
+        validated_data.pop("category", None)  # a field stays with its category
+        actions.update_category_field(instance, actor=actor_of(self), **validated_data)
+        instance.refresh_from_db()
+        return instance

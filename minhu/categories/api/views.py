@@ -10,12 +10,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from minhu.categories import actions
-from minhu.categories.models import Category
+from minhu.categories.models import Category, CategoryField
 from minhu.orgs.api.base import ConfigModelViewSet
 from minhu.orgs.api.common import errors
 from minhu.orgs.api.filters import IntFilter, TextSearchFilter
 
-from .serializers import CategorySerializer, CategoryTreeSerializer
+from .serializers import CategoryFieldSerializer, CategorySerializer, CategoryTreeSerializer
 
 
 class CategoryFilter(df.FilterSet):
@@ -59,3 +59,23 @@ class CategoryViewSet(ConfigModelViewSet):
         tops = [c for c in rows if not c.parent_id]
         data = CategoryTreeSerializer(tops, many=True, context={"children": children}).data
         return Response(data)
+
+
+class CategoryFieldFilter(df.FilterSet):
+    category = IntFilter(field_name="category_id", help_text="Fields of this category")
+    active = df.BooleanFilter()
+
+    class Meta:
+        model = CategoryField
+        fields: list[str] = []
+
+
+class CategoryFieldViewSet(ConfigModelViewSet):
+    """Per-category extra fields: all staff read, the admin role writes (audited)."""
+
+    serializer_class = CategoryFieldSerializer
+    filterset_class = CategoryFieldFilter
+    delete_verb = actions.delete_category_field
+
+    def get_queryset(self):
+        return CategoryField.objects.order_by("category_id", "order", "id")

@@ -162,3 +162,11 @@ def role_label(value: str) -> str:
         return Role(value).label
     except ValueError:
         return value
+
+
+@register.simple_tag
+def appeal_attributes(appeal) -> list[tuple[str, str]]:
+    """The appeal's per-category fields as [(label, value)] (minhu.categories.fields)."""
+    from minhu.categories.fields import display_attributes
+
+    return display_attributes(appeal.category, appeal.attributes)

@@ -300,11 +300,13 @@ def intake(request):
     form = f.IntakeForm(
         request.POST or None, request.FILES or None, channels=channels, initial=initial
     )
+    attrs = _attribute_context(request.POST if request.method == "POST" else None, form)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
             appeal = actions.register_appeal(
                 actor=request.user,
+                attributes=attrs.pop("raw"),
                 channel=d["channel"],
                 subject=d["subject"],
                 detail=d["detail"],
@@ -320,6 +322,9 @@ def intake(request):
             )
         except DomainError as exc:
             form_error(form, exc)
+            field = (exc.details or {}).get("field") or ""
+            if field.startswith("attributes."):
+                attrs["attr_error_code"], attrs["attr_error"] = field[11:], exc.message
         else:
             messages.success(request, _("已登记诉求 %(code)s") % {"code": appeal.code})
             if request.POST.get("then") == "another":
@@ -328,7 +333,39 @@ def intake(request):
                 return redirect(reverse("web:dispatch") + f"?tab=new&id={appeal.pk}")
             return redirect(reverse("web:appeal", args=[appeal.pk]))
     status = 400 if request.method == "POST" else 200
-    return render(request, "web/dispatch/intake.html", {"form": form}, status=status)
+    attrs.pop("raw", None)
+    return render(request, "web/dispatch/intake.html", {"form": form, **attrs}, status=status)
+
+
+def _attribute_context(data, form=None) -> dict:
+    """The chosen category's extra fields (minhu.categories.fields) and the values typed in
+    (`attr_<code>`; several for a multiple choice): `raw` goes to register_appeal."""
+    from minhu.categories.fields import fields_for
+    from minhu.categories.models import Category, FieldType
+
+    raw_cat = (data or {}).get("category", "") if data is not None else ""
+    category = None
+    if str(raw_cat).isdigit():
+        category = Category.objects.filter(pk=raw_cat, active=True).first()
+    fields = fields_for(category)
+    values, lists, raw = {}, {}, {}
+    for fld in fields:
+        name = "attr_" + fld.code
+        if fld.datatype == FieldType.MULTI:
+            lists[fld.code] = data.getlist(name) if data is not None else []
+            raw[fld.code] = lists[fld.code]
+        else:
+            values[fld.code] = (data.get(name, "") if data is not None else "").strip()
+            raw[fld.code] = values[fld.code]
+    return {"attr_fields": fields, "attr_values": values, "attr_lists": lists, "raw": raw}
+
+
+@page_required("intake")
+def intake_attributes(request):
+    """The extra fields of the category just chosen on the intake form (an htmx fragment)."""
+    ctx = _attribute_context(request.GET)
+    ctx.pop("raw")
+    return render(request, "web/dispatch/_attributes.html", ctx)
 
 
 @page_required("dispatch")

@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""Open311 benchmark on PostgreSQL: `GET /open311/v2/requests.json` with the default window
+(the last 90 days, at most MINHU_OPEN311_MAX_REQUESTS) at N appeals.
+
+    .venv/bin/python benchmarks/open311_bench.py --appeals 1000000        # throwaway cluster
+    DATABASE_URL=postgres://... .venv/bin/python benchmarks/open311_bench.py --skip-generate
+
+Without DATABASE_URL it starts a throwaway cluster (benchmarks/pgcluster.py) and fills it with
+`minhu generate` (COPY: appeals with their events, assignments, follow-ups over `--years`),
+ending today so the default window is full. Then it times the request in process through the
+whole Django stack (middleware included): median and p95 over `--repeat` calls, the number of
+SQL statements and the size of the answer, in JSON and XML, and with `service_code` and
+`status` filters."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pgcluster  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+MINHU = [str(Path(sys.executable).parent / "minhu")]
+
+
+def start_cluster() -> tuple[str, callable]:
+    cluster = pgcluster.start_cluster(
+        {
+            "fsync": "off",
+            "synchronous_commit": "off",
+            "full_page_writes": "off",
+            "shared_buffers": "1GB",
+            "work_mem": "32MB",
+            "maintenance_work_mem": "512MB",
+            "max_wal_size": "8GB",
+            "jit": "off",
+        },
+        prefix="minhu-open311-pg.",
+    )
+    return cluster.url, cluster.stop
+
+
+def run(args: list[str], env: dict) -> float:
+    t = time.perf_counter()
+    subprocess.run(MINHU + args, check=True, env=env, cwd=REPO)
+    return time.perf_counter() - t
+
+
+def measure(repeat: int) -> None:
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "minhu.settings")
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from minhu.appeals.models import Appeal
+
+    total = Appeal.objects.count()
+    print(f"appeals in the database: {total:,}", flush=True)
+    client = Client(HTTP_HOST="127.0.0.1")
+    top = Appeal.objects.exclude(category=None).values_list("category__code", flat=True).first()
+    cases = [
+        ("requests.json (default window)", "/open311/v2/requests.json", {}),
+        ("requests.xml (default window)", "/open311/v2/requests.xml", {}),
+        ("requests.json?status=open", "/open311/v2/requests.json", {"status": "open"}),
+        (f"requests.json?service_code={top}", "/open311/v2/requests.json", {"service_code": top}),
+    ]
+    for label, path, params in cases:
+        client.get(path, params)  # warm
+        times = []
+        for _ in range(repeat):
+            t = time.perf_counter()
+            with CaptureQueriesContext(connection) as q:
+                r = client.get(path, params)
+            times.append((time.perf_counter() - t) * 1000)
+            assert r.status_code == 200, r.content[:200]
+        times.sort()
+        p95 = times[max(0, int(len(times) * 0.95) - 1)]
+        n = r.content.count(b'"service_request_id"') or r.content.count(b"<request>")
+        print(
+            f"{label:45s} median {statistics.median(times):7.1f} ms  p95 {p95:7.1f} ms  "
+            f"{len(q.captured_queries)} queries  {n} requests  {len(r.content) / 1024:.0f} KiB",
+            flush=True,
+        )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--appeals", type=int, default=1_000_000)
+    ap.add_argument("--years", type=float, default=2.0)
+    ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--keep", action="store_true", help="leave the throwaway cluster running")
+    ap.add_argument("--skip-generate", action="store_true")
+    args = ap.parse_args()
+    stop = None
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        os.environ["DATABASE_URL"], stop = start_cluster()
+        print("cluster:", os.environ["DATABASE_URL"], flush=True)
+    env = dict(os.environ)
+    try:
+        run(["migrate", "-v0"], env)
+        if not args.skip_generate:
+            took = run(
+                [
+                    "generate",
+                    "--appeals",
+                    str(args.appeals),
+                    "--years",
+                    str(args.years),
+                    "--workers",
+                    str(args.workers),
+                    "--no-aggregate",
+                ],
+                env,
+            )
+            print(f"generate: {took:.0f}s", flush=True)
+            run(["dbshell", "--", "-c", "VACUUM ANALYZE"], env)
+        measure(args.repeat)
+    finally:
+        if stop and not args.keep:
+            stop()
+        elif stop:
+            print("kept running: DATABASE_URL=" + os.environ["DATABASE_URL"])
+
+
+if __name__ == "__main__":
+    main()
