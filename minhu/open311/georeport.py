@@ -130,6 +130,24 @@ def parse_when(value: str, name: str, *, end: bool = False) -> dt.datetime:
     return parsed
 
 
+def window(start: str | None, end: str | None, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The spec's date range: at most 90 days; without dates the 90 days before end_date (or
+    now); start_date alone: the 90 days from it (to now at the latest)."""
+    span = dt.timedelta(days=DEFAULT_DAYS)
+    end_at = parse_when(end, "end_date", end=True) if end else None
+    start_at = parse_when(start, "start_date") if start else None
+    if start_at is None:
+        end_at = end_at or now
+        start_at = end_at - span
+    elif end_at is None:
+        end_at = min(now, start_at + span)
+    if start_at > end_at:
+        raise BadParameter("start_date is after end_date")
+    if end_at - start_at > span + dt.timedelta(days=1):
+        raise BadParameter("start_date to end_date may not span more than 90 days")
+    return start_at, end_at
+
+
 def public_appeals() -> QuerySet[Appeal]:
     """What Open311 publishes: the residents' appeals (no internal work items)."""
     return Appeal.objects.filter(kind=RESIDENT_APPEAL)
@@ -147,12 +165,7 @@ def search(params) -> list[Appeal]:
         now = timezone.now()
         start = params.get("start_date")
         end = params.get("end_date")
-        end_at = parse_when(end, "end_date", end=True) if end else now
-        start_at = (
-            parse_when(start, "start_date") if start else end_at - dt.timedelta(days=DEFAULT_DAYS)
-        )
-        if start_at > end_at:
-            raise BadParameter("start_date is after end_date")
+        start_at, end_at = window(start, end, now)
         qs = qs.filter(created_at__gte=start_at, created_at__lte=end_at)
         codes = [c.strip() for c in (params.get("service_code") or "").split(",") if c.strip()]
         if codes:

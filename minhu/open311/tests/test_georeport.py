@@ -293,7 +293,11 @@ def test_get_requests_filters_window_and_publishes_nothing_private(client, setup
         x["service_request_id"] for x in get(client, "requests", service_request_id=ids).json()
     } == {old.code, mine}
     since = (timezone.now() - dt.timedelta(days=120)).date().isoformat()
-    assert len(get(client, "requests", start_date=since).json()) == 3
+    # start_date alone: the 90 days from it
+    found = get(client, "requests", start_date=since).json()
+    assert [x["service_request_id"] for x in found] == [old.code]
+    r = get(client, "requests", start_date=since, end_date=timezone.now().isoformat())
+    assert r.status_code == 400 and "90 days" in errors_of(r)[0]["description"]
     assert (
         len(
             get(
