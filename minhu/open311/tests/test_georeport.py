@@ -430,3 +430,22 @@ def test_follow_a_request_to_closed_with_updates(client, setup):
     )
     r = get(client, "servicerequestupdates", "xml")
     assert r.status_code == 403 and errors_of(r, "xml")[0]["description"] == "api_key missing"
+
+
+def test_demo_part_issues_the_printed_key(org, client):
+    from minhu.demo.parts import part_logins, pending_parts
+    from minhu.open311 import demo
+
+    assert "open311" in [p.code for p in pending_parts()]
+    line = demo.build(seed=0, now=timezone.now(), out=print)
+    assert "客户端密钥 1 个" in line and demo.is_built()
+    assert "open311" not in [p.code for p in pending_parts()]
+    [row] = [r for r in part_logins() if r[0] == "(Open311 api_key)"]
+    key = row[1]
+    assert actions.find_key(key) is not None
+    assert get(client, "services/streetlight").json()["attributes"][0]["code"] == "pole"
+    posted = Open311Request.objects.get()
+    assert posted.appeal.attributes == {"pole": "DJ-0231", "lamp": "dark"}
+    assert get(client, "servicerequestupdates", api_key=key).json()[0]["service_request_id"] == (
+        posted.appeal.code
+    )
