@@ -69,7 +69,8 @@ def drive(staff: Staff, code: str, say) -> None:
         say(f"staff: dispatcher dispatched it to {units[0]['name']}")
     appeal = staff.call("dispatcher", "GET", f"/appeals/{pk}/")
     lead = appeal["lead_unit"]
-    handler = f"{lead['code']}-handler"
+    unit = staff.call("dispatcher", "GET", f"/units/{lead['id']}/")
+    handler = f"{unit['code']}-handler"
     if appeal["status"] == "dispatched":
         staff.call(handler, "POST", f"/appeals/{pk}/claim/")
         say(f"staff: {handler} claimed it")
