@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from minhu.core import audit
 from minhu.core.errors import InvalidInput, NotFound, PermissionDenied
+from minhu.core.jobs import enqueue
 from minhu.orgs.models import Unit, UnitKind
 
 from . import access, keys, personal
@@ -23,7 +24,9 @@ from .models import (
     Estate,
     Household,
     HouseholdTag,
+    ImportStatus,
     RegistryChange,
+    RegistryImport,
     Resident,
     Shop,
     Unmasking,
@@ -369,3 +372,94 @@ def end_link(link: CadreLink | int, *, actor, reason: str) -> CadreLink:
     link.save(update_fields=["ended_at", "end_reason"])
     record(actor, link.household, ChangeAction.UNLINK, {"cadre": [link.cadre_id, None]})
     return link
+
+
+# --- xlsx import ----------------------------------------------------------------------------
+
+MAX_IMPORT_BYTES = 60 * 1024 * 1024
+
+
+@transaction.atomic
+def start_import(*, actor, upload) -> RegistryImport:
+    """Store an uploaded workbook and queue its import (`jobs.run_import`)."""
+    from .jobs import run_import as run_import_job
+
+    if not access.grids_editable_by(actor).exists():
+        raise PermissionDenied(_("您无权导入台账"))
+    name = (getattr(upload, "name", "") or "").strip()
+    if not name.lower().endswith(".xlsx"):
+        raise InvalidInput(_("仅支持 .xlsx 文件"), code="unsupported_file", field="file")
+    if upload.size > MAX_IMPORT_BYTES:
+        raise InvalidInput(_("文件过大（最大60MB）"), code="file_too_large", field="file")
+    head = upload.read(4)
+    upload.seek(0)
+    if head != b"PK\x03\x04":
+        raise InvalidInput(
+            _("无法读取该Excel文件（仅支持 .xlsx）"), code="unreadable_file", field="file"
+        )
+    imp = RegistryImport(created_by=actor, file_name=name[-200:])
+    imp.file.save("upload.xlsx", upload, save=False)
+    imp.save()
+    enqueue(run_import_job, import_id=imp.pk)
+    return imp
+
+
+def run_import(import_id: int) -> RegistryImport:
+    """Check the stored workbook (progress on the row, outside any transaction so the page sees
+    it), then write it in one transaction, or reject it with every error."""
+    from . import importer
+
+    imp = RegistryImport.objects.select_related("created_by").get(pk=import_id)
+    if imp.finished:
+        return imp
+    actor = imp.created_by
+    RegistryImport.objects.filter(pk=imp.pk).update(status=ImportStatus.CHECKING)
+
+    def progress(done: int, total: int) -> None:
+        RegistryImport.objects.filter(pk=imp.pk).update(checked_rows=done, total_rows=total)
+
+    try:
+        with imp.file.open("rb") as f:
+            content = f.read()
+        parsed = importer.read(content, grids=access.grids_editable_by(actor), progress=progress)
+    except InvalidInput as e:
+        return _finish(
+            imp,
+            ImportStatus.REJECTED,
+            errors=[{"sheet": "", "row": 0, "column": "", "message": e.message}],
+        )
+    if parsed.errors:
+        return _finish(
+            imp,
+            ImportStatus.REJECTED,
+            errors=[e.as_dict() for e in parsed.errors],
+            total=parsed.total,
+        )
+    RegistryImport.objects.filter(pk=imp.pk).update(
+        status=ImportStatus.WRITING, checked_rows=parsed.total, total_rows=parsed.total
+    )
+    try:
+        counts = importer.apply(parsed, actor=actor, source=f"import:{imp.pk}")
+    except Exception as e:  # reported on the page; nothing was written (one transaction)
+        _finish(
+            imp,
+            ImportStatus.FAILED,
+            errors=[{"sheet": "", "row": 0, "column": "", "message": str(e)[:300]}],
+        )
+        raise
+    return _finish(imp, ImportStatus.DONE, counts=counts.as_dict(), total=parsed.total)
+
+
+def _finish(imp, status, *, errors=None, counts=None, total=None) -> RegistryImport:
+    fields = {"status": status, "finished_at": timezone.now()}
+    if errors is not None:
+        fields["errors"] = errors[:1000]
+        fields["error_count"] = len(errors)
+    if counts is not None:
+        fields["counts"] = counts
+    if total is not None:
+        fields["total_rows"] = fields_checked = total
+        fields["checked_rows"] = fields_checked
+    RegistryImport.objects.filter(pk=imp.pk).update(**fields)
+    imp.refresh_from_db()
+    return imp

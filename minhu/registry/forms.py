@@ -165,3 +165,14 @@ class RevealForm(forms.Form):
         max_length=200,
         widget=forms.TextInput(attrs={"placeholder": _("如：核对低保资格")}),
     )
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("台账文件（.xlsx）"),
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+        ),
+    )

@@ -345,3 +345,52 @@ class Unmasking(AppendOnlyModel):
         verbose_name = _("查看明文记录")
         verbose_name_plural = _("查看明文记录")
         ordering = ["-at", "-id"]
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", _("排队中")
+    CHECKING = "checking", _("校验中")
+    WRITING = "writing", _("写入中")
+    DONE = "done", _("已导入")
+    REJECTED = "rejected", _("有错误，未导入")
+    FAILED = "failed", _("失败")
+
+
+class RegistryImport(models.Model):
+    """One uploaded registry workbook and its background import: progress and the report."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    file = models.FileField(upload_to="registry/imports/")
+    file_name = models.CharField(max_length=200)
+    status = models.CharField(
+        max_length=10, choices=ImportStatus.choices, default=ImportStatus.PENDING
+    )
+    total_rows = models.PositiveIntegerField(default=0)
+    checked_rows = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list)
+    error_count = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("台账导入")
+        verbose_name_plural = _("台账导入")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (ImportStatus.DONE, ImportStatus.REJECTED, ImportStatus.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.finished:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(99, int(self.checked_rows * 90 / self.total_rows))

@@ -21,4 +21,8 @@ urlpatterns = [
     path("estates/", views.estates, name="estates"),
     path("shops/", views.shops, name="shops"),
     path("unmaskings/", views.unmaskings, name="unmaskings"),
+    path("imports/", views.imports, name="imports"),
+    path("imports/<int:pk>/", views.import_status, name="import"),
+    path("template.xlsx", views.import_template, name="template"),
+    path("export.xlsx", views.export, name="export"),
 ]

@@ -4,10 +4,12 @@ the verbs, revealing one personal value with a reason, and the admins' unmasking
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import OuterRef, Prefetch, Subquery
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,18 +21,20 @@ from minhu.orgs.models import Role
 from minhu.orgs.scope import scope_of
 from minhu.web.filters import paginate
 
-from . import access, actions, personal
+from . import access, actions, importer, personal
 from .forms import (
     BuildingFilter,
     EstateFilter,
     HouseholdFilter,
     HouseholdForm,
+    ImportForm,
+    RegistryFilter,
     ResidentFilter,
     ResidentForm,
     RevealForm,
     ShopFilter,
 )
-from .models import CadreLink, Household, RegistryChange, Resident, Unmasking
+from .models import CadreLink, Household, RegistryChange, RegistryImport, Resident, Unmasking
 
 TABS = [
     ("households", gettext_lazy("住户")),
@@ -38,6 +42,7 @@ TABS = [
     ("buildings", gettext_lazy("楼宇")),
     ("estates", gettext_lazy("小区/村")),
     ("shops", gettext_lazy("商铺")),
+    ("imports", gettext_lazy("导入导出")),
 ]
 
 
@@ -302,3 +307,85 @@ def unmaskings(request):
         qs = qs.filter(actor_id=int(request.GET["actor"]))
     page = paginate(request, qs)
     return _render(request, "registry/unmaskings.html", {"page": page}, "unmaskings")
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _xlsx(content: bytes, name: str) -> HttpResponse:
+    resp = HttpResponse(content, content_type=XLSX)
+    resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    return resp
+
+
+@login_required
+def import_template(request):
+    return _xlsx(importer.template(), "户籍台账导入模板.xlsx")
+
+
+@login_required
+def export(request):
+    user = request.user
+    grids = access.grids_visible_to(user)
+    form = RegistryFilter(request.GET or None, grids=grids)
+    grid = form.cleaned_data.get("grid") if form.is_bound and form.is_valid() else None
+
+    def scoped(qs, lookup="grid"):
+        return qs.filter(**{lookup: grid}) if grid else qs
+
+    content = importer.export(
+        scoped(access.households_visible_to(user)).order_by("grid__path", "address"),
+        scoped(access.residents_visible_to(user), "household__grid").order_by("household_id", "id"),
+        scoped(access.buildings_visible_to(user)).order_by("grid__path", "name"),
+        scoped(access.shops_visible_to(user)).order_by("grid__path", "name"),
+    )
+    return _xlsx(content, "户籍台账导出.xlsx")
+
+
+def _imports_of(user):
+    qs = RegistryImport.objects.select_related("created_by")
+    if Role.ADMIN not in scope_of(user).roles:
+        qs = qs.filter(created_by=user)
+    return qs
+
+
+@login_required
+def imports(request):
+    can_import = access.grids_editable_by(request.user).exists()
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        if not can_import:
+            raise DjangoPermissionDenied(_("您无权导入台账"))
+        if form.is_valid():
+            try:
+                imp = actions.start_import(actor=request.user, upload=form.cleaned_data["file"])
+                return redirect("registry:import", pk=imp.pk)
+            except DomainError as e:
+                form.add_error("file", e.message)
+    page = paginate(request, _imports_of(request.user))
+    ctx = {
+        "form": form,
+        "page": page,
+        "can_import": can_import,
+        "filters": RegistryFilter(grids=access.grids_visible_to(request.user)),
+    }
+    return _render(request, "registry/imports.html", ctx, "imports")
+
+
+@login_required
+def import_status(request, pk):
+    try:
+        imp = _imports_of(request.user).get(pk=pk)
+    except RegistryImport.DoesNotExist:
+        raise Http404()
+    kinds = [
+        ("estate", _("小区/村")),
+        ("building", _("楼宇")),
+        ("household", _("住户")),
+        ("resident", _("居民")),
+        ("shop", _("商铺")),
+    ]
+    ctx = {"imp": imp, "errors": imp.errors[:200], "kinds": kinds}
+    if request.headers.get("HX-Request"):
+        return render(request, "registry/_import_status.html", ctx)
+    return _render(request, "registry/import.html", ctx, "imports")

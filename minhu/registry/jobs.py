@@ -1,0 +1,12 @@
+"""The registry's background job: importing an uploaded workbook (progress on the row)."""
+
+from __future__ import annotations
+
+from minhu.core.jobs import job
+
+
+@job(retry=0)
+def run_import(*, import_id: int) -> None:
+    from . import actions
+
+    actions.run_import(import_id)
