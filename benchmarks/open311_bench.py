@@ -5,7 +5,7 @@
     .venv/bin/python benchmarks/open311_bench.py --appeals 1000000        # throwaway cluster
     DATABASE_URL=postgres://... .venv/bin/python benchmarks/open311_bench.py --skip-generate
 
-Without DATABASE_URL it starts a throwaway cluster (benchmarks/pgcluster.py) and fills it with
+Without DATABASE_URL it starts a throwaway cluster (scale_postgres.start_cluster) and fills it with
 `minhu generate` (COPY: appeals with their events, assignments, follow-ups over `--years`),
 ending today so the default window is full. Then it times the request in process through the
 whole Django stack (middleware included): median and p95 over `--repeat` calls, the number of
@@ -17,39 +17,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import pgcluster  # noqa: E402
-
-REPO = Path(__file__).resolve().parent.parent
-MINHU = [str(Path(sys.executable).parent / "minhu")]
-
-
-def start_cluster() -> tuple[str, callable]:
-    cluster = pgcluster.start_cluster(
-        {
-            "fsync": "off",
-            "synchronous_commit": "off",
-            "full_page_writes": "off",
-            "shared_buffers": "1GB",
-            "work_mem": "32MB",
-            "maintenance_work_mem": "512MB",
-            "max_wal_size": "8GB",
-            "jit": "off",
-        },
-        prefix="minhu-open311-pg.",
-    )
-    return cluster.url, cluster.stop
-
-
-def run(args: list[str], env: dict) -> float:
-    t = time.perf_counter()
-    subprocess.run(MINHU + args, check=True, env=env, cwd=REPO)
-    return time.perf_counter() - t
+from scale_postgres import run, start_cluster  # noqa: E402
 
 
 def measure(repeat: int) -> None:
@@ -103,7 +76,7 @@ def main() -> None:
     args = ap.parse_args()
     stop = None
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        os.environ["DATABASE_URL"], stop = start_cluster()
+        os.environ["DATABASE_URL"], stop = start_cluster("1GB")
         print("cluster:", os.environ["DATABASE_URL"], flush=True)
     env = dict(os.environ)
     try:

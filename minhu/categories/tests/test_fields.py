@@ -17,6 +17,8 @@ from minhu.categories.fields import attributes_text, clean_attributes, fields_fo
 from minhu.core.errors import InvalidInput, PermissionDenied
 from minhu.core.models import ConfigChange
 
+from .factories import field
+
 pytestmark = pytest.mark.django_db
 
 
@@ -24,35 +26,17 @@ pytestmark = pytest.mark.django_db
 def lamp_fields(org):
     """路灯照明 asks for a pole number (required), a lamp type and since when; its parent for
     the road side (multi)."""
-    pole = actions.create_category_field(
-        actor=org.admin,
-        category=org.category,
-        code="pole",
-        label="灯杆编号",
-        required=True,
-        order=1,
-        help_text="灯杆上喷涂的编号",
+    pole = field(org, "pole", "灯杆编号", required=True, order=1, help_text="灯杆上喷涂的编号")
+    kind = field(
+        org, "lamp", "灯具类型", datatype="single", options="led=LED灯\nsodium=钠灯", order=2
     )
-    kind = actions.create_category_field(
-        actor=org.admin,
-        category=org.category,
-        code="lamp",
-        label="灯具类型",
-        datatype="single",
-        options="led=LED灯\nsodium=钠灯",
-        order=2,
-    )
-    since = actions.create_category_field(
-        actor=org.admin, category=org.category, code="since", label="发现日期", datatype="date"
-    )
-    count = actions.create_category_field(
-        actor=org.admin, category=org.category, code="count", label="不亮盏数", datatype="number"
-    )
-    side = actions.create_category_field(
-        actor=org.admin,
+    since = field(org, "since", "发现日期", datatype="date")
+    count = field(org, "count", "不亮盏数", datatype="number")
+    side = field(
+        org,
+        "side",
+        "位置",
         category=org.top_category,
-        code="side",
-        label="位置",
         datatype="multi",
         options="east=路东\nwest=路西",
     )

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from minhu.appeals import actions as appeal_actions
 from minhu.appeals.models import Appeal, AppealEvent, EventKind, Satisfaction
-from minhu.categories import actions as category_actions
+from minhu.categories.tests.factories import field
 from minhu.core.errors import PermissionDenied
 from minhu.core.models import ConfigChange
 from minhu.open311 import actions
@@ -35,33 +35,9 @@ BASE = "/open311/v2"
 
 @pytest.fixture
 def setup(org):
-    category_actions.create_category_field(
-        actor=org.admin,
-        category=org.category,
-        code="pole",
-        label="灯杆编号",
-        required=True,
-        order=1,
-        help_text="灯杆上的编号",
-    )
-    category_actions.create_category_field(
-        actor=org.admin,
-        category=org.category,
-        code="lamp",
-        label="故障情况",
-        datatype="single",
-        options="dark=不亮\nflicker=闪烁",
-        order=2,
-    )
-    category_actions.create_category_field(
-        actor=org.admin,
-        category=org.category,
-        code="side",
-        label="位置",
-        datatype="multi",
-        options="east=路东\nwest=路西",
-        order=3,
-    )
+    field(org, "pole", "灯杆编号", required=True, order=1, help_text="灯杆上的编号")
+    field(org, "lamp", "故障情况", datatype="single", options="dark=不亮\nflicker=闪烁", order=2)
+    field(org, "side", "位置", datatype="multi", options="east=路东\nwest=路西", order=3)
     key, secret = actions.issue_key(actor=org.admin, name="FixMyStreet 测试", rate_limit=50)
     org.key, org.secret = key, secret
     return org
