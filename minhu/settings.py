@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "minhu.residents",
     "minhu.registry",
     "minhu.open311",
+    "minhu.visits",
     "minhu.demo",
 ]
 

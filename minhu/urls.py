@@ -19,6 +19,7 @@ urlpatterns = [
     path("routing/", include("minhu.routing.urls")),
     path("evaluation/", include("minhu.evaluation.urls")),
     path("registry/", include("minhu.registry.urls")),
+    path("visits/", include("minhu.visits.urls")),
     path("", include("minhu.web.urls")),
 ]
 # Uploaded photos are not served under MEDIA_URL: only through the scope-checked views

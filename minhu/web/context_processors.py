@@ -22,6 +22,7 @@ NAV = [
     ("routing:hotspots", _("热点问题"), "hotspots", "/routing/hotspots/"),
     ("evaluation:dashboard", _("考核评价"), "evaluation", "/evaluation/"),
     ("registry:households", _("户籍台账"), "registry", "/registry/"),
+    ("visits:home", _("入户走访"), "visits", "/visits/"),
     ("web:manage", _("系统管理"), "manage", "/manage/"),
 ]
 

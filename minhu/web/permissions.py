@@ -47,6 +47,7 @@ PAGE_ROLES: dict[str, set[str]] = {
     "hotspots": HOTSPOT_ROLES,
     "evaluation": EVALUATION_ROLES,
     "registry": set(Role),
+    "visits": {Role.ADMIN, Role.UNIT_LEADER, Role.HANDLER, Role.GRID_WORKER, Role.DISTRICT_LEADER},
 }
 
 

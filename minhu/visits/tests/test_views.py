@@ -1,0 +1,122 @@
+import io
+import uuid
+
+import pytest
+from openpyxl import load_workbook
+
+from minhu.appeals.models import Appeal
+from minhu.orgs.testing import PASSWORD
+from minhu.visits import actions
+from minhu.visits.models import Outcome, Visit
+
+from .factories import build_campaign
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(client, user):
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+def test_visitor_list_and_form_post_is_idempotent(client, org):
+    c = build_campaign(org)
+    cl = _client(client, c.v1)
+    r = cl.get(f"/visits/c/{c.campaign.pk}/")
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert c.hh1[0].address in html and c.hh1[1].address not in html  # only my own
+    assert c.hh1[0].head_name not in html  # masked
+    cid = str(uuid.uuid4())
+    data = {
+        "client_id": cid,
+        "outcome": "visited",
+        "q0": "很好",
+        "leaflets": "2",
+        "p0_domain": "living",
+        "p0_text": "楼道灯坏了好几天",
+        "p0_on_spot": "1",
+        "p0_solution": "已更换灯泡",
+        "p1_domain": "security",
+        "p1_text": "夜里小区门口有人飙车",
+    }
+    url = f"/visits/c/{c.campaign.pk}/h/{c.hh1[0].pk}/"
+    r1 = cl.post(url, data, HTTP_ACCEPT="application/json")
+    r2 = cl.post(url, data, HTTP_ACCEPT="application/json")
+    assert r1.status_code == 201 and r2.status_code == 200
+    assert r1.json()["visit"] == r2.json()["visit"]
+    assert Visit.objects.count() == 1
+    assert Appeal.objects.filter(kind="visit_problem", channel="visit").count() == 1
+    page = cl.get(url).content.decode()
+    assert "已更换灯泡" in page and "待派单" in page  # the problem's progress
+    bad = cl.post(
+        url, {"client_id": str(uuid.uuid4()), "outcome": "x"}, HTTP_ACCEPT="application/json"
+    )
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_outcome"
+
+
+def test_household_of_another_grid_is_not_found(client, org):
+    c = build_campaign(org)
+    cl = _client(client, c.v1)
+    assert cl.get(f"/visits/c/{c.campaign.pk}/h/{c.hh2[0].pk}/").status_code == 404
+    assert cl.get(f"/visits/c/{c.campaign.pk}/coverage/").status_code == 404
+    assert cl.get(f"/visits/door/{c.hh2[0].pk}/").status_code == 404
+    r = cl.get(f"/visits/door/{c.hh1[0].pk}/")
+    assert r.status_code == 302 and r["Location"].endswith(f"/h/{c.hh1[0].pk}/")
+
+
+def _visit(c, visitor, h, outcome=Outcome.VISITED, problems=()):
+    return actions.record_visit(
+        actor=visitor,
+        client_id=uuid.uuid4(),
+        campaign=c.campaign.pk,
+        household_id=h.pk,
+        outcome=outcome,
+        problems=problems,
+    )
+
+
+def test_coverage_numbers_and_xlsx(client, org):
+    c = build_campaign(org)
+    _visit(
+        c,
+        c.v1,
+        c.hh1[0],
+        problems=[
+            actions.ProblemInput("living", "楼道灯坏了好几天", True, "已更换"),
+            actions.ProblemInput("security", "夜里有人飙车扰民", False),
+        ],
+    )
+    _visit(c, c.v2, c.hh1[1], outcome=Outcome.NOT_HOME)
+    _visit(c, c.v3, c.hh2[0], outcome=Outcome.REFUSED)
+    from minhu.visits.coverage import coverage
+
+    rows, total = coverage(c.campaign, "street")
+    by = {r.name: r for r in rows}
+    assert (by["东街道"].households, by["东街道"].reached, by["东街道"].again) == (3, 1, 1)
+    assert (by["西街道"].households, by["西街道"].reached) == (2, 1)
+    assert (total.households, total.reached, total.rate) == (5, 2, 40.0)
+    assert (total.problems, total.on_spot, total.coordinating, total.closed) == (2, 1, 1, 0)
+    rows, _ = coverage(c.campaign, "visitor")
+    assert {r.name: r.reached for r in rows}["东街道承办人"] == 1
+    cl = _client(client, org.admin)
+    assert "40.0%" in cl.get(f"/visits/c/{c.campaign.pk}/coverage/").content.decode()
+    r = cl.get(f"/visits/c/{c.campaign.pk}/coverage/?format=xlsx")
+    wb = load_workbook(io.BytesIO(r.content))
+    ws = wb["按镇街"]
+    rows = list(ws.values)
+    assert rows[0][:4] == ("名称", "应走访户数", "已走访户数", "入户率(%)")
+    assert rows[-1][:4] == ("合计", 5, 2, 40.0)
+    r = cl.get(f"/visits/c/{c.campaign.pk}/ledger/problems/?format=xlsx")
+    ws = load_workbook(io.BytesIO(r.content)).active
+    rows = list(ws.values)
+    assert rows[0][:7] == ("日期", "镇街", "网格", "住户地址", "户主", "走访人", "问题领域")
+    assert len(rows) == 3
+    assert c.hh1[0].head_name not in [cell for row in rows for cell in row]  # masked
+    r = cl.get(f"/visits/c/{c.campaign.pk}/ledger/visits/?format=xlsx")
+    rows = list(load_workbook(io.BytesIO(r.content)).active.values)
+    assert rows[0][0] == "走访时间" and len(rows) == 4
+    # The visitor's personal ledger only has their own visits.
+    cl2 = _client(client, c.v1)
+    page = cl2.get(f"/visits/c/{c.campaign.pk}/ledger/visits/?mine=1").content.decode()
+    assert c.hh1[0].address in page and c.hh2[0].address not in page

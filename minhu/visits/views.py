@@ -1,0 +1,433 @@
+"""Visit pages: the visitor's own list and the phone-size visit form (works offline through
+static/visits/offline.js), the door QR link, coverage and ledgers (pages and xlsx)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from minhu.core.errors import DomainError, NotFound
+from minhu.core.xlsx import Workbook
+from minhu.registry.personal import mask_name, mask_phone
+from minhu.residents import qr
+
+from . import access, actions, coverage
+from .models import (
+    Assignment,
+    AssignmentState,
+    CampaignStatus,
+    Outcome,
+    ProblemDomain,
+    SatisfactionDomain,
+    Visit,
+    VisitProblem,
+)
+
+
+def _campaign_or_404(user, pk: int, manage: bool = False):
+    try:
+        return access.access_campaign(user, pk, manage=manage)
+    except NotFound:
+        raise Http404(_("走访活动不存在"))
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    campaigns = list(access.campaigns_visible_to(request.user).order_by("-starts_on", "-id")[:50])
+    managed = set(access.managed_campaigns(request.user).values_list("pk", flat=True))
+    for c in campaigns:
+        c.is_managed = c.pk in managed
+        c.mine = Assignment.objects.filter(campaign=c, visitor=request.user).count()
+    return render(request, "visits/home.html", {"campaigns": campaigns})
+
+
+@login_required
+def mine(request: HttpRequest, pk: int) -> HttpResponse:
+    """The visitor's own households: not-home ones come back first, then those still to visit."""
+    campaign = _campaign_or_404(request.user, pk)
+    qs = access.my_assignments(request.user, campaign).select_related("household")
+    state = request.GET.get("state", "open")
+    if state == "open":
+        qs = qs.exclude(state=AssignmentState.DONE)
+    elif state in AssignmentState.values:
+        qs = qs.filter(state=state)
+    q = (request.GET.get("q") or "").strip()[:50]
+    if q:
+        qs = qs.filter(Q(household__address__icontains=q) | Q(household__head_name__icontains=q))
+    # again (需再访) before todo before done, then by address
+    qs = qs.order_by("-state", "household__address")
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    for a in page:
+        a.head = mask_name(a.household.head_name)
+    counts = dict(
+        access.my_assignments(request.user, campaign)
+        .values_list("state")
+        .annotate(n=Count("id"))
+        .values_list("state", "n")
+        .order_by()
+    )
+    return render(
+        request,
+        "visits/mine.html",
+        {"campaign": campaign, "page": page, "q": q, "state": state, "counts": counts},
+    )
+
+
+def _problems_from_post(request) -> list[actions.ProblemInput]:
+    out = []
+    for i in range(actions.MAX_PROBLEMS):
+        text = (request.POST.get(f"p{i}_text") or "").strip()
+        if not text:
+            continue
+        out.append(
+            actions.ProblemInput(
+                domain=request.POST.get(f"p{i}_domain") or "",
+                text=text,
+                on_spot=request.POST.get(f"p{i}_on_spot") == "1",
+                solution=request.POST.get(f"p{i}_solution") or "",
+                photos=request.FILES.getlist(f"p{i}_photos"),
+            )
+        )
+    return out
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def visit_form(request: HttpRequest, pk: int, household_id: int) -> HttpResponse:
+    campaign = _campaign_or_404(request.user, pk)
+    try:
+        asg = access.access_assignment(request.user, campaign, household_id)
+    except NotFound:
+        raise Http404(_("该住户不在本次走访范围内"))
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    error = None
+    if request.method == "POST":
+        visited_at = parse_datetime(request.POST.get("visited_at") or "") or None
+        if visited_at is not None and timezone.is_naive(visited_at):
+            visited_at = timezone.make_aware(visited_at)
+        try:
+            result = actions.record_visit(
+                actor=request.user,
+                client_id=request.POST.get("client_id") or "",
+                campaign=campaign.pk,
+                household_id=asg.household_id,
+                outcome=request.POST.get("outcome") or "",
+                answers={
+                    q: request.POST.get(f"q{i}", "") for i, q in enumerate(campaign.questions)
+                },
+                leaflets=request.POST.get("leaflets") or 0,
+                benefits=request.POST.getlist("benefits"),
+                note=request.POST.get("note") or "",
+                visited_at=visited_at,
+                problems=_problems_from_post(request),
+            )
+        except DomainError as exc:
+            if wants_json:
+                return JsonResponse(
+                    {"error": {"code": exc.code, "message": str(exc.message)}},
+                    status=exc.http_status,
+                )
+            error = exc.message
+        else:
+            if wants_json:
+                return JsonResponse(
+                    {"visit": result.visit.pk, "created": result.created},
+                    status=201 if result.created else 200,
+                )
+            return redirect(reverse("visits:mine", args=[campaign.pk]) + f"?done={result.visit.pk}")
+    history = (
+        Visit.objects.filter(campaign=campaign, household_id=asg.household_id)
+        .select_related("visitor")
+        .prefetch_related("problems__appeal", "problems__domain")
+        .order_by("-visited_at")
+    )
+    household = asg.household
+    return render(
+        request,
+        "visits/form.html",
+        {
+            "campaign": campaign,
+            "asg": asg,
+            "household": household,
+            "head": mask_name(household.head_name),
+            "phone": mask_phone(household.phone),
+            "outcomes": Outcome.choices,
+            "domains": ProblemDomain.objects.filter(active=True),
+            "questions": list(enumerate(campaign.questions)),
+            "history": history,
+            "error": error,
+            "slots": range(3),
+            "active": campaign.status == CampaignStatus.ACTIVE,
+        },
+        status=400 if error else 200,
+    )
+
+
+@login_required
+def door(request: HttpRequest, household_id: int) -> HttpResponse:
+    """What a household's door QR opens: the visit form of the active campaign the signed-in
+    visitor has it in."""
+    asg = (
+        Assignment.objects.filter(household_id=household_id, campaign__status=CampaignStatus.ACTIVE)
+        .filter(
+            Q(visitor=request.user)
+            | Q(grid__in=Assignment.objects.filter(visitor=request.user).values("grid"))
+        )
+        .order_by("-campaign__starts_on")
+        .first()
+    )
+    if asg is None:
+        raise Http404(_("该住户不在您的走访范围内"))
+    return redirect("visits:form", asg.campaign_id, household_id)
+
+
+@login_required
+def door_qr(request: HttpRequest, household_id: int) -> HttpResponse:
+    """The door QR (SVG) of a household, for the managers of a campaign it is in."""
+    managed = access.managed_campaigns(request.user).values("pk")
+    if not Assignment.objects.filter(household_id=household_id, campaign__in=managed).exists():
+        raise Http404(_("未找到该住户"))
+    url = qr.absolute(request, reverse("visits:door", args=[household_id]))
+    return HttpResponse(qr.svg(url), content_type="image/svg+xml")
+
+
+LEVEL_LABELS = [
+    ("street", "镇街"),
+    ("community", "社区村"),
+    ("grid", "网格"),
+    ("unit", "单位"),
+    ("visitor", "走访人"),
+]
+
+
+@login_required
+def coverage_page(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = _campaign_or_404(request.user, pk, manage=True)
+    level = request.GET.get("level", "street")
+    if level not in dict(LEVEL_LABELS):
+        level = "street"
+    if request.GET.get("format") == "xlsx":
+        return _coverage_xlsx(campaign)
+    rows, total = coverage.coverage(campaign, level)
+    return render(
+        request,
+        "visits/coverage.html",
+        {
+            "campaign": campaign,
+            "rows": rows,
+            "total": total,
+            "level": level,
+            "levels": LEVEL_LABELS,
+        },
+    )
+
+
+COVERAGE_HEADERS = [
+    "名称",
+    "应走访户数",
+    "已走访户数",
+    "入户率(%)",
+    "未走访户数",
+    "需再访户数",
+    "收集问题",
+    "当场解决",
+    "协调解决中",
+    "已办结",
+]
+
+
+def _coverage_cells(r) -> list:
+    return [
+        r.name,
+        r.households,
+        r.reached,
+        r.rate,
+        r.todo,
+        r.again,
+        r.problems,
+        r.on_spot,
+        r.coordinating,
+        r.closed,
+    ]
+
+
+def _xlsx_response(wb: Workbook, name: str) -> HttpResponse:
+    buf = io.BytesIO()
+    wb.save(buf)
+    resp = HttpResponse(
+        buf.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(name)}"
+    return resp
+
+
+def _quote(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name)
+
+
+def _coverage_xlsx(campaign) -> HttpResponse:
+    wb = Workbook()
+    for level, label in LEVEL_LABELS:
+        sheet = wb.sheet(f"按{label}")
+        sheet.append(COVERAGE_HEADERS, bold=True)
+        rows, total = coverage.coverage(campaign, level)
+        for r in rows:
+            sheet.append(_coverage_cells(r))
+        sheet.append(_coverage_cells(total), bold=True)
+    return _xlsx_response(wb, f"{campaign.name}-入户率.xlsx")
+
+
+PROBLEM_HEADERS = [
+    "日期",
+    "镇街",
+    "网格",
+    "住户地址",
+    "户主",
+    "走访人",
+    "问题领域",
+    "满意度领域",
+    "牵头部门",
+    "问题描述",
+    "处理方式",
+    "现场解决情况",
+    "工单编号",
+    "工单状态",
+]
+VISIT_HEADERS = [
+    "走访时间",
+    "网格",
+    "住户地址",
+    "户主",
+    "走访人",
+    "走访结果",
+    "宣传彩页",
+    "问题数",
+    "重复走访",
+]
+
+
+@login_required
+def ledger(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    """入户走访台账: `visits` (daily visit ledger) or `problems` (入户走访问题台账); filtered by
+    day, domain (a lead department's ledger), unit, or `mine` (the visitor's personal one)."""
+    if kind not in ("visits", "problems"):
+        raise Http404()
+    mine_only = request.GET.get("mine") == "1"
+    campaign = _campaign_or_404(request.user, pk, manage=not mine_only)
+    day = request.GET.get("day") or ""
+    try:
+        day_date = dt.date.fromisoformat(day) if day else None
+    except ValueError:
+        day_date = None
+    sat = request.GET.get("domain") or ""
+    unit = request.GET.get("unit") or ""
+    if kind == "visits":
+        qs = Visit.objects.filter(campaign=campaign).select_related("grid", "household", "visitor")
+        qs = qs.annotate(n_problems=Count("problems"))
+        base = "visitor"
+        unit_field = "assignment__unit_id"
+        date_field = "visited_at"
+    else:
+        qs = VisitProblem.objects.filter(campaign=campaign).select_related(
+            "grid__parent__parent",
+            "visit__household",
+            "visit__visitor",
+            "domain__satisfaction__lead_unit",
+            "appeal",
+        )
+        base = "visit__visitor"
+        unit_field = "visit__assignment__unit_id"
+        date_field = "visit__visited_at"
+        if sat.isdigit():
+            qs = qs.filter(domain__satisfaction_id=int(sat))
+    if mine_only:
+        qs = qs.filter(**{base: request.user})
+    if unit.isdigit():
+        qs = qs.filter(**{unit_field: int(unit)})
+    if day_date:
+        start = timezone.make_aware(dt.datetime.combine(day_date, dt.time()))
+        qs = qs.filter(
+            **{f"{date_field}__gte": start, f"{date_field}__lt": start + dt.timedelta(days=1)}
+        )
+    qs = qs.order_by(f"-{date_field}", "-id")
+    if request.GET.get("format") == "xlsx":
+        wb = Workbook()
+        sheet = wb.sheet("入户走访问题台账" if kind == "problems" else "每日走访台账")
+        sheet.append(PROBLEM_HEADERS if kind == "problems" else VISIT_HEADERS, bold=True)
+        for row in qs.iterator(chunk_size=2000) if kind == "visits" else qs:
+            sheet.append(_problem_cells(row) if kind == "problems" else _visit_cells(row))
+        title = "入户走访问题台账" if kind == "problems" else "每日走访台账"
+        return _xlsx_response(wb, f"{campaign.name}-{title}{day or ''}.xlsx")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "visits/ledger.html",
+        {
+            "campaign": campaign,
+            "kind": kind,
+            "page": page,
+            "rows": [_problem_cells(r) if kind == "problems" else _visit_cells(r) for r in page],
+            "headers": PROBLEM_HEADERS if kind == "problems" else VISIT_HEADERS,
+            "day": day,
+            "domain": sat,
+            "mine": mine_only,
+            "domains": SatisfactionDomain.objects.select_related("lead_unit"),
+        },
+    )
+
+
+def _local(value) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _street_name(grid) -> str:
+    up = grid.parent.parent if grid.parent_id and grid.parent.parent_id else None
+    return up.name if up else ""
+
+
+def _problem_cells(p) -> list:
+    sat = p.domain.satisfaction
+    return [
+        _local(p.visit.visited_at),
+        _street_name(p.grid),
+        p.grid.name,
+        p.visit.household.address,
+        mask_name(p.visit.household.head_name),
+        p.visit.visitor.display_name or p.visit.visitor.username,
+        p.domain.name,
+        sat.name if sat else "",
+        sat.lead_unit.name if sat and sat.lead_unit else "",
+        p.text,
+        p.get_resolution_display(),
+        p.solution,
+        str(p.appeal_id or ""),
+        p.appeal.get_status_display() if p.appeal else "",
+    ]
+
+
+def _visit_cells(v) -> list:
+    return [
+        _local(v.visited_at),
+        v.grid.name,
+        v.household.address,
+        mask_name(v.household.head_name),
+        v.visitor.display_name or v.visitor.username,
+        v.get_outcome_display(),
+        v.leaflets,
+        v.n_problems,
+        "是" if v.conflict else "",
+    ]
