@@ -5,6 +5,8 @@ from . import views
 app_name = "visits"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("new/", views.campaign_new, name="new"),
+    path("c/<id:pk>/manage/", views.manage, name="manage"),
     path("c/<id:pk>/", views.mine, name="mine"),
     path("c/<id:pk>/h/<id:household_id>/", views.visit_form, name="form"),
     path("c/<id:pk>/coverage/", views.coverage_page, name="coverage"),

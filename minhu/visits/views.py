@@ -17,7 +17,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from minhu.core.errors import DomainError, NotFound
+from minhu.core.errors import DomainError, InvalidInput, NotFound
 from minhu.core.xlsx import Workbook
 from minhu.registry.personal import mask_name, mask_phone
 from minhu.residents import qr
@@ -49,7 +49,8 @@ def home(request: HttpRequest) -> HttpResponse:
     for c in campaigns:
         c.is_managed = c.pk in managed
         c.mine = Assignment.objects.filter(campaign=c, visitor=request.user).count()
-    return render(request, "visits/home.html", {"campaigns": campaigns})
+    may_create = _owner_units(request.user).exists()
+    return render(request, "visits/home.html", {"campaigns": campaigns, "may_create": may_create})
 
 
 @login_required
@@ -431,3 +432,162 @@ def _visit_cells(v) -> list:
         v.n_problems,
         "是" if v.conflict else "",
     ]
+
+
+# --- managing a campaign ---------------------------------------------------------------------
+
+
+def _owner_units(user):
+    from minhu.orgs.models import Role, Unit, UnitKind
+    from minhu.orgs.scope import scope_of
+
+    scope = scope_of(user)
+    kinds = (UnitKind.DISTRICT, UnitKind.STREET, UnitKind.TOWN)
+    if scope.has_role(Role.ADMIN) and scope.all_units:
+        return Unit.objects.filter(active=True, kind__in=kinds)
+    return Unit.objects.filter(
+        active=True,
+        kind__in=kinds,
+        pk__in=scope.acting_units(Role.UNIT_LEADER, Role.HANDLER),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_new(request: HttpRequest) -> HttpResponse:
+    from .forms import CampaignForm
+    from .models import DEFAULT_BENEFITS, DEFAULT_QUESTIONS, DEFAULT_STEPS
+
+    owners = _owner_units(request.user)
+    if not owners.exists():
+        raise Http404(_("您无权发起走访活动"))
+    if request.method == "POST":
+        form = CampaignForm(request.POST, owner_units=owners)
+        if form.is_valid():
+            try:
+                campaign = actions.create_campaign(
+                    actor=request.user,
+                    name=form.cleaned_data["name"],
+                    owner_unit=form.cleaned_data["owner_unit"],
+                    starts_on=form.cleaned_data["starts_on"],
+                    ends_on=form.cleaned_data["ends_on"],
+                    grids=form.grids(),
+                    units=form.cleaned_data["units"],
+                    tiers=form.cleaned_data["tiers"],
+                    **form.script(),
+                )
+            except DomainError as exc:
+                from minhu.web.views.common import form_error
+
+                form_error(form, exc)
+            else:
+                return redirect("visits:manage", campaign.pk)
+    else:
+        today = timezone.localdate()
+        form = CampaignForm(
+            owner_units=owners,
+            initial={
+                "starts_on": today,
+                "ends_on": today + dt.timedelta(days=30),
+                "steps": "\n".join(DEFAULT_STEPS),
+                "questions": "\n".join(DEFAULT_QUESTIONS),
+                "benefits": "\n".join(DEFAULT_BENEFITS),
+            },
+        )
+    return render(request, "visits/campaign_form.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def manage(request: HttpRequest, pk: int) -> HttpResponse:
+    """分户: run the assignment, see households without a visitor, move households."""
+    from django.contrib import messages
+    from django.contrib.auth import get_user_model
+
+    from minhu.registry.models import Household
+
+    campaign = _campaign_or_404(request.user, pk, manage=True)
+    may_edit = True
+    try:
+        actions.check_manage(request.user, campaign)
+    except DomainError:
+        may_edit = False
+    if request.method == "POST":
+        if not may_edit:
+            raise Http404()
+        try:
+            op = request.POST.get("op")
+            if op == "assign":
+                res = actions.assign_households(campaign, actor=request.user)
+                messages.success(
+                    request,
+                    _("已分户 %(n)d 户，%(u)d 户没有联户干部")
+                    % {"n": res.assigned, "u": len(res.unlinked)},
+                )
+            elif op == "move":
+                visitor = (
+                    get_user_model()
+                    .objects.filter(
+                        username=(request.POST.get("visitor") or "").strip(), is_active=True
+                    )
+                    .first()
+                )
+                if visitor is None:
+                    raise InvalidInput(_("找不到该走访人账号"), code="invalid_visitor")
+                ids = [int(x) for x in request.POST.getlist("household") if x.isdigit()]
+                if not ids:
+                    raise InvalidInput(_("请勾选住户"), code="required")
+                n = actions.move_assignment(
+                    campaign, actor=request.user, household_ids=ids, visitor=visitor
+                )
+                messages.success(request, _("已调整 %(n)d 户") % {"n": n})
+            elif op in ("close", "activate"):
+                actions.set_campaign_status(
+                    campaign,
+                    actor=request.user,
+                    status=CampaignStatus.CLOSED if op == "close" else CampaignStatus.ACTIVE,
+                )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        return redirect(request.get_full_path())
+    grid_ids = campaign.grids.values("pk")
+    q = (request.GET.get("q") or "").strip()[:50]
+    show = request.GET.get("show", "unassigned")
+    if show == "unassigned":
+        hh = Household.objects.filter(grid_id__in=grid_ids, active=True).exclude(
+            pk__in=Assignment.objects.filter(campaign=campaign).values("household_id")
+        )
+    else:
+        hh = Household.objects.filter(
+            pk__in=Assignment.objects.filter(campaign=campaign).values("household_id")
+        )
+    if q:
+        hh = hh.filter(Q(address__icontains=q) | Q(head_name__icontains=q))
+    page = Paginator(hh.select_related("grid").order_by("grid_id", "address"), 50).get_page(
+        request.GET.get("page")
+    )
+    owners = {
+        a.household_id: a
+        for a in Assignment.objects.filter(
+            campaign=campaign, household__in=list(page)
+        ).select_related("visitor")
+    }
+    for h in page:
+        h.asg = owners.get(h.pk)
+        h.head = mask_name(h.head_name)
+    counts = Assignment.objects.filter(campaign=campaign).aggregate(
+        n=Count("id"), visitors=Count("visitor", distinct=True)
+    )
+    return render(
+        request,
+        "visits/manage.html",
+        {
+            "campaign": campaign,
+            "page": page,
+            "q": q,
+            "show": show,
+            "counts": counts,
+            "may_edit": may_edit,
+            "grid_count": campaign.grids.count(),
+        },
+    )

@@ -120,3 +120,61 @@ def test_coverage_numbers_and_xlsx(client, org):
     cl2 = _client(client, c.v1)
     page = cl2.get(f"/visits/c/{c.campaign.pk}/ledger/visits/?mine=1").content.decode()
     assert c.hh1[0].address in page and c.hh2[0].address not in page
+
+
+def test_admin_starts_a_campaign_assigns_and_moves(client, org):
+    c = build_campaign(org)  # builds the registry and cadre links (and one campaign)
+    cl = _client(client, org.admin)
+    assert "发起走访活动" in cl.get("/visits/").content.decode()
+    form = cl.get("/visits/new/").content.decode()
+    assert "亮明身份" in form  # the default script is offered
+    r = cl.post(
+        "/visits/new/",
+        {
+            "name": "春节前走访",
+            "owner_unit": org.district.pk,
+            "starts_on": "2026-12-01",
+            "ends_on": "2026-11-01",
+            "areas": [org.street1.pk],
+            "steps": "亮明身份",
+            "questions": "身体好吗",
+            "benefits": "医保",
+        },
+    )
+    assert r.status_code == 200 and "结束日期不能早于开始日期" in r.content.decode()
+    r = cl.post(
+        "/visits/new/",
+        {
+            "name": "春节前走访",
+            "owner_unit": org.district.pk,
+            "starts_on": "2026-12-01",
+            "ends_on": "2027-01-20",
+            "areas": [org.street1.pk, org.grid2.pk],
+            "steps": "亮明身份\n拉家常",
+            "questions": "身体好吗\n\n有什么困难",
+            "benefits": "医保",
+        },
+    )
+    from minhu.visits.models import Assignment, Campaign
+
+    new = Campaign.objects.get(name="春节前走访")
+    assert r.status_code == 302 and r["Location"].endswith(f"/visits/c/{new.pk}/manage/")
+    assert new.questions == ["身体好吗", "有什么困难"]
+    assert set(new.grids.all()) == {org.grid1, org.grid2}
+    page = cl.get(f"/visits/c/{new.pk}/manage/").content.decode()
+    assert c.hh1[0].address in page  # not assigned yet
+    cl.post(f"/visits/c/{new.pk}/manage/", {"op": "assign"})
+    assert Assignment.objects.filter(campaign=new).count() == 5
+    page = cl.get(f"/visits/c/{new.pk}/manage/").content.decode()
+    assert c.hh2[-1].address in page and c.hh1[0].address not in page
+    cl.post(
+        f"/visits/c/{new.pk}/manage/",
+        {"op": "move", "household": [c.hh2[-1].pk], "visitor": c.v3.username},
+    )
+    assert Assignment.objects.get(campaign=new, household=c.hh2[-1]).visitor == c.v3
+    qr = cl.get(f"/visits/door/{c.hh1[0].pk}/qr.svg")
+    assert qr.status_code == 200 and qr["Content-Type"] == "image/svg+xml"
+    # A handler of a street that only takes part cannot manage it.
+    cl2 = _client(client, c.v1)
+    assert cl2.get(f"/visits/c/{new.pk}/manage/").status_code == 404
+    assert cl2.get("/visits/new/").status_code == 200  # s1 handler may organise in street1
