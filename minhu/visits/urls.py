@@ -6,6 +6,7 @@ app_name = "visits"
 urlpatterns = [
     path("", views.home, name="home"),
     path("new/", views.campaign_new, name="new"),
+    path("sw.js", views.service_worker, name="sw"),
     path("c/<id:pk>/manage/", views.manage, name="manage"),
     path("c/<id:pk>/", views.mine, name="mine"),
     path("c/<id:pk>/h/<id:household_id>/", views.visit_form, name="form"),

@@ -35,6 +35,17 @@ from .models import (
 )
 
 
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """static/visits/sw.js served under /visits/ so that its scope covers the visit pages."""
+    from django.contrib.staticfiles import finders
+
+    path = finders.find("visits/sw.js")
+    with open(path, "rb") as f:
+        resp = HttpResponse(f.read(), content_type="text/javascript; charset=utf-8")
+    resp["Cache-Control"] = "no-cache"
+    return resp
+
+
 def _campaign_or_404(user, pk: int, manage: bool = False):
     try:
         return access.access_campaign(user, pk, manage=manage)

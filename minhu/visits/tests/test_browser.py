@@ -83,8 +83,16 @@ def test_visit_recorded_offline_uploads_once(org_tx, browser, live_server):
     page = ctx.new_page()
     page.base = live_server.url
     login(page, c.v1.username)
-    page.goto(page.base + f"/visits/c/{c.campaign.pk}/h/{h.pk}/")
+    form_url = page.base + f"/visits/c/{c.campaign.pk}/h/{h.pk}/"
+    page.goto(form_url)
+    page.evaluate("navigator.serviceWorker.ready")
+    page.reload()  # now controlled by the service worker, which keeps a copy of the page
+    assert page.evaluate("!!navigator.serviceWorker.controller")
+    page.goto(page.base + f"/visits/c/{c.campaign.pk}/")
     ctx.set_offline(True)
+    # No network: the service worker opens the form from its copy.
+    page.goto(form_url)
+    expect(page.locator("#visit-form")).to_be_visible()
     page.check("input[name=outcome][value=visited]")
     page.fill("#p0_text", "门前道路坑洼下雨积水")
     page.set_input_files(

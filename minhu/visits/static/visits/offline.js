@@ -165,6 +165,10 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    var sw = document.body.dataset.visitsSw;
+    if (sw && "serviceWorker" in navigator) {
+      navigator.serviceWorker.register(sw, { scope: "/visits/" }).catch(function () {});
+    }
     var form = document.getElementById("visit-form");
     if (form) setup(form);
     render();
