@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("new/", views.campaign_new, name="new"),
     path("sw.js", views.service_worker, name="sw"),
+    path("domains/", views.domains, name="domains"),
     path("c/<id:pk>/manage/", views.manage, name="manage"),
     path("c/<id:pk>/", views.mine, name="mine"),
     path("c/<id:pk>/h/<id:household_id>/", views.visit_form, name="form"),

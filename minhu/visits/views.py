@@ -602,3 +602,51 @@ def manage(request: HttpRequest, pk: int) -> HttpResponse:
             "grid_count": campaign.grids.count(),
         },
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def domains(request: HttpRequest) -> HttpResponse:
+    """问题领域与满意度领域: names, which satisfaction domain a problem domain counts in, and
+    the lead department of each satisfaction domain (it keeps that domain's ledger)."""
+    from django.contrib import messages
+
+    from minhu.orgs.models import Role, Unit, UnitKind
+    from minhu.orgs.scope import scope_of
+
+    scope = scope_of(request.user)
+    if not (scope.has_role(Role.ADMIN) and scope.all_units):
+        raise Http404()
+    sats = list(SatisfactionDomain.objects.select_related("lead_unit"))
+    probs = list(ProblemDomain.objects.select_related("satisfaction"))
+    depts = list(Unit.objects.filter(active=True, kind=UnitKind.DEPARTMENT).order_by("path"))
+    if request.method == "POST":
+        try:
+            from django.db import transaction
+
+            with transaction.atomic():
+                by_id = {u.pk: u for u in depts}
+                sat_by_id = {s.pk: s for s in sats}
+                for s in sats:
+                    lead = request.POST.get(f"sat{s.pk}_lead") or ""
+                    actions.update_domain(
+                        s,
+                        actor=request.user,
+                        name=request.POST.get(f"sat{s.pk}_name", s.name),
+                        lead_unit=by_id.get(int(lead)) if lead.isdigit() else None,
+                    )
+                for p in probs:
+                    sat = request.POST.get(f"p{p.pk}_sat") or ""
+                    actions.update_domain(
+                        p,
+                        actor=request.user,
+                        name=request.POST.get(f"p{p.pk}_name", p.name),
+                        satisfaction=sat_by_id.get(int(sat)) if sat.isdigit() else None,
+                        active=request.POST.get(f"p{p.pk}_active") == "1",
+                    )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("领域设置已保存"))
+        return redirect("visits:domains")
+    return render(request, "visits/domains.html", {"sats": sats, "probs": probs, "depts": depts})

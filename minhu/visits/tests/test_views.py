@@ -178,3 +178,27 @@ def test_admin_starts_a_campaign_assigns_and_moves(client, org):
     cl2 = _client(client, c.v1)
     assert cl2.get(f"/visits/c/{new.pk}/manage/").status_code == 404
     assert cl2.get("/visits/new/").status_code == 200  # s1 handler may organise in street1
+
+
+def test_domain_settings_set_the_lead_department(client, org):
+    from minhu.core.models import ConfigChange
+    from minhu.visits.models import ProblemDomain, SatisfactionDomain
+
+    build_campaign(org)
+    assert _client(client, org.s1_handler).get("/visits/domains/").status_code == 404
+    cl = _client(client, org.admin)
+    assert cl.get("/visits/domains/").status_code == 200
+    data = {}
+    for s in SatisfactionDomain.objects.all():
+        data[f"sat{s.pk}_name"] = s.name
+        data[f"sat{s.pk}_lead"] = org.dept2.pk if s.code == "living" else ""
+    for p in ProblemDomain.objects.all():
+        data[f"p{p.pk}_name"] = "治安秩序" if p.code == "security" else p.name
+        data[f"p{p.pk}_sat"] = p.satisfaction_id or ""
+        if p.code != "other":
+            data[f"p{p.pk}_active"] = "1"
+    cl.post("/visits/domains/", data)
+    assert SatisfactionDomain.objects.get(code="living").lead_unit == org.dept2
+    assert ProblemDomain.objects.get(code="security").name == "治安秩序"
+    assert not ProblemDomain.objects.get(code="other").active
+    assert ConfigChange.objects.filter(model="visits.satisfactiondomain").exists()
