@@ -56,6 +56,7 @@ class Row:
 
 def _counts(campaign: Campaign, by: str, filters: Q) -> dict[int, Row]:
     rows: dict[int, Row] = {}
+    grid_filter = filters
     for key, total, reached, again in (
         Assignment.objects.filter(filters, campaign=campaign)
         .values_list(by)
@@ -74,7 +75,7 @@ def _counts(campaign: Campaign, by: str, filters: Q) -> dict[int, Row]:
         "unit_id": "visit__assignment__unit_id",
     }[by]
     for key, n, spot, closed in (
-        VisitProblem.objects.filter(campaign=campaign)
+        VisitProblem.objects.filter(grid_filter, campaign=campaign)
         .values_list(problem_by)
         .annotate(
             n=Count("id"),
@@ -90,12 +91,18 @@ def _counts(campaign: Campaign, by: str, filters: Q) -> dict[int, Row]:
     return rows
 
 
-def coverage(campaign: Campaign, level: str = "grid") -> tuple[list[Row], Row]:
-    """Rows per grid / community / street(town), or per visitor / unit, and the total."""
+def coverage(
+    campaign: Campaign, level: str = "grid", within: Unit | None = None
+) -> tuple[list[Row], Row]:
+    """Rows per grid / community / street(town), or per visitor / unit, and the total;
+    `within` keeps only the grids under one unit (drilling down from a street)."""
+    where = Q()
+    if within is not None:
+        where = Q(grid_id__in=Unit.objects.filter(path__startswith=within.path).values("pk"))
     if level == "visitor":
         from django.contrib.auth import get_user_model
 
-        rows = _counts(campaign, "visitor_id", Q())
+        rows = _counts(campaign, "visitor_id", where)
         names = {
             u.pk: u.display_name or u.username
             for u in get_user_model().objects.filter(pk__in=rows).only("display_name", "username")
@@ -104,13 +111,13 @@ def coverage(campaign: Campaign, level: str = "grid") -> tuple[list[Row], Row]:
             r.name = names.get(r.key, "")
         out = sorted(rows.values(), key=lambda r: r.name)
     elif level == "unit":
-        rows = _counts(campaign, "unit_id", Q())
+        rows = _counts(campaign, "unit_id", where)
         names = dict(Unit.objects.filter(pk__in=rows).values_list("pk", "name"))
         for r in rows.values():
             r.name = names.get(r.key, "")
         out = sorted(rows.values(), key=lambda r: r.name)
     else:
-        by_grid = _counts(campaign, "grid_id", Q())
+        by_grid = _counts(campaign, "grid_id", where)
         grids = {u.pk: u for u in Unit.objects.filter(pk__in=by_grid).only("name", "path")}
         if level == "grid":
             for r in by_grid.values():

@@ -231,7 +231,12 @@ def coverage_page(request: HttpRequest, pk: int) -> HttpResponse:
         level = "street"
     if request.GET.get("format") == "xlsx":
         return _coverage_xlsx(campaign)
-    rows, total = coverage.coverage(campaign, level)
+    from minhu.orgs.models import Unit
+
+    within_id = request.GET.get("within") or ""
+    within = Unit.objects.filter(pk=int(within_id)).first() if within_id.isdigit() else None
+    rows, total = coverage.coverage(campaign, level, within=within)
+    drill = {"street": "community", "community": "grid"}.get(level)
     return render(
         request,
         "visits/coverage.html",
@@ -241,6 +246,8 @@ def coverage_page(request: HttpRequest, pk: int) -> HttpResponse:
             "total": total,
             "level": level,
             "levels": LEVEL_LABELS,
+            "within": within,
+            "drill": drill,
         },
     )
 
@@ -349,7 +356,6 @@ def ledger(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     unit = request.GET.get("unit") or ""
     if kind == "visits":
         qs = Visit.objects.filter(campaign=campaign).select_related("grid", "household", "visitor")
-        qs = qs.annotate(n_problems=Count("problems"))
         base = "visitor"
         unit_field = "assignment__unit_id"
         date_field = "visited_at"
@@ -380,11 +386,21 @@ def ledger(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
         wb = Workbook()
         sheet = wb.sheet("入户走访问题台账" if kind == "problems" else "每日走访台账")
         sheet.append(PROBLEM_HEADERS if kind == "problems" else VISIT_HEADERS, bold=True)
-        for row in qs.iterator(chunk_size=2000) if kind == "visits" else qs:
-            sheet.append(_problem_cells(row) if kind == "problems" else _visit_cells(row))
+        if kind == "visits":
+            counts = _problem_counts(campaign)
+            for row in qs.iterator(chunk_size=2000):
+                row.n_problems = counts.get(row.pk, 0)
+                sheet.append(_visit_cells(row))
+        else:
+            for row in qs:
+                sheet.append(_problem_cells(row))
         title = "入户走访问题台账" if kind == "problems" else "每日走访台账"
         return _xlsx_response(wb, f"{campaign.name}-{title}{day or ''}.xlsx")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    if kind == "visits":
+        counts = _problem_counts(campaign, [v.pk for v in page])
+        for v in page:
+            v.n_problems = counts.get(v.pk, 0)
     return render(
         request,
         "visits/ledger.html",
@@ -399,6 +415,16 @@ def ledger(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
             "mine": mine_only,
             "domains": SatisfactionDomain.objects.select_related("lead_unit"),
         },
+    )
+
+
+def _problem_counts(campaign, visit_ids=None) -> dict[int, int]:
+    """Problems per visit (one grouped query; the ledger's count stays a plain COUNT)."""
+    qs = VisitProblem.objects.filter(campaign=campaign)
+    if visit_ids is not None:
+        qs = qs.filter(visit_id__in=visit_ids)
+    return dict(
+        qs.values_list("visit_id").annotate(n=Count("id")).values_list("visit_id", "n").order_by()
     )
 
 

@@ -202,3 +202,16 @@ def test_domain_settings_set_the_lead_department(client, org):
     assert ProblemDomain.objects.get(code="security").name == "治安秩序"
     assert not ProblemDomain.objects.get(code="other").active
     assert ConfigChange.objects.filter(model="visits.satisfactiondomain").exists()
+
+
+def test_coverage_drills_down_from_a_street(client, org):
+    c = build_campaign(org)
+    _visit(c, c.v1, c.hh1[0])
+    cl = _client(client, org.admin)
+    page = cl.get(f"/visits/c/{c.campaign.pk}/coverage/?level=street").content.decode()
+    assert f"?level=community&within={org.street1.pk}" in page
+    page = cl.get(
+        f"/visits/c/{c.campaign.pk}/coverage/?level=grid&within={org.street1.pk}"
+    ).content.decode()
+    assert org.grid1.name in page and org.grid2.name not in page
+    assert "33.3%" in page  # 1 of grid1's 3 households
