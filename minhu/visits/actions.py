@@ -506,6 +506,7 @@ def _record_visit(
                 appellant_phone=household.phone,
                 address=household.address,
                 grid=asg.grid,
+                attachments=list(p.photos or ()),  # the handler sees the photos too
             )
             problem.appeal = item
             problem.save(update_fields=["appeal"])

@@ -180,10 +180,18 @@ def visit_form(request: HttpRequest, pk: int, household_id: int) -> HttpResponse
             "history": history,
             "error": error,
             "slots": range(3),
-            "active": campaign.status == CampaignStatus.ACTIVE,
+            "active": _may_record(request.user, campaign, asg),
         },
         status=400 if error else 200,
     )
+
+
+def _may_record(user, campaign, asg) -> bool:
+    try:
+        actions.check_record(user, campaign, asg)
+    except DomainError:
+        return False
+    return True
 
 
 @login_required

@@ -111,6 +111,7 @@ def test_visit_recorded_offline_uploads_once(org_tx, browser, live_server):
     assert Visit.objects.count() == 1
     assert Appeal.objects.filter(kind="visit_problem").count() == 1
     assert VisitPhoto.objects.count() == 1
+    assert Appeal.objects.get(kind="visit_problem").attachments.count() == 1
     assert Assignment.objects.get(campaign=c.campaign, household=h).state == AssignmentState.DONE
     # Re-sending the same stored upload (a retry after a lost answer) creates nothing.
     again = page.evaluate(
