@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from minhu.core import audit
 from minhu.core.errors import InvalidInput, NotFound, PermissionDenied
 from minhu.core.jobs import enqueue
-from minhu.orgs.models import Unit, UnitKind
+from minhu.orgs.models import Role, Unit, UnitKind
 
 from . import access, keys, personal
 from .models import (
@@ -463,3 +463,82 @@ def _finish(imp, status, *, errors=None, counts=None, total=None) -> RegistryImp
     RegistryImport.objects.filter(pk=imp.pk).update(**fields)
     imp.refresh_from_db()
     return imp
+
+
+# --- cadre assignment -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def auto_assign(grid: Unit | int, *, actor, source: str = "auto") -> int:
+    """Link every active household of `grid` that has no current cadre, in the grid's tier
+    (帮包 by the paired departments, else 兜底 by the grid, community and street), balanced by
+    load, a building kept with one cadre. Returns the number of links made."""
+    from . import assignment
+
+    unit = (
+        _grid(actor, grid) if actor is not None else Unit.objects.get(pk=getattr(grid, "pk", grid))
+    )
+    households = list(
+        assignment.unlinked(Household.objects.select_for_update().filter(grid=unit)).order_by("id")
+    )
+    if not households:
+        return 0
+    pool = assignment.pool_for(unit)
+    if not pool.cadres:
+        raise InvalidInput(_("该网格没有可联户的干部"), code="no_cadres", field="grid")
+    planned = assignment.plan(
+        households, pool.cadres, assignment.current_load(u.pk for u, _unit in pool.cadres)
+    )
+    now = timezone.now()
+    CadreLink.objects.bulk_create(
+        [
+            CadreLink(household=h, cadre=u, tier=pool.tier, unit=cu, assigned_at=now)
+            for h, u, cu in planned
+        ],
+        batch_size=2000,
+    )
+    RegistryChange.objects.bulk_create(
+        [
+            RegistryChange(
+                actor=actor if getattr(actor, "pk", None) else None,
+                model="household",
+                object_id=h.pk,
+                action=ChangeAction.LINK,
+                changes={"cadre": [None, u.pk], "tier": [None, pool.tier]},
+                source=source,
+            )
+            for h, u, _cu in planned
+        ],
+        batch_size=2000,
+    )
+    return len(planned)
+
+
+@transaction.atomic
+def set_town_leader(town: Unit | int, *, actor, leader) -> None:
+    """Record a district leader's 包联 of a street/town (ends the previous one)."""
+    from minhu.orgs.scope import scope_of
+
+    from .models import LeaderTownLink
+
+    if actor is not None and Role.ADMIN not in scope_of(actor).roles:
+        raise PermissionDenied()
+    town = audit.lock(Unit, town)
+    if town.kind not in (UnitKind.STREET, UnitKind.TOWN):
+        raise InvalidInput(_("只能包联街道或镇"), code="not_a_town", field="town")
+    if (
+        leader is not None
+        and not leader.memberships.filter(role=Role.DISTRICT_LEADER, active=True).exists()
+    ):
+        raise InvalidInput(_("包联人须为区领导"), code="not_a_leader", field="leader")
+    now = timezone.now()
+    for link in LeaderTownLink.objects.select_for_update().filter(town=town, ended_at__isnull=True):
+        if leader is not None and link.leader_id == leader.pk:
+            return
+        link.ended_at = now
+        link.save(update_fields=["ended_at"])
+    if leader is not None:
+        LeaderTownLink.objects.create(leader=leader, town=town, since=now)
+    audit.record(
+        actor, audit.ConfigAction.UPDATE, town, {"leader": [None, leader.pk if leader else None]}
+    )

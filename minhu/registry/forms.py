@@ -66,7 +66,9 @@ class HouseholdFilter(RegistryFilter):
             if d.get("unmanaged"):
                 qs = qs.filter(building__unmanaged=True)
             if d.get("no_cadre"):
-                qs = qs.exclude(cadre_links__ended_at__isnull=True)
+                from .assignment import has_cadre
+
+                qs = qs.exclude(has_cadre())
         return qs
 
 

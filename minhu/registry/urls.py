@@ -21,6 +21,7 @@ urlpatterns = [
     path("estates/", views.estates, name="estates"),
     path("shops/", views.shops, name="shops"),
     path("unmaskings/", views.unmaskings, name="unmaskings"),
+    path("cadres/", views.cadres, name="cadres"),
     path("imports/", views.imports, name="imports"),
     path("imports/<int:pk>/", views.import_status, name="import"),
     path("template.xlsx", views.import_template, name="template"),

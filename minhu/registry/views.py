@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from minhu.core.errors import DomainError, NotFound, PermissionDenied
-from minhu.orgs.models import Role
+from minhu.orgs.models import Role, Unit
 from minhu.orgs.scope import scope_of
 from minhu.web.filters import paginate
 
@@ -42,6 +42,7 @@ TABS = [
     ("buildings", gettext_lazy("楼宇")),
     ("estates", gettext_lazy("小区/村")),
     ("shops", gettext_lazy("商铺")),
+    ("cadres", gettext_lazy("联户")),
     ("imports", gettext_lazy("导入导出")),
 ]
 
@@ -389,3 +390,46 @@ def import_status(request, pk):
     if request.headers.get("HX-Request"):
         return render(request, "registry/_import_status.html", ctx)
     return _render(request, "registry/import.html", ctx, "imports")
+
+
+@login_required
+def cadres(request):
+    from django.conf import settings
+
+    from . import assignment
+
+    user = request.user
+    grids = access.grids_visible_to(user)
+    form = RegistryFilter(request.GET or None, grids=grids)
+    grid = form.cleaned_data.get("grid") if form.is_bound and form.is_valid() else None
+    try:
+        max_load = max(1, min(10000, int(request.GET.get("max_load", ""))))
+    except ValueError:
+        max_load = getattr(settings, "MINHU_REGISTRY_MAX_LOAD", assignment.DEFAULT_MAX_LOAD)
+    message = None
+    if request.method == "POST":
+        try:
+            target = access.grids_editable_by(user).get(pk=request.POST.get("grid"))
+        except (ValueError, TypeError, Unit.DoesNotExist):
+            raise Http404()
+        try:
+            n = actions.auto_assign(target, actor=user)
+            message = _("已为%(grid)s自动联户 %(n)s 户") % {"grid": target.name, "n": n}
+        except DomainError as e:
+            message = e.message
+        grid = target
+    qs = access.households_visible_to(user)
+    if grid:
+        qs = qs.filter(grid=grid)
+    cov = assignment.coverage(qs, max_load=max_load)
+    pool = assignment.pool_for(grid) if grid else None
+    ctx = {
+        "filters": form,
+        "cov": cov,
+        "grid": grid,
+        "pool": pool,
+        "max_load": max_load,
+        "message": message,
+        "may_assign": bool(grid) and access.may_edit(user, grid.pk),
+    }
+    return _render(request, "registry/cadres.html", ctx, "cadres")
