@@ -509,6 +509,8 @@ class CheckResult:
     appeal_cells: int = 0
     follow_up_cells: int = 0
     mismatches: list[str] = field(default_factory=list)
+    start: dt.date | None = None  # the [start, end) range checked
+    end: dt.date | None = None
 
     @property
     def ok(self) -> bool:
@@ -526,6 +528,7 @@ def check(start: dt.date | None = None, end: dt.date | None = None) -> CheckResu
         return result
     start = max(start or state.covered_from or dt.date.min, state.covered_from or dt.date.min)
     end = min(end or state.covered_until, state.covered_until)
+    result.start, result.end = start, end
     for c_start, c_end in _day_chunks(
         [start + dt.timedelta(days=i) for i in range(max(0, (end - start).days))]
     ):

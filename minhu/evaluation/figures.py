@@ -359,3 +359,95 @@ def _completion_dict(row: dict) -> dict:
             for k, label in OutcomeKind.choices
         ],
     }
+
+
+# --- recount from the event log (check-aggregates) ------------------------------------------
+
+
+def recount_completion(start: dt.date, end: dt.date) -> dict[int, dict]:
+    """The completion counts of [start, end) rebuilt from the event log alone: each item's
+    status is the `to_status` of its last status event, its handling time and outcome those
+    of its last resolve event. Keyed by unit as `completion_by_unit` (0 = district); only the
+    registration time, kind, place, lead unit and deadline are read from the item rows."""
+    from minhu.appeals.models import AppealEvent, EventKind
+
+    items = Appeal.objects.filter(_range_q(start, end))
+    excluded = unrated_kinds()
+    if excluded:
+        items = items.exclude(kind__in=excluded)
+    rows = {
+        pk: (street, lead, lead_kind, due)
+        for pk, street, lead, lead_kind, due in items.values_list(
+            "pk", "street_id", "lead_unit_id", "lead_unit__kind", "resolve_due_at"
+        ).iterator(chunk_size=5000)
+    }
+    status: dict[int, str] = {}
+    resolved: dict[int, tuple] = {}
+    events = (
+        AppealEvent.objects.filter(appeal__in=items.values("pk"))
+        .exclude(to_status="")
+        .order_by("appeal_id", "created_at", "id")
+        .values_list("appeal_id", "kind", "to_status", "created_at", "data")
+    )
+    for appeal_id, kind, to_status, at, data in events.iterator(chunk_size=5000):
+        status[appeal_id] = to_status
+        if kind == EventKind.RESOLVE:
+            resolved[appeal_id] = (at, (data or {}).get("outcome_kind", ""))
+    out: dict[int, dict] = {}
+    for pk, (street, lead, lead_kind, due) in rows.items():
+        final = status.get(pk, "")
+        if final == Status.MERGED:
+            continue
+        keys = [0]
+        if street:
+            keys.append(street)
+        if lead and lead_kind == UnitKind.DEPARTMENT:
+            keys.append(lead)
+        handled = final in HANDLED_STATUSES and pk in resolved
+        at, outcome = resolved.get(pk, (None, ""))
+        counts = {
+            "registered": 1,
+            "handled": int(handled),
+            "on_time": int(handled and (due is None or at <= due)),
+            "closed": int(final == Status.CLOSED),
+            **{f"outcome_{k}": int(handled and outcome == k) for k in OutcomeKind.values},
+        }
+        for key in keys:
+            acc = out.setdefault(key, dict.fromkeys(counts, 0))
+            for k, v in counts.items():
+                acc[k] += v
+    return {k: _completion_dict(v) for k, v in out.items()}
+
+
+def check_completion(start: dt.date, end: dt.date) -> list[str]:
+    """Differences, month by month, between the published completion figures (district and
+    every street, town and department) and their recount from the events."""
+    units = list(
+        Unit.objects.filter(kind__in=[UnitKind.STREET, UnitKind.TOWN, UnitKind.DEPARTMENT])
+    )
+    names = {u.pk: u.name for u in units}
+    names[0] = str(_("全区"))
+    problems = []
+    month = dt.date(start.year, start.month, 1)
+    while month < end:
+        nxt = (month + dt.timedelta(days=32)).replace(day=1)
+        lo, hi = max(month, start), min(nxt, end)
+        published = {0: completion(lo, hi), **completion_by_unit(units, lo, hi)}
+        recount = recount_completion(lo, hi)
+        empty = _completion_dict(dict.fromkeys([*_completion_counts()], 0))
+        for key, figures_now in published.items():
+            again = recount.get(key, empty)
+            for metric in ("registered", "handled", "on_time", "closed"):
+                if figures_now[metric] != again[metric]:
+                    problems.append(
+                        f"{lo:%Y-%m} {names.get(key, key)} {COMPLETION_METRICS[metric]}: "
+                        f"发布 {figures_now[metric]}，按事件重算 {again[metric]}"
+                    )
+            mine = {o["key"]: o["count"] for o in figures_now["outcomes"]}
+            theirs = {o["key"]: o["count"] for o in again["outcomes"]}
+            if mine != theirs:
+                problems.append(
+                    f"{lo:%Y-%m} {names.get(key, key)} 办理结果: 发布 {mine}，按事件重算 {theirs}"
+                )
+        month = nxt
+    return problems
