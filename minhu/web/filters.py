@@ -15,9 +15,9 @@ from minhu.appeals.kinds import channel_choices
 from minhu.appeals.models import OPEN_STATUSES, OutcomeKind, Status, Urgency
 from minhu.appeals.search import search_appeals
 from minhu.categories.models import Category
-from minhu.orgs.models import HANDLING_KINDS, Unit
 
 from .due import DUE_CHOICES, filter_due_state
+from .forms import handling_units
 
 PAGE_SIZE = 50
 OPEN = "open"  # the status filter's "every open state" (the overview's 在办)
@@ -90,7 +90,7 @@ class AppealFilterForm(forms.Form):
             cat_choices += [(str(c.pk), f"　{c.name}") for c in categories if c.parent_id == top.pk]
         self.fields["category"].choices = cat_choices
         if units is None:
-            units = Unit.objects.filter(kind__in=HANDLING_KINDS, active=True).exclude(kind="grid")
+            units = handling_units()
         self.fields["unit"].choices = [("", _("全部单位"))] + [(str(u.pk), u.name) for u in units]
         for name in hide:
             self.fields.pop(name, None)

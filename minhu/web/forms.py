@@ -6,6 +6,7 @@ shown at the field (the HTML `required` attribute still helps in the browser).""
 from __future__ import annotations
 
 from django import forms
+from django.db.models import Case, When
 from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
@@ -86,7 +87,13 @@ class UnitMultipleChoiceField(forms.ModelMultipleChoiceField):
 
 
 def handling_units():
-    return Unit.objects.filter(active=True, kind__in=HANDLING_KINDS).exclude(kind=UnitKind.GRID)
+    """The units work can be sent to, as the drop-downs list them: the district departments
+    first, then each street/town followed by its communities and villages (the tree)."""
+    return (
+        Unit.objects.filter(active=True, kind__in=HANDLING_KINDS)
+        .exclude(kind=UnitKind.GRID)
+        .order_by(Case(When(kind=UnitKind.DEPARTMENT, then=0), default=1), "path")
+    )
 
 
 def grid_units():
