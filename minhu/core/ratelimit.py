@@ -8,7 +8,8 @@ per process with the local-memory cache and shared by every process once the cac
 - `staff_page`   every page a signed-in user requests (per user)
 - `staff_search` list searches with `?q=` (per user): guessing numbers or names is slow
 - `login_ip`, `login_user`   failed sign-ins per client address / per user name
-- `public_write_hour`   anonymous uploads' total bytes per client address per hour
+- `public_*`   residents' actions without an account, one limit per action whichever way it
+  comes (the H5 pages or the public API): see PUBLIC_LIMITS
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ import hmac
 from django.conf import settings
 from django.core.cache import cache
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+
+from .errors import TooManyRequests
 
 DEFAULT_LIMITS: dict[str, tuple[int, int]] = {
     "staff_page": (600, 60),
@@ -45,6 +49,79 @@ def client_ip(request) -> str:
         if hops:
             return hops[-min(proxies, len(hops))]
     return request.META.get("REMOTE_ADDR", "")
+
+
+# Residents' actions without an account, per client address unless said otherwise: the H5
+# pages and the public API count in the same counters, so switching path gains nothing.
+# Overridden by MINHU_H5_LIMITS ({bucket: (hits, seconds)}).
+PUBLIC_LIMITS: dict[str, tuple[int, int]] = {
+    "submit": (5, 600),  # appeals registered
+    "lookup": (60, 600),  # failed tracking look-ups from one address (guessing codes)
+    "lookup_code": (5, 600),  # failed look-ups of one code, from any address (guessing phones)
+    "rating": (10, 600),  # ratings given (appeals, service halls, enterprises)
+    "upload_bytes": (60 * 1024 * 1024, 3600),  # bytes of photos uploaded
+}
+
+
+def public_limit(bucket: str) -> tuple[int, int]:
+    return {**PUBLIC_LIMITS, **getattr(settings, "MINHU_H5_LIMITS", {})}[bucket]
+
+
+def _public_ident(bucket: str, request, key: str | None) -> str:
+    return digest("public", bucket, key if key is not None else client_ip(request))
+
+
+def public_count(bucket: str, request, *, key: str | None = None) -> int:
+    return int(cache.get(_key("public_" + bucket, _public_ident(bucket, request, key))) or 0)
+
+
+def public_exceeded(bucket: str, request, *, key: str | None = None, amount: int = 0) -> bool:
+    """Whether the client (or `key`, e.g. a tracking code) has used up the bucket; with
+    `amount`, whether that much more would go over it."""
+    limit = public_limit(bucket)[0]
+    used = public_count(bucket, request, key=key)
+    return used >= limit if not amount else used + amount > limit
+
+
+def public_hit(bucket: str, request, amount: int = 1, *, key: str | None = None) -> int:
+    ident = _public_ident(bucket, request, key)
+    return hit("public_" + bucket, ident, amount, window=public_limit(bucket)[1])
+
+
+def public_window_minutes(bucket: str) -> int:
+    return max(1, public_limit(bucket)[1] // 60)
+
+
+def public_refusal(bucket: str) -> TooManyRequests:
+    return TooManyRequests(
+        _("操作过于频繁，请%(n)d分钟后再试") % {"n": public_window_minutes(bucket)}
+    )
+
+
+def check_public_lookup(request, code: str) -> None:
+    """The residents' look-up limits, the same counters as the H5 tracking page: failed
+    look-ups per client address and per code (from any address)."""
+    asked = (code or "").strip().upper()[:20]
+    for bucket, key in (("lookup", None), ("lookup_code", asked)):
+        if public_exceeded(bucket, request, key=key):
+            raise public_refusal(bucket)
+
+
+def count_failed_lookup(request, code: str) -> None:
+    public_hit("lookup", request)
+    public_hit("lookup_code", request, key=(code or "").strip().upper()[:20])
+
+
+def upload_bytes(files) -> int:
+    return sum(getattr(f, "size", 0) or 0 for f in files or [])
+
+
+def check_upload_quota(request, total: int) -> None:
+    """Photos' bytes per client address per hour (H5 and API together)."""
+    if total and public_exceeded("upload_bytes", request, amount=total):
+        raise TooManyRequests(
+            _("本小时上传的照片已达上限，请稍后再试或不附照片提交"), code="upload_quota"
+        )
 
 
 def limit_of(name: str) -> tuple[int, int]:

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
-from .models import DISTRICT_WIDE_ROLES, Membership, Role, Unit
+from .models import DISTRICT_WIDE_ROLES, Membership, Role, Unit, UnitKind
+
+AREA_KINDS = {UnitKind.COMMUNITY, UnitKind.VILLAGE}
 
 
 @dataclass
@@ -43,6 +45,7 @@ def scope_of(user) -> Scope:
         Membership.objects.filter(user=user, active=True, unit__active=True).select_related("unit")
     )
     leader_paths = []
+    area_units = []  # communities/villages whose grids' appeals their staff see
     for m in memberships:
         scope.roles.add(m.role)
         scope.roles_by_unit.setdefault(m.unit_id, set()).add(m.role)
@@ -52,6 +55,8 @@ def scope_of(user) -> Scope:
             leader_paths.append(m.unit.path)
         else:
             scope.unit_ids.add(m.unit_id)
+            if m.unit.kind in AREA_KINDS:
+                area_units.append(m.unit_id)
             if m.role == Role.GRID_WORKER:
                 scope.grid_ids.add(m.unit_id)
     if user.is_superuser:
@@ -62,6 +67,11 @@ def scope_of(user) -> Scope:
         for p in leader_paths:
             q |= Q(path__startswith=p)
         scope.unit_ids |= set(Unit.objects.filter(q).values_list("id", flat=True))
+    if area_units:
+        # A community's (village's) handlers see the appeals of its own grids, as its leader
+        # does: the grid is where the work lies, even before anything is assigned to them.
+        grids = Unit.objects.filter(parent_id__in=area_units, kind=UnitKind.GRID)
+        scope.unit_ids |= set(grids.values_list("id", flat=True))
     user._minhu_scope = scope
     return scope
 

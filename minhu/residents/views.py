@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from minhu.appeals import actions as appeal_actions
 from minhu.appeals.actions import PUBLIC_CHANNELS
 from minhu.appeals.models import Appeal, AppellantKind, Channel, CollectionPoint, Satisfaction
-from minhu.core import idempotency
+from minhu.core import idempotency, ratelimit
 from minhu.core.errors import DomainError, IllegalTransition, InvalidInput, NotFound
 
 from . import actions, qr, throttle
@@ -126,8 +126,11 @@ def _appeal_form(
             limited, status = True, 429
         elif form.is_valid():
             token = request.POST.get("idempotency_token") or None
+            uploaded = ratelimit.upload_bytes(request.FILES.getlist("photos"))
 
             def produce() -> tuple[int, dict]:
+                # Photos' bytes per address per hour, shared with the public API.
+                ratelimit.check_upload_quota(request, uploaded)
                 appeal = appeal_actions.register_appeal(
                     actor=None, channel=channel, collection_point=point, **form.appeal_kwargs()
                 )
@@ -144,9 +147,13 @@ def _appeal_form(
                 )
             except DomainError as e:
                 form.add_domain_error(e)
+                if e.http_status == 429:
+                    status = 429
             else:
                 if not replayed:
                     throttle.hit("submit", request)
+                    if uploaded:
+                        ratelimit.public_hit("upload_bytes", request, uploaded)
                 _remember(request, done["code"], done["phone"])
                 return redirect("residents:done", code=done["code"])
         if status == 200:
@@ -223,7 +230,12 @@ def track(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         form = TrackForm(request.POST)
-        if throttle.exceeded("lookup", request):
+        asked = (request.POST.get("code") or "").strip().upper()[:20]
+        # Per address (guessing codes) and per code from any address (guessing a phone): one
+        # abuser behind a shared address cannot guess far, nor lock out a whole NAT for long.
+        if throttle.exceeded("lookup", request) or throttle.exceeded(
+            "lookup_code", request, key=asked
+        ):
             form.is_valid()
             form.add_error(
                 None,
@@ -239,6 +251,7 @@ def track(request: HttpRequest) -> HttpResponse:
                 appeal_actions.check_appellant(appeal, phone)
             except NotFound:
                 throttle.hit("lookup", request)
+                throttle.hit("lookup_code", request, key=asked)
                 form.add_error(None, _("查询码或手机号不正确"))  # one message: no enumeration
             else:
                 _remember(request, appeal.code, appeal.appellant_phone)

@@ -39,8 +39,8 @@ from minhu.appeals.models import (
     Status,
     Summons,
 )
-from minhu.core import idempotency
-from minhu.core.errors import NotFound
+from minhu.core import idempotency, ratelimit
+from minhu.core.errors import InvalidInput, NotFound
 from minhu.core.parsers import JSONObjectParser
 from minhu.orgs.api.common import errors
 from minhu.orgs.api.permissions import IsStaffMember, PublicRateThrottle
@@ -333,6 +333,9 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         appeal_id = _appeal_id(pk)
         body = s.DecideExtensionInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        # Scope first: outside it, an existing request and a made-up one are both "not found"
+        # (the verb's 403 for non-centre users would otherwise tell them apart).
+        access_appeal(request.user, appeal_id)
         if not ExtensionRequest.objects.filter(pk=ext_id, appeal_id=appeal_id).exists():
             raise NotFound()
         actions.decide_extension(int(ext_id), actor=request.user, **body.validated_data)
@@ -515,12 +518,15 @@ def _can_rate(appeal: Appeal) -> bool:
     ).exists()
 
 
+PHONE_HEADER = "X-Appellant-Phone"
 PHONE_PARAM = OpenApiParameter(
-    "phone",
+    PHONE_HEADER,
     OpenApiTypes.STR,
-    OpenApiParameter.QUERY,
-    description="The phone the appeal was filed with (not needed for anonymous appeals)",
+    OpenApiParameter.HEADER,
+    description="The phone the appeal was filed with (not needed for anonymous appeals). "
+    "A header, never the query string (which lands in access logs): `?phone=` is 400.",
 )
+
 CODE_PARAM = OpenApiParameter("code", OpenApiTypes.STR, OpenApiParameter.PATH)
 
 
@@ -556,14 +562,22 @@ class PublicAppealViewSet(viewsets.GenericViewSet):
     )
     def create(self, request: Request) -> Response:
         def produce() -> tuple[int, dict]:
+            # One limit for one action: the H5 form counts in the same bucket.
+            if ratelimit.public_exceeded("submit", request):
+                raise ratelimit.public_refusal("submit")
             body = s.PublicRegisterInputSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             data = dict(body.validated_data)
+            uploaded = ratelimit.upload_bytes(data.get("attachments"))
+            ratelimit.check_upload_quota(request, uploaded)
             point = data.get("collection_point")
             if "channel" not in data:
                 public = point is not None and point.channel in actions.PUBLIC_CHANNELS
                 data["channel"] = point.channel if public else Channel.H5
             appeal = actions.register_appeal(actor=None, **data)
+            ratelimit.public_hit("submit", request)
+            if uploaded:
+                ratelimit.public_hit("upload_bytes", request, uploaded)
             receipt = s.PublicReceiptSerializer(appeal, context={"request": request})
             return status.HTTP_201_CREATED, {"data": receipt.data, "headers": {}}
 
@@ -572,11 +586,22 @@ class PublicAppealViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="Track an appeal by its code (public events only)",
         parameters=[CODE_PARAM, PHONE_PARAM],
-        responses={200: s.PublicAppealSerializer, **errors(404, 429)},
+        responses={200: s.PublicAppealSerializer, **errors(400, 404, 429)},
     )
     def retrieve(self, request: Request, code=None) -> Response:
-        appeal = _public_appeal(code)
-        actions.check_appellant(appeal, request.query_params.get("phone"))
+        if "phone" in request.query_params:
+            raise InvalidInput(
+                _("手机号请放在请求头 %(h)s 中，不要放在网址里") % {"h": PHONE_HEADER},
+                code="phone_in_query",
+                field="phone",
+            )
+        ratelimit.check_public_lookup(request, code)
+        try:
+            appeal = _public_appeal(code)
+            actions.check_appellant(appeal, request.headers.get(PHONE_HEADER))
+        except NotFound:
+            ratelimit.count_failed_lookup(request, code)
+            raise
         return Response(self._public_body(appeal))
 
     @extend_schema(
@@ -589,5 +614,10 @@ class PublicAppealViewSet(viewsets.GenericViewSet):
     def rate(self, request: Request, code=None) -> Response:
         body = s.RateInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        actions.rate(code, actor=None, **body.validated_data)
+        ratelimit.check_public_lookup(request, code)
+        try:
+            actions.rate(code, actor=None, **body.validated_data)
+        except NotFound:
+            ratelimit.count_failed_lookup(request, code)
+            raise
         return Response(self._public_body(_public_appeal(code)))

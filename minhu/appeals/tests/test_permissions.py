@@ -178,7 +178,7 @@ ROLE_FIRST = {
 def visible_to(action: str) -> set[str]:
     """Who sees the scenario's appeal (street 1, grid 1; lead street 1, dept 2 assisting once
     dispatched; dept 1 summoned in the escalated scenarios)."""
-    seen = DISTRICT_WIDE | STREET1 | {"grid1_worker"}
+    seen = DISTRICT_WIDE | STREET1 | {"grid1_worker", "c1_handler"}  # c1: its community's grid
     if MATRIX[action][0] is not _new:
         seen |= {"d2_handler"}
     if action in ("report", "answer"):
@@ -307,7 +307,7 @@ SEES = {
     "s1_handler": "A",
     "s1_leader": "AC",  # the street's whole subtree
     "s2_handler": "BE",
-    "c1_handler": "C",
+    "c1_handler": "AC",  # its community's grid (A), and what is led by it
     "d1_handler": "A",  # summoned
     "d2_handler": "A",  # assisting
     "d3_handler": "D",
