@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,8 +107,28 @@ def template_headers() -> list[str]:
     return [names[0] for names in COLUMNS.values()]
 
 
-def read_table(content: bytes, file_name: str) -> tuple[list[str], list[tuple[int, list]]]:
-    """(headers, [(row number as shown in the file, cells)])."""
+# Columns read per row: the template has far fewer; a row as wide as Excel allows is not read.
+MAX_COLUMNS = 64
+
+
+def _capped(rows: Iterable[tuple[int, list]], limit: int) -> list[tuple[int, list]]:
+    """The non-empty rows, read while streaming and stopped after `limit` + 1 of them: a
+    1.2-million-row file (a zip bomb) is refused after reading one row over the cap."""
+    out: list[tuple[int, list]] = []
+    for i, r in rows:
+        if any(c not in (None, "") for c in r):
+            out.append((i, r))
+            if len(out) > limit:
+                break
+    return out
+
+
+def read_table(
+    content: bytes, file_name: str, *, max_rows: int | None = None
+) -> tuple[list[str], list[tuple[int, list]]]:
+    """(headers, [(row number as shown in the file, non-empty cells)]), at most `max_rows`
+    (default MAX_ROWS) + 1 rows: the caller refuses a file with more."""
+    limit = MAX_ROWS if max_rows is None else max_rows
     name = file_name.lower()
     if name.endswith(".xlsx"):
         from openpyxl import load_workbook
@@ -117,9 +138,9 @@ def read_table(content: bytes, file_name: str) -> tuple[list[str], list[tuple[in
         except Exception:
             raise InvalidInput(_("无法读取该Excel文件（仅支持 .xlsx）"), code="unreadable_file")
         ws = wb.worksheets[0]
-        it = ws.iter_rows(values_only=True)
+        it = ws.iter_rows(values_only=True, max_col=MAX_COLUMNS)
         headers = [str(h or "").strip() for h in next(it, [])]
-        rows = [(i, list(r)) for i, r in enumerate(it, start=2)]
+        rows = _capped(((i, list(r)) for i, r in enumerate(it, start=2)), limit)
         wb.close()
     elif name.endswith(".csv"):
         text = None
@@ -132,11 +153,10 @@ def read_table(content: bytes, file_name: str) -> tuple[list[str], list[tuple[in
         if text is None:
             raise InvalidInput(_("无法识别CSV文件编码（请使用UTF-8或GBK）"), code="unreadable_file")
         reader = csv.reader(io.StringIO(text))
-        headers = [h.strip() for h in next(reader, [])]
-        rows = [(i, r) for i, r in enumerate(reader, start=2)]
+        headers = [h.strip() for h in next(reader, [])[:MAX_COLUMNS]]
+        rows = _capped(((i, r[:MAX_COLUMNS]) for i, r in enumerate(reader, start=2)), limit)
     else:
         raise InvalidInput(_("仅支持 .xlsx 或 .csv 文件"), code="unsupported_file")
-    rows = [(i, r) for i, r in rows if any(c not in (None, "") for c in r)]
     return headers, rows
 
 
