@@ -181,6 +181,7 @@ class EvaluationEvent(AppendOnlyModel):
 class RankingGroup(models.TextChoices):
     STREET = "street", _("街道/镇")
     DEPARTMENT = "department", _("区直部门")
+    PARTY = "party", _("社会力量")
 
 
 class RankingSnapshot(models.Model):

@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from minhu.appeals.models import FollowUp
-from minhu.orgs.models import Unit, UnitKind
+from minhu.orgs.models import OUTSIDE_KINDS, Unit, UnitKind
 
 from . import figures, rates
 from .models import EvaluationConfig, RankingGroup, RankingRow, RankingSnapshot
@@ -22,6 +22,9 @@ from .periods import Period
 GROUP_KINDS = {
     RankingGroup.STREET: (UnitKind.STREET, UnitKind.TOWN),
     RankingGroup.DEPARTMENT: (UnitKind.DEPARTMENT,),
+    # Outside parties (property companies, social organisations, ...) are ranked among
+    # themselves, never against the government's units.
+    RankingGroup.PARTY: tuple(sorted(OUTSIDE_KINDS)),
 }
 
 

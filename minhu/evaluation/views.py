@@ -21,7 +21,7 @@ from minhu.appeals.access import appeals_visible_to
 from minhu.appeals.models import FollowUpSource, Satisfaction, Status
 from minhu.categories.models import Category
 from minhu.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
-from minhu.orgs.models import Role, Unit, UnitKind
+from minhu.orgs.models import OUTSIDE_KINDS, Role, Unit, UnitKind
 from minhu.orgs.scope import scope_of, units_visible_to
 
 from . import access, actions, dashboard, evaluations, figures, importer, ledgers, rankings, rates
@@ -422,7 +422,13 @@ def redblack_view(request):
             nominations=qs,
             conducts=HarmfulConduct.objects.filter(active=True),
             units=Unit.objects.filter(
-                kind__in=[UnitKind.STREET, UnitKind.TOWN, UnitKind.DEPARTMENT, UnitKind.COMPANY],
+                kind__in=[
+                    UnitKind.STREET,
+                    UnitKind.TOWN,
+                    UnitKind.DEPARTMENT,
+                    UnitKind.COMPANY,
+                    *OUTSIDE_KINDS,
+                ],
                 active=True,
             ).order_by("kind", "path"),
             kinds=ListKind.choices,

@@ -39,7 +39,16 @@ from minhu.core.errors import InvalidInput, PermissionDenied, TooManyRequests
 from minhu.core.models import ConfigAction
 
 from . import login_guard
-from .models import ALLOWED_PARENTS, AccountKind, Membership, Role, Unit, UnitKind, User
+from .models import (
+    ALLOWED_PARENTS,
+    OUTSIDE_KINDS,
+    AccountKind,
+    Membership,
+    Role,
+    Unit,
+    UnitKind,
+    User,
+)
 from .scope import scope_of
 from .usage import open_work_count
 
@@ -103,9 +112,11 @@ def _paired(kind: str, communities: Iterable[Unit | int]) -> list[Unit]:
     rows = list(Unit.objects.filter(pk__in=ids))
     if len(rows) != len(ids):
         raise InvalidInput(_("结对社区不存在"), code="not_found", field="paired_communities")
-    if rows and kind != UnitKind.DEPARTMENT:
+    if rows and kind != UnitKind.DEPARTMENT and kind not in OUTSIDE_KINDS:
         raise InvalidInput(
-            _("只有区直部门可以结对社区"), code="pairing_not_allowed", field="paired_communities"
+            _("只有区直部门可以结对社区（社会力量可登记服务社区）"),
+            code="pairing_not_allowed",
+            field="paired_communities",
         )
     bad = [u for u in rows if u.kind not in PAIRABLE_KINDS]
     if bad:
@@ -211,7 +222,12 @@ def update_unit(unit: Unit | int, *, actor, **changes: Any) -> Unit:
                 code="invalid_kind",
                 field="kind",
             )
-        if pairs is None and kind != UnitKind.DEPARTMENT and unit.paired_communities.exists():
+        if (
+            pairs is None
+            and kind != UnitKind.DEPARTMENT
+            and kind not in OUTSIDE_KINDS
+            and unit.paired_communities.exists()
+        ):
             raise InvalidInput(
                 _("只有区直部门可以结对社区，请先取消结对"),
                 code="pairing_not_allowed",

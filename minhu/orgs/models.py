@@ -17,6 +17,24 @@ class UnitKind(models.TextChoices):
     VILLAGE = "village", _("村")
     GRID = "grid", _("网格")
     COMPANY = "company", _("企事业单位")
+    # Outside parties (社会力量): organisations outside the government that take work items
+    # (a meeting's decision, a service order, an appeal) with accounts of their own. They sit
+    # under the street or community that registered them; `paired_communities` lists the
+    # further communities they serve.
+    PROPERTY = "property", _("物业公司")
+    SOCIAL_ORG = "social_org", _("社会组织")
+    VOLUNTEER = "volunteer", _("志愿服务队")
+    RESIDENT_UNIT = "resident_unit", _("驻区单位")
+    PROVIDER = "provider", _("服务商")
+
+
+OUTSIDE_KINDS = {
+    UnitKind.PROPERTY,
+    UnitKind.SOCIAL_ORG,
+    UnitKind.VOLUNTEER,
+    UnitKind.RESIDENT_UNIT,
+    UnitKind.PROVIDER,
+}
 
 
 # Which kinds may sit under which.
@@ -30,6 +48,10 @@ ALLOWED_PARENTS: dict[str, set[str | None]] = {
     UnitKind.VILLAGE: {UnitKind.STREET, UnitKind.TOWN},
     UnitKind.GRID: {UnitKind.COMMUNITY, UnitKind.VILLAGE},
     UnitKind.COMPANY: {UnitKind.DISTRICT, UnitKind.STREET, UnitKind.TOWN, UnitKind.DEPARTMENT},
+    **{
+        k: {UnitKind.STREET, UnitKind.TOWN, UnitKind.COMMUNITY, UnitKind.VILLAGE}
+        for k in OUTSIDE_KINDS
+    },
 }
 HANDLING_KINDS = {
     UnitKind.DEPARTMENT,
@@ -39,6 +61,7 @@ HANDLING_KINDS = {
     UnitKind.VILLAGE,
     UnitKind.GRID,
     UnitKind.COMPANY,
+    *OUTSIDE_KINDS,
 }
 WHISTLE_KINDS = {UnitKind.STREET, UnitKind.TOWN}
 

@@ -118,9 +118,7 @@ def rates_view(request):
     if unit is not None:
         units = [unit]
     else:
-        units = rankings.group_units(RankingGroup.STREET) + rankings.group_units(
-            RankingGroup.DEPARTMENT
-        )
+        units = [u for g in RankingGroup for u in rankings.group_units(g)]
     figs = rates.figures_for_units(units, period, config)
     return Response(
         {
