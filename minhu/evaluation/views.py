@@ -144,7 +144,10 @@ def rankings_view(request):
     period = _period(request)
     groups = []
     cache: dict = {}
+    parties = Unit.objects.filter(kind__in=OUTSIDE_KINDS, active=True).exists()
     for group in RankingGroup:
+        if group == RankingGroup.PARTY and not parties:
+            continue  # a district without outside parties has no such table
         rows = rankings.ranking(period, group, config, cache)
         groups.append(
             {

@@ -157,3 +157,9 @@ def test_outside_parties_are_ranked_as_their_own_group(parties):
     names = {u.name for u in rankings.group_units(RankingGroup.PARTY)}
     assert names == {"安居物业公司", "宜家物业公司"}
     assert not {u.kind for u in rankings.group_units(RankingGroup.STREET)} & OUTSIDE_KINDS
+
+
+def test_rankings_page_shows_the_outside_parties_group(client, parties):
+    client.force_login(parties.district_leader)
+    page = client.get("/evaluation/rankings/").content.decode()
+    assert "社会力量" in page and "安居物业公司" in page
