@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "minhu.registry",
     "minhu.open311",
     "minhu.visits",
+    "minhu.consultation",
     "minhu.demo",
 ]
 

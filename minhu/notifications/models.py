@@ -17,6 +17,7 @@ class NotificationKind(models.TextChoices):
     BADLY_RATED = "badly_rated", _("群众不满意")
     EXTENSION = "extension", _("延期审批")
     REPLIED = "replied", _("已答复")
+    MEETING = "meeting", _("议事会通知")
 
 
 class NotificationChannel(models.TextChoices):

@@ -23,6 +23,7 @@ NAV = [
     ("evaluation:dashboard", _("考核评价"), "evaluation", "/evaluation/"),
     ("registry:households", _("户籍台账"), "registry", "/registry/"),
     ("visits:home", _("入户走访"), "visits", "/visits/"),
+    ("consultation:rooms", _("有事好商量"), "consultation", "/consultation/"),
     ("web:manage", _("系统管理"), "manage", "/manage/"),
 ]
 

@@ -48,6 +48,7 @@ PAGE_ROLES: dict[str, set[str]] = {
     "evaluation": EVALUATION_ROLES,
     "registry": set(Role),
     "visits": {Role.ADMIN, Role.UNIT_LEADER, Role.HANDLER, Role.GRID_WORKER, Role.DISTRICT_LEADER},
+    "consultation": {Role.HANDLER, Role.UNIT_LEADER, Role.DISPATCHER, Role.ADMIN},
 }
 
 

@@ -24,7 +24,7 @@ from minhu.deadlines.models import CalendarOverride, TimeLimitPolicy
 from minhu.demo import builder
 from minhu.demo import district as D
 from minhu.demo.builder import DemoError, appeals_in, build_demo, plan
-from minhu.orgs.models import Membership, Role, Unit, UnitKind, User
+from minhu.orgs.models import OUTSIDE_KINDS, Membership, Role, Unit, UnitKind, User
 from minhu.routing.models import (
     ClassifierModel,
     DecisionKind,
@@ -37,16 +37,21 @@ pytestmark = pytest.mark.django_db
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+def demo_appeals():
+    """The builder's own appeals (demo parts add work items of other kinds)."""
+    return Appeal.objects.filter(kind="appeal")
+
+
 def test_if_empty_is_idempotent(db):
     out = io.StringIO()
     call_command("demo", "--if-empty", "--appeals", "12", stdout=out)
     assert "12/12" in out.getvalue()
-    counts = (Unit.objects.count(), User.objects.count(), Appeal.objects.count())
+    counts = (Unit.objects.count(), User.objects.count(), demo_appeals().count())
     events = AppealEvent.objects.count()
     out = io.StringIO()
     call_command("demo", "--if-empty", "--appeals", "12", stdout=out)
     assert "跳过" in out.getvalue()
-    assert (Unit.objects.count(), User.objects.count(), Appeal.objects.count()) == counts
+    assert (Unit.objects.count(), User.objects.count(), demo_appeals().count()) == counts
     assert AppealEvent.objects.count() == events
     # Without --if-empty it refuses rather than build a second district.
     with pytest.raises(CommandError):
@@ -72,13 +77,13 @@ def test_a_build_interrupted_before_routing_finishes_it(db, monkeypatch):
     monkeypatch.setattr(builder, "set_up_routing", failing)
     with pytest.raises(RuntimeError):
         build_demo(seed=2, appeals=12)
-    assert Appeal.objects.count() == 12 and not DispatchRule.objects.exists()
+    assert demo_appeals().count() == 12 and not DispatchRule.objects.exists()
     assert builder.demo_state(2, 12) == ("partial", len(plan(2, 12)))
     monkeypatch.setattr(builder, "set_up_routing", real)
     out = io.StringIO()
     build_demo(seed=2, appeals=12, stdout=out)
     assert "补做智能分拨" in out.getvalue() and DispatchRule.objects.exists()
-    assert Appeal.objects.count() == 12
+    assert demo_appeals().count() == 12
     assert builder.demo_state(2, 12)[0] == "complete"
 
 
@@ -108,15 +113,15 @@ def test_logins_prints_the_table(db):
 def test_flush_needs_confirmation_once_appeals_exist():
     args = ("demo", "--appeals", "10", "--seed", "5")
     call_command(*args, "--flush", "--yes-really", stdout=io.StringIO())
-    codes = sorted(Appeal.objects.values_list("code", "subject"))
+    codes = sorted(demo_appeals().values_list("code", "subject"))
     assert len(codes) == 10
     with pytest.raises(CommandError, match="yes-really"):
         call_command(*args, "--flush", stdout=io.StringIO())
-    assert Appeal.objects.count() == 10
+    assert demo_appeals().count() == 10
     call_command(*args, "--flush", "--yes-really", stdout=io.StringIO())
     assert Unit.objects.filter(kind=UnitKind.DISTRICT).count() == 1
     # Same seed, same appeals (tracking codes included).
-    assert sorted(Appeal.objects.values_list("code", "subject")) == codes
+    assert sorted(demo_appeals().values_list("code", "subject")) == codes
 
 
 def test_plan_is_deterministic_and_counts_exactly():
@@ -139,12 +144,12 @@ def test_an_interrupted_build_resumes(db, monkeypatch):
     with pytest.raises(RuntimeError):
         build_demo(seed=4, appeals=40)
     stories = plan(4, 40)
-    assert Appeal.objects.count() == appeals_in(stories[: builder.BATCH])
+    assert demo_appeals().count() == appeals_in(stories[: builder.BATCH])
     monkeypatch.setattr(builder.StoryRunner, "run", real_run)
     out = io.StringIO()
     build_demo(seed=4, appeals=40, stdout=out)
     assert "续建" in out.getvalue()
-    assert Appeal.objects.count() == 40
+    assert demo_appeals().count() == 40
     with pytest.raises(DemoError):
         build_demo(seed=4, appeals=40)
 
@@ -164,8 +169,8 @@ def demo(django_db_setup, django_db_blocker):
 
 
 def test_every_status_occurs_and_every_log_is_complete(demo):
-    assert Appeal.objects.count() == 300
-    counts = dict(Appeal.objects.values_list("status").annotate(n=Count("id")))
+    assert demo_appeals().count() == 300
+    counts = dict(demo_appeals().values_list("status").annotate(n=Count("id")))
     for status in Status:
         assert counts.get(status.value, 0) > 0, status
     assert demo["by_status"] == {s.value: counts.get(s.value, 0) for s in Status}
@@ -184,7 +189,7 @@ def test_every_status_occurs_and_every_log_is_complete(demo):
 
 def test_the_history_is_rich(demo):
     # Every channel, spread over the last two months.
-    assert set(Appeal.objects.values_list("channel", flat=True)) == set(Channel.values)
+    assert set(demo_appeals().values_list("channel", flat=True)) == set(Channel.values)
     span = Appeal.objects.aggregate(lo=Min("created_at"), hi=Max("created_at"))
     assert span["lo"] < timezone.now() - dt.timedelta(days=30)
     # Closed appeals were followed up with all three satisfaction levels.
@@ -223,7 +228,10 @@ def test_every_role_has_a_user_who_can_log_in(demo):
 
 
 def test_organisation_counts_are_as_documented(demo):
-    kinds = dict(Unit.objects.values_list("kind").annotate(n=Count("id")))
+    # Outside parties come from the consultation demo part (counted in its own test).
+    kinds = dict(
+        Unit.objects.exclude(kind__in=OUTSIDE_KINDS).values_list("kind").annotate(n=Count("id"))
+    )
     # The numbers in docs/demo.md.
     assert kinds == {
         UnitKind.DISTRICT: 1,
@@ -236,7 +244,8 @@ def test_organisation_counts_are_as_documented(demo):
         UnitKind.GRID: 100,
     }
     expected = builder.expected_counts()
-    assert User.objects.count() == expected["accounts"] == 175
+    own = User.objects.exclude(memberships__unit__kind__in=OUTSIDE_KINDS)
+    assert own.count() == expected["accounts"] == 175
     assert Category.objects.filter(parent=None).count() == 10
     assert Category.objects.exclude(parent=None).count() == 46
     for top in Category.objects.filter(parent=None):
@@ -244,7 +253,9 @@ def test_organisation_counts_are_as_documented(demo):
     assert not Category.objects.exclude(parent=None).filter(default_lead_kind="").exists()
     # Every community paired with a department; every department with at least one community.
     communities = Unit.objects.filter(kind__in=[UnitKind.COMMUNITY, UnitKind.VILLAGE])
-    assert all(c.paired_departments.count() == 1 for c in communities)
+    assert all(
+        c.paired_departments.filter(kind=UnitKind.DEPARTMENT).count() == 1 for c in communities
+    )
     assert not Unit.objects.filter(kind=UnitKind.DEPARTMENT, paired_communities=None).exists()
     # Every street, department and community has a handler; every grid a grid worker.
     handled = set(Membership.objects.filter(role=Role.HANDLER).values_list("unit_id", flat=True))
@@ -261,6 +272,20 @@ def test_organisation_counts_are_as_documented(demo):
     assert CollectionPoint.objects.filter(is_service_hall=True).count() == 7
     assert CollectionPoint.objects.filter(is_service_hall=False, channel=Channel.H5).exists()
     assert CollectionPoint.objects.filter(channel=Channel.ENTERPRISE).exists()
+
+
+def test_the_consultation_part_has_every_state(demo):
+    from minhu.consultation import stats
+    from minhu.consultation.models import Decision, Meeting, Room
+
+    assert Unit.objects.filter(kind__in=OUTSIDE_KINDS).count() == 6
+    assert {u.kind for u in Unit.objects.filter(kind__in=OUTSIDE_KINDS)} == OUTSIDE_KINDS
+    assert Room.objects.count() == 3
+    assert set(Meeting.objects.values_list("status", flat=True)) == {"planned", "held", "cancelled"}
+    states = set(Decision.objects.values_list("item__status", flat=True))
+    assert states == {"dispatched", "in_progress", "resolved", "replied", "closed"}
+    [(street, f)] = stats.by_street(Room.objects.all())
+    assert street == "东湖街道" and f.overdue >= 1 and f.done == 3 and f.visits == 9
 
 
 def test_the_dispatch_catalogue_covers_every_category(demo):

@@ -21,6 +21,29 @@ from .test_outside_parties import _dispatched
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def claim_resolve_reply(page, item, *, outcome: str, reply: str) -> None:
+    """From the workbench: claim the item, open it, resolve it (coordinated) and reply, each
+    page fitting the phone."""
+    page.locator(f"#wb-{item.pk} button[data-action=claim]").click()
+    expect(page.locator(f"#wb-{item.pk}")).to_contain_text("已签收")
+    page.locator(f"#wb-{item.pk} a", has_text="打开办理").click()
+    expect(page.locator(".a-title")).to_contain_text("办理中")
+    assert_fits(page, "item page")
+    page.locator("summary", has_text=re.compile("^办结")).click()
+    resolve = page.locator("form[hx-post$='/act/resolve/']")
+    resolve.locator("label", has_text="协调解决").click()
+    resolve.locator("textarea[name=outcome]").fill(outcome)
+    resolve.locator("button[type=submit]").click()
+    expect(page.locator(".a-title")).to_contain_text("已办理待答复")
+    htmx_idle(page)
+    box = page.locator("form[hx-post$='/act/reply/'] textarea")
+    box.fill(reply)
+    box.press_sequentially("。")
+    page.locator("form[hx-post$='/act/reply/'] button[type=submit]").click()
+    expect(page.locator(".a-title")).to_contain_text("已答复待回访")
+    assert_fits(page, "item page replied")
+
+
 @pytest.fixture
 def org_tx(transactional_db):
     from minhu.orgs.testing import build_org
@@ -60,25 +83,12 @@ def test_property_handler_works_items_on_a_phone(org_tx, new_phone_page):
     expect(page.locator(f"#wb-{theirs.pk}")).to_have_count(0)
     assert_fits(page, "property workbench")
     screenshot(page, "phone-property-workbench")
-    row.locator("button[data-action=claim]").click()
-    expect(page.locator(f"#wb-{mine.pk}")).to_contain_text("已签收")
-    page.locator(f"#wb-{mine.pk} a", has_text="打开办理").click()
-    expect(page.locator(".a-title")).to_contain_text("办理中")
-    assert_fits(page, "property appeal page")
-
-    page.locator("summary", has_text=re.compile("^办结")).click()
-    resolve = page.locator("form[hx-post$='/act/resolve/']")
-    resolve.locator("label", has_text="协调解决").click()
-    resolve.locator("textarea[name=outcome]").fill("电工已重新布线，楼道灯恢复照明。")
-    resolve.locator("button[type=submit]").click()
-    expect(page.locator(".a-title")).to_contain_text("已办理待答复")
-    htmx_idle(page)
-    reply = page.locator("form[hx-post$='/act/reply/'] textarea")
-    reply.fill("李先生您好，3号楼楼道灯线路已更换，现已恢复照明，如有问题请致电物业")
-    reply.press_sequentially("。")
-    page.locator("form[hx-post$='/act/reply/'] button[type=submit]").click()
-    expect(page.locator(".a-title")).to_contain_text("已答复待回访")
-    assert_fits(page, "property appeal page replied")
+    claim_resolve_reply(
+        page,
+        mine,
+        outcome="电工已重新布线，楼道灯恢复照明。",
+        reply="李先生您好，3号楼楼道灯线路已更换，现已恢复照明，如有问题请致电物业",
+    )
     mine.refresh_from_db()
     assert mine.status == Status.REPLIED
 
