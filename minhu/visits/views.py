@@ -55,11 +55,22 @@ def _campaign_or_404(user, pk: int, manage: bool = False):
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    campaigns = list(access.campaigns_visible_to(request.user).order_by("-starts_on", "-id")[:50])
+    campaigns = list(
+        access.campaigns_visible_to(request.user)
+        .select_related("owner_unit")
+        .order_by("-starts_on", "-id")[:50]
+    )
     managed = set(access.managed_campaigns(request.user).values_list("pk", flat=True))
+    mine = dict(
+        Assignment.objects.filter(campaign__in=campaigns, visitor=request.user)
+        .values_list("campaign_id")
+        .annotate(n=Count("id"))
+        .values_list("campaign_id", "n")
+        .order_by()
+    )
     for c in campaigns:
         c.is_managed = c.pk in managed
-        c.mine = Assignment.objects.filter(campaign=c, visitor=request.user).count()
+        c.mine = mine.get(c.pk, 0)
     may_create = _owner_units(request.user).exists()
     return render(request, "visits/home.html", {"campaigns": campaigns, "may_create": may_create})
 

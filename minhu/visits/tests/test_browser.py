@@ -67,6 +67,24 @@ def test_visit_with_two_problems_on_a_phone(org_tx, new_phone_page, new_desk_pag
     desk.goto(desk.base + "/dispatch/?tab=new")
     expect(desk.locator("body")).to_contain_text("小区门口夜里经常有人飙车")
     expect(desk.locator("body")).not_to_contain_text("楼道灯坏了好几天")
+    # The admin's pages fit a phone too.
+    admin = new_phone_page()
+    login(admin, org.admin.username)
+    for path in (
+        "/visits/",
+        f"/visits/c/{c.campaign.pk}/coverage/",
+        f"/visits/c/{c.campaign.pk}/coverage/?level=visitor",
+        f"/visits/c/{c.campaign.pk}/ledger/problems/",
+        f"/visits/c/{c.campaign.pk}/ledger/visits/",
+        f"/visits/c/{c.campaign.pk}/manage/",
+        "/visits/new/",
+        "/visits/domains/",
+    ):
+        assert admin.goto(admin.base + path).status == 200, path
+        assert_fits(admin, path)
+    admin.goto(admin.base + f"/visits/c/{c.campaign.pk}/coverage/?level=visitor")
+    expect(admin.locator("#coverage")).to_contain_text("东街道承办人")
+    screenshot(admin, "phone-visit-coverage")
 
 
 def test_visit_recorded_offline_uploads_once(org_tx, browser, live_server):
