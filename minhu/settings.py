@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "minhu.notifications",
     "minhu.routing",
     "minhu.evaluation",
+    "minhu.deputies",
     "minhu.web",
     "minhu.residents",
     "minhu.registry",

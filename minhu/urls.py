@@ -21,6 +21,7 @@ urlpatterns = [
     path("registry/", include("minhu.registry.urls")),
     path("visits/", include("minhu.visits.urls")),
     path("consultation/", include("minhu.consultation.urls")),
+    path("deputies/", include("minhu.deputies.urls")),
     path("", include("minhu.web.urls")),
 ]
 # Uploaded photos are not served under MEDIA_URL: only through the scope-checked views

@@ -24,6 +24,7 @@ NAV = [
     ("registry:households", _("户籍台账"), "registry", "/registry/"),
     ("visits:home", _("入户走访"), "visits", "/visits/"),
     ("consultation:rooms", _("有事好商量"), "consultation", "/consultation/"),
+    ("deputies:suggestions", _("代表建议"), "deputies", "/deputies/"),
     ("web:manage", _("系统管理"), "manage", "/manage/"),
 ]
 
