@@ -60,6 +60,7 @@ PUBLIC_LIMITS: dict[str, tuple[int, int]] = {
     "lookup_code": (5, 600),  # failed look-ups of one code, from any address (guessing phones)
     "rating": (10, 600),  # ratings given (appeals, service halls, enterprises)
     "upload_bytes": (60 * 1024 * 1024, 3600),  # bytes of photos uploaded
+    "survey": (20, 600),  # questionnaire answers (minhu.surveys)
 }
 
 

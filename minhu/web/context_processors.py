@@ -25,6 +25,7 @@ NAV = [
     ("visits:home", _("入户走访"), "visits", "/visits/"),
     ("consultation:rooms", _("有事好商量"), "consultation", "/consultation/"),
     ("deputies:suggestions", _("代表建议"), "deputies", "/deputies/"),
+    ("surveys:list", _("问卷调查"), "surveys", "/surveys/"),
     ("web:manage", _("系统管理"), "manage", "/manage/"),
 ]
 

@@ -50,6 +50,7 @@ PAGE_ROLES: dict[str, set[str]] = {
     "visits": {Role.ADMIN, Role.UNIT_LEADER, Role.HANDLER, Role.GRID_WORKER, Role.DISTRICT_LEADER},
     "consultation": {Role.HANDLER, Role.UNIT_LEADER, Role.DISPATCHER, Role.ADMIN},
     "deputies": {Role.DISPATCHER, Role.ADMIN, Role.DISTRICT_LEADER, Role.CALLBACK},
+    "surveys": {Role.DISPATCHER, Role.ADMIN, Role.HANDLER, Role.UNIT_LEADER, Role.DISTRICT_LEADER},
 }
 
 
