@@ -196,6 +196,7 @@ def build(period: Period, config: EvaluationConfig, unit: Unit | None = None) ->
         "completion": figures.completion(start, end, unit),
         "comparison": cmp,
         "channel_yoy": figures.yoy_by_channel(period, unit),
+        "category_yoy": figures.yoy_by_category(period, unit)[:10],
         "definitions": figures.definitions(),
         "by_day": [(d.isoformat(), per_day.get(d, 0)) for d in days],
         "by_channel": by_channel,
@@ -242,6 +243,7 @@ def as_json(data: dict) -> dict:
         },
         "comparison": data["comparison"].as_dict(),
         "channel_yoy": [{**r, "yoy": s(r["yoy"])} for r in data["channel_yoy"]],
+        "category_yoy": [{**r, "yoy": s(r["yoy"])} for r in data["category_yoy"]],
         "definitions": data["definitions"],
     }
 

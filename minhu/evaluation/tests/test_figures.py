@@ -83,6 +83,7 @@ def test_dashboard_mom_and_yoy_compare_the_same_days(client, org):
     }
     html = page.content.decode()
     assert "按已过 3 天同比环比" in html and 'data-table="channel-yoy"' in html
+    assert 'data-table="category-yoy"' in html and data["category_yoy"][0]["count"] == 2
     assert data["definitions"]["mom"]["denominator"] == "上期同日数受理量"
 
 
@@ -95,6 +96,11 @@ def test_yoy_by_channel_is_scoped_to_a_street(org):
     assert rows[0]["label"] == str(Channel.H5.label)
     district = figures.yoy_by_channel(Period("2025-03"), today=D(2025, 6, 1))
     assert [(r["key"], r["count"], r["year_ago"]) for r in district] == [("h5", 2, 1)]
+    # Unclassified appeals are one category row, labelled so.
+    cats = figures.yoy_by_category(Period("2025-03"), today=D(2025, 6, 1))
+    assert [(r["key"], r["label"], r["count"], r["year_ago"], r["yoy"]) for r in cats] == [
+        ("", "未分类", 2, 1, Decimal("100.00"))
+    ]
 
 
 def _march_items(org):
