@@ -415,6 +415,7 @@ def ledger(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
                 sheet.append(_problem_cells(row))
         title = "入户走访问题台账" if kind == "problems" else "每日走访台账"
         return _xlsx_response(wb, f"{campaign.name}-{title}{day or ''}.xlsx")
+    headers = PROBLEM_HEADERS if kind == "problems" else VISIT_HEADERS
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     if kind == "visits":
         counts = _problem_counts(campaign, [v.pk for v in page])
@@ -427,8 +428,17 @@ def ledger(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
             "campaign": campaign,
             "kind": kind,
             "page": page,
-            "rows": [_problem_cells(r) if kind == "problems" else _visit_cells(r) for r in page],
-            "headers": PROBLEM_HEADERS if kind == "problems" else VISIT_HEADERS,
+            "rows": [
+                list(
+                    zip(
+                        headers,
+                        _problem_cells(r) if kind == "problems" else _visit_cells(r),
+                        strict=True,
+                    )
+                )
+                for r in page
+            ],
+            "headers": headers,
             "day": day,
             "domain": sat,
             "mine": mine_only,
