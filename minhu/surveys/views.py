@@ -354,6 +354,13 @@ def answer_view(request, slug):
                 throttle.hit("survey", request)
                 request.session["survey_done"] = r.pk
                 return redirect("surveys_h5:done", slug)
+    # Keep what the resident chose when the form comes back with an error.
+    kept = request.POST if (error or limited) else None
+    for q in questions:
+        chosen = set(kept.getlist(f"q{q.pk}")) if kept is not None else set()
+        values = q.options if q.kind != QuestionKind.RATING else ["1", "2", "3", "4", "5"]
+        q.choices = [(v, v in chosen) for v in values]
+        q.kept_text = kept.get(f"q{q.pk}", "") if kept is not None else ""
     return render(
         request,
         "surveys/answer.html",

@@ -183,8 +183,22 @@ def test_pages_results_export_and_scope(org, survey, client):
 def test_h5_answer_page(org, survey, client):
     url = f"/h5/q/{survey.slug}/"
     assert "您对小区环境卫生满意吗" in client.get(url).content.decode()
-    r = client.post(url, {f"q{survey.q_env.pk}": ""})
-    assert r.status_code == 400 and "请回答" in r.content.decode()
+    r = client.post(
+        url,
+        {
+            f"q{survey.q_env.pk}": "",
+            f"q{survey.q_what.pk}": ["停车"],
+            f"q{survey.q_text.pk}": "东门路灯坏了",
+        },
+    )
+    body = r.content.decode()
+    assert r.status_code == 400 and "请回答" in body
+    # What the resident chose and wrote is kept.
+    assert (
+        'value="停车" checked' in body
+        and 'value="垃圾">' in body
+        and "东门路灯坏了</textarea>" in body
+    )
     r = client.post(
         url,
         {
