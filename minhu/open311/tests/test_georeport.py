@@ -425,3 +425,17 @@ def test_demo_part_issues_the_printed_key(org, client):
     assert get(client, "servicerequestupdates", api_key=key).json()[0]["service_request_id"] == (
         posted.appeal.code
     )
+
+
+def test_requests_list_query_count_does_not_grow(client, setup):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    post(client, setup)
+    with CaptureQueriesContext(connection) as one:
+        assert len(get(client, "requests").json()) == 1
+    for _ in range(4):
+        post(client, setup)
+    with CaptureQueriesContext(connection) as five:
+        assert len(get(client, "requests").json()) == 5
+    assert len(five.captured_queries) == len(one.captured_queries) <= 5
