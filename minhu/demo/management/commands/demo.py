@@ -63,8 +63,14 @@ class Command(BaseCommand):
             state, done = demo_state(opts["seed"], opts["appeals"])
             from minhu.demo.parts import pending_parts
 
-            resumable = state in ("empty", "partial") or (state == "complete" and pending_parts())
-            if not resumable:
+            if state == "complete" and pending_parts():
+                try:
+                    build_demo(seed=opts["seed"], appeals=opts["appeals"], stdout=self.stdout)
+                except DemoError:
+                    pass  # the pending parts wait for others: nothing was built
+                self.stdout.write("数据库中已有数据，跳过演示数据（--if-empty）")
+                return
+            if state not in ("empty", "partial"):
                 self.stdout.write("数据库中已有数据，跳过演示数据（--if-empty）")
                 return
         try:
