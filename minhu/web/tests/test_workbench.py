@@ -99,7 +99,10 @@ def test_others_cannot_claim(login, org, loop, make_appeal):
     a = loop.dispatched(make_appeal())
     url = reverse("web:appeal_action", args=[a.pk, "claim"])
     # Outside the scope: not found.
-    assert login(org.c1_handler).post(url, {"_from": "wb"}, **HX).status_code == 404
+    assert login(org.d3_handler).post(url, {"_from": "wb"}, **HX).status_code == 404
+    # The community's handler sees its grids' appeals, but seeing is not acting.
+    r = login(org.c1_handler).post(url, {"_from": "wb"}, **HX)
+    assert r.status_code == 200 and Appeal.objects.get(pk=a.pk).status == Status.DISPATCHED
     # Sees it (its grid) but is not the unit's staff: the action's message.
     r = login(org.grid1_worker).post(
         reverse("web:appeal_action", args=[a.pk, "claim"]),
