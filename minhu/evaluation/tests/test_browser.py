@@ -42,7 +42,8 @@ def test_leader_reads_dashboard_and_rankings(desk_page, org):
     _in_staff_shell(page, "考核排名")
     row = page.locator("table[data-group=street] tr[data-unit]").nth(1)
     assert "73.80" in row.inner_text()
-    row.locator("a", has_text="70.00%").click()
+    # The 解决率 cell (办结率 may show the same figure and links to its own rows).
+    row.locator("a[href*='metric=solved']", has_text="70.00%").click()
     page.wait_for_load_state("networkidle")
     _in_staff_shell(page, "三率明细")
     assert "已解决" in page.content()
