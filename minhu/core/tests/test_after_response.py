@@ -96,5 +96,8 @@ def test_on_postgresql_routing_is_a_queued_job_stored_with_the_appeal(org, setti
         appellant_phone="13812345678",
     )
     assert ran == []  # not in this process: the worker runs it
-    [queued] = ProcrastinateJob.objects.filter(task_name="minhu.appeals.jobs.run_intake_hooks")
+    # (Only this appeal's: other transactional tests may have left queued jobs of their own.)
+    [queued] = ProcrastinateJob.objects.filter(
+        task_name="minhu.appeals.jobs.run_intake_hooks", args__appeal_id=appeal.pk
+    )
     assert queued.args == {"appeal_id": appeal.pk} and queued.status == "todo"
