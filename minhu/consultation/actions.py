@@ -7,7 +7,6 @@ check, save with update_fields, append a ConsultationEvent. A decision registers
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 
 from django.db import transaction
@@ -19,6 +18,7 @@ from minhu.appeals.attachments import check_total, prepare_image
 from minhu.appeals.events import actor_name
 from minhu.appeals.models import Appeal
 from minhu.core.errors import IllegalTransition, InvalidInput
+from minhu.core.phones import is_phone
 from minhu.notifications.models import Notification, NotificationChannel
 from minhu.notifications.outbox import notify_units
 from minhu.orgs.models import HANDLING_KINDS, Unit, UnitKind
@@ -44,7 +44,6 @@ KIND = "meeting_decision"
 CHANNEL = "meeting"
 NOTICE_KIND = "meeting"
 ROOM_UNIT_KINDS = {UnitKind.STREET, UnitKind.TOWN, UnitKind.COMMUNITY, UnitKind.VILLAGE}
-PHONE_RE = re.compile(r"^1\d{10}$|^0\d{2,3}-?\d{7,8}$")
 
 
 def _now() -> dt.datetime:
@@ -66,7 +65,7 @@ def _text(value: str, field: str, label: str, *, min_len: int = 1, max_len: int 
 
 def _phone(value: str, field: str) -> str:
     value = (value or "").strip().replace(" ", "")
-    if value and not PHONE_RE.match(value):
+    if value and not is_phone(value):
         raise InvalidInput(_("联系电话格式不正确"), code="invalid_phone", field=field)
     return value
 

@@ -1112,15 +1112,13 @@ def build_demo(seed: int = 0, appeals: int = 300, stdout: TextIO | None = None) 
             "请使用 minhu demo --flush --yes-really 重建"
         )
     if state == "complete":
-        from minhu.demo.parts import build_parts, pending_parts
+        from minhu.demo.parts import build_parts, buildable_parts
 
-        pending = pending_parts()
         # The appeals are all there; only other apps' parts may be missing (resume). A part
-        # that cannot be built yet (it waits for another) stays pending: nothing to do then.
-        built = build_parts(seed, timezone.now(), out) if pending else {}
-        if not any(p.is_built() for p in pending):
+        # that waits for another (DemoPart.needs) stays pending: nothing to do then.
+        if not buildable_parts():
             raise DemoError("演示数据已经存在")
-        return {"parts": built}
+        return {"parts": build_parts(seed, timezone.now(), out)}
     if state == "empty":
         with transaction.atomic():
             _create_org()

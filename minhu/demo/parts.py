@@ -10,10 +10,13 @@ declares it once, in its `AppConfig.ready()`:
         build=build_registry_demo,      # (seed=, now=, out=) -> one summary line
         is_built=registry_demo_built,   # () -> bool: already there (resume, --if-empty)
         logins=registry_logins,         # () -> [(username, password, role, unit), ...]
+        needs=(),                       # codes of parts that must be built first
     ))
 
 `minhu demo` runs every part, in `order`, after the appeals, routing and accountability data, each
 in its own transaction; a part that is already built is skipped, so an interrupted demo resumes.
+A part whose `needs` are not all built (a part it waits for is not registered, or not built yet)
+stays pending and is not run: it builds on a later run, once what it needs is there.
 `minhu demo --logins` appends each part's logins to the table. A part builds through its app's
 verbs (actions.py), like the rest of the demo, and must be deterministic for a given seed.
 """
@@ -35,6 +38,7 @@ class DemoPart:
     is_built: Callable[[], bool]
     logins: Callable[[], list[tuple[str, str, str, str]]] | None = None
     order: int = 100
+    needs: tuple[str, ...] = ()
 
 
 _PARTS: dict[str, DemoPart] = {}
@@ -52,15 +56,32 @@ def pending_parts() -> list[DemoPart]:
     return [p for p in parts() if not p.is_built()]
 
 
+def _needs_met(part: DemoPart) -> bool:
+    for code in part.needs:
+        need = _PARTS.get(code)
+        if need is None or not need.is_built():
+            return False
+    return True
+
+
+def buildable_parts() -> list[DemoPart]:
+    """The pending parts whose needs are built now (in order)."""
+    return [p for p in pending_parts() if _needs_met(p)]
+
+
 def build_parts(seed: int, now: dt.datetime, out: Callable[[str], None]) -> dict[str, str]:
-    """Build every part not built yet; returns {code: summary line}."""
+    """Build every part not built yet whose needs are met, in order; a part that waits for one
+    built later in the same run is built after it. Returns {code: summary line}."""
     done: dict[str, str] = {}
-    for part in pending_parts():
+    while True:
+        ready = [p for p in buildable_parts() if p.code not in done]
+        if not ready:
+            return done
+        part = ready[0]
         with transaction.atomic():
             line = part.build(seed=seed, now=now, out=out)
         done[part.code] = line
         out(f"{part.label}：{line}")
-    return done
 
 
 def part_logins() -> list[tuple[str, str, str, str]]:

@@ -8,7 +8,6 @@ raises InvalidInput (Chinese message, stable code, `field`); nothing is written 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -37,6 +36,7 @@ from minhu.core.audit import (
 )
 from minhu.core.errors import InvalidInput, PermissionDenied, TooManyRequests
 from minhu.core.models import ConfigAction
+from minhu.core.phones import is_staff_phone
 
 from . import login_guard
 from .models import (
@@ -343,14 +343,9 @@ def _check_password(password: str | None, user: User) -> None:
         raise InvalidInput(_("；").join(problems), code="weak_password", field="password")
 
 
-# A staff or unit phone: a mobile, a landline with area code and extension, or a short service
-# number (12345); digits with the usual separators, nothing else.
-STAFF_PHONE_RE = re.compile(r"^\+?[0-9(][0-9\- ()]{3,24}$")
-
-
 def _check_phone(values: dict) -> None:
     phone = values.get("phone")
-    if phone and (not STAFF_PHONE_RE.match(phone) or sum(c.isdigit() for c in phone) < 5):
+    if phone and not is_staff_phone(phone):
         raise InvalidInput(
             _("电话号码格式不正确：只能包含数字、空格、括号和“-”"),
             code="invalid_phone",

@@ -36,5 +36,6 @@ class VisitsConfig(AppConfig):
                 build=demo.build,
                 is_built=demo.is_built,
                 logins=demo.logins,
+                needs=("registry",),
             )
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -11,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from minhu.core.errors import InvalidInput, NotFound
+from minhu.core.phones import PHONE_RE as PHONE_RE  # re-exported to the loop's verbs
 from minhu.deadlines.models import DeadlineMiss, Step
 from minhu.deadlines.policies import due_at
 from minhu.orgs.models import Role, Unit
@@ -30,7 +30,6 @@ from ..models import (
 )
 
 UNIT_ROLES = (Role.HANDLER, Role.UNIT_LEADER)
-PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 
 
 # --- helpers --------------------------------------------------------------------------------

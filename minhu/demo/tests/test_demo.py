@@ -407,3 +407,42 @@ def test_demo_parts_run_once_in_order_and_add_their_logins():
     finally:
         P._PARTS.clear()
         P._PARTS.update(saved)
+
+
+def test_a_part_waits_for_what_it_needs():
+    from minhu.demo import parts as P
+
+    built: set[str] = set()
+
+    def make(code):
+        def build(*, seed, now, out):
+            built.add(code)
+            return f"{code} ok"
+
+        return build
+
+    saved = dict(P._PARTS)
+    try:
+        P._PARTS.clear()
+        # "late" needs "base", which comes after it in order; "orphan" needs a part nobody registered.
+        P.register_part(
+            P.DemoPart("late", "L", make("late"), lambda: "late" in built, order=5, needs=("base",))
+        )
+        P.register_part(
+            P.DemoPart("orphan", "O", make("orphan"), lambda: "orphan" in built, needs=("gone",))
+        )
+        P.register_part(P.DemoPart("base", "B", make("base"), lambda: "base" in built, order=10))
+        import datetime as dt
+
+        now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        assert [p.code for p in P.buildable_parts()] == ["base"]
+        lines: list[str] = []
+        # "late" comes first in order but is built after "base", in the same run.
+        assert P.build_parts(1, now, lines.append) == {"base": "base ok", "late": "late ok"}
+        assert lines == ["B：base ok", "L：late ok"]
+        assert P.buildable_parts() == []
+        assert P.build_parts(1, now, lines.append) == {}
+        assert [p.code for p in P.pending_parts()] == ["orphan"]
+    finally:
+        P._PARTS.clear()
+        P._PARTS.update(saved)

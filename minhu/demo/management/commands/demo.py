@@ -61,13 +61,10 @@ class Command(BaseCommand):
             self.stdout.write("已清空数据库")
         elif opts["if_empty"]:
             state, done = demo_state(opts["seed"], opts["appeals"])
-            from minhu.demo.parts import pending_parts
+            from minhu.demo.parts import buildable_parts
 
-            if state == "complete" and pending_parts():
-                try:
-                    build_demo(seed=opts["seed"], appeals=opts["appeals"], stdout=self.stdout)
-                except DemoError:
-                    pass  # the pending parts wait for others: nothing was built
+            if state == "complete" and buildable_parts():
+                build_demo(seed=opts["seed"], appeals=opts["appeals"], stdout=self.stdout)
                 self.stdout.write("数据库中已有数据，跳过演示数据（--if-empty）")
                 return
             if state not in ("empty", "partial"):
