@@ -69,3 +69,19 @@ def test_postgresql_refuses_raw_update_and_delete_of_events(org):
     # ... but not together with anything else.
     with pytest.raises(DatabaseError, match="append-only"):
         _raw(f"UPDATE {table} SET actor_id = NULL, note = 'x' WHERE id = %s", [event.pk])
+
+
+def test_every_event_log_model_is_append_only():
+    """A new app's event or change log must subclass AppendOnlyModel (then the trigger and the
+    Python guard cover it without a migration); this catches one that does not."""
+    from django.apps import apps
+
+    covered = set(append_only_models())
+    logs = [
+        m
+        for m in apps.get_models()
+        if m.__module__.startswith("minhu.")
+        and m.__name__.endswith(("Event", "Change", "Unmasking", "KeyUse"))
+    ]
+    assert len(logs) >= 9
+    assert [m.__name__ for m in logs if m not in covered] == []
