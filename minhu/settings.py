@@ -312,6 +312,7 @@ MINHU_WORK_START = os.environ.get("MINHU_WORK_START", "09:00")
 MINHU_WORK_END = os.environ.get("MINHU_WORK_END", "17:30")
 # An open step is "due soon" when its due time is within this many hours.
 MINHU_DUE_SOON_HOURS = int(os.environ.get("MINHU_DUE_SOON_HOURS", "24"))
+MINHU_REPEAT_CALLER_DAYS = int(os.environ.get("MINHU_REPEAT_CALLER_DAYS", "30"))  # intake flag
 # How many times an appeal may be reopened by an unsatisfied rating before it needs a leader.
 MINHU_MAX_REOPENS = int(os.environ.get("MINHU_MAX_REOPENS", "3"))
 MINHU_SMS_BACKEND = os.environ.get("MINHU_SMS_BACKEND", "minhu.notifications.sms.LogSMSBackend")

@@ -6,6 +6,7 @@ from .views import (
     appeal,
     config_log,
     dispatch,
+    exports,
     followup,
     lists,
     manage,
@@ -23,6 +24,7 @@ urlpatterns = [
     path("appeals/", lists.appeal_list, name="appeals"),
     path("appeals/new/", dispatch.intake, name="intake"),
     path("appeals/new/attributes/", dispatch.intake_attributes, name="intake_attributes"),
+    path("appeals/new/caller/", dispatch.intake_caller, name="intake_caller"),
     path("appeals/<id:pk>/", appeal.appeal_detail, name="appeal"),
     path("appeals/<id:pk>/main/", appeal.appeal_main, name="appeal_main"),
     path("appeals/<id:pk>/act/<slug:name>/", appeal.appeal_action, name="appeal_action"),
@@ -45,6 +47,11 @@ urlpatterns = [
     path("notifications/bell/", lists.notifications_bell, name="notifications_bell"),
     path("notifications/<id:pk>/read/", lists.notification_read, name="notification_read"),
     path("notifications/read-all/", lists.notifications_read_all, name="notifications_read_all"),
+    # list exports (xlsx)
+    path("exports/", exports.export_list, name="exports"),
+    path("exports/new/", exports.export_start, name="export_start"),
+    path("exports/<id:pk>/", exports.export_detail, name="export"),
+    path("exports/<id:pk>/file/", exports.export_file, name="export_file"),
     # administration
     path("manage/", manage.manage_home, name="manage"),
     path("manage/units/", manage.units, name="manage_units"),

@@ -114,6 +114,7 @@ def test_field_staff_pages_fit_a_phone(org_tx, new_phone_page):
             f"/appeals/{a['pending'].pk}/",
             f"/appeals/{a['replied'].pk}/",
             "/notifications/",
+            "/exports/",
         ],
         # community handler
         "c1h": [

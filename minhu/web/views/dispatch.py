@@ -140,26 +140,13 @@ def panel_context(
     }
 
 
-@page_required("dispatch")
-def dispatch_centre(request):
-    tab = request.GET.get("tab", "new")
-    if tab not in {t[0] for t in TABS}:
-        tab = "new"
-    counts = tab_counts()
-    ctx = {"tab": tab, "tabs": [(k, label, counts.get(k, 0)) for k, label, _st in TABS]}
-    if tab == "extensions":
-        qs = ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING).select_related(
-            "appeal__lead_unit", "appeal__category", "unit", "requested_by"
-        )
-        ctx["page"] = paginate(request, qs.order_by("requested_at", "id"))
-        ctx["decide_form"] = f.DecideExtensionForm()
-        return render(request, "web/dispatch/centre.html", ctx)
+def queue_queryset(user, tab: str, params, *, units=None, categories=None):
+    """One appeal queue of the centre (not the extension requests) for `params`: (filter form,
+    rows). The page and its xlsx export both read it."""
     status = {k: st for k, _l, st in TABS}[tab]
-    units = list(f.handling_units())
-    categories = list(f.active_categories())
     filters = AppealFilterForm(
-        request.GET or None,
-        user=request.user,
+        params or None,
+        user=user,
         hide=("status", *CLOSED_FILTERS),
         units=units,
         categories=categories,
@@ -184,6 +171,26 @@ def dispatch_centre(request):
         qs = qs.order_by("current_due_at", "id")
     else:
         qs = qs.annotate(urgency_rank=URGENCY_ORDER).order_by("urgency_rank", "created_at", "id")
+    return filters, qs
+
+
+@page_required("dispatch")
+def dispatch_centre(request):
+    tab = request.GET.get("tab", "new")
+    if tab not in {t[0] for t in TABS}:
+        tab = "new"
+    counts = tab_counts()
+    ctx = {"tab": tab, "tabs": [(k, label, counts.get(k, 0)) for k, label, _st in TABS]}
+    if tab == "extensions":
+        qs = ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING).select_related(
+            "appeal__lead_unit", "appeal__category", "unit", "requested_by"
+        )
+        ctx["page"] = paginate(request, qs.order_by("requested_at", "id"))
+        ctx["decide_form"] = f.DecideExtensionForm()
+        return render(request, "web/dispatch/centre.html", ctx)
+    units = list(f.handling_units())
+    categories = list(f.active_categories())
+    filters, qs = queue_queryset(request.user, tab, request.GET, units=units, categories=categories)
     page = paginate(request, qs)
     ctx.update(page=page, filters=filters, tab_keep=[("tab", tab)])
     if tab in PANEL_TABS:
@@ -366,6 +373,23 @@ def intake_attributes(request):
     ctx = _attribute_context(request.GET)
     ctx.pop("raw")
     return render(request, "web/dispatch/_attributes.html", ctx)
+
+
+@page_required("intake")
+def intake_caller(request):
+    """The caller's earlier appeals and the repeat-caller flag, as the phone is typed on the
+    intake form (an htmx fragment; empty for a partial number or a user who may not match
+    phones)."""
+    from ..caller import history
+
+    raw = request.GET.get("category", "")
+    found = history(
+        request.user,
+        request.GET.get("appellant_phone", ""),
+        category_id=int(raw) if raw.isdigit() else None,
+        subject=request.GET.get("subject", "")[:200],
+    )
+    return render(request, "web/dispatch/_caller.html", {"history": found})
 
 
 @page_required("dispatch")

@@ -69,6 +69,14 @@ def _tab_qs(user, tab: str):
     return qs.exclude(status=Status.MERGED, appellant_phone="")
 
 
+def queue_queryset(user, tab: str, params):
+    """One tab of the follow-up queue for `params`: (filter form, rows). The page and its xlsx
+    export both read it."""
+    filters = AppealFilterForm(params or None, user=user, hide=("status", "due", *CLOSED_FILTERS))
+    qs = filters.apply(_tab_qs(user, tab)).select_related("category__parent", "lead_unit", "street")
+    return filters, qs.order_by("replied_at", "id")
+
+
 def panel_context(request, appeal: Appeal, *, form=None, close_form=None, flash=None) -> dict:
     appeal = Appeal.objects.select_related("category__parent", "lead_unit", "street").get(
         pk=appeal.pk
@@ -111,13 +119,8 @@ def follow_up_queue(request):
     if tab not in dict(TABS):
         tab = "pending"
     counts = {k: _tab_qs(request.user, k).count() for k, _l in TABS}
-    filters = AppealFilterForm(
-        request.GET or None, user=request.user, hide=("status", "due", *CLOSED_FILTERS)
-    )
-    qs = filters.apply(_tab_qs(request.user, tab)).select_related(
-        "category__parent", "lead_unit", "street"
-    )
-    page = paginate(request, qs.order_by("replied_at", "id"))
+    filters, qs = queue_queryset(request.user, tab, request.GET)
+    page = paginate(request, qs)
     ctx = {
         "tab": tab,
         "tabs": [(k, label, counts[k]) for k, label in TABS],

@@ -35,18 +35,27 @@ def home(request):
     return redirect("web:appeals")
 
 
+SORTS = {
+    "-created_at": ("-created_at", "-id"),
+    "created_at": ("created_at", "id"),
+    "due": ("current_due_at", "id"),
+}
+
+
+def search_queryset(user, params):
+    """The appeal search list for `params` (a QueryDict): (filter form, sort, rows). The page
+    and its xlsx export both read it, so the export has exactly the page's rows."""
+    filters = AppealFilterForm(params or None, user=user, extra=("outcome_kind",))
+    qs = filters.apply(appeals_visible_to(user))
+    qs = with_due_state(qs).select_related("category__parent", "street", "grid", "lead_unit")
+    sort = params.get("sort", "-created_at")
+    qs = qs.order_by(*SORTS.get(sort, SORTS["-created_at"]))
+    return filters, sort, qs
+
+
 @login_required
 def appeal_list(request):
-    filters = AppealFilterForm(request.GET or None, user=request.user, extra=("outcome_kind",))
-    qs = filters.apply(appeals_visible_to(request.user))
-    qs = with_due_state(qs).select_related("category__parent", "street", "grid", "lead_unit")
-    sort = request.GET.get("sort", "-created_at")
-    sorts = {
-        "-created_at": ("-created_at", "-id"),
-        "created_at": ("created_at", "id"),
-        "due": ("current_due_at", "id"),
-    }
-    qs = qs.order_by(*sorts.get(sort, sorts["-created_at"]))
+    filters, sort, qs = search_queryset(request.user, request.GET)
     page = paginate(request, qs)
     return render(
         request, "web/appeals/list.html", {"page": page, "filters": filters, "sort": sort}

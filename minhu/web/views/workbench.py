@@ -72,18 +72,31 @@ def tab_counts(unit_id: int) -> dict[str, int]:
     return counts
 
 
+def chosen_tab(user, params) -> tuple[list[Unit], Unit | None, str]:
+    """The user's acting units, the one `params` chose (the first by default; None without any)
+    and the tab."""
+    units = list(Unit.objects.filter(pk__in=unit_ids_acting(scope_of(user))).order_by("path"))
+    chosen = params.get("unit")
+    unit = next((u for u in units if str(u.pk) == chosen), units[0] if units else None)
+    tab = params.get("tab", "claim")
+    return units, unit, tab if tab in dict(TABS) else "claim"
+
+
+def tab_queryset(user, unit_id: int, tab: str, params):
+    """One appeal tab of a unit's workbench (not 已退回 / 吹哨报到) for `params`: (filter form,
+    rows). The page and its xlsx export both read it."""
+    filters = AppealFilterForm(params or None, user=user, hide=("unit", *CLOSED_FILTERS))
+    qs = filters.apply(_unit_querysets(unit_id)[tab])
+    qs = with_due_state(qs).select_related("category__parent", "street", "grid", "lead_unit")
+    qs = qs.order_by("current_due_at", "id") if tab != "reply" else qs.order_by("resolved_at", "id")
+    return filters, qs
+
+
 @page_required("workbench")
 def workbench(request):
-    scope = scope_of(request.user)
-    unit_ids = unit_ids_acting(scope)
-    units = list(Unit.objects.filter(pk__in=unit_ids).order_by("path"))
-    if not units:
+    units, unit, tab = chosen_tab(request.user, request.GET)
+    if unit is None:
         return render(request, "web/workbench/no_unit.html", status=200)
-    chosen = request.GET.get("unit")
-    unit = next((u for u in units if str(u.pk) == chosen), units[0])
-    tab = request.GET.get("tab", "claim")
-    if tab not in dict(TABS):
-        tab = "claim"
     counts = tab_counts(unit.pk)
     ctx = {
         "unit": unit,
@@ -113,13 +126,7 @@ def workbench(request):
         ctx["page"] = paginate(request, qs.order_by("status", "report_due_at", "id"))
         ctx["show"] = show
         return render(request, "web/workbench/workbench.html", ctx)
-    filters = AppealFilterForm(
-        request.GET or None, user=request.user, hide=("unit", *CLOSED_FILTERS)
-    )
-    qsets = _unit_querysets(unit.pk)
-    qs = filters.apply(qsets[tab])
-    qs = with_due_state(qs).select_related("category__parent", "street", "grid", "lead_unit")
-    qs = qs.order_by("current_due_at", "id") if tab != "reply" else qs.order_by("resolved_at")
+    filters, qs = tab_queryset(request.user, unit.pk, tab, request.GET)
     page = paginate(request, qs)
     # Which rows this unit leads (for the role column) without a query per row.
     ids = [a.pk for a in page.object_list]

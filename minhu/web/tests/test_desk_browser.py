@@ -1,0 +1,80 @@
+"""The desk features as their users use them: exporting a list (a small one downloads, a large
+one shows its progress page until the download is offered); caller history on intake."""
+
+from __future__ import annotations
+
+import openpyxl
+import pytest
+from playwright.sync_api import expect
+
+from minhu.appeals import actions
+from minhu.appeals.models import Channel
+from minhu.web import exports
+
+from .test_browser import login
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def register(org, subject: str):
+    return actions.register_appeal(
+        actor=org.dispatcher,
+        channel=Channel.HOTLINE,
+        subject=subject,
+        detail=f"{subject}，请尽快处理。",
+        appellant_name="李先生",
+        appellant_phone="13912345678",
+        grid=org.grid1,
+    )
+
+
+def read(download) -> list[tuple]:
+    with open(download.path(), "rb") as f:
+        ws = openpyxl.load_workbook(f, read_only=True).active
+        return list(ws.iter_rows(values_only=True))
+
+
+def test_export_a_filtered_list_and_a_large_one(org_tx, new_desk_page, monkeypatch):
+    org = org_tx
+    lamps = [register(org, f"幸福路路灯不亮第{i}处") for i in range(3)]
+    register(org, "井盖缺失")
+    page = new_desk_page()
+    login(page, "g1w")  # a grid worker: phones masked
+    page.goto(page.base + "/appeals/?q=路灯&sort=created_at")
+    with page.expect_download() as info:
+        page.locator("[data-export]").click()
+    assert info.value.suggested_filename.startswith("诉求查询-")
+    rows = read(info.value)
+    assert [r[1] for r in rows[2:]] == [a.code for a in lamps]
+    assert {r[5] for r in rows[2:]} == {"139****5678"}
+
+    monkeypatch.setattr(exports, "INLINE_ROWS", 1)
+    page.goto(page.base + "/appeals/")
+    page.locator("[data-export]").click()
+    expect(page.locator("#export-status")).to_have_attribute("data-status", "done", timeout=20000)
+    expect(page.locator("#export-status")).to_contain_text("4 / 4")
+    with page.expect_download() as info:
+        page.locator("[data-download]").click()
+    rows = read(info.value)
+    assert len(rows) == 2 + 4
+    page.goto(page.base + "/exports/")
+    expect(page.locator("table.tbl tbody tr")).to_have_count(2)
+
+
+def test_caller_history_appears_as_the_phone_is_typed(org_tx, new_desk_page):
+    org = org_tx
+    earlier = register(org, "幸福路路灯不亮")
+    actions.classify(earlier, actor=org.dispatcher, category=org.category)
+    page = new_desk_page()
+    login(page, "dispatcher")
+    page.goto(page.base + "/appeals/new/")
+    page.locator("#id_appellant_phone").press_sequentially("13912345678", delay=20)
+    box = page.locator("#caller-history")
+    expect(box).to_contain_text("该来电人共有 1 件诉求")
+    expect(box.locator(f"a:has-text('{earlier.code}')")).to_be_visible()
+    expect(box.locator("[data-repeat]")).to_have_count(0)
+    page.locator("#id_category").select_option(str(org.category.pk))
+    expect(box.locator("[data-repeat]")).to_contain_text("重复来电")
+    page.locator("#id_appellant_phone").fill("13700000000")
+    page.locator("#id_appellant_phone").dispatch_event("input")
+    expect(box.locator("[data-first-call]")).to_be_visible()
