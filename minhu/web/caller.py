@@ -16,9 +16,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from minhu.appeals.access import appeals_visible_to, phone_visible_q
-from minhu.appeals.actions import PHONE_RE
 from minhu.appeals.models import Appeal
 from minhu.categories.models import Category
+from minhu.core.phones import is_phone
 from minhu.routing.text import bigrams
 
 SHOWN = 8
@@ -59,7 +59,7 @@ def history(
     phone number or the user may not match phones."""
     phone = (phone or "").strip().replace(" ", "")
     visible = phone_visible_q(user)
-    if visible is None or not PHONE_RE.match(phone):
+    if visible is None or not is_phone(phone):
         return None
     qs = appeals_visible_to(user).filter(visible, appellant_phone=phone)
     total = qs.count()
