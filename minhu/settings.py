@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "minhu.routing",
     "minhu.evaluation",
     "minhu.deputies",
+    "minhu.wechat",
     "minhu.surveys",
     "minhu.web",
     "minhu.residents",

@@ -24,6 +24,7 @@ urlpatterns = [
     path("consultation/", include("minhu.consultation.urls")),
     path("deputies/", include("minhu.deputies.urls")),
     path("surveys/", include("minhu.surveys.urls")),
+    path("wechat/", include("minhu.wechat.urls")),
     path("", include("minhu.web.urls")),
 ]
 # Uploaded photos are not served under MEDIA_URL: only through the scope-checked views

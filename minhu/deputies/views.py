@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse
@@ -17,27 +16,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from minhu.appeals.models import Status
-from minhu.core.errors import DomainError, NotFound
+from minhu.core.errors import DomainError
 from minhu.core.xlsx import Workbook
 from minhu.orgs.models import Unit, UnitKind
+from minhu.web.permissions import scoped_page
 
 from . import access, actions
 from .models import COLUMNS_HINT, Deputy, DeputyLevel
 
-
-def _reader(view):
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not access.may_read(request.user):
-            raise Http404()
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound:
-            raise Http404()
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
+_reader = scoped_page(access.may_read)
 
 
 def _ctx(request, tab: str, **kw):

@@ -7,7 +7,6 @@ import io
 from collections import Counter
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
@@ -21,27 +20,14 @@ from minhu.appeals.access import appeals_visible_to
 from minhu.core.errors import DomainError, NotFound
 from minhu.core.xlsx import Workbook
 from minhu.residents import qr, throttle
+from minhu.web.permissions import scoped_page
 
 from . import access, actions
 from .models import Identity, QuestionKind, Response, Survey, SurveyStatus
 
-
-def _staff(view):
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if (
-            not actions.may_build(request.user)
-            and not access.surveys_visible_to(request.user).exists()
-        ):
-            raise Http404()
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound:
-            raise Http404()
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
+_staff = scoped_page(
+    lambda user: actions.may_build(user) or access.surveys_visible_to(user).exists()
+)
 
 
 def public_url(request, survey: Survey) -> str:

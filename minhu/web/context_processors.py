@@ -26,6 +26,7 @@ NAV = [
     ("consultation:rooms", _("有事好商量"), "consultation", "/consultation/"),
     ("deputies:suggestions", _("代表建议"), "deputies", "/deputies/"),
     ("surveys:list", _("问卷调查"), "surveys", "/surveys/"),
+    ("wechat:groups", _("微信群"), "wechat", "/wechat/"),
     ("web:manage", _("系统管理"), "manage", "/manage/"),
 ]
 

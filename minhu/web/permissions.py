@@ -51,6 +51,7 @@ PAGE_ROLES: dict[str, set[str]] = {
     "consultation": {Role.HANDLER, Role.UNIT_LEADER, Role.DISPATCHER, Role.ADMIN},
     "deputies": {Role.DISPATCHER, Role.ADMIN, Role.DISTRICT_LEADER, Role.CALLBACK},
     "surveys": {Role.DISPATCHER, Role.ADMIN, Role.HANDLER, Role.UNIT_LEADER, Role.DISTRICT_LEADER},
+    "wechat": set(Role),
 }
 
 
@@ -68,6 +69,29 @@ def page_required(page: str):
             if not may_open(request.user, page):
                 raise PermissionDenied(_("您无权访问此页面"))
             return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def scoped_page(may):
+    """Login required; "not found" (404) for a user `may(user)` refuses and when the view
+    raises the domain's NotFound: the pages of a scoped app outside the user's reach."""
+    from django.http import Http404
+
+    from minhu.core.errors import NotFound
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not may(request.user):
+                raise Http404()
+            try:
+                return view(request, *args, **kwargs)
+            except NotFound:
+                raise Http404()
 
         return wrapped
 
