@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from minhu.appeals.models import Status
 from minhu.core.errors import DomainError
 from minhu.core.xlsx import Workbook
+from minhu.evaluation import figures
 from minhu.orgs.models import Unit, UnitKind
 from minhu.web.permissions import scoped_page
 
@@ -310,5 +311,6 @@ def stats_view(request):
             year=year or "",
             per_deputy=access.counts_per_deputy(request.user, year),
             per_unit=access.counts_per_unit(request.user, year),
+            yoy=figures.channel_yoy("deputy"),
         ),
     )

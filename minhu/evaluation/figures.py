@@ -224,6 +224,20 @@ def yoy_by_channel(
     return yoy_by("channel", period, unit, today=today)
 
 
+def channel_yoy(code: str, period: Period | None = None, unit: Unit | None = None) -> dict:
+    """One channel's row of `yoy_by_channel` (zeros when it had nothing either year): what a
+    channel's own page shows beside its counts. The current period by default."""
+    from .config import active_config
+    from .periods import current_period
+
+    period = period or current_period(active_config().period_start_day)
+    row = next((r for r in yoy_by_channel(period, unit) if r["key"] == code), None)
+    if row is None:
+        row = {"key": code, "label": str(channel_label(code)), "count": 0, "year_ago": 0}
+        row["yoy"] = None
+    return {**row, "period": period}
+
+
 def yoy_by_category(
     period: Period, unit: Unit | None = None, *, today: dt.date | None = None
 ) -> list[dict]:

@@ -22,7 +22,7 @@ from minhu.orgs.scope import scope_of
 from minhu.web.permissions import scoped_page
 
 from . import access, actions, answers, stats
-from .models import RecordKind, WechatGroup
+from .models import CHANNEL, RecordKind, WechatGroup
 
 _reader = scoped_page(lambda user: scope_of(user).has_role(*access.READ_ROLES))
 
@@ -302,6 +302,15 @@ def record_view(request, pk):
     return redirect("wechat:group", group.pk)
 
 
+def _channel_yoy(user, code: str) -> dict | None:
+    """The channel's volume year on year (evaluation.figures), for district-wide readers."""
+    if not scope_of(user).all_units:
+        return None
+    from minhu.evaluation import figures
+
+    return figures.channel_yoy(code)
+
+
 @_reader
 def stats_view(request):
     level = request.GET.get("level") or "community"
@@ -328,5 +337,6 @@ def stats_view(request):
             total=stats.totals(rows),
             since=since.isoformat() if since else "",
             until=until.isoformat() if until else "",
+            yoy=_channel_yoy(request.user, CHANNEL),
         ),
     )

@@ -279,7 +279,7 @@ def test_counts_per_grid_community_street(org, group):
     assert (community["unit__name"], community["messages"]) == ("东一社区", 3)
     grids = {r["unit__name"]: r for r in stats.counts(org.dispatcher, "grid")}
     # The community's own group has no grid: its messages count under "no grid".
-    assert grids["东一社区第1网格"]["messages"] == 1 and grids[None]["messages"] == 2
+    assert grids["东一社区第1网格"]["messages"] == 1 and grids[""]["messages"] == 2
     assert stats.counts(org.s2_handler, "street") == []
     assert (
         stats.counts(org.dispatcher, "street", since=timezone.localdate() + dt.timedelta(1))[0][
@@ -359,3 +359,24 @@ def test_phone_masked_for_field_staff(client, org, group):
     client.logout()
     page = _client(client, org.dispatcher).get(f"/wechat/m/{m.pk}/").content.decode()
     assert "13912345678" in page
+
+
+def test_channel_year_on_year_on_the_stats_page(client, org, group):
+    from minhu.evaluation import figures
+    from minhu.evaluation.tests.helpers import frozen
+
+    now = timezone.localtime()
+    actions.register_message(actor=org.grid1_worker, group=group, text=TEXT)
+    actions.register_message(
+        actor=org.grid1_worker, group=group, text="广场舞音响太吵，晚上十点还在放。"
+    )
+    with frozen(now.replace(year=now.year - 1) - dt.timedelta(hours=1)):
+        actions.register_message(actor=org.grid1_worker, group=group, text="去年的消息：楼道灯不亮")
+    row = figures.channel_yoy("wechat_group")
+    assert (row["count"], row["year_ago"], str(row["yoy"])) == (2, 1, "100.00")
+    page = _client(client, org.dispatcher).get("/wechat/stats/").content.decode()
+    assert 'id="channel-yoy"' in page and "+100.00%" in page
+    client.logout()
+    # Field staff see their own counts, not the district's volume.
+    page = _client(client, org.grid1_worker).get("/wechat/stats/").content.decode()
+    assert 'id="channel-yoy"' not in page
