@@ -9,8 +9,9 @@ Without DATABASE_URL it starts a throwaway cluster (scale_postgres.start_cluster
 `minhu generate` (COPY: appeals with their events, assignments, follow-ups over `--years`),
 ending today so the default window is full. Then it times the request in process through the
 whole Django stack (middleware included): median and p95 over `--repeat` calls, the number of
-SQL statements and the size of the answer, in JSON and XML, and with `service_code` and
-`status` filters."""
+SQL statements and the size of the answer, in JSON and XML, with `service_code` and `status`
+filters, a full page of 1,000 and a later page; `--explain` prints each statement's
+EXPLAIN (ANALYZE, BUFFERS)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale_postgres import run, start_cluster  # noqa: E402
 
 
-def measure(repeat: int) -> None:
+def explain(connection, queries) -> None:
+    """EXPLAIN ANALYZE of the statements one call ran (their plans and execution times)."""
+    with connection.cursor() as cur:
+        for q in queries:
+            if not q["sql"].lstrip().upper().startswith("SELECT"):
+                continue
+            cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + q["sql"])
+            print("   ", q["sql"][:160] + " ...")
+            for (line,) in cur.fetchall():
+                print("      " + line)
+
+
+def measure(repeat: int, show_plans: bool = False) -> None:
     import django
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "minhu.settings")
@@ -42,6 +55,8 @@ def measure(repeat: int) -> None:
     top = Appeal.objects.exclude(category=None).values_list("category__code", flat=True).first()
     cases = [
         ("requests.json (default window)", "/open311/v2/requests.json", {}),
+        ("requests.json?page_size=1000", "/open311/v2/requests.json", {"page_size": "1000"}),
+        ("requests.json?page=5", "/open311/v2/requests.json", {"page": "5"}),
         ("requests.xml (default window)", "/open311/v2/requests.xml", {}),
         ("requests.json?status=open", "/open311/v2/requests.json", {"status": "open"}),
         (f"requests.json?service_code={top}", "/open311/v2/requests.json", {"service_code": top}),
@@ -63,6 +78,8 @@ def measure(repeat: int) -> None:
             f"{len(q.captured_queries)} queries  {n} requests  {len(r.content) / 1024:.0f} KiB",
             flush=True,
         )
+        if show_plans:
+            explain(connection, q.captured_queries)
 
 
 def main() -> None:
@@ -73,6 +90,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--keep", action="store_true", help="leave the throwaway cluster running")
     ap.add_argument("--skip-generate", action="store_true")
+    ap.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE each statement")
     args = ap.parse_args()
     stop = None
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
@@ -97,7 +115,7 @@ def main() -> None:
             )
             print(f"generate: {took:.0f}s", flush=True)
             run(["dbshell", "--", "-c", "VACUUM ANALYZE"], env)
-        measure(args.repeat)
+        measure(args.repeat, args.explain)
     finally:
         if stop and not args.keep:
             stop()

@@ -9,17 +9,19 @@ coordinates only of requests that were themselves posted through Open311."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
-from collections.abc import Iterable
+from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery, TextField
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from minhu.appeals.kinds import RESIDENT_APPEAL
-from minhu.appeals.models import PUBLIC_EVENTS, Appeal, AppealEvent, Status
+from minhu.appeals.models import OPEN_STATUSES, PUBLIC_EVENTS, Appeal, AppealEvent, Status
 from minhu.categories.fields import categories_with_fields, fields_for
 from minhu.categories.models import Category, FieldType
 from minhu.core.times import local_iso
@@ -153,79 +155,150 @@ def public_appeals() -> QuerySet[Appeal]:
     return Appeal.objects.filter(kind=RESIDENT_APPEAL)
 
 
-def search(params) -> list[Appeal]:
+# What a published row needs, read as values (no model instances, no long texts).
+ROW_FIELDS = (
+    "id",
+    "code",
+    "status",
+    "subject",
+    "created_at",
+    "updated_at",
+    "resolve_due_at",
+    "address",
+    "latitude",
+    "longitude",
+    "category__name",
+    "category__code",
+    "lead_unit__name",
+    "street__name",
+    "open311__id",
+    "open311__address_id",
+    "open311__media_url",
+)
+
+
+def page_size(params) -> int:
+    """`page_size` (Chicago's Open311 extension): 1..MINHU_OPEN311_MAX_REQUESTS, by default
+    MINHU_OPEN311_PAGE_SIZE."""
+    raw = (params.get("page_size") or "").strip()
+    if not raw:
+        return min(int(getattr(settings, "MINHU_OPEN311_PAGE_SIZE", 200)), max_requests())
+    if not raw.isdigit() or not 1 <= int(raw) <= max_requests():
+        raise BadParameter(f"page_size: a whole number from 1 to {max_requests()}")
+    return int(raw)
+
+
+def page_number(params) -> int:
+    raw = (params.get("page") or "").strip()
+    if not raw:
+        return 1
+    if not raw.isdigit() or not 1 <= int(raw) <= 10_000:
+        raise BadParameter("page: a whole number from 1")
+    return int(raw)
+
+
+def rows_of(qs: QuerySet[Appeal], start: int = 0, stop: int | None = None) -> list[dict]:
+    """The public columns of `qs` with each one's newest public event, newest first, as value
+    rows (one statement), rows start..stop."""
+    qs = qs.annotate(newest_event=newest_public_event()).order_by("-created_at", "-id")
+    return list(qs.values(*ROW_FIELDS, "newest_event")[start:stop])
+
+
+def search(params) -> list[dict[str, Any]]:
     """GET requests: the spec's filters. `service_request_id` (a comma list) wins over the
     others; otherwise the window is start_date..end_date, by default the 90 days before
-    end_date (or now), newest first, at most MINHU_OPEN311_MAX_REQUESTS."""
+    end_date (or now), newest first, `page_size` rows (default MINHU_OPEN311_PAGE_SIZE, at
+    most MINHU_OPEN311_MAX_REQUESTS) from `page`."""
     qs = public_appeals()
     ids = [i.strip() for i in (params.get("service_request_id") or "").split(",") if i.strip()]
     if ids:
-        qs = qs.filter(code__in=ids[:100])
-    else:
-        now = timezone.now()
-        start = params.get("start_date")
-        end = params.get("end_date")
-        start_at, end_at = window(start, end, now)
-        qs = qs.filter(created_at__gte=start_at, created_at__lte=end_at)
-        codes = [c.strip() for c in (params.get("service_code") or "").split(",") if c.strip()]
-        if codes:
-            qs = qs.filter(Q(category__code__in=codes) | Q(category__parent__code__in=codes))
-        wanted = [s.strip() for s in (params.get("status") or "").split(",") if s.strip()]
-        if wanted:
-            if set(wanted) - {"open", "closed"}:
-                raise BadParameter("status: open or closed")
-            if wanted == ["open"]:
-                qs = qs.exclude(status__in=CLOSED)
-            elif wanted == ["closed"]:
-                qs = qs.filter(status__in=CLOSED)
-    qs = qs.select_related("category", "lead_unit", "street", "open311").order_by(
-        "-created_at", "-id"
+        return rows_of(qs.filter(code__in=ids[:100]))
+    now = timezone.now()
+    start = params.get("start_date")
+    end = params.get("end_date")
+    start_at, end_at = window(start, end, now)
+    size, page = page_size(params), page_number(params)
+    qs = qs.filter(created_at__gte=start_at, created_at__lte=end_at)
+    codes = [c.strip() for c in (params.get("service_code") or "").split(",") if c.strip()]
+    if codes:
+        qs = qs.filter(Q(category__code__in=codes) | Q(category__parent__code__in=codes))
+    wanted = [s.strip() for s in (params.get("status") or "").split(",") if s.strip()]
+    if wanted:
+        if set(wanted) - {"open", "closed"}:
+            raise BadParameter("status: open or closed")
+        if wanted == ["open"]:
+            qs = qs.exclude(status__in=CLOSED)
+        elif wanted == ["closed"]:
+            qs = qs.filter(status__in=CLOSED)
+    return rows_of(qs, (page - 1) * size, page * size)
+
+
+def newest_public_event() -> Subquery:
+    """The appeal's newest public event as {kind, unit, data}: one index probe per appeal
+    (`appeal, created_at`, read backwards). An event is never older than its appeal, which
+    also prunes the monthly partitions of the event table on PostgreSQL."""
+    return Subquery(
+        AppealEvent.objects.filter(
+            appeal_id=OuterRef("pk"),
+            kind__in=PUBLIC_EVENTS,
+            created_at__gte=OuterRef("created_at"),
+        )
+        .order_by("-created_at", "-id")
+        .values(j=JSONObject(kind="kind", unit="unit__name", data="data"))[:1],
+        output_field=TextField(),  # the JSON text: equal events give equal texts (memo key)
     )
-    return list(qs[: max_requests()])
 
 
-def latest_notes(appeals: Iterable[Appeal]) -> dict[int, str]:
-    """{appeal id: its newest public timeline entry as text}, in one query."""
-    ids = [a.pk for a in appeals]
-    if not ids:
-        return {}
-    notes: dict[int, str] = {}
-    events = (
-        AppealEvent.objects.filter(appeal_id__in=ids, kind__in=PUBLIC_EVENTS)
-        .select_related("unit")
-        .order_by("appeal_id", "-created_at", "-id")
-    )
-    for e in events:
-        if e.appeal_id in notes:
-            continue
-        item = timeline_item(e)
-        if item is not None:
-            notes[e.appeal_id] = mask(f"{item.title}：{item.text}" if item.text else item.title)
-    return notes
+class _Event:
+    """What the public timeline reads of an event, from the subquery's row."""
+
+    __slots__ = ("kind", "data", "created_at", "note", "unit_id", "unit")
+
+    def __init__(self, kind: str, data: dict, unit_name: str | None):
+        self.kind, self.data, self.created_at, self.note = kind, data or {}, None, ""
+        self.unit_id = unit_name and -1  # truthy when there is a unit (only its name is read)
+        self.unit = SimpleNamespace(name=unit_name) if unit_name else None
 
 
-def _posted(appeal: Appeal):
-    try:
-        return appeal.open311
-    except Appeal.open311.RelatedObjectDoesNotExist:
-        return None
+def status_note(newest: str | None) -> str:
+    """The newest public timeline entry (the subquery's JSON text) as text (title: text),
+    personal digits masked."""
+    if not newest:
+        return ""
+    newest = json.loads(newest)
+    data = newest.get("data") or {}
+    if isinstance(data, str):  # SQLite nests the JSON column as text
+        data = json.loads(data)
+    item = timeline_item(_Event(newest["kind"], data, newest.get("unit")))
+    if item is None:
+        return ""
+    return mask(f"{item.title}：{item.text}" if item.text else item.title)
 
 
-def request_row(appeal: Appeal, notes: dict[int, str]) -> dict[str, Any]:
-    posted = _posted(appeal)
-    cat = appeal.category
-    row: dict[str, Any] = {
-        "service_request_id": appeal.code,
-        "status": open_closed(appeal.status),
-        "status_notes": notes.get(appeal.pk, ""),
-        "service_name": cat.name if cat else None,
-        "service_code": cat.code if cat else None,
-        "description": mask(appeal.subject),
-        "agency_responsible": appeal.lead_unit.name if appeal.lead_unit_id else None,
+def request_row(row: dict[str, Any], zone=None, notes: dict | None = None) -> dict[str, Any]:
+    """One published request from a value row of `rows_of`/`search`; `notes` memoises the
+    status notes of a page (many requests share their newest event's text)."""
+    zone = zone or timezone.get_default_timezone()
+    notes = {} if notes is None else notes
+    newest = row["newest_event"]
+    if newest not in notes:
+        notes[newest] = status_note(newest)
+
+    def iso(value: dt.datetime | None) -> str | None:
+        return value.astimezone(zone).isoformat() if value is not None else None
+
+    out: dict[str, Any] = {
+        "service_request_id": row["code"],
+        "status": open_closed(row["status"]),
+        "status_notes": notes[newest],
+        "service_name": row["category__name"],
+        "service_code": row["category__code"],
+        "description": mask(row["subject"]),
+        "agency_responsible": row["lead_unit__name"],
         "service_notice": "",
-        "requested_datetime": local_iso(appeal.created_at),
-        "updated_datetime": local_iso(appeal.updated_at),
-        "expected_datetime": local_iso(appeal.resolve_due_at) if appeal.is_open else None,
+        "requested_datetime": iso(row["created_at"]),
+        "updated_datetime": iso(row["updated_at"]),
+        "expected_datetime": iso(row["resolve_due_at"]) if row["status"] in OPEN_STATUSES else None,
         "address": None,
         "address_id": None,
         "zipcode": None,
@@ -233,20 +306,20 @@ def request_row(appeal: Appeal, notes: dict[int, str]) -> dict[str, Any]:
         "long": None,
         "media_url": None,
     }
-    if posted is not None:
-        row["address"] = mask(appeal.address) or None
-        row["address_id"] = posted.address_id or None
-        row["lat"] = float(appeal.latitude) if appeal.latitude is not None else None
-        row["long"] = float(appeal.longitude) if appeal.longitude is not None else None
-        row["media_url"] = posted.media_url or None
-    elif appeal.street_id:
-        row["address"] = appeal.street.name
-    return row
+    if row["open311__id"] is not None:  # posted through Open311: its own place is public
+        out["address"] = mask(row["address"]) or None
+        out["address_id"] = row["open311__address_id"] or None
+        out["lat"] = float(row["latitude"]) if row["latitude"] is not None else None
+        out["long"] = float(row["longitude"]) if row["longitude"] is not None else None
+        out["media_url"] = row["open311__media_url"] or None
+    elif row["street__name"]:
+        out["address"] = row["street__name"]
+    return out
 
 
-def request_rows(appeals: list[Appeal]) -> list[dict[str, Any]]:
-    notes = latest_notes(appeals)
-    return [request_row(a, notes) for a in appeals]
+def request_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    zone, notes = timezone.get_default_timezone(), {}
+    return [request_row(r, zone, notes) for r in rows]
 
 
 # --- updates (FixMyStreet's servicerequestupdates) ------------------------------------------

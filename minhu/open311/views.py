@@ -156,15 +156,10 @@ def requests_(request: HttpRequest, fmt: str, api_key) -> HttpResponse:
 
 @endpoint(("GET",))
 def request_detail(request: HttpRequest, fmt: str, _key, request_id: str) -> HttpResponse:
-    appeal = (
-        georeport.public_appeals()
-        .filter(code=request_id)
-        .select_related("category", "lead_unit", "street", "open311")
-        .first()
-    )
-    if appeal is None:
+    rows = georeport.rows_of(georeport.public_appeals().filter(code=request_id))
+    if not rows:
         return error(fmt, 404, f"service_request_id not found: {request_id}")
-    return respond(fmt, georeport.request_rows([appeal]), root="service_requests", item="request")
+    return respond(fmt, georeport.request_rows(rows), root="service_requests", item="request")
 
 
 @endpoint(("GET",))

@@ -439,3 +439,32 @@ def test_requests_list_query_count_does_not_grow(client, setup):
     with CaptureQueriesContext(connection) as five:
         assert len(get(client, "requests").json()) == 5
     assert len(five.captured_queries) == len(one.captured_queries) <= 5
+
+
+def test_requests_are_paged_and_show_the_newest_public_event(client, setup, settings):
+    settings.MINHU_OPEN311_PAGE_SIZE = 2
+    codes = [post(client, setup).json()[0]["service_request_id"] for _ in range(3)]
+    newest_first = codes[::-1]
+    first = Appeal.objects.get(code=codes[0])
+    appeal_actions.dispatch(first, actor=setup.dispatcher, lead_unit=setup.street1)
+    appeal_actions.add_note(first, actor=setup.district_leader, text="内部备注：不公开")
+    for fmt in ("json", "xml"):
+        page1 = get(client, "requests", fmt)
+        if fmt == "json":
+            rows = page1.json()
+        else:
+            rows = [{c.tag: c.text for c in r} for r in xml(page1).findall("request")]
+        assert [r["service_request_id"] for r in rows] == newest_first[:2]
+    assert [r["service_request_id"] for r in get(client, "requests", page="2").json()] == [codes[0]]
+    assert get(client, "requests", page="3").json() == []
+    rows = get(client, "requests", page_size="3").json()
+    assert [r["service_request_id"] for r in rows] == newest_first
+    notes = {r["service_request_id"]: r["status_notes"] for r in rows}
+    # the newest public event, not the internal note written after it
+    assert notes[codes[0]].startswith("已交办：交由") and "内部" not in notes[codes[0]]
+    assert notes[codes[1]] == "已受理：您反映的问题已登记"
+    for bad in ({"page_size": "0"}, {"page_size": "1001"}, {"page_size": "x"}, {"page": "0"}):
+        for fmt in ("json", "xml"):
+            r = get(client, "requests", fmt, **bad)
+            assert r.status_code == 400, bad
+            assert next(iter(bad)) in errors_of(r, fmt)[0]["description"]
