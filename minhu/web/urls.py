@@ -4,6 +4,7 @@ from django.urls import path
 from .views import (
     account,
     appeal,
+    bulk,
     config_log,
     dispatch,
     exports,
@@ -47,6 +48,8 @@ urlpatterns = [
     path("notifications/bell/", lists.notifications_bell, name="notifications_bell"),
     path("notifications/<id:pk>/read/", lists.notification_read, name="notification_read"),
     path("notifications/read-all/", lists.notifications_read_all, name="notifications_read_all"),
+    # bulk actions on selected rows
+    path("bulk/<slug:name>/", bulk.bulk_action, name="bulk"),
     # list exports (xlsx)
     path("exports/", exports.export_list, name="exports"),
     path("exports/new/", exports.export_start, name="export_start"),

@@ -78,3 +78,36 @@ def test_caller_history_appears_as_the_phone_is_typed(org_tx, new_desk_page):
     page.locator("#id_appellant_phone").fill("13700000000")
     page.locator("#id_appellant_phone").dispatch_event("input")
     expect(box.locator("[data-first-call]")).to_be_visible()
+
+
+def test_bulk_dispatch_and_claim_by_ticking_rows(org_tx, new_desk_page, new_phone_page):
+    from .test_phone import assert_fits
+
+    org = org_tx
+    first, second, third = (register(org, f"幸福路第{i}处积水") for i in range(3))
+    page = new_desk_page()
+    login(page, "dispatcher")
+    page.goto(page.base + "/dispatch/")
+    page.locator(f"input[name=ids][value='{first.pk}']").check()
+    page.locator(f"input[name=ids][value='{second.pk}']").check()
+    expect(page.locator("[data-bulk-count]")).to_have_text("已选 2 条")
+    page.locator("#bulk select[name=lead_unit]").select_option(str(org.street1.pk))
+    page.locator("[data-bulk-submit]").click()
+    expect(page.locator(".bulk-summary")).to_contain_text("成功 2 条")
+    page.locator("a.btn.primary", has_text="返回列表").click()
+    expect(page.locator(f"#row-{third.pk}")).to_be_visible()
+    expect(page.locator(f"#row-{first.pk}")).to_have_count(0)
+
+    # the street's handler, on a phone, claims both at once
+    phone = new_phone_page()
+    login(phone, "s1h")
+    phone.goto(phone.base + "/workbench/?tab=claim")
+    assert_fits(phone, "workbench claim tab with the bulk bar")
+    phone.locator("[data-bulk-all]").check()
+    expect(phone.locator("[data-bulk-count]")).to_have_text("已选 2 条")
+    phone.locator("[data-bulk-submit]").click()
+    expect(phone.locator(".bulk-summary")).to_contain_text("成功 2 条")
+    assert_fits(phone, "bulk result")
+    for a in (first, second):
+        a.refresh_from_db()
+        assert a.status == "in_progress"

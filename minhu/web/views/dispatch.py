@@ -194,6 +194,7 @@ def dispatch_centre(request):
     page = paginate(request, qs)
     ctx.update(page=page, filters=filters, tab_keep=[("tab", tab)])
     if tab in PANEL_TABS:
+        ctx["bulk_units"] = units  # 批量派单 to one unit (each row through `dispatch`)
         selected = None
         wanted = request.GET.get("id")
         if wanted and wanted.isdigit():

@@ -127,6 +127,7 @@ def follow_up_queue(request):
         "page": page,
         "filters": filters,
         "tab_keep": [("tab", tab)],
+        "bulk_close": tab == "close" and scope_of(request.user).has_role(*CENTRE_ROLES),
     }
     wanted = request.GET.get("id")
     selected = None

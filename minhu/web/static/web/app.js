@@ -194,6 +194,26 @@
     }
   });
 
+  // --- bulk actions: pick rows (the click does not open the row), select all, count ----------
+  document.addEventListener("click", function (e) {
+    if (e.target.closest && e.target.closest("[data-bulk-pick]")) e.stopPropagation();
+  }, true);
+  function bulkBoxes() { return $all("input[name=ids][form=bulk]"); }
+  function bulkRecount() {
+    var count = $("[data-bulk-count]");
+    if (!count) return;
+    var n = bulkBoxes().filter(function (b) { return b.checked; }).length;
+    count.textContent = count.textContent.replace(/\d+/, String(n));
+    var all = $("[data-bulk-all]");
+    if (all) all.checked = n > 0 && n === bulkBoxes().length;
+  }
+  document.addEventListener("change", function (e) {
+    if (e.target.matches && e.target.matches("[data-bulk-all]")) {
+      bulkBoxes().forEach(function (b) { b.checked = e.target.checked; });
+    }
+    if (e.target.matches && e.target.matches("[data-bulk-all], input[name=ids][form=bulk]")) bulkRecount();
+  });
+
   // --- dispatch form: the catalogue's lead unit for the category now chosen -------------------
   document.addEventListener("htmx:afterSwap", function (e) {
     var box = e.detail && e.detail.target;
