@@ -15,8 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from minhu.appeals import actions
-
-from minhu.core.errors import DomainError, InvalidInput  # noqa: F401 (views raise it)
+from minhu.core.errors import DomainError, InvalidInput
 from minhu.notifications import actions as notification_actions
 from minhu.notifications.models import Notification
 

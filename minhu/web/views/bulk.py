@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from minhu.core.errors import DomainError
+from minhu.core.errors import DomainError, InvalidInput
 
 from .. import bulk
 from ..forms import handling_units
@@ -27,7 +27,7 @@ def _options(request, name: str) -> dict:
         raw = request.POST.get("lead_unit", "")
         unit = handling_units().filter(pk=int(raw)).first() if raw.isdigit() else None
         if unit is None:
-            raise bulk.InvalidInput(_("请选择主办单位"), code="required", field="lead_unit")
+            raise InvalidInput(_("请选择主办单位"), code="required", field="lead_unit")
         return {"lead_unit": unit}
     return {}
 
