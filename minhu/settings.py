@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "minhu.evaluation",
     "minhu.deputies",
     "minhu.wechat",
+    "minhu.happiness",
     "minhu.surveys",
     "minhu.web",
     "minhu.residents",

@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("h5/q/", include("minhu.surveys.h5_urls")),
+    path("h5/happy/", include("minhu.happiness.h5_urls")),
     path("h5/", include("minhu.residents.urls")),
     path("open311/", include("minhu.open311.urls")),
     path("routing/", include("minhu.routing.urls")),
@@ -25,6 +26,7 @@ urlpatterns = [
     path("deputies/", include("minhu.deputies.urls")),
     path("surveys/", include("minhu.surveys.urls")),
     path("wechat/", include("minhu.wechat.urls")),
+    path("happy/", include("minhu.happiness.urls")),
     path("", include("minhu.web.urls")),
 ]
 # Uploaded photos are not served under MEDIA_URL: only through the scope-checked views

@@ -27,6 +27,7 @@ NAV = [
     ("deputies:suggestions", _("代表建议"), "deputies", "/deputies/"),
     ("surveys:list", _("问卷调查"), "surveys", "/surveys/"),
     ("wechat:groups", _("微信群"), "wechat", "/wechat/"),
+    ("happiness:listings", _("幸福清单"), "happiness", "/happy/"),
     ("web:manage", _("系统管理"), "manage", "/manage/"),
 ]
 

@@ -52,6 +52,13 @@ PAGE_ROLES: dict[str, set[str]] = {
     "deputies": {Role.DISPATCHER, Role.ADMIN, Role.DISTRICT_LEADER, Role.CALLBACK},
     "surveys": {Role.DISPATCHER, Role.ADMIN, Role.HANDLER, Role.UNIT_LEADER, Role.DISTRICT_LEADER},
     "wechat": set(Role),
+    "happiness": {
+        Role.DISPATCHER,
+        Role.ADMIN,
+        Role.HANDLER,
+        Role.UNIT_LEADER,
+        Role.DISTRICT_LEADER,
+    },
 }
 
 
