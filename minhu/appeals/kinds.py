@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from minhu.deadlines.models import Step
+from minhu.deadlines.models import Step, declare_kind
 
 from .models import Channel
 
@@ -55,8 +55,10 @@ class WorkKind:
     follow_up_to_close: bool = True
     # Its follow-ups count in the three rates (响应率/解决率/满意率).
     counts_in_rates: bool = True
-    # Ranking group it is judged in ("" for the units' ordinary ranking; a kind that is not
-    # ranked at all has counts_in_rates False).
+    # The ranking group (evaluation.models.RankingGroup: "street", "department", "party") whose
+    # ranking judges its follow-ups; "" ranks them wherever the handling unit is ranked. A kind
+    # naming a group stays out of every other group's ranking (`kinds_ranked_apart`); a kind
+    # that is not ranked at all has counts_in_rates False.
     ranking_group: str = ""
     # The time-limit steps whose clock runs for it (subset of ALL_STEPS).
     steps: tuple[str, ...] = ALL_STEPS
@@ -96,6 +98,7 @@ def register_kind(kind: WorkKind) -> WorkKind:
     if existing is not None and existing != kind:
         raise ValueError(f"work kind {kind.code!r} is already registered differently")
     _KINDS[kind.code] = kind
+    declare_kind(kind.code, kind.label)  # time limits may be set per kind
     return kind
 
 
@@ -135,6 +138,16 @@ def unrated_kinds() -> list[str]:
     """Kinds whose follow-ups stay out of the three rates (empty today: only then do the
     aggregates add a filter)."""
     return [k.code for k in _KINDS.values() if not k.counts_in_rates]
+
+
+def kinds_ranked_apart(group: str) -> list[str]:
+    """Counted kinds whose declared ranking group is another than `group`: their follow-ups
+    stay out of `group`'s ranking (empty today: only then do the rankings add a query)."""
+    return [
+        k.code
+        for k in _KINDS.values()
+        if k.counts_in_rates and k.ranking_group and k.ranking_group != group
+    ]
 
 
 def channel_values() -> list[str]:

@@ -25,9 +25,9 @@ from minhu.core.audit import (
 from minhu.core.errors import InvalidInput
 from minhu.orgs.actions import require_admin
 
-from .models import CalendarOverride, Measure, Step, TimeLimitPolicy, Urgency
+from .models import WORK_KINDS, CalendarOverride, Measure, Step, TimeLimitPolicy, Urgency
 
-LIMIT_FIELDS = ("step", "category", "urgency", "amount", "measure")
+LIMIT_FIELDS = ("step", "kind", "category", "urgency", "amount", "measure")
 OVERRIDE_FIELDS = ("date", "is_workday", "name")
 MAX_WORKING_DAYS = Decimal(365)
 
@@ -57,18 +57,23 @@ def _check_limit(row: TimeLimitPolicy | None, values: dict[str, Any], category) 
     urgency = values["urgency"] or ""
     if urgency and urgency not in _urgencies():
         raise InvalidInput(_("紧急程度不正确"), code="invalid_choice", field="urgency")
+    kind = values.get("kind") or ""
+    if kind and kind not in WORK_KINDS:
+        raise InvalidInput(_("工单类型不正确"), code="invalid_choice", field="kind")
     amount = values["amount"]
     if amount is None or amount <= 0:
         raise InvalidInput(_("时限必须大于0"), code="not_positive", field="amount")
     if values["measure"] == Measure.WORKING_DAYS and amount > MAX_WORKING_DAYS:
         raise InvalidInput(_("工作日时限不能超过365天"), code="too_long", field="amount")
     # NULL categories count as equal (the default row exists once), on every database.
-    clash = TimeLimitPolicy.objects.filter(step=step, urgency=urgency, category=category)
+    clash = TimeLimitPolicy.objects.filter(step=step, urgency=urgency, category=category, kind=kind)
     if row is not None:
         clash = clash.exclude(pk=row.pk)
     if clash.exists():
         raise InvalidInput(
-            _("该环节、分类和紧急程度的时限规则已存在"), code="duplicate_rule", field="step"
+            _("该环节、分类、紧急程度和工单类型的时限规则已存在"),
+            code="duplicate_rule",
+            field="step",
         )
 
 
@@ -80,7 +85,9 @@ def _save_limit(row: TimeLimitPolicy, **kwargs: Any) -> None:
             row.save(**kwargs)
     except IntegrityError:
         raise InvalidInput(
-            _("该环节、分类和紧急程度的时限规则已存在"), code="duplicate_rule", field="step"
+            _("该环节、分类、紧急程度和工单类型的时限规则已存在"),
+            code="duplicate_rule",
+            field="step",
         )
 
 
@@ -93,13 +100,20 @@ def create_time_limit(
     measure: str,
     category=None,
     urgency: str = "",
+    kind: str = "",
 ) -> TimeLimitPolicy:
-    """A rule: how long `step` may take, for one category (or every one: None) and one
-    urgency (or any: "")."""
+    """A rule: how long `step` may take, for one category (or every one: None), one urgency
+    (or any: "") and one work-item kind (or every kind: "")."""
     require_admin(actor)
     values = clean_fields(
         TimeLimitPolicy,
-        {"step": step, "urgency": urgency or "", "amount": amount, "measure": measure},
+        {
+            "step": step,
+            "urgency": urgency or "",
+            "kind": kind or "",
+            "amount": amount,
+            "measure": measure,
+        },
     )
     cat = _category(category)
     _check_limit(None, values, cat)
@@ -115,11 +129,13 @@ def update_time_limit(row: TimeLimitPolicy | int, *, actor, **changes: Any) -> T
     check_editable(changes, LIMIT_FIELDS)
     row = lock(TimeLimitPolicy, row)
     plain = {k: v for k, v in changes.items() if k != "category"}
-    if "urgency" in plain and plain["urgency"] is None:
-        plain["urgency"] = ""
+    for blank in ("urgency", "kind"):
+        if blank in plain and plain[blank] is None:
+            plain[blank] = ""
     values = {
         "step": row.step,
         "urgency": row.urgency,
+        "kind": row.kind,
         "amount": row.amount,
         "measure": row.measure,
         **clean_fields(TimeLimitPolicy, plain),

@@ -12,7 +12,7 @@ from minhu.core.admin_verbs import VerbAdminMixin
 
 from . import actions
 from .calendar import official_is_workday
-from .models import CalendarOverride, DeadlineMiss, TimeLimitPolicy, Urgency
+from .models import CalendarOverride, DeadlineMiss, TimeLimitPolicy, Urgency, kind_choices
 
 WEEKDAYS = "一二三四五六日"
 
@@ -44,11 +44,12 @@ class TimeLimitPolicyForm(forms.ModelForm):
 
     class Meta:
         model = TimeLimitPolicy
-        fields = ["step", "category", "urgency", "amount", "measure"]
+        fields = ["step", "kind", "category", "urgency", "amount", "measure"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["urgency"].choices = [("", _("（任意）")), *Urgency.choices]
+        self.fields["kind"].choices = [("", _("（全部类型）")), *kind_choices()]
 
 
 @admin.register(TimeLimitPolicy)
@@ -58,12 +59,12 @@ class TimeLimitPolicyAdmin(VerbAdminMixin, admin.ModelAdmin):
     verb_delete = actions.delete_time_limit
     verb_fields = actions.LIMIT_FIELDS
     form = TimeLimitPolicyForm
-    list_display = ["step", "category", "urgency_label", "amount", "measure"]
-    list_filter = ["step", "measure", "urgency"]
+    list_display = ["step", "kind", "category", "urgency_label", "amount", "measure"]
+    list_filter = ["step", "kind", "measure", "urgency"]
     search_fields = ["category__name", "category__code"]
     list_select_related = ["category", "category__parent"]
     autocomplete_fields = ["category"]
-    ordering = ["step", "category__id", "urgency"]
+    ordering = ["step", "kind", "category__id", "urgency"]
 
     @admin.display(description=_("紧急程度"), ordering="urgency")
     def urgency_label(self, obj: TimeLimitPolicy) -> str:

@@ -33,6 +33,19 @@ class CalendarOverride(models.Model):
         return f"{self.date} {kind} {self.name}"
 
 
+# The work-item kinds time limits may be set for: code -> label. Filled by
+# minhu.appeals.kinds.register_kind (the loop tells deadlines; deadlines import no appeals).
+WORK_KINDS: dict[str, object] = {}
+
+
+def declare_kind(code: str, label) -> None:
+    WORK_KINDS[code] = label
+
+
+def kind_choices() -> list[tuple[str, object]]:
+    return list(WORK_KINDS.items())
+
+
 class Step(models.TextChoices):
     CLAIM = "claim", _("签收")
     CONTACT = "contact", _("联系诉求人")
@@ -49,10 +62,15 @@ class Measure(models.TextChoices):
 
 
 class TimeLimitPolicy(models.Model):
-    """How long a step may take. The most specific row wins: category and urgency, then
+    """How long a step may take. The most specific row wins: a row for the item's work-item
+    kind before any row for every kind ("" kind); within each, category and urgency, then
     category, then its first-level category, then urgency alone, then the default row."""
 
     step = models.CharField(_("环节"), max_length=20, choices=Step.choices)
+    # "" = every kind (the rows kept from before kinds existed); else a work-item kind code.
+    kind = models.CharField(
+        _("工单类型"), max_length=30, blank=True, default="", choices=kind_choices
+    )
     category = models.ForeignKey(
         "categories.Category",
         verbose_name=_("分类"),
@@ -70,8 +88,8 @@ class TimeLimitPolicy(models.Model):
         verbose_name_plural = _("时限规则")
         constraints = [
             models.UniqueConstraint(
-                fields=["step", "category", "urgency"],
-                name="uniq_time_limit",
+                fields=["step", "category", "urgency", "kind"],
+                name="uniq_time_limit_kind",
                 nulls_distinct=False,
             )
         ]
@@ -86,26 +104,33 @@ class TimeLimitPolicy(models.Model):
         if self.urgency:
             if self.urgency not in Urgency.values:
                 errors["urgency"] = _("紧急程度不正确")
+        if self.kind and self.kind not in WORK_KINDS:
+            errors["kind"] = _("工单类型不正确")
         # The unique constraint treats NULL categories as equal on PostgreSQL only (SQLite does
         # not support nulls_distinct=False), so the rule is checked here for every database.
         if self.step:
             clash = TimeLimitPolicy.objects.filter(
-                step=self.step, category_id=self.category_id, urgency=self.urgency or ""
+                step=self.step,
+                category_id=self.category_id,
+                urgency=self.urgency or "",
+                kind=self.kind or "",
             )
             if self.pk:
                 clash = clash.exclude(pk=self.pk)
             if clash.exists():
-                errors["__all__"] = _("已存在相同环节、分类和紧急程度的时限规则")
+                errors["__all__"] = _("已存在相同环节、分类、紧急程度和工单类型的时限规则")
         if errors:
             raise ValidationError(errors)
 
 
 class DeadlineMiss(models.Model):
-    """A step that was not done by its due time. Written once per (appeal, step, due time, unit):
-    the unit matters for summonses, where several departments share one report deadline."""
+    """A step of a work item (an `appeals.Appeal` row of any kind: resident appeal, visit
+    problem, meeting decision, ...) that was not done by its due time. Written once per (item,
+    step, due time, unit): the unit matters for summonses, where several departments share one
+    report deadline. The field keeps the name `appeal` (the work item's model)."""
 
     appeal = models.ForeignKey(
-        "appeals.Appeal", verbose_name=_("诉求"), on_delete=models.CASCADE, related_name="misses"
+        "appeals.Appeal", verbose_name=_("工单"), on_delete=models.CASCADE, related_name="misses"
     )
     step = models.CharField(_("环节"), max_length=20, choices=Step.choices)
     unit = models.ForeignKey(

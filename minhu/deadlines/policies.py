@@ -1,4 +1,4 @@
-"""Time limits per step, category and urgency."""
+"""Time limits per step, work-item kind, category and urgency."""
 
 from __future__ import annotations
 
@@ -32,8 +32,10 @@ URGENT_DEFAULTS: dict[str, dict[str, tuple[Decimal, str]]] = {
 }
 
 
-def limit_for(step: str, category=None, urgency: str = "") -> tuple[Decimal, str]:
-    """The (amount, measure) that applies, most specific policy first."""
+def limit_for(step: str, category=None, urgency: str = "", kind: str = "") -> tuple[Decimal, str]:
+    """The (amount, measure) that applies, most specific policy first: the rows of the item's
+    `kind` before the rows for every kind (so a kind without rows of its own keeps today's
+    limits), each by category and urgency."""
     candidates = []
     cat_ids = []
     if category is not None:
@@ -41,7 +43,7 @@ def limit_for(step: str, category=None, urgency: str = "") -> tuple[Decimal, str
         if category.parent_id:
             cat_ids.append(category.parent_id)
     rows = list(
-        TimeLimitPolicy.objects.filter(step=step)
+        TimeLimitPolicy.objects.filter(step=step, kind__in=[kind or "", ""])
         # (`category_id__in=[..., None]` would drop the None: SQL's IN never matches NULL.)
         .filter(Q(category_id__in=cat_ids) | Q(category__isnull=True))
         .filter(urgency__in=[urgency or "", ""])
@@ -52,20 +54,23 @@ def limit_for(step: str, category=None, urgency: str = "") -> tuple[Decimal, str
         else:
             rank = 4
         rank += 0 if (row.urgency and row.urgency == urgency) else 1
+        rank += 0 if (kind and row.kind == kind) else 8
         candidates.append((rank, row))
     builtin_urgent = URGENT_DEFAULTS.get(urgency, {}).get(step)
-    if candidates:
-        candidates.sort(key=lambda c: c[0])
-        best = candidates[0][1]
-        # A generic default row (no category, no urgency) never beats the built-in urgency
-        # defaults: an admin's "3 working days" must not slow down critical appeals.
-        if not (best.category_id is None and not best.urgency and builtin_urgent):
-            return best.amount, best.measure
+    candidates.sort(key=lambda c: c[0])
+    for _rank, best in candidates:
+        # A default row (no category, no urgency) never beats the built-in urgency defaults:
+        # an admin's "3 working days" must not slow down critical appeals.
+        if best.category_id is None and not best.urgency and builtin_urgent:
+            continue
+        return best.amount, best.measure
     if builtin_urgent:
         return builtin_urgent
     return DEFAULT_LIMITS[step]
 
 
-def due_at(step: str, start: dt.datetime, category=None, urgency: str = "") -> dt.datetime:
-    amount, measure = limit_for(step, category, urgency)
+def due_at(
+    step: str, start: dt.datetime, category=None, urgency: str = "", kind: str = ""
+) -> dt.datetime:
+    amount, measure = limit_for(step, category, urgency, kind)
     return add_limit(start, amount, measure)

@@ -59,8 +59,9 @@ def _fu_annotations() -> dict:
     }
 
 
-def _fu_raw(start: dt.date, end: dt.date, basis: str) -> QuerySet:
-    """Follow-ups attributed to days [start, end) grouped by (day, unit, source)."""
+def _fu_raw(start: dt.date, end: dt.date, basis: str, kinds: list[str] | None = None) -> QuerySet:
+    """Follow-ups attributed to days [start, end) grouped by (day, unit, source); only those
+    of work-item `kinds` when given."""
     if basis == "a":
         qs = FollowUp.objects.filter(
             appeal__created_at__gte=local_start(start), appeal__created_at__lt=local_start(end)
@@ -72,6 +73,8 @@ def _fu_raw(start: dt.date, end: dt.date, basis: str) -> QuerySet:
     excluded = unrated_kinds()  # work-item kinds outside the three rates (none by default)
     if excluded:
         qs = qs.exclude(appeal__kind__in=excluded)
+    if kinds is not None:
+        qs = qs.filter(appeal__kind__in=kinds)
     return qs.values("d", "unit_id", "source").annotate(**_fu_annotations()).order_by()
 
 
@@ -423,11 +426,16 @@ def split_range(start: dt.date, end: dt.date) -> tuple[tuple | None, list[tuple]
 
 
 def follow_up_counts(
-    start: dt.date, end: dt.date, basis: str, unit_ids: Iterable[int] | None = None
+    start: dt.date,
+    end: dt.date,
+    basis: str,
+    unit_ids: Iterable[int] | None = None,
+    kinds: list[str] | None = None,
 ) -> dict[tuple[int, str], list[int]]:
-    """(unit_id, source) -> [FU_FIELDS...] summed over days [start, end)."""
+    """(unit_id, source) -> [FU_FIELDS...] summed over days [start, end); only the follow-ups
+    of work-item `kinds` when given (counted from the rows: the daily table has no kind)."""
     out: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0] * len(FU_FIELDS))
-    agg, raw = split_range(start, end)
+    agg, raw = split_range(start, end) if kinds is None else (None, [(start, end)])
     ids = list(unit_ids) if unit_ids is not None else None
     if agg:
         from django.db.models import Sum
@@ -444,7 +452,7 @@ def follow_up_counts(
             for i, f in enumerate(FU_FIELDS):
                 acc[i] += r["s_" + f] or 0
     for r_start, r_end in raw:
-        qs = _fu_raw(r_start, r_end, basis)
+        qs = _fu_raw(r_start, r_end, basis, kinds)
         if ids is not None:
             qs = qs.filter(unit_id__in=ids)
         for r in qs:

@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from minhu.appeals.kinds import channel_label, unrated_kinds
+from minhu.appeals.kinds import channel_label, kinds_ranked_apart, unrated_kinds
 from minhu.appeals.models import Appeal, OutcomeKind, Status
 from minhu.categories.models import Category
 from minhu.orgs.models import Unit, UnitKind
@@ -335,9 +335,16 @@ def completion(start: dt.date, end: dt.date, unit: Unit | None = None) -> dict:
     return _completion_dict(row)
 
 
-def completion_by_unit(units: list[Unit], start: dt.date, end: dt.date) -> dict[int, dict]:
+def completion_by_unit(
+    units: list[Unit], start: dt.date, end: dt.date, group: str | None = None
+) -> dict[int, dict]:
     """`completion` for each unit (a department's items as lead unit, a street's or town's by
-    place), in at most two grouped queries."""
+    place), in at most two grouped queries. With a ranking `group`, items of kinds declared for
+    another group (`WorkKind.ranking_group`) are left out."""
+    counted = _counted_q()
+    apart = kinds_ranked_apart(group) if group is not None else []
+    if apart:
+        counted &= ~Q(kind__in=apart)
     by = {"street_id": [], "lead_unit_id": []}
     for u in units:
         by["lead_unit_id" if u.kind == UnitKind.DEPARTMENT else "street_id"].append(u.pk)
@@ -347,7 +354,7 @@ def completion_by_unit(units: list[Unit], start: dt.date, end: dt.date) -> dict[
         if not ids:
             continue
         rows = (
-            Appeal.objects.filter(_range_q(start, end), _counted_q(), **{f"{field_name}__in": ids})
+            Appeal.objects.filter(_range_q(start, end), counted, **{f"{field_name}__in": ids})
             .values(field_name)
             .annotate(**_completion_counts())
             .order_by()

@@ -136,7 +136,7 @@ def compute(
 ) -> list[Row]:
     """A live ranking (no comparison)."""
     units = group_units(group)
-    figs = rates.figures_for_units(units, period, config, cache)
+    figs = rates.figures_for_units(units, period, config, cache, group=group)
     return order_and_rank([Row(u.pk, u.name, figs[u.pk]) for u in units], config)
 
 
@@ -174,7 +174,9 @@ def ranking(
     rows = compute(period, group, config, cache)
     prev = _reference(period.previous, group, config, cache)
     yoy = _reference(period.year_ago, group, config, cache)
-    done = figures.completion_by_unit(group_units(group), period.first_day, period.end_day)
+    done = figures.completion_by_unit(
+        group_units(group), period.first_day, period.end_day, group=group
+    )
     for r in rows:
         r.completion = done.get(r.unit_id)
         if r.unit_id in prev:
@@ -322,7 +324,7 @@ def explain_difference(snapshot: RankingSnapshot, current_config: EvaluationConf
     frozen_rows = {r.unit_id: r for r in snapshot_rows(snapshot)}
     units = list(Unit.objects.filter(pk__in=frozen_rows.keys()))
     units += [u for u in group_units(snapshot.group) if u.pk not in frozen_rows]
-    figs = rates.figures_for_units(units, period, config)
+    figs = rates.figures_for_units(units, period, config, group=snapshot.group)
     live_rows = order_and_rank([Row(u.pk, u.name, figs[u.pk]) for u in units], config)
     live = {r.unit_id: r for r in live_rows}
     paths = rates.unit_paths()

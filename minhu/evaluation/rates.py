@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from minhu.appeals.kinds import kinds_ranked_apart
 from minhu.appeals.models import FollowUp
 from minhu.core.errors import InvalidInput
 from minhu.orgs.models import Unit, UnitKind
@@ -125,6 +126,16 @@ def _sum_sources(
     return out
 
 
+def _without(counts: dict[int, list[int]], minus: dict[int, list[int]]) -> dict[int, list[int]]:
+    """Per-unit counts less another set of per-unit counts."""
+    out = {u: list(c) for u, c in counts.items()}
+    for u, sub in minus.items():
+        acc = out.setdefault(u, [0] * len(sub))
+        for i, v in enumerate(sub):
+            acc[i] -= v
+    return out
+
+
 def unit_paths() -> list[tuple[int, str]]:
     return list(Unit.objects.values_list("pk", "path"))
 
@@ -147,9 +158,12 @@ def figures_for_units(
     period: Period | tuple[dt.date, dt.date],
     config: EvaluationConfig,
     cache: dict | None = None,
+    group: str | None = None,
 ) -> dict[int, Figures]:
     """Figures for each unit over a period (or a [start, end) date range). `cache` (a dict
-    living for one request) shares the counts between the groups of one page."""
+    living for one request) shares the counts between the groups of one page. With a ranking
+    `group`, the follow-ups of kinds declared for another group (`WorkKind.ranking_group`)
+    are left out."""
     start, end = (period.first_day, period.end_day) if isinstance(period, Period) else period
     cache = {} if cache is None else cache
     if "paths" not in cache:
@@ -160,6 +174,15 @@ def figures_for_units(
     if key not in cache:
         cache[key] = _sum_sources(aggregates.follow_up_counts(start, end, key[2]), config)
     per_unit = cache[key]
+    apart = kinds_ranked_apart(group) if group is not None else []
+    if apart:
+        apart_key = (*key, tuple(apart))
+        if apart_key not in cache:
+            cache[apart_key] = _without(
+                per_unit,
+                _sum_sources(aggregates.follow_up_counts(start, end, key[2], kinds=apart), config),
+            )
+        per_unit = cache[apart_key]
     out = {}
     for u in units:
         acc = [0] * len(aggregates.FU_FIELDS)

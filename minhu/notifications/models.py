@@ -32,6 +32,11 @@ class DeliveryStatus(models.TextChoices):
 
 
 class Notification(models.Model):
+    """One message to a user (in-app) or a phone (SMS), written in the action's transaction
+    and sent by `minhu deliver`. `appeal` is the work item it is about, whatever its kind
+    (resident appeal, visit problem, meeting decision, ...): `appeals.Appeal` is the general
+    work item, so no copy of this model exists per kind."""
+
     kind = models.CharField(max_length=20, choices=NotificationKind.choices)
     channel = models.CharField(
         max_length=10, choices=NotificationChannel.choices, default=NotificationChannel.IN_APP

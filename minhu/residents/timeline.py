@@ -240,7 +240,7 @@ MEASURE_FORMATS = {
 
 
 def _limit_text(step: str, appeal: Appeal) -> str:
-    amount, measure = limit_for(step, appeal.category, appeal.urgency)
+    amount, measure = limit_for(step, appeal.category, appeal.urgency, appeal.kind)
     number = format(Decimal(amount).normalize(), "f")
     template = MEASURE_FORMATS.get(measure)
     return template % {"n": number} if template is not None else number

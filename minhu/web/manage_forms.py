@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from minhu.appeals.models import CollectionPoint, Urgency
 from minhu.categories.models import Category
-from minhu.deadlines.models import CalendarOverride, TimeLimitPolicy
+from minhu.deadlines.models import CalendarOverride, TimeLimitPolicy, kind_choices
 from minhu.orgs.actions import password_problems
 from minhu.orgs.models import Membership, Role, Unit, UnitKind, User
 
@@ -155,10 +155,15 @@ class TimeLimitForm(forms.ModelForm):
         required=False,
         choices=[("", _("—— 全部 ——")), *Urgency.choices],
     )
+    kind = forms.ChoiceField(label=_("工单类型"), required=False)
 
     class Meta:
         model = TimeLimitPolicy
-        fields = ["step", "category", "urgency", "amount", "measure"]
+        fields = ["step", "kind", "category", "urgency", "amount", "measure"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", _("—— 全部类型 ——")), *kind_choices()]
 
 
 class CalendarOverrideForm(forms.ModelForm):

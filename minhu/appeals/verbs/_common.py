@@ -157,7 +157,7 @@ def _set_dues(appeal: Appeal, start: dt.datetime) -> None:
     def due(step: str) -> dt.datetime | None:
         if step not in steps:
             return None
-        return due_at(step, start, appeal.category, appeal.urgency)
+        return due_at(step, start, appeal.category, appeal.urgency, appeal.kind)
 
     appeal.claim_due_at = due(Step.CLAIM)
     appeal.contact_due_at = due(Step.CONTACT) if appeal.appellant_phone else None

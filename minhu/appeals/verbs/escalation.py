@@ -69,8 +69,8 @@ def blow_whistle(
     whistle = Whistle.objects.create(
         appeal=appeal, unit_id=unit_id, reason=reason, raised_by=actor, raised_at=now
     )
-    report_due = due_at(Step.REPORT, now, appeal.category, appeal.urgency)
-    answer_due = due_at(Step.ANSWER, now, appeal.category, appeal.urgency)
+    report_due = due_at(Step.REPORT, now, appeal.category, appeal.urgency, appeal.kind)
+    answer_due = due_at(Step.ANSWER, now, appeal.category, appeal.urgency, appeal.kind)
     Summons.objects.bulk_create(
         [
             Summons(

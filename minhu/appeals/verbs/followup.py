@@ -294,7 +294,7 @@ def _reopen(appeal: Appeal, actor, *, reason: str, automatic: bool = False) -> A
     old = _move(appeal, Status.IN_PROGRESS)
     now = _common._now()
     appeal.reopen_count += 1
-    appeal.resolve_due_at = due_at(Step.RESOLVE, now, appeal.category, appeal.urgency)
+    appeal.resolve_due_at = due_at(Step.RESOLVE, now, appeal.category, appeal.urgency, appeal.kind)
     appeal.resolved_at = None
     appeal.replied_at = None
     _sync_clock(appeal)

@@ -172,3 +172,25 @@ def test_non_admins_change_nothing(org):
     assert TimeLimitPolicy.objects.get().amount == 5
     assert not CalendarOverride.objects.get().is_workday
     assert ConfigChange.objects.count() == before
+
+
+def test_a_rule_per_work_item_kind(org):
+    actions.create_time_limit(actor=org.admin, step="resolve", amount=5, measure="working_days")
+    own = actions.create_time_limit(
+        actor=org.admin, step="resolve", amount=10, measure="working_days", kind="appeal"
+    )
+    assert own.kind == "appeal"
+    with pytest.raises(InvalidInput) as exc:
+        actions.create_time_limit(
+            actor=org.admin, step="resolve", amount=9, measure="working_days", kind="appeal"
+        )
+    assert exc.value.code == "duplicate_rule"
+    with pytest.raises(InvalidInput) as exc:
+        actions.create_time_limit(
+            actor=org.admin, step="resolve", amount=9, measure="working_days", kind="nope"
+        )
+    assert (exc.value.code, exc.value.details["field"]) == ("invalid_choice", "kind")
+    with pytest.raises(InvalidInput) as exc:  # back to every kind: the first rule's place
+        actions.update_time_limit(own, actor=org.admin, kind=None)
+    assert exc.value.code == "duplicate_rule"
+    assert TimeLimitPolicy.objects.get(pk=own.pk).kind == "appeal"

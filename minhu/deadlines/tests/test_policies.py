@@ -166,3 +166,80 @@ def test_full_clean_through_the_admin_form(org):
     assert form.is_valid(), form.errors
     form.save()
     assert TimeLimitPolicy.objects.count() == 2
+
+
+# --- time limits per work-item kind ----------------------------------------------------------
+
+
+@pytest.fixture
+def decision_kind():
+    from minhu.appeals import kinds
+    from minhu.deadlines.models import WORK_KINDS
+
+    kind = kinds.register_kind(
+        kinds.WorkKind(code="test_limit_kind", label="测试类型", needs_contact=False)
+    )
+    yield kind
+    kinds._KINDS.pop(kind.code)
+    WORK_KINDS.pop(kind.code)
+
+
+def test_a_kinds_rows_win_over_every_kinds_rows(org, decision_kind):
+    policy(category=org.category, urgency="urgent", amount=2)
+    policy(category=org.category, amount=3)
+    kind_default = TimeLimitPolicy.objects.create(
+        step=Step.RESOLVE, kind=decision_kind.code, amount=Decimal(10), measure=WD
+    )
+    # The kind's own default row beats even the category+urgency row for every kind ...
+    assert limit_for(Step.RESOLVE, org.category, kind=decision_kind.code) == (Decimal(10), WD)
+    # ... and leaves the other kinds (the resident appeal) with today's rules.
+    assert limit_for(Step.RESOLVE, org.category, kind="appeal") == (Decimal(3), WD)
+    assert limit_for(Step.RESOLVE, org.category, "urgent", "appeal") == (Decimal(2), WD)
+    # Within the kind, the most specific row still wins.
+    policy_kind = TimeLimitPolicy.objects.create(
+        step=Step.RESOLVE,
+        kind=decision_kind.code,
+        category=org.category,
+        amount=Decimal(7),
+        measure=WD,
+    )
+    assert limit_for(Step.RESOLVE, org.category, kind=decision_kind.code) == (Decimal(7), WD)
+    # A kind without a row for a step falls back to the rows for every kind.
+    assert limit_for(Step.CLAIM, org.category, kind=decision_kind.code) == (Decimal(2), WH)
+    policy_kind.delete()
+    kind_default.delete()
+    assert limit_for(Step.RESOLVE, org.category, kind=decision_kind.code) == (Decimal(3), WD)
+
+
+def test_a_kinds_default_row_does_not_slow_down_critical_items(org, decision_kind):
+    TimeLimitPolicy.objects.create(
+        step=Step.RESOLVE, kind=decision_kind.code, amount=Decimal(10), measure=WD
+    )
+    policy(urgency="critical", amount=5, measure=NH)
+    # the kind's plain default is passed over; the next row (critical, every kind) wins
+    assert limit_for(Step.RESOLVE, urgency="critical", kind=decision_kind.code) == (
+        Decimal(5),
+        NH,
+    )
+
+
+def test_dispatch_sets_the_kinds_own_limit(org, decision_kind, monkeypatch):
+    TimeLimitPolicy.objects.create(
+        step=Step.RESOLVE, kind=decision_kind.code, amount=Decimal(10), measure=WD
+    )
+    monkeypatch.setattr(verbs_common, "_now", lambda: at(2025, 3, 3, 10, 0))  # a Monday
+    item = register(org, kind=decision_kind.code, phone="")
+    plain = register(org)
+    for a in (item, plain):
+        actions.classify(a, actor=org.dispatcher, category=org.category)
+        actions.dispatch(a, actor=org.dispatcher, lead_unit=org.street1)
+    # 10 working days from Mon 03-03 end on Mon 03-17; the appeal keeps its 3 (Thu 03-06).
+    assert Appeal.objects.get(pk=item.pk).resolve_due_at == at(2025, 3, 17, 17, 30)
+    assert Appeal.objects.get(pk=plain.pk).resolve_due_at == at(2025, 3, 6, 17, 30)
+
+
+def test_a_kind_must_be_registered(org):
+    row = TimeLimitPolicy(step=Step.RESOLVE, kind="no_such_kind", amount=Decimal(1), measure=WD)
+    with pytest.raises(ValidationError) as exc:
+        row.full_clean()
+    assert "kind" in exc.value.message_dict

@@ -173,3 +173,47 @@ def test_config_requires_weights_summing_to_one_and_one_active_row(org):
     assert not a.active and b.active and active_config().pk == b.pk
     with pytest.raises(PermissionDenied):
         actions.save_config(actor=org.dispatcher, name="丙")
+
+
+@pytest.fixture
+def department_kind():
+    """A kind whose items are judged in the departments' ranking only (WorkKind.ranking_group)."""
+    from minhu.appeals import kinds
+    from minhu.deadlines.models import WORK_KINDS
+
+    kind = kinds.register_kind(
+        kinds.WorkKind(code="test_ranked_apart", label="部门件", ranking_group="department")
+    )
+    yield kind
+    kinds._KINDS.pop(kind.code)
+    WORK_KINDS.pop(kind.code)
+
+
+def test_a_kind_is_ranked_in_its_declared_group_only(org, department_kind):
+    from minhu.appeals.models import Appeal
+
+    t = at(2025, 3, 10, 10, 0)
+    for _ in range(3):
+        follow_up(org, org.street2, when=t)
+    apart = [
+        follow_up(
+            org, org.street2, contacted=False, solved=False, satisfaction="unsatisfied", when=t
+        )
+        for _ in range(2)
+    ]
+    config = active_config()
+    before = {r.unit_id: r for r in rankings.ranking(MARCH, RankingGroup.STREET, config)}
+    assert before[org.street2.pk].figures.valid == 5
+    # completion is by place: the items lie in street1's grid
+    assert before[org.street1.pk].completion["registered"] == 5
+    # The two bad answers belong to items of a kind ranked among the departments.
+    Appeal.objects.filter(pk__in=[f.appeal_id for f in apart]).update(kind=department_kind.code)
+    after = {r.unit_id: r for r in rankings.ranking(MARCH, RankingGroup.STREET, config)}
+    assert after[org.street2.pk].figures.valid == 3
+    assert after[org.street2.pk].figures.composite == Decimal("100.00")
+    assert after[org.street1.pk].completion["registered"] == 3
+    # The district-wide figures still count them (the kind counts in the rates).
+    from minhu.evaluation import rates
+
+    total = rates.figures_total(MARCH.first_day, MARCH.end_day, config)
+    assert total.valid == 5
