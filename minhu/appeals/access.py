@@ -5,13 +5,10 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from minhu.core.errors import NotFound
-from minhu.orgs.models import Role
+from minhu.orgs.models import CENTRE_ROLES, PHONE_ROLES, Role  # noqa: F401  (re-exported)
 from minhu.orgs.scope import scope_of
 
 from .models import Appeal, Assignment, Summons
-
-CENTRE_ROLES = {Role.DISPATCHER, Role.ADMIN}
-PHONE_ROLES = {Role.DISPATCHER, Role.ADMIN, Role.CALLBACK}
 
 
 def appeals_visible_to(user) -> QuerySet[Appeal]:

@@ -40,7 +40,6 @@ from .verbs.dispatch import (  # noqa: F401
     return_appeal,
 )
 from .verbs.escalation import (  # noqa: F401
-    _my_summons,
     answer_summons,
     blow_whistle,
     cancel_summons,
@@ -72,7 +71,6 @@ from .verbs.followup import (  # noqa: F401
 )
 from .verbs.handling import (  # noqa: F401
     _sms_appellants,
-    _working_units,
     add_progress,
     contact_appellant,
     merged_reply,

@@ -19,13 +19,19 @@ from minhu.core.errors import (
     DomainError,
     IllegalTransition,
     InvalidInput,
+    NotFound,
     PermissionDenied,
 )
-from minhu.orgs.models import WHISTLE_KINDS, Role
+from minhu.orgs.models import (
+    CENTRE_ROLES,
+    FOLLOW_UP_ROLES,
+    REGISTER_ROLES,
+    UNIT_ROLES,
+    WHISTLE_KINDS,
+)
 from minhu.orgs.scope import scope_of
 
-from .access import CENTRE_ROLES
-from .kinds import kind_of
+from .kinds import PUBLIC_CHANNELS, channel_label, channel_values, kind_of, unit_staff_channels
 from .models import (
     Appeal,
     Assignment,
@@ -34,13 +40,12 @@ from .models import (
     ExtensionRequest,
     ExtensionStatus,
     FollowUp,
+    FollowUpSource,
     Status,
     Summons,
     SummonsStatus,
 )
 
-UNIT_ROLES = (Role.HANDLER, Role.UNIT_LEADER)
-FOLLOW_UP_ROLES = (Role.DISPATCHER, Role.CALLBACK, Role.ADMIN)
 # Unreached follow-up calls after which an item may close anyway.
 UNREACHED_CALLS_TO_CLOSE = 3
 
@@ -79,6 +84,24 @@ class ItemState:
                 FollowUp.objects.filter(appeal=self.item, round=self.item.reopen_count)
             )
         return [f for f in self.follow_ups if f.round == self.item.reopen_count]
+
+    def all_summonses(self) -> list[Summons]:
+        """Every summons of the item, newest first."""
+        if self.summonses is None:
+            self.summonses = list(self.item.summonses.all())
+        return sorted(self.summonses, key=lambda s: -s.pk)
+
+    def working_units(self) -> set[int]:
+        """Units working on the item: claimed shares and summoned departments that reported."""
+        units = {
+            a.unit_id for a in self.active_assignments() if a.status == AssignmentStatus.CLAIMED
+        }
+        units |= {
+            s.department_id
+            for s in self.all_summonses()
+            if s.status in (SummonsStatus.REPORTED, SummonsStatus.ANSWERED)
+        }
+        return units
 
     def children(self) -> bool:
         if self.has_children is None:
@@ -141,6 +164,36 @@ def closable(item: Appeal, state: ItemState) -> bool:
 # --- the checks, one per verb ---------------------------------------------------------------
 
 
+def channels_for(actor) -> list[str]:
+    """The channels `actor` may register work through: residents (None) the public ones, the
+    dispatch centre every one, other registering staff those declared `unit_staff`."""
+    if actor is None:
+        return [c for c in channel_values() if c in PUBLIC_CHANNELS]
+    scope = scope_of(actor)
+    if scope.has_role(*CENTRE_ROLES):
+        return channel_values()
+    if scope.has_role(*REGISTER_ROLES):
+        return unit_staff_channels()
+    return []
+
+
+def check_register(actor, channel: str) -> None:
+    """受理: whether `actor` may register a work item through `channel` (web, API, apps)."""
+    if channel not in channel_values():
+        raise InvalidInput(_("渠道不正确"), code="invalid_choice", field="channel")
+    if actor is None:
+        if channel not in PUBLIC_CHANNELS:
+            raise PermissionDenied(_("该渠道只能由工作人员登记"))
+        return
+    if not scope_of(actor).has_role(*REGISTER_ROLES):
+        raise PermissionDenied(_("您无权登记诉求"))
+    if channel not in channels_for(actor):
+        raise PermissionDenied(
+            _("您不能登记「%(channel)s」渠道的诉求") % {"channel": channel_label(channel)},
+            code="channel_not_allowed",
+        )
+
+
 def check_classify(actor, item: Appeal, state: ItemState | None = None) -> None:
     require_centre(actor)
     require_status(item, Status.NEW, Status.RETURNED, Status.DISPATCHED)
@@ -171,15 +224,78 @@ def check_reopen(actor, item: Appeal, state: ItemState | None = None) -> None:
     )
 
 
-def check_decide_extension(actor, item: Appeal, state: ItemState) -> None:
+def check_decide_extension(
+    actor, item: Appeal, state: ItemState, extension: ExtensionRequest | None = None
+) -> None:
+    """批准/驳回延期: the centre, on a pending request (`extension`, or any of the item's),
+    while the item is being handled."""
     require_centre(actor)
-    if not state.pending_extension():
+    if extension is not None:
+        if extension.status != ExtensionStatus.PENDING:
+            raise Conflict(
+                _("该延期申请%(status)s，不能再审批") % {"status": extension.get_status_display()},
+                code="extension_decided",
+                status=extension.status,
+            )
+    elif not state.pending_extension():
         raise IllegalTransition(_("没有待审批的延期申请"), code="no_pending_extension")
+    require_status(
+        item, Status.IN_PROGRESS, Status.ESCALATED, message=_("诉求已不在办理中，不能审批延期")
+    )
+
+
+def edit_refusal(item: Appeal) -> IllegalTransition | None:
+    """After 销号 the record is immutable, a merged item's too once its parent was closed.
+    Corrections are then appended as a leader's note (`add_note`)."""
+    if item.status == Status.CLOSED or (item.status == Status.MERGED and item.closed_at):
+        return IllegalTransition(
+            _("诉求已销号，记录不能再修改；如需更正，请由领导追加备注"), code="closed_immutable"
+        )
+    return None
+
+
+def check_edit(actor, item: Appeal, state: ItemState | None = None) -> None:
+    """修改信息: the centre, until 销号."""
+    require_centre(actor)
+    refusal = edit_refusal(item)
+    if refusal is not None:
+        raise refusal
+
+
+def check_link(actor, item: Appeal | None, state: ItemState | None = None) -> None:
+    """关联 / 取消关联 (routing.actions.link_appeals): the centre, whatever the status."""
+    require_centre(actor)
 
 
 def require_follow_up_role(actor) -> None:
     if actor is None or not scope_of(actor).has_role(*FOLLOW_UP_ROLES):
         raise PermissionDenied(_("只有回访员或调度中心可以回访"))
+
+
+def resident_rating(main: Appeal, target: Appeal) -> FollowUp | None:
+    """The appellant's rating of the current round: `target` is the item the tracking code
+    names, `main` the item handled for it (its parent when it was merged)."""
+    return (
+        FollowUp.objects.filter(
+            appeal=main,
+            round=main.reopen_count,
+            source=FollowUpSource.RESIDENT,
+            rated_appeal=None if main.pk == target.pk else target,
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def check_rate(main: Appeal, target: Appeal, rating: FollowUp | None | bool = False) -> None:
+    """群众评价: the appellant may rate once the (main) item was answered to them, once per
+    round. Pass `rating` (resident_rating) when already read; False reads it."""
+    if main.status != Status.REPLIED or not target.replied_at:
+        raise IllegalTransition(_("诉求答复后才能评价"), code="not_replied")
+    if rating is False:
+        rating = resident_rating(main, target)
+    if rating is not None:
+        raise IllegalTransition(_("您已评价过本次办理"), code="already_rated")
 
 
 def check_follow_up(actor, item: Appeal, state: ItemState | None = None) -> None:
@@ -283,3 +399,77 @@ def check_claim(actor, item: Appeal, state: ItemState, unit_id: int | None = Non
     if assignment.role == AssignmentRole.LEAD:
         require_move(item, Status.IN_PROGRESS)
     return assignment
+
+
+def check_progress(actor, item: Appeal, state: ItemState) -> int:
+    """办理进展: a unit working on it (claimed share or reported department)."""
+    require_status(item, Status.IN_PROGRESS, Status.ESCALATED)
+    return acting_unit(actor, state.working_units(), None)
+
+
+def check_attach(actor, item: Appeal, state: ItemState) -> int:
+    """Photos: a unit working on it, or the lead unit, while the item is open."""
+    if not item.is_open:
+        raise IllegalTransition(_("诉求已结束，不能再上传附件"))
+    return acting_unit(actor, state.working_units() | {item.lead_unit_id}, None)
+
+
+def _my_summons(actor, state: ItemState, unit_id: int | None, status: str) -> Summons:
+    """The actor's department's summons in `status` (the newest, if summoned more than once).
+    Not summoned: PermissionDenied. Summoned, but not in that status: Conflict/IllegalTransition."""
+    rows = state.all_summonses()
+    scope = scope_of(actor)
+    mine = {s.department_id for s in rows if scope.roles_in(s.department_id) & set(UNIT_ROLES)}
+    if unit_id is not None and unit_id not in mine:
+        raise PermissionDenied(_("您所在部门未被召集"))
+    if not mine:
+        raise PermissionDenied(_("您所在部门未被召集"))
+    candidates = {unit_id} if unit_id is not None else mine
+    ready = [s for s in rows if s.department_id in candidates and s.status == status]
+    if len({s.department_id for s in ready}) > 1:
+        raise InvalidInput(_("请指定以哪个部门的身份办理"), code="unit_required")
+    if ready:
+        return ready[0]
+    latest = next(s for s in rows if s.department_id in candidates)
+    if latest.status == SummonsStatus.CANCELLED:
+        raise IllegalTransition(_("对本部门的召集已撤销"), code="summons_cancelled")
+    if status == SummonsStatus.PENDING:
+        raise Conflict(
+            _("本部门已报到"), code="already_reported", reported_by=str(latest.reported_by or "")
+        )
+    if latest.status == SummonsStatus.PENDING:
+        raise IllegalTransition(_("请先报到，再反馈"), code="not_reported")
+    raise Conflict(_("本部门已反馈"), code="already_answered")
+
+
+def check_report(actor, item: Appeal, state: ItemState, unit_id: int | None = None) -> Summons:
+    """报到: returns the pending summons of the actor's department."""
+    require_status(item, Status.ESCALATED, message=_("该诉求没有待报到的吹哨"))
+    return _my_summons(actor, state, unit_id, SummonsStatus.PENDING)
+
+
+def check_answer(actor, item: Appeal, state: ItemState, unit_id: int | None = None) -> Summons:
+    """部门反馈: returns the reported summons of the actor's department."""
+    require_status(item, Status.ESCALATED, Status.IN_PROGRESS, message=_("该诉求当前不能反馈"))
+    return _my_summons(actor, state, unit_id, SummonsStatus.REPORTED)
+
+
+def check_cancel_summons(actor, item: Appeal, state: ItemState, summons_id: int) -> Summons:
+    """撤销召集: the street that blew the whistle (or the centre, or the system) withdraws a
+    summons its department has not reported to. Returns that summons."""
+    require_status(item, Status.ESCALATED, message=_("该诉求没有待报到的吹哨"))
+    summons = next((s for s in state.all_summonses() if s.pk == summons_id), None)
+    if summons is None:
+        raise NotFound()
+    if actor is not None:
+        scope = scope_of(actor)
+        if not (
+            scope.has_role(*CENTRE_ROLES)
+            or scope.roles_in(summons.whistle.unit_id) & set(UNIT_ROLES)
+        ):
+            raise PermissionDenied(_("只有吹哨的街道（乡镇）或调度中心可以撤销召集"))
+    if summons.status == SummonsStatus.CANCELLED:
+        raise Conflict(_("该召集已撤销"), code="already_cancelled")
+    if summons.status != SummonsStatus.PENDING:
+        raise IllegalTransition(_("该部门已报到，不能撤销召集"), code="already_reported")
+    return summons

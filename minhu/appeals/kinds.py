@@ -80,6 +80,9 @@ class ChannelInfo:
     label: str | Promise
     # Residents may register through it without signing in (H5, mini-program, ...).
     public: bool = False
+    # Unit staff (handlers, unit leaders, grid workers) may register through it (a visit, a
+    # WeChat group, a meeting); the dispatch centre registers through every channel.
+    unit_staff: bool = False
 
 
 _KINDS: dict[str, WorkKind] = {}
@@ -154,6 +157,10 @@ def channel_values() -> list[str]:
     return list(_CHANNELS)
 
 
+def unit_staff_channels() -> list[str]:
+    return [c.code for c in _CHANNELS.values() if c.unit_staff]
+
+
 def channel_choices() -> list[tuple[str, str | Promise]]:
     return [(c.code, c.label) for c in _CHANNELS.values()]
 
@@ -168,5 +175,18 @@ def channel_label(code: str) -> str | Promise:
 register_kind(WorkKind(code=RESIDENT_APPEAL, label=_("群众诉求")))
 
 _BUILTIN_PUBLIC = {Channel.H5, Channel.MINIPROGRAM, Channel.ENTERPRISE, Channel.QUESTIONNAIRE}
+_BUILTIN_UNIT_STAFF = {
+    Channel.VISIT,
+    Channel.WECHAT_GROUP,
+    Channel.CONSULTATION,
+    Channel.QUESTIONNAIRE,
+}
 for _value, _label in Channel.choices:
-    register_channel(ChannelInfo(code=_value, label=_label, public=_value in _BUILTIN_PUBLIC))
+    register_channel(
+        ChannelInfo(
+            code=_value,
+            label=_label,
+            public=_value in _BUILTIN_PUBLIC,
+            unit_staff=_value in _BUILTIN_UNIT_STAFF,
+        )
+    )

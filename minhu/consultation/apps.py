@@ -23,7 +23,9 @@ class ConsultationConfig(AppConfig):
                 source_model="consultation.Decision",
             )
         )
-        register_channel(ChannelInfo(code="meeting", label=_("议事会"), public=False))
+        register_channel(
+            ChannelInfo(code="meeting", label=_("议事会"), public=False, unit_staff=True)
+        )
 
         from minhu.demo.parts import DemoPart, register_part
 

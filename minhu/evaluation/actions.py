@@ -30,7 +30,7 @@ from minhu.appeals.models import (
 from minhu.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from minhu.core.times import local_iso
 from minhu.deadlines.calendar import add_working_days
-from minhu.orgs.models import Role, Unit, UnitKind
+from minhu.orgs.models import LEADER_ROLES, Role, Unit, UnitKind
 from minhu.orgs.scope import scope_of
 
 from . import aggregates, evaluations, rankings
@@ -57,8 +57,8 @@ from .models import (
 )
 from .periods import Period, current_period
 
-LEADER_ROLES = (Role.DISTRICT_LEADER, Role.ADMIN)
-CENTRE_ROLES = (Role.DISTRICT_LEADER, Role.ADMIN, Role.DISPATCHER)
+# Who nominates for the red/black lists: the leadership and the dispatch centre.
+NOMINATE_ROLES = (*LEADER_ROLES, Role.DISPATCHER)
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -539,7 +539,7 @@ def nominate(
 ) -> Nomination:
     """Propose a unit, enterprise or person for the red or black list, with a reason. A black-list
     nomination names the kind of harmful conduct."""
-    _require(actor, *CENTRE_ROLES, message=_("您无权提名红黑榜"))
+    _require(actor, *NOMINATE_ROLES, message=_("您无权提名红黑榜"))
     if list_kind not in ListKind.values:
         raise InvalidInput(_("榜单不正确"), code="invalid_choice", field="list_kind")
     reason = _text(reason, "reason", _("事由"), min_len=4)
@@ -618,7 +618,7 @@ def _overdue_counts(period: Period) -> dict[int, int]:
 def propose_from_rules(*, actor, period: Period) -> list[Nomination]:
     """Apply the active red/black rules to a period and nominate the units they pick (each
     nomination still needs approval). Rules on ranks use the period's published ranking."""
-    _require(actor, *CENTRE_ROLES, message=_("您无权提名红黑榜"))
+    _require(actor, *NOMINATE_ROLES, message=_("您无权提名红黑榜"))
     config = active_config()
     out: list[Nomination] = []
     with _stored_language():

@@ -7,11 +7,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from minhu.orgs.models import Membership, Role
+from minhu.orgs.models import UNIT_ROLES, Membership
 
 from .models import Notification, NotificationChannel
-
-UNIT_ROLES = (Role.HANDLER, Role.UNIT_LEADER)
 
 
 @dataclass(frozen=True)

@@ -148,6 +148,15 @@ class Role(models.TextChoices):
 
 # Roles whose holders see every appeal in the district.
 DISTRICT_WIDE_ROLES = {Role.DISPATCHER, Role.CALLBACK, Role.DISTRICT_LEADER, Role.ADMIN}
+# The role sets every app asks, defined here once (orgs/tests/test_role_sets.py fails when an
+# app assigns one of these names itself).
+CENTRE_ROLES = frozenset({Role.DISPATCHER, Role.ADMIN})  # the dispatch centre (调度中心)
+UNIT_ROLES = frozenset({Role.HANDLER, Role.UNIT_LEADER})  # act for their own unit
+FOLLOW_UP_ROLES = frozenset({Role.DISPATCHER, Role.CALLBACK, Role.ADMIN})  # 回访
+PHONE_ROLES = frozenset({Role.DISPATCHER, Role.ADMIN, Role.CALLBACK})  # see appellants' phones
+LEADER_ROLES = frozenset({Role.DISTRICT_LEADER, Role.ADMIN})  # the district's leadership
+# Register work items (through the channels their role may use: appeals.guards.channels_for).
+REGISTER_ROLES = CENTRE_ROLES | UNIT_ROLES | {Role.GRID_WORKER}
 
 
 class AccountKind(models.TextChoices):

@@ -11,14 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from minhu.appeals import guards
 from minhu.appeals.models import (
     PUBLIC_EVENTS,
     Appeal,
     AppealEvent,
     AssignmentRole,
     EventKind,
-    FollowUp,
-    FollowUpSource,
     OutcomeKind,
     Satisfaction,
     Status,
@@ -204,18 +203,8 @@ def status_summary(appeal: Appeal) -> dict:
 def rating_state(appeal: Appeal) -> dict:
     """May the appellant rate now, and their rating of the current round if any."""
     h = handling(appeal)
-    mine = (
-        FollowUp.objects.filter(
-            appeal=h,
-            round=h.reopen_count,
-            source=FollowUpSource.RESIDENT,
-            rated_appeal=appeal if appeal.pk != h.pk else None,
-        )
-        .order_by("-created_at")
-        .first()
-    )
-    can = h.status == Status.REPLIED and bool(appeal.replied_at) and mine is None
-    return {"can_rate": can, "my_rating": mine}
+    mine = guards.resident_rating(h, appeal)
+    return {"can_rate": guards.allows(guards.check_rate, h, appeal, mine), "my_rating": mine}
 
 
 def long_term_plan(appeal: Appeal) -> dict | None:

@@ -15,12 +15,12 @@ from django.utils.translation import gettext as _
 
 from minhu.appeals import events
 from minhu.appeals.access import CENTRE_ROLES, appeals_visible_to, lock_appeal
-from minhu.appeals.guards import require_centre
+from minhu.appeals.guards import check_link, require_centre
 from minhu.appeals.models import Appeal, AppealEvent
 from minhu.categories.models import Category
 from minhu.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from minhu.core.times import local_iso
-from minhu.orgs.models import HANDLING_KINDS, Role, Unit, UnitKind
+from minhu.orgs.models import HANDLING_KINDS, LEADER_ROLES, Role, Unit, UnitKind
 from minhu.orgs.scope import scope_of
 
 from .models import (
@@ -38,7 +38,8 @@ from .models import (
     RoutingEventKind,
 )
 
-LEADER_ROLES = (Role.DISTRICT_LEADER, Role.ADMIN, Role.UNIT_LEADER)
+# Who sets the problem of the month (每月一题): the leadership and the units' leaders.
+MONTHLY_PROBLEM_ROLES = (*LEADER_ROLES, Role.UNIT_LEADER)
 
 
 def _actor_name(actor) -> str:
@@ -105,7 +106,7 @@ def _jsonable(value):
 def link_appeals(appeal: Appeal | int, *, actor, other: Appeal | int, note: str = "") -> AppealLink:
     """关联: mark two appeals as related (handled separately, shown side by side). An event
     "link" is appended on both."""
-    require_centre(actor)
+    check_link(actor, None)  # the guard the appeal page asks too (before any lookup)
     a_id = appeal.pk if isinstance(appeal, Appeal) else int(appeal)
     b_id = other.pk if isinstance(other, Appeal) else int(other)
     if a_id == b_id:
@@ -125,7 +126,7 @@ def link_appeals(appeal: Appeal | int, *, actor, other: Appeal | int, note: str 
 @transaction.atomic
 def unlink_appeals(appeal: Appeal | int, *, actor, other: Appeal | int) -> None:
     """取消关联 (appends a "link" event with removed=True on both)."""
-    require_centre(actor)
+    check_link(actor, None)
     a_id = appeal.pk if isinstance(appeal, Appeal) else int(appeal)
     b_id = other.pk if isinstance(other, Appeal) else int(other)
     first, second = sorted([a_id, b_id])
@@ -166,7 +167,7 @@ def mark_problem_of_month(
     """设为每月一题: a leader picks a hotspot as the problem of the month. Each appeal gets a
     "supervise" event."""
     scope = scope_of(actor)
-    if actor is None or not scope.has_role(*LEADER_ROLES):
+    if actor is None or not scope.has_role(*MONTHLY_PROBLEM_ROLES):
         raise PermissionDenied(_("只有领导可以设定每月一题"))
     title = (title or "").strip()
     if not 4 <= len(title) <= 200:
@@ -220,7 +221,7 @@ def mark_problem_of_month(
 @transaction.atomic
 def cancel_problem_of_month(problem: MonthlyProblem | int, *, actor, reason: str = "") -> None:
     scope = scope_of(actor)
-    if actor is None or not scope.has_role(*LEADER_ROLES):
+    if actor is None or not scope.has_role(*MONTHLY_PROBLEM_ROLES):
         raise PermissionDenied(_("只有领导可以撤销每月一题"))
     pk = problem.pk if isinstance(problem, MonthlyProblem) else problem
     obj = MonthlyProblem.objects.select_for_update().filter(pk=pk).first()
@@ -480,7 +481,7 @@ def deactivate_models(*, actor) -> None:
 
 
 def can_lead(user) -> bool:
-    return scope_of(user).has_role(*LEADER_ROLES)
+    return scope_of(user).has_role(*MONTHLY_PROBLEM_ROLES)
 
 
 def is_centre(user) -> bool:

@@ -23,7 +23,9 @@ class VisitsConfig(AppConfig):
                 source_model="visits.VisitProblem",
             )
         )
-        register_channel(ChannelInfo(code="visit", label=_("入户走访"), public=False))
+        register_channel(
+            ChannelInfo(code="visit", label=_("入户走访"), public=False, unit_staff=True)
+        )
         from minhu.demo.parts import DemoPart, register_part
 
         from . import demo

@@ -1,9 +1,9 @@
 """Who may open which page, and which actions a user may take on an appeal.
 
-`allowed_actions` asks the verbs' own guards (minhu.appeals.guards) wherever they exist as
-functions, so the appeal page only shows forms the user can use; the rules not yet extracted
-are checked against the verbs by web/tests/test_guard_agreement.py. The action itself stays
-the authority: a form shown by mistake still fails there with its Chinese message."""
+`allowed_actions` asks the verbs' own guards (minhu.appeals.guards) for every action, so the
+appeal page only shows forms the user can use; web/tests/test_guard_agreement.py runs every
+action through both and fails when they disagree. The action itself stays the authority: a
+form shown by mistake still fails there with its Chinese message."""
 
 from __future__ import annotations
 
@@ -15,21 +15,15 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
 from minhu.appeals import guards
-from minhu.appeals.access import CENTRE_ROLES
-from minhu.appeals.actions import close_refusal, edit_refusal, follow_up_refusal, may_add_note
+from minhu.appeals.actions import close_refusal, follow_up_refusal, may_add_note
 from minhu.appeals.models import (
     Appeal,
-    AssignmentStatus,
-    ExtensionStatus,
     Status,
     SummonsStatus,
 )
-from minhu.orgs.models import Role, Unit
+from minhu.orgs.models import CENTRE_ROLES, FOLLOW_UP_ROLES, REGISTER_ROLES, UNIT_ROLES, Role, Unit
 from minhu.orgs.scope import Scope, scope_of
 
-UNIT_ROLES = {Role.HANDLER, Role.UNIT_LEADER}
-FOLLOW_UP_ROLES = set(guards.FOLLOW_UP_ROLES)
-REGISTER_ROLES = {Role.DISPATCHER, Role.ADMIN, Role.GRID_WORKER, Role.HANDLER, Role.UNIT_LEADER}
 OVERVIEW_ROLES = {Role.UNIT_LEADER, Role.DISTRICT_LEADER, Role.DISPATCHER, Role.ADMIN}
 HOTSPOT_ROLES = {Role.DISPATCHER, Role.DISTRICT_LEADER, Role.UNIT_LEADER, Role.ADMIN}
 EVALUATION_ROLES = {Role.DISTRICT_LEADER, Role.UNIT_LEADER, Role.ADMIN}
@@ -188,11 +182,9 @@ def allowed_actions(
         acts.dispatch = allows(guards.check_dispatch, user, appeal, state)
         acts.merge = allows(guards.check_merge, user, appeal, state)
         acts.reopen = allows(guards.check_reopen, user, appeal, state)
-        acts.decide_extension = any(e.status == ExtensionStatus.PENDING for e in extensions)
-        # appeals.actions.edit_details: the centre, until 销号 (its guard);
-        # routing.actions.link_appeals / unlink_appeals: the centre, whatever the status.
-        acts.edit = edit_refusal(appeal) is None
-        acts.link = True
+    acts.decide_extension = allows(guards.check_decide_extension, user, appeal, state)
+    acts.edit = allows(guards.check_edit, user, appeal, state)
+    acts.link = allows(guards.check_link, user, appeal, state)
 
     for a in assignments:
         if acts_in(a.unit_id) and allows(guards.check_claim, user, appeal, state, a.unit_id):
@@ -211,29 +203,19 @@ def allowed_actions(
     acts.whistle = allows(guards.check_whistle, user, appeal, state)
     acts.reply = allows(guards.check_reply, user, appeal, state)
 
+    departments: dict[int, Unit] = {}
     for s in summonses:
-        if not acts_in(s.department_id):
-            continue
-        if s.status == SummonsStatus.PENDING and status == Status.ESCALATED:
-            acts.report_units.append(s.department)
-        elif s.status == SummonsStatus.REPORTED and working:
-            acts.answer_units.append(s.department)
-
-    if status == Status.ESCALATED:
-        acts.cancel_summons = [
-            s.pk
-            for s in summonses
-            if s.status == SummonsStatus.PENDING and (centre or acts_in(s.whistle.unit_id))
-        ]
-    working_units = {a.unit_id for a in assignments if a.status == AssignmentStatus.CLAIMED} | {
-        s.department_id
-        for s in summonses
-        if s.status in (SummonsStatus.REPORTED, SummonsStatus.ANSWERED)
-    }
-    if working and any(acts_in(u) for u in working_units):
-        acts.progress = True
-    if appeal.is_open and any(acts_in(u) for u in working_units | {appeal.lead_unit_id}):
-        acts.attach = True
+        departments.setdefault(s.department_id, s.department)
+    for dept_id, dept in departments.items():
+        if allows(guards.check_report, user, appeal, state, dept_id):
+            acts.report_units.append(dept)
+        if allows(guards.check_answer, user, appeal, state, dept_id):
+            acts.answer_units.append(dept)
+    acts.cancel_summons = [
+        s.pk for s in summonses if allows(guards.check_cancel_summons, user, appeal, state, s.pk)
+    ]
+    acts.progress = allows(guards.check_progress, user, appeal, state)
+    acts.attach = allows(guards.check_attach, user, appeal, state)
 
     acts.note = may_add_note(user)
     if status == Status.MERGED:

@@ -25,7 +25,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from minhu.appeals import actions
+from minhu.appeals import actions, guards
 from minhu.appeals.access import access_appeal, appeals_visible_to
 from minhu.appeals.models import (
     Appeal,
@@ -35,8 +35,6 @@ from minhu.appeals.models import (
     Channel,
     ExtensionRequest,
     FollowUp,
-    FollowUpSource,
-    Status,
     Summons,
 )
 from minhu.core import idempotency, ratelimit
@@ -508,14 +506,7 @@ def _can_rate(appeal: Appeal) -> bool:
     """Whether the appellant may rate now: the (main) appeal was answered and this appellant
     has not rated this round yet. The verb `actions.rate` checks the same when they do."""
     main = appeal.parent if appeal.parent_id else appeal
-    if main.status != Status.REPLIED or not appeal.replied_at:
-        return False
-    return not FollowUp.objects.filter(
-        appeal=main,
-        round=main.reopen_count,
-        source=FollowUpSource.RESIDENT,
-        rated_appeal=None if main.pk == appeal.pk else appeal,
-    ).exists()
+    return guards.allows(guards.check_rate, main, appeal)
 
 
 PHONE_HEADER = "X-Appellant-Phone"

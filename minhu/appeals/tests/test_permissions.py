@@ -66,6 +66,22 @@ def _rated(org):
     return a
 
 
+def _pending_summons(appeal) -> int | None:
+    from minhu.appeals.models import Summons, SummonsStatus
+
+    return (
+        Summons.objects.filter(appeal=appeal, status=SummonsStatus.PENDING)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def _link(appeal, *, actor, other):
+    from minhu.routing.actions import link_appeals
+
+    return link_appeals(appeal, actor=actor, other=other)
+
+
 # action -> (scenario builder, call(user, org, appeal, extra), allowed users, centre-only guard)
 MATRIX = {
     "classify": (
@@ -161,9 +177,22 @@ MATRIX = {
         CENTRE,
     ),
     "close": (_rated, lambda u, o, a, x: actions.close(a, actor=u), CENTRE),
+    "cancel_summons": (
+        escalated,
+        lambda u, o, a, x: actions.cancel_summons(
+            a, actor=u, summons_id=_pending_summons(a), reason="召集错了部门"
+        ),
+        CENTRE | STREET1,
+    ),
+    "link": (
+        _new,
+        lambda u, o, a, x: _link(a, actor=u, other=x),
+        CENTRE,
+    ),
 }
 # Checked before the appeal is even looked up: a refusal is PermissionDenied for everyone.
 ROLE_FIRST = {
+    "link",
     "classify",
     "merge",
     "dispatch",
@@ -181,7 +210,7 @@ def visible_to(action: str) -> set[str]:
     seen = DISTRICT_WIDE | STREET1 | {"grid1_worker", "c1_handler"}  # c1: its community's grid
     if MATRIX[action][0] is not _new:
         seen |= {"d2_handler"}
-    if action in ("report", "answer"):
+    if action in ("report", "answer", "cancel_summons"):
         seen |= {"d1_handler"}
     return seen
 
@@ -192,7 +221,7 @@ def test_permission_matrix(org, action, who):
     build, call, allowed = MATRIX[action]
     built = build(org)
     appeal, extra = built if isinstance(built, tuple) else (built, None)
-    if action == "merge":
+    if action in ("merge", "link"):
         extra = register(org, subject="路灯坏了", phone="13900000000")
     user = getattr(org, who)
     before = snapshot(appeal)
@@ -226,12 +255,57 @@ def test_permission_matrix(org, action, who):
 def test_who_registers(org, who, allowed):
     user = getattr(org, who)
     if allowed:
-        a = register(org, actor=user, channel=Channel.HOTLINE)
+        a = register(org, actor=user, channel=Channel.VISIT)
         assert a.registered_by == user
         assert appeals_visible_to(user).filter(pk=a.pk).exists()
     else:
         with pytest.raises(PermissionDenied):
             register(org, actor=user, channel=Channel.VISIT)
+
+
+@pytest.mark.parametrize("who", ["grid1_worker", "s1_handler", "s1_leader", "d3_handler"])
+def test_unit_staff_register_through_their_channels_only(org, who):
+    """The centre registers through every channel; unit staff only through the channels
+    declared for them (a visit, a WeChat group, a meeting, a questionnaire), never the
+    12345 hotline: one rule (guards.channels_for) for the verb, the web form and the API."""
+    from minhu.appeals import guards
+    from minhu.appeals.api.testing import client_for, error_code
+    from minhu.appeals.kinds import channel_values
+    from minhu.appeals.models import Appeal
+
+    user = getattr(org, who)
+    assert set(guards.channels_for(org.dispatcher)) == set(channel_values())
+    mine = guards.channels_for(user)
+    assert Channel.VISIT in mine and Channel.HOTLINE not in mine and Channel.H5 not in mine
+    for channel in (Channel.HOTLINE, Channel.H5, Channel.DEPUTY):
+        with pytest.raises(PermissionDenied) as exc:
+            register(org, actor=user, channel=channel)
+        assert exc.value.code == "channel_not_allowed"
+    body = {
+        "channel": "hotline",
+        "subject": "路灯不亮",
+        "detail": "小区门口的路灯坏了一周，晚上很黑",
+        "appellant_name": "张三",
+        "appellant_phone": PHONE,
+        "grid": org.grid1.pk,
+    }
+    response = client_for(user).post("/api/v1/appeals/", body, format="json")
+    assert response.status_code == 403 and error_code(response) == "channel_not_allowed"
+    assert not Appeal.objects.exists()
+    response = client_for(user).post(
+        "/api/v1/appeals/", {**body, "channel": "visit"}, format="json"
+    )
+    assert response.status_code == 201
+    # The web form offers the same channels.
+    import re
+
+    from django.test import Client
+
+    web = Client()
+    web.force_login(user)
+    page = web.get("/appeals/new/").content.decode()
+    select = re.search(r'<select name="channel".*?</select>', page, re.S).group(0)
+    assert set(re.findall(r'<option value="([^"]+)"', select)) == set(mine)
 
 
 def test_community_lead_own_and_parent_units(org):

@@ -13,7 +13,7 @@ from minhu.core.errors import InvalidInput, NotFound
 from minhu.core.phones import PHONE_RE as PHONE_RE  # re-exported to the loop's verbs
 from minhu.deadlines.models import DeadlineMiss, Step
 from minhu.deadlines.policies import due_at
-from minhu.orgs.models import Role, Unit
+from minhu.orgs.models import UNIT_ROLES, Unit
 
 from .. import events, guards
 from ..access import CENTRE_ROLES, access_appeal, lock_appeal  # noqa: F401  (re-exported)
@@ -28,9 +28,6 @@ from ..models import (
     ExtensionRequest,
     ExtensionStatus,
 )
-
-UNIT_ROLES = (Role.HANDLER, Role.UNIT_LEADER)
-
 
 # --- helpers --------------------------------------------------------------------------------
 

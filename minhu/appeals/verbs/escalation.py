@@ -7,16 +7,14 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from minhu.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
+from minhu.core.errors import IllegalTransition, InvalidInput
 from minhu.deadlines.models import Step
 from minhu.deadlines.policies import due_at
 from minhu.notifications.models import NotificationKind
 from minhu.notifications.outbox import notify_units
 from minhu.orgs.models import Unit, UnitKind
-from minhu.orgs.scope import scope_of
 
 from .. import guards
-from ..access import CENTRE_ROLES
 from ..models import (
     Appeal,
     EventKind,
@@ -27,13 +25,11 @@ from ..models import (
 )
 from . import _common
 from ._common import (
-    UNIT_ROLES,
     _event,
     _iso,
     _lock,
     _move,
     _record_miss,
-    _require_status,
     _text,
 )
 
@@ -111,32 +107,15 @@ def blow_whistle(
     return whistle
 
 
-def _my_summons(appeal: Appeal, actor, unit_id: int | None, status: str) -> Summons:
-    """The actor's department's summons in `status` (the newest, if summoned more than once).
-    Not summoned: PermissionDenied. Summoned, but not in that status: Conflict/IllegalTransition."""
-    rows = list(Summons.objects.select_for_update().filter(appeal=appeal).order_by("-id"))
-    scope = scope_of(actor)
-    mine = {s.department_id for s in rows if scope.roles_in(s.department_id) & set(UNIT_ROLES)}
-    if unit_id is not None and unit_id not in mine:
-        raise PermissionDenied(_("您所在部门未被召集"))
-    if not mine:
-        raise PermissionDenied(_("您所在部门未被召集"))
-    candidates = {unit_id} if unit_id is not None else mine
-    ready = [s for s in rows if s.department_id in candidates and s.status == status]
-    if len({s.department_id for s in ready}) > 1:
-        raise InvalidInput(_("请指定以哪个部门的身份办理"), code="unit_required")
-    if ready:
-        return ready[0]
-    latest = next(s for s in rows if s.department_id in candidates)
-    if latest.status == SummonsStatus.CANCELLED:
-        raise IllegalTransition(_("对本部门的召集已撤销"), code="summons_cancelled")
-    if status == SummonsStatus.PENDING:
-        raise Conflict(
-            _("本部门已报到"), code="already_reported", reported_by=str(latest.reported_by or "")
-        )
-    if latest.status == SummonsStatus.PENDING:
-        raise IllegalTransition(_("请先报到，再反馈"), code="not_reported")
-    raise Conflict(_("本部门已反馈"), code="already_answered")
+def _summons_state(appeal: Appeal) -> guards.ItemState:
+    """The item's summonses, locked (only the summons rows), for the escalation guards."""
+    rows = list(
+        Summons.objects.select_for_update(of=("self",))
+        .select_related("department", "whistle")
+        .filter(appeal=appeal)
+        .order_by("-id")
+    )
+    return guards.ItemState(appeal, summonses=rows)
 
 
 @transaction.atomic
@@ -145,8 +124,7 @@ def report_summons(
 ) -> Summons:
     """报到: a summoned department acknowledges and takes its share (照单全收)."""
     appeal = _lock(appeal, actor)
-    _require_status(appeal, Status.ESCALATED, message=_("该诉求没有待报到的吹哨"))
-    summons = _my_summons(appeal, actor, unit_id, SummonsStatus.PENDING)
+    summons = guards.check_report(actor, appeal, _summons_state(appeal), unit_id)
     share = _text(share, "share", _("承担的任务"), min_len=2, max_len=2000)
     now = _common._now()
     summons.status = SummonsStatus.REPORTED
@@ -172,8 +150,7 @@ def answer_summons(
 ) -> Summons:
     """部门反馈: a department that reported says what it did about its share."""
     appeal = _lock(appeal, actor)
-    _require_status(appeal, Status.ESCALATED, Status.IN_PROGRESS, message=_("该诉求当前不能反馈"))
-    summons = _my_summons(appeal, actor, unit_id, SummonsStatus.REPORTED)
+    summons = guards.check_answer(actor, appeal, _summons_state(appeal), unit_id)
     answer = _text(answer, "answer", _("反馈内容"), min_len=2, max_len=5000)
     now = _common._now()
     summons.status = SummonsStatus.ANSWERED
@@ -202,24 +179,7 @@ def cancel_summons(appeal: Appeal | int, *, actor, summons_id: int, reason: str)
     record (a summoned department reports first: 照单全收). A reported summons stays: the
     department has taken its share."""
     appeal = _lock(appeal, actor)
-    _require_status(appeal, Status.ESCALATED, message=_("该诉求没有待报到的吹哨"))
-    summons = (
-        Summons.objects.select_for_update()
-        .select_related("department", "whistle")
-        .filter(pk=summons_id, appeal=appeal)
-        .first()
-    )
-    if summons is None:
-        raise NotFound()
-    scope = scope_of(actor) if actor is not None else None
-    if scope is not None and not (
-        scope.has_role(*CENTRE_ROLES) or scope.roles_in(summons.whistle.unit_id) & set(UNIT_ROLES)
-    ):
-        raise PermissionDenied(_("只有吹哨的街道（乡镇）或调度中心可以撤销召集"))
-    if summons.status == SummonsStatus.CANCELLED:
-        raise Conflict(_("该召集已撤销"), code="already_cancelled")
-    if summons.status != SummonsStatus.PENDING:
-        raise IllegalTransition(_("该部门已报到，不能撤销召集"), code="already_reported")
+    summons = guards.check_cancel_summons(actor, appeal, _summons_state(appeal), summons_id)
     reason = _text(reason, "reason", _("撤销原因"), min_len=2, max_len=2000)
     now = _common._now()
     summons.status = SummonsStatus.CANCELLED

@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from minhu.core.errors import Conflict, InvalidInput, NotFound
+from minhu.core.errors import InvalidInput, NotFound
 from minhu.notifications.models import NotificationKind
 from minhu.notifications.outbox import notify_roles, notify_units
 from minhu.orgs.models import Role
@@ -18,7 +18,6 @@ from ..models import (
     EventKind,
     ExtensionRequest,
     ExtensionStatus,
-    Status,
 )
 from . import _common
 from ._common import (
@@ -27,7 +26,6 @@ from ._common import (
     _iso,
     _lock,
     _require_centre,
-    _require_status,
     _sync_clock,
     _text,
 )
@@ -83,15 +81,7 @@ def decide_extension(
         raise NotFound()
     appeal = _lock(appeal_id, actor)
     ext = ExtensionRequest.objects.select_for_update().get(pk=ext_id)
-    if ext.status != ExtensionStatus.PENDING:
-        raise Conflict(
-            _("该延期申请%(status)s，不能再审批") % {"status": ext.get_status_display()},
-            code="extension_decided",
-            status=ext.status,
-        )
-    _require_status(
-        appeal, Status.IN_PROGRESS, Status.ESCALATED, message=_("诉求已不在办理中，不能审批延期")
-    )
+    guards.check_decide_extension(actor, appeal, guards.ItemState(appeal, extensions=[ext]), ext)
     note = (note or "").strip()
     if len(note) > 1000:
         raise InvalidInput(_("审批意见不能超过1000个字"), code="too_long", field="note")

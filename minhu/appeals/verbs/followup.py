@@ -37,7 +37,6 @@ from ..models import (
 from . import _common
 from ._common import (
     PHONE_RE,
-    _acting_unit,
     _event,
     _lock,
     _move,
@@ -46,7 +45,6 @@ from ._common import (
     _sync_clock,
     _text,
 )
-from .handling import _working_units
 
 # --- follow-up, rating, reopen, close -------------------------------------------------------
 
@@ -238,15 +236,7 @@ def rate(
     if target.parent_id != ref["parent_id"]:
         raise Conflict(_("诉求刚被合并，请重试"), code="retry")
     appeal = parent or target
-    if appeal.status != Status.REPLIED or not target.replied_at:
-        raise IllegalTransition(_("诉求答复后才能评价"), code="not_replied")
-    if FollowUp.objects.filter(
-        appeal=appeal,
-        round=appeal.reopen_count,
-        source=FollowUpSource.RESIDENT,
-        rated_appeal=target if target.pk != appeal.pk else None,
-    ).exists():
-        raise IllegalTransition(_("您已评价过本次办理"), code="already_rated")
+    guards.check_rate(appeal, target)
     if solved is None:
         solved = satisfaction != Satisfaction.UNSATISFIED
     fu = FollowUp.objects.create(
@@ -380,9 +370,7 @@ def close(appeal: Appeal | int, *, actor, note: str = "") -> Appeal:
 def add_attachments(appeal: Appeal | int, *, actor, files: Sequence) -> list[Attachment]:
     """Photos added by a unit working on the appeal."""
     appeal = _lock(appeal, actor)
-    if not appeal.is_open:
-        raise IllegalTransition(_("诉求已结束，不能再上传附件"))
-    unit = _acting_unit(actor, _working_units(appeal) | {appeal.lead_unit_id}, None)
+    unit = guards.check_attach(actor, appeal, guards.ItemState(appeal))
     if not files:
         raise InvalidInput(_("请选择图片"), code="required", field="files")
     saved = _save_attachments(appeal, files, actor, by_handler=True)
@@ -413,15 +401,7 @@ EDITABLE_FIELDS = (
 )
 
 
-def edit_refusal(appeal: Appeal) -> IllegalTransition | None:
-    """The guard of `edit_details` on the appeal's state (pages call it too): after 销号 the
-    record is immutable, a merged appeal's too once its parent was closed. Corrections are then
-    appended as a leader's note (`add_note`)."""
-    if appeal.status == Status.CLOSED or (appeal.status == Status.MERGED and appeal.closed_at):
-        return IllegalTransition(
-            _("诉求已销号，记录不能再修改；如需更正，请由领导追加备注"), code="closed_immutable"
-        )
-    return None
+edit_refusal = guards.edit_refusal  # the guard of `edit_details` on the item's state
 
 
 @transaction.atomic
@@ -436,9 +416,7 @@ def edit_details(appeal: Appeal | int, *, actor, note: str = "", **changes: Any)
             code="not_editable",
         )
     appeal = _lock(appeal, actor)
-    refusal = edit_refusal(appeal)
-    if refusal is not None:
-        raise refusal
+    guards.check_edit(actor, appeal)
     if "subject" in changes:
         changes["subject"] = _text(changes["subject"], "subject", _("标题"), min_len=2, max_len=200)
     if "detail" in changes:

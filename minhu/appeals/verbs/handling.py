@@ -23,18 +23,14 @@ from ..models import (
     EventKind,
     OutcomeKind,
     Status,
-    Summons,
-    SummonsStatus,
 )
 from . import _common
 from ._common import (
     CLOCK_FIELDS,
-    _acting_unit,
     _event,
     _lock,
     _move,
     _record_miss,
-    _require_status,
     _save_attachments,
     _sync_clock,
     _text,
@@ -42,20 +38,6 @@ from ._common import (
 )
 
 # --- handling -------------------------------------------------------------------------------
-
-
-def _working_units(appeal: Appeal) -> set[int]:
-    units = set(
-        Assignment.objects.filter(
-            appeal=appeal, active=True, status=AssignmentStatus.CLAIMED
-        ).values_list("unit_id", flat=True)
-    )
-    units |= set(
-        Summons.objects.filter(appeal=appeal)
-        .exclude(status__in=[SummonsStatus.PENDING, SummonsStatus.CANCELLED])
-        .values_list("department_id", flat=True)
-    )
-    return units
 
 
 @transaction.atomic
@@ -90,8 +72,7 @@ def add_progress(
 ) -> AppealEvent:
     """办理进展: any unit working on it (lead, assisting, summoned) adds a note and photos."""
     appeal = _lock(appeal, actor)
-    _require_status(appeal, Status.IN_PROGRESS, Status.ESCALATED)
-    unit = _acting_unit(actor, _working_units(appeal), None)
+    unit = guards.check_progress(actor, appeal, guards.ItemState(appeal))
     note = _text(note, "note", _("进展说明"), min_len=2, max_len=5000)
     files = _save_attachments(appeal, attachments, actor, by_handler=True)
     return _event(

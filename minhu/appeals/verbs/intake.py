@@ -10,14 +10,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from minhu.categories.fields import clean_attributes
-from minhu.core.errors import IllegalTransition, InvalidInput, PermissionDenied
+from minhu.core.errors import IllegalTransition, InvalidInput
 from minhu.core.jobs import enqueue
-from minhu.orgs.models import Role, Unit, UnitKind
-from minhu.orgs.scope import scope_of
+from minhu.orgs.models import Unit, UnitKind
 
 from .. import guards
 from ..jobs import run_intake_hooks
-from ..kinds import RESIDENT_APPEAL, channel_values, get_kind
+from ..kinds import RESIDENT_APPEAL, get_kind
 from ..models import (
     Appeal,
     AppellantKind,
@@ -32,7 +31,6 @@ from . import _common
 from ._common import (
     CLOCK_FIELDS,
     PHONE_RE,
-    PUBLIC_CHANNELS,
     _actor_name,
     _appeal_pk,
     _event,
@@ -95,14 +93,7 @@ def register_appeal(
     except KeyError:
         raise InvalidInput(_("工单类型不正确"), code="invalid_choice", field="kind") from None
     source_type, source_id = _source_link(work_kind, source)
-    if channel not in channel_values():
-        raise InvalidInput(_("渠道不正确"), code="invalid_choice", field="channel")
-    if actor is None and channel not in PUBLIC_CHANNELS:
-        raise PermissionDenied(_("该渠道只能由工作人员登记"))
-    if actor is not None and not scope_of(actor).has_role(
-        Role.DISPATCHER, Role.ADMIN, Role.GRID_WORKER, Role.HANDLER, Role.UNIT_LEADER
-    ):
-        raise PermissionDenied(_("您无权登记诉求"))
+    guards.check_register(actor, channel)
     if appellant_kind not in AppellantKind.values:
         raise InvalidInput(_("诉求人类型不正确"), code="invalid_choice", field="appellant_kind")
     if urgency not in Urgency.values:

@@ -66,6 +66,8 @@ FLAG = {
     "follow_up": lambda acts: acts.follow_up,
     "reopen": lambda acts: acts.reopen,
     "close": lambda acts: acts.close,
+    "cancel_summons": lambda acts: bool(acts.cancel_summons),
+    "link": lambda acts: acts.link,
 }
 
 
@@ -96,7 +98,7 @@ def disagreements(org, appeal, user) -> list:
     acts = allowed_actions(user, appeal) if visible else None
     out = []
     for action, (_build, call, _allowed) in sorted(MATRIX.items()):
-        extra = parent if action == "merge" else pending
+        extra = parent if action in ("merge", "link") else pending
         if action == "decide_extension" and pending is None:
             verb = False  # nothing to decide
         else:

@@ -12,12 +12,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from minhu.appeals import actions
-from minhu.appeals.kinds import channel_values
+from minhu.appeals import actions, guards
 from minhu.appeals.models import (
     Appeal,
     AssignmentStatus,
-    Channel,
     ExtensionRequest,
     ExtensionStatus,
     Status,
@@ -292,16 +290,12 @@ def extension_row_response(request, appeal, name, ok, message, form):
     return render(request, "web/dispatch/_extension_row.html", ctx)
 
 
-STAFF_CHANNELS = channel_values  # every registered channel (minhu.appeals.kinds)
-UNIT_CHANNELS = [Channel.VISIT, Channel.WECHAT_GROUP, Channel.CONSULTATION, Channel.QUESTIONNAIRE]
-
-
 @page_required("intake")
 def intake(request):
     """Register an appeal: the 12345 hotline (dispatch centre) or a visit / group / meeting
     (grid workers, units)."""
     scope = scope_of(request.user)
-    channels = STAFF_CHANNELS() if scope.has_role(Role.DISPATCHER, Role.ADMIN) else UNIT_CHANNELS
+    channels = guards.channels_for(request.user)  # the verb's own rule (check_register)
     own_grids = scope.acting_units(Role.GRID_WORKER)
     # A grid worker registers in their own grid: preselected (one grid) and still changeable.
     initial = {"grid": next(iter(own_grids))} if len(own_grids) == 1 else {}
