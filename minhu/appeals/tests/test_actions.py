@@ -1061,8 +1061,8 @@ TABLE = {
 def test_status_action_table(org, status, action):
     # Registered by the city management bureau's handler, so that every actor of the table
     # (including dept1, before it is summoned) can see the appeal: the refusal is about the
-    # status, not about visibility.
-    a = build(org, status, actor=org.d1_handler)
+    # status, not about visibility. (A unit registers through a unit channel: a visit.)
+    a = build(org, status, actor=org.d1_handler, channel=Channel.VISIT)
     other = register(org, subject="另一个诉求", phone="13900000001")
     call, legal, errors = TABLE[action]
     before = snapshot(a)
