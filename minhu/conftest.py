@@ -109,10 +109,38 @@ def browser():
         b.close()
 
 
+# Chromium reports every Content-Security-Policy violation on the console ("Refused to ...
+# because it violates the following Content Security Policy directive"); the page's
+# `securitypolicyviolation` event is logged too, with the blocked URI and line.
+CSP_WATCH = """document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("CSP violation: " + e.violatedDirective + " " + (e.blockedURI || "inline")
+    + " at " + e.sourceFile + ":" + e.lineNumber);
+});"""
+
+
 def _context(browser, **kwargs):
+    """A browser context whose pages fail the test on any CSP violation (at teardown)."""
     ctx = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **kwargs)
     ctx.set_default_timeout(15_000)
+    ctx._minhu_csp = []
+    ctx.add_init_script(CSP_WATCH)
+
+    def watch(msg):
+        text = msg.text
+        if "Content Security Policy" in text or text.startswith("CSP violation"):
+            ctx._minhu_csp.append(f"{msg.page.url if msg.page else '?'}: {text}")
+
+    ctx.on("console", watch)
     return ctx
+
+
+def _close(*contexts) -> None:
+    """Close contexts; fail if any of their pages broke the Content-Security-Policy."""
+    found = [v for ctx in contexts for v in ctx._minhu_csp]
+    for ctx in contexts:
+        ctx.close()
+    if found:
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(found[:20]))
 
 
 @pytest.fixture
@@ -122,7 +150,7 @@ def desk_page(browser, live_server):
     page = ctx.new_page()
     page.base = live_server.url
     yield page
-    ctx.close()
+    _close(ctx)
 
 
 @pytest.fixture
@@ -138,7 +166,7 @@ def phone_page(browser, live_server):
     page = ctx.new_page()
     page.base = live_server.url
     yield page
-    ctx.close()
+    _close(ctx)
 
 
 PHONE_VIEWPORT = {"viewport": {"width": 375, "height": 812}, "is_mobile": True, "has_touch": True}
@@ -156,8 +184,7 @@ def _tab_factory(browser, live_server, **ctx_kwargs):
         return page
 
     yield make
-    for ctx in contexts:
-        ctx.close()
+    _close(*contexts)
 
 
 @pytest.fixture

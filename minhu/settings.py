@@ -61,6 +61,32 @@ SECURE_HSTS_PRELOAD = env_bool("MINHU_HSTS_PRELOAD", False)
 if env_bool("MINHU_TLS_PROXY_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
+
+# Content-Security-Policy (django-csp): scripts, styles, images and connections only from
+# Minhu itself; no inline <script>/<style>, no style="" attributes, no on*="" handlers, no
+# javascript: URLs (docs/security.md). A browser test fails on any violation. MINHU_CSP_REPORT_URI
+# adds a report-uri for the browsers' violation reports.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'"],
+        "manifest-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        **(
+            {"report-uri": [os.environ["MINHU_CSP_REPORT_URI"]]}
+            if os.environ.get("MINHU_CSP_REPORT_URI")
+            else {}
+        ),
+    }
+}
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("MINHU_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
 ]
@@ -106,6 +132,7 @@ MIDDLEWARE = [
     # Outermost: while the database is down every request gets a 503 with Retry-After.
     "minhu.core.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # CONTENT_SECURITY_POLICY on every answer
     # Static files with DEBUG=0 (compressed, far-future cache headers for hashed names).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -61,6 +61,8 @@ PUBLIC_LIMITS: dict[str, tuple[int, int]] = {
     "rating": (10, 600),  # ratings given (appeals, service halls, enterprises)
     "upload_bytes": (60 * 1024 * 1024, 3600),  # bytes of photos uploaded
     "survey": (20, 600),  # questionnaire answers (minhu.surveys)
+    "sms_code": (5, 3600),  # rating verification codes sent to one address
+    "sms_code_phone": (3, 3600),  # ... and to one phone number, from any address
 }
 
 

@@ -1,7 +1,9 @@
 """群众评服务, 企业评政府 and 基层评机关 (双维度评价): per-unit results for a period.
 
 Satisfaction rates use the same rule as the follow-up rate: (满意 + basic_weight × 基本满意) / all
-answers, in percent."""
+answers, in percent. Public ratings (企业评政府, 群众评服务) count only when verified (an SMS-proven
+phone or the enterprise's own appeal, `residents.models.Verification`); the unverified ones are
+counted in `Score.unverified`, shown beside the rate, and never move it."""
 
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ class Score:
     negative_items: dict[str, int] = field(default_factory=dict)
     details: dict[str, dict] = field(default_factory=dict)
     rate: Decimal | None = None
+    unverified: int = 0
 
     def finish(self, config: EvaluationConfig) -> Score:
         if self.total:
@@ -47,6 +50,20 @@ def _sat_counts() -> dict:
         "satisfied": Count("id", filter=Q(satisfaction="satisfied")),
         "basic": Count("id", filter=Q(satisfaction="basic")),
         "unsatisfied": Count("id", filter=Q(satisfaction="unsatisfied")),
+    }
+
+
+VERIFIED = ~Q(verified="")
+
+
+def _rating_counts() -> dict:
+    """_sat_counts of the verified public ratings, and the count of the unverified ones."""
+    return {
+        "total": Count("id", filter=VERIFIED),
+        "satisfied": Count("id", filter=VERIFIED & Q(satisfaction="satisfied")),
+        "basic": Count("id", filter=VERIFIED & Q(satisfaction="basic")),
+        "unsatisfied": Count("id", filter=VERIFIED & Q(satisfaction="unsatisfied")),
+        "unverified": Count("id", filter=Q(verified="")),
     }
 
 
@@ -95,19 +112,21 @@ def enterprise_ratings(period: Period, config: EvaluationConfig) -> list[Score]:
         return []
     qs = EnterpriseRating.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
     scores: dict[int, Score] = {}
-    for r in qs.values("department_id", "department__name").annotate(**_sat_counts()).order_by():
+    for r in qs.values("department_id", "department__name").annotate(**_rating_counts()).order_by():
         s = Score(r["department_id"], r["department__name"])
-        s.total, s.satisfied, s.basic, s.unsatisfied = (
+        s.total, s.satisfied, s.basic, s.unsatisfied, s.unverified = (
             r["total"],
             r["satisfied"],
             r["basic"],
             r["unsatisfied"],
+            r["unverified"],
         )
         scores[s.unit_id] = s
     per_ind: dict[int, dict[str, dict[str, int]]] = defaultdict(
         lambda: defaultdict(lambda: defaultdict(int))
     )
-    for dept_id, indicators in qs.values_list("department_id", "indicators").iterator():
+    verified = qs.filter(VERIFIED).values_list("department_id", "indicators")
+    for dept_id, indicators in verified.iterator():
         for key, value in (indicators or {}).items():
             per_ind[dept_id][key][value] += 1
     for dept_id, inds in per_ind.items():
@@ -141,17 +160,21 @@ def service_ratings(period: Period, config: EvaluationConfig) -> list[Score]:
         return []
     qs = ServiceRating.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
     out = []
-    for r in qs.values("point__unit_id", "point__unit__name").annotate(**_sat_counts()).order_by():
+    units = qs.values("point__unit_id", "point__unit__name").annotate(**_rating_counts())
+    for r in units.order_by():
         s = Score(r["point__unit_id"], r["point__unit__name"])
-        s.total, s.satisfied, s.basic, s.unsatisfied = (
+        s.total, s.satisfied, s.basic, s.unsatisfied, s.unverified = (
             r["total"],
             r["satisfied"],
             r["basic"],
             r["unsatisfied"],
+            r["unverified"],
         )
         out.append(s.finish(config))
     halls = (
-        qs.values("point_id", "point__name", "point__unit_id").annotate(**_sat_counts()).order_by()
+        qs.values("point_id", "point__name", "point__unit_id")
+        .annotate(**_rating_counts())
+        .order_by()
     )
     by_unit = {s.unit_id: s for s in out}
     for h in halls:
@@ -159,5 +182,9 @@ def service_ratings(period: Period, config: EvaluationConfig) -> list[Score]:
         if s is not None:
             hs = Score(h["point_id"], h["point__name"], h["total"], h["satisfied"], h["basic"])
             hs.unsatisfied = h["unsatisfied"]
-            s.details[h["point__name"]] = {"total": hs.total, "rate": hs.finish(config).rate}
+            s.details[h["point__name"]] = {
+                "total": hs.total,
+                "rate": hs.finish(config).rate,
+                "unverified": h["unverified"],
+            }
     return sorted(out, key=lambda s: (s.rate is None, -(s.rate or 0), s.unit_name))

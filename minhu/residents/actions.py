@@ -2,22 +2,32 @@
 
 Each verb: keyword-only `actor` (None for a member of the public, the only caller today),
 one transaction, input validated, and an append-only rating row written. Appeals themselves are
-registered and rated through `minhu.appeals.actions` (register_appeal, rate)."""
+registered and rated through `minhu.appeals.actions` (register_appeal, rate).
+
+A rating given with `phone` and `sms_code` is verified by SMS (`residents.verify`); an
+enterprise rating tied to its own appeal is verified by the appeal. Verified ratings are
+limited to one per phone and hall / department per window (ONE_PER_PHONE); only they count in
+the rates (`evaluation.evaluations`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from minhu.appeals.models import Appeal, AppellantKind, CollectionPoint, Satisfaction
 from minhu.core.errors import IllegalTransition, InvalidInput, NotFound
 from minhu.orgs.models import Unit, UnitKind
 
-from .models import ENTERPRISE_INDICATORS, EnterpriseRating, ServiceRating
+from . import verify
+from .models import ENTERPRISE_INDICATORS, EnterpriseRating, ServiceRating, Verification
 
 COMMENT_MAX = 1000
+# One verified rating per phone and target within this window.
+ONE_PER_PHONE = {"service": dt.timedelta(days=1), "enterprise": dt.timedelta(days=30)}
 
 
 def _satisfaction(value: str | None, field: str = "satisfaction") -> str:
@@ -35,6 +45,17 @@ def _comment(value: str | None) -> str:
     return value
 
 
+def _verified_phone(phone: str, sms_code: str, earlier, window: dt.timedelta) -> str:
+    """The verified phone's hash ("" without a phone). Refuses a second rating of the same
+    target by the same phone within `window` before the code is used up."""
+    if not (phone or "").strip() and not (sms_code or "").strip():
+        return ""
+    digest = verify.phone_hash(verify.clean_phone(phone))
+    if earlier.filter(phone_hash=digest, created_at__gte=timezone.now() - window).exists():
+        raise IllegalTransition(_("这个手机号已评价过，感谢您的参与"), code="already_rated")
+    return verify.confirm(phone, sms_code)
+
+
 @transaction.atomic
 def rate_service(
     point: CollectionPoint | str,
@@ -44,8 +65,11 @@ def rate_service(
     comment: str = "",
     window: str = "",
     ip_hash: str = "",
+    phone: str = "",
+    sms_code: str = "",
 ) -> ServiceRating:
-    """群众评服务: a visitor rates the service at an (active) service hall."""
+    """群众评服务: a visitor rates the service at an (active) service hall; with `phone` and
+    `sms_code` the rating is verified."""
     code = point.code if isinstance(point, CollectionPoint) else str(point or "")
     hall = CollectionPoint.objects.filter(code=code, active=True, is_service_hall=True).first()
     if hall is None:
@@ -55,12 +79,17 @@ def rate_service(
     window = (window or "").strip()
     if len(window) > 60:
         raise InvalidInput(_("窗口或工作人员不能超过60个字"), code="too_long", field="window")
+    digest = _verified_phone(
+        phone, sms_code, ServiceRating.objects.filter(point=hall), ONE_PER_PHONE["service"]
+    )
     return ServiceRating.objects.create(
         point=hall,
         satisfaction=satisfaction,
         comment=comment,
         window=window,
         ip_hash=ip_hash[:64],
+        verified=Verification.SMS if digest else Verification.NONE,
+        phone_hash=digest,
     )
 
 
@@ -75,9 +104,12 @@ def rate_department(
     comment: str = "",
     appeal: Appeal | None = None,
     ip_hash: str = "",
+    phone: str = "",
+    sms_code: str = "",
 ) -> EnterpriseRating:
     """企业评政府: an enterprise rates a district department, overall and per indicator.
-    With `appeal` (the enterprise's own appeal) the rating is tied to it, once per appeal."""
+    With `appeal` (the enterprise's own appeal, opened with its code and phone) the rating is
+    tied to it, once per appeal, and verified by it; otherwise `phone` and `sms_code` verify it."""
     dept_id = department.pk if isinstance(department, Unit) else department
     dept = Unit.objects.filter(pk=dept_id, kind=UnitKind.DEPARTMENT, active=True).first()
     if dept is None:
@@ -103,6 +135,15 @@ def rate_department(
             raise InvalidInput(_("该诉求不是企业诉求"), code="not_enterprise", field="appeal")
         if EnterpriseRating.objects.filter(appeal=appeal).exists():
             raise IllegalTransition(_("您已评价过这次服务"), code="already_rated")
+        digest, verified = "", Verification.APPEAL
+    else:
+        digest = _verified_phone(
+            phone,
+            sms_code,
+            EnterpriseRating.objects.filter(department=dept),
+            ONE_PER_PHONE["enterprise"],
+        )
+        verified = Verification.SMS if digest else Verification.NONE
     return EnterpriseRating.objects.create(
         department=dept,
         appeal=appeal,
@@ -111,4 +152,6 @@ def rate_department(
         indicators=clean,
         comment=comment,
         ip_hash=ip_hash[:64],
+        verified=verified,
+        phone_hash=digest,
     )

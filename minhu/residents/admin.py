@@ -18,16 +18,23 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(ServiceRating)
 class ServiceRatingAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "point", "satisfaction", "window", "comment"]
-    list_filter = ["satisfaction", "point"]
+    list_display = ["created_at", "point", "satisfaction", "verified", "window", "comment"]
+    list_filter = ["satisfaction", "verified", "point"]
     list_select_related = ["point"]
     date_hierarchy = "created_at"
 
 
 @admin.register(EnterpriseRating)
 class EnterpriseRatingAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "department", "enterprise_name", "satisfaction", "appeal"]
-    list_filter = ["satisfaction", "department"]
+    list_display = [
+        "created_at",
+        "department",
+        "enterprise_name",
+        "satisfaction",
+        "verified",
+        "appeal",
+    ]
+    list_filter = ["satisfaction", "verified", "department"]
     list_select_related = ["department", "appeal"]
     search_fields = ["enterprise_name"]
     date_hierarchy = "created_at"

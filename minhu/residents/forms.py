@@ -338,7 +338,52 @@ class RateForm(DomainErrorsMixin, forms.Form):
     comment = comment_field(placeholder=_("如不满意，请说说哪里还没解决"))
 
 
-class ServiceRatingForm(DomainErrorsMixin, forms.Form):
+class VerifiedPhoneMixin(forms.Form):
+    """Optional phone + SMS code: a rating verified by them counts in the rates."""
+
+    phone = forms.CharField(
+        label=_("手机号"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={
+                "type": "tel",
+                "inputmode": "tel",
+                "autocomplete": "tel",
+                "placeholder": _("用于接收验证码"),
+                "maxlength": 20,
+            }
+        ),
+        help_text=_("经短信验证的评价计入考核；不验证的评价会保留，但不计入满意率。"),
+    )
+    sms_code = forms.CharField(
+        label=_("短信验证码"),
+        required=False,
+        max_length=8,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 8}
+        ),
+    )
+
+    def clean_phone(self) -> str:
+        return normalize_phone(self.cleaned_data.get("phone", ""))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("sms_code") and not data.get("phone") and "phone" not in self.errors:
+            self.add_error("phone", _("请填写手机号"))
+        if data.get("phone") and not data.get("sms_code") and "sms_code" not in self.errors:
+            self.add_error("sms_code", _("请填写短信验证码，或清空手机号不验证"))
+        return data
+
+    def verification(self) -> dict[str, str]:
+        return {
+            "phone": self.cleaned_data.get("phone", ""),
+            "sms_code": self.cleaned_data.get("sms_code", ""),
+        }
+
+
+class ServiceRatingForm(DomainErrorsMixin, VerifiedPhoneMixin, forms.Form):
     satisfaction = satisfaction_field(_("您对本次服务满意吗？"))
     window = forms.CharField(
         label=_("窗口号或工作人员"),
@@ -350,7 +395,7 @@ class ServiceRatingForm(DomainErrorsMixin, forms.Form):
     comment = comment_field()
 
 
-class EnterpriseRatingForm(DomainErrorsMixin, forms.Form):
+class EnterpriseRatingForm(DomainErrorsMixin, VerifiedPhoneMixin, forms.Form):
     enterprise_name = forms.CharField(
         label=_("企业名称"),
         max_length=100,

@@ -4,7 +4,12 @@
 - EnterpriseRating (企业评政府): an enterprise rates the district department that served it.
 
 Both are append-only records, written only through `minhu.residents.actions`; the
-accountability side counts them (satisfaction rate per hall / per department)."""
+accountability side counts them (satisfaction rate per hall / per department).
+
+A rating is *verified* when it is tied to something that cannot be made up for free: a phone
+number proven by an SMS code (`residents.verify`), or the enterprise's own appeal opened with its
+tracking code and phone. Only verified ratings count in the satisfaction rates and the 约谈 list;
+unverified ones are kept and counted beside them, so leaders see how many there are."""
 
 from __future__ import annotations
 
@@ -24,6 +29,24 @@ ENTERPRISE_INDICATORS: dict[str, str] = {
 }
 
 
+class Verification(models.TextChoices):
+    NONE = "", _("未验证")
+    SMS = "sms", _("短信验证")
+    APPEAL = "appeal", _("关联诉求")
+
+
+def verification_field():
+    return models.CharField(
+        _("验证方式"), max_length=12, choices=Verification.choices, blank=True, default=""
+    )
+
+
+def phone_hash_field():
+    # A keyed hash of the verified phone (residents.verify.phone_hash): one rating per phone
+    # and target per window, without storing the number.
+    return models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+
+
 class ServiceRating(AppendOnlyModel):
     """群众评服务: one scan-to-rate at a service hall."""
 
@@ -38,6 +61,8 @@ class ServiceRating(AppendOnlyModel):
     window = models.CharField(_("窗口/工作人员"), max_length=60, blank=True)
     created_at = models.DateTimeField(_("评价时间"), default=timezone.now, db_index=True)
     ip_hash = models.CharField(max_length=64, blank=True, editable=False)
+    verified = verification_field()
+    phone_hash = phone_hash_field()
 
     class Meta:
         verbose_name = _("服务评价")
@@ -75,6 +100,8 @@ class EnterpriseRating(AppendOnlyModel):
     comment = models.TextField(_("意见建议"), blank=True)
     created_at = models.DateTimeField(_("评价时间"), default=timezone.now, db_index=True)
     ip_hash = models.CharField(max_length=64, blank=True, editable=False)
+    verified = verification_field()
+    phone_hash = phone_hash_field()
 
     class Meta:
         verbose_name = _("企业评价")

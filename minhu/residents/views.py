@@ -20,7 +20,7 @@ from minhu.appeals.models import Appeal, AppellantKind, Channel, CollectionPoint
 from minhu.core import idempotency, ratelimit
 from minhu.core.errors import DomainError, IllegalTransition, InvalidInput, NotFound
 
-from . import actions, qr, throttle
+from . import actions, qr, throttle, verify
 from .forms import (
     AppealForm,
     EnterpriseRatingForm,
@@ -337,6 +337,28 @@ def track_rate(request: HttpRequest, code: str) -> HttpResponse:
 # --- service-hall rating (群众评服务) ----------------------------------------------------------
 
 
+def _send_rating_code(request: HttpRequest, form) -> int:
+    """The 获取验证码 button of a rating form: send a code to the phone typed, and give the form
+    back as it was typed (other fields are not checked yet). Returns the HTTP status."""
+    form.is_valid()
+    form.errors.clear()
+    try:
+        verify.send_code(request, form.data.get("phone", ""))
+    except DomainError as e:
+        form.add_error("phone", e.message)
+        return e.http_status
+    phone = verify.clean_phone(form.data.get("phone", ""))
+    messages.success(
+        request,
+        _("验证码已发送至%(phone)s，%(m)d分钟内有效")
+        % {
+            "phone": phone[:3] + "****" + phone[-4:],
+            "m": verify.CODE_TTL // 60,
+        },
+    )
+    return 200
+
+
 @require_http_methods(["GET", "POST"])
 def point_rate(request: HttpRequest, point_code: str) -> HttpResponse:
     hall = _point(point_code, hall=True)
@@ -345,7 +367,9 @@ def point_rate(request: HttpRequest, point_code: str) -> HttpResponse:
     status = 200
     if request.method == "POST":
         form = ServiceRatingForm(request.POST)
-        if throttle.exceeded("rating", request):
+        if "send_code" in request.POST:
+            status = _send_rating_code(request, form)
+        elif throttle.exceeded("rating", request):
             form.is_valid()
             form.add_error(None, _("评价过于频繁，请稍后再试"))
             status = 429
@@ -362,7 +386,9 @@ def point_rate(request: HttpRequest, point_code: str) -> HttpResponse:
             else:
                 throttle.hit("rating", request)
                 return redirect("residents:point_rate_thanks", point_code=hall.code)
-        status = status if status != 200 else 400
+            status = 400
+        else:
+            status = 400
     else:
         form = ServiceRatingForm(initial={"window": request.GET.get("window", "")[:60]})
     return render(
@@ -397,7 +423,9 @@ def enterprise_rate(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         form = EnterpriseRatingForm(request.POST)
-        if throttle.exceeded("rating", request):
+        if "send_code" in request.POST:
+            status = _send_rating_code(request, form)
+        elif throttle.exceeded("rating", request):
             form.is_valid()
             form.add_error(None, _("评价过于频繁，请稍后再试"))
             status = 429
@@ -413,13 +441,16 @@ def enterprise_rate(request: HttpRequest) -> HttpResponse:
                     comment=d["comment"],
                     appeal=linked,
                     ip_hash=throttle.ip_hash(request),
+                    **({} if linked else form.verification()),
                 )
             except DomainError as e:
                 form.add_domain_error(e)
             else:
                 throttle.hit("rating", request)
                 return redirect("residents:enterprise_rate_thanks")
-        status = status if status != 200 else 400
+            status = 400
+        else:
+            status = 400
     else:
         initial = {}
         if linked is not None:

@@ -344,6 +344,7 @@ def _score(s) -> dict:
         "basic": s.basic,
         "unsatisfied": s.unsatisfied,
         "rate": _s(s.rate),
+        "unverified": s.unverified,
         "negatives": s.negatives,
         "negative_items": s.negative_items,
         "details": {k: {**v, "rate": _s(v.get("rate"))} for k, v in s.details.items()},

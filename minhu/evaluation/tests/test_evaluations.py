@@ -82,15 +82,16 @@ def test_enterprise_and_service_ratings(org):
         enterprise_name="甲公司",
         satisfaction="satisfied",
         indicators={"efficiency": "basic", "attitude": "satisfied"},
+        verified="sms",
     )
     EnterpriseRating.objects.create(
-        department=org.dept1, enterprise_name="乙公司", satisfaction="unsatisfied"
+        department=org.dept1, enterprise_name="乙公司", satisfaction="unsatisfied", verified="sms"
     )
     hall = CollectionPoint.objects.create(
         name="政务服务大厅", code="hall", unit=org.street1, is_service_hall=True
     )
-    ServiceRating.objects.create(point=hall, satisfaction="satisfied")
-    ServiceRating.objects.create(point=hall, satisfaction="basic")
+    ServiceRating.objects.create(point=hall, satisfaction="satisfied", verified="sms")
+    ServiceRating.objects.create(point=hall, satisfaction="basic", verified="sms")
     ent = evaluations.enterprise_ratings(period, active_config())
     assert ent[0].unit_id == org.dept1.pk and ent[0].rate == Decimal("50.00")
     assert ent[0].details["办事效率"]["rate"] == Decimal("90.00")
@@ -98,6 +99,46 @@ def test_enterprise_and_service_ratings(org):
     assert svc[0].unit_id == org.street1.pk and svc[0].rate == Decimal("95.00")
     flagged = actions.flag_evaluations(actor=org.district_leader, period=period)
     assert {(i.unit_id, i.source) for i in flagged} == {(org.dept1.pk, "enterprise")}
+
+
+def test_unverified_ratings_are_counted_but_move_no_rate(org):
+    """Ten forged "enterprises" rating a department 不满意 without verification neither change
+    its rate nor put it (or a hall's unit) on the 约谈 list; leaders see how many there are."""
+    from minhu.residents.models import EnterpriseRating, ServiceRating
+
+    period = current_period()
+    EnterpriseRating.objects.create(
+        department=org.dept1, enterprise_name="真公司", satisfaction="satisfied", verified="appeal"
+    )
+    for i in range(10):
+        EnterpriseRating.objects.create(
+            department=org.dept1,
+            enterprise_name=f"假公司{i}",
+            satisfaction="unsatisfied",
+            indicators={"efficiency": "unsatisfied"},
+        )
+    EnterpriseRating.objects.create(
+        department=org.dept2, enterprise_name="假公司", satisfaction="unsatisfied"
+    )
+    hall = CollectionPoint.objects.create(
+        name="政务服务大厅", code="hall", unit=org.street1, is_service_hall=True
+    )
+    ServiceRating.objects.create(point=hall, satisfaction="satisfied", verified="sms")
+    for _ in range(5):
+        ServiceRating.objects.create(point=hall, satisfaction="unsatisfied")
+    ent = {s.unit_id: s for s in evaluations.enterprise_ratings(period, active_config())}
+    assert (ent[org.dept1.pk].total, ent[org.dept1.pk].unverified) == (1, 10)
+    assert ent[org.dept1.pk].rate == Decimal("100.00")
+    assert ent[org.dept1.pk].details == {}  # the forged indicators are not counted either
+    assert (ent[org.dept2.pk].total, ent[org.dept2.pk].unverified, ent[org.dept2.pk].rate) == (
+        0,
+        1,
+        None,
+    )
+    svc = evaluations.service_ratings(period, active_config())
+    assert (svc[0].total, svc[0].unverified, svc[0].rate) == (1, 5, Decimal("100.00"))
+    assert svc[0].details["政务服务大厅"]["unverified"] == 5
+    assert actions.flag_evaluations(actor=org.district_leader, period=period) == []
 
 
 def test_interview_record_keeps_the_talk_and_the_promise(org):

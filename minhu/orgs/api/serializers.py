@@ -106,6 +106,9 @@ class UserSerializer(serializers.ModelSerializer):
         help_text="Required when creating a user; leave out to keep the current one",
     )
     memberships = UserMembershipSerializer(many=True, read_only=True)
+    login_locked = serializers.SerializerMethodField(
+        help_text="Sign-ins refused after too many failures (POST …/unlock/ lifts it)"
+    )
 
     class Meta:
         model = User
@@ -116,12 +119,18 @@ class UserSerializer(serializers.ModelSerializer):
             "phone",
             "email",
             "is_active",
+            "login_locked",
             "last_login",
             "date_joined",
             "password",
             "memberships",
         ]
         read_only_fields = ["last_login", "date_joined"]
+
+    def get_login_locked(self, obj: User) -> bool:
+        from minhu.orgs import login_guard
+
+        return login_guard.is_locked(obj.username)
 
     def validate(self, attrs):
         if self.instance is None and not attrs.get("password"):
@@ -136,6 +145,11 @@ class UserSerializer(serializers.ModelSerializer):
         actions.update_user(instance, actor=actor_of(self), **validated_data)
         instance.refresh_from_db()
         return instance
+
+
+class UnlockSerializer(serializers.Serializer):
+    unlocked = serializers.BooleanField(help_text="False when the account was not locked")
+    login_locked = serializers.BooleanField()
 
 
 class MeSerializer(serializers.ModelSerializer):

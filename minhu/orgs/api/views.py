@@ -139,6 +139,19 @@ class UserViewSet(VerbErrorsMixin, viewsets.ModelViewSet):
             )
         ).order_by("username")
 
+    @extend_schema(
+        summary="Lift a sign-in lockout (audited in config-changes)",
+        request=None,
+        responses={200: s.UnlockSerializer, **errors(401, 403, 404)},
+    )
+    @action(detail=True, methods=["post"])
+    def unlock(self, request: Request, pk=None) -> Response:
+        user = self.get_object()
+        unlocked = actions.unlock_login(user, actor=request.user)
+        return Response(
+            {"unlocked": unlocked, "login_locked": login_guard.is_locked(user.username)}
+        )
+
 
 class MembershipViewSet(VerbErrorsMixin, viewsets.ModelViewSet):
     """Who holds which role in which unit (admin only). PATCH `active` to suspend a role and

@@ -84,6 +84,30 @@ def test_admin_unlocks_on_the_user_page_and_it_is_audited(client, org):
         actions.unlock_login(org.s1_handler, actor=org.s1_handler)
 
 
+def test_admin_unlocks_through_the_api(org):
+    for _ in range(5):
+        _login(Client(), "s1h", "wrong")
+    admin = APIClient()
+    admin.force_authenticate(org.admin)
+    url = f"/api/v1/users/{org.s1_handler.pk}/"
+    assert admin.get(url).json()["login_locked"] is True
+    other = APIClient()
+    other.force_authenticate(org.s1_leader)
+    assert other.post(url + "unlock/").status_code == 403  # admins only
+    assert actions.login_locked(org.s1_handler)
+    r = admin.post(url + "unlock/")
+    assert r.status_code == 200 and r.json() == {"unlocked": True, "login_locked": False}
+    assert admin.get(url).json()["login_locked"] is False
+    change = ConfigChange.objects.filter(model="orgs.user", object_id=org.s1_handler.pk).last()
+    assert change.changes == {"login_locked": [True, False]} and change.actor == org.admin
+    assert _login(Client(), "s1h", PASSWORD).status_code == 302
+    # not locked: nothing to do, nothing recorded
+    before = ConfigChange.objects.count()
+    assert admin.post(url + "unlock/").json() == {"unlocked": False, "login_locked": False}
+    assert ConfigChange.objects.count() == before
+    assert admin.post("/api/v1/users/99999999/unlock/").status_code == 404
+
+
 def test_change_own_password_ends_other_sessions_and_tokens(org):
     here, elsewhere = Client(), Client()
     assert _login(here, "s1h", PASSWORD).status_code == 302

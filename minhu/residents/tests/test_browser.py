@@ -173,3 +173,28 @@ def test_poster_prints_on_a5(desk_page, point):
     page.goto(f"{page.base}/h5/qr/{point.code}/poster/")
     assert page.locator("img.qr").evaluate("img => img.naturalWidth") > 0  # the SVG loads
     screenshot(page, "h5-poster")
+
+
+def test_service_hall_rating_verified_by_sms_on_a_phone(phone_page, hall, settings):
+    """获取验证码 → the code from the SMS → 提交评价: the rating counts (verified)."""
+    from minhu.notifications.sms import MemorySMSBackend
+
+    settings.MINHU_SMS_BACKEND = "minhu.notifications.sms.MemorySMSBackend"
+    MemorySMSBackend.outbox.clear()
+    page = phone_page
+    page.goto(f"{page.base}/h5/p/{hall.code}/rate/")
+    page.locator("label.tile-basic").click()
+    page.fill("#id_phone", "139 1234 5678")
+    page.get_by_role("button", name="获取验证码").click()
+    page.get_by_text("验证码已发送至139****5678").wait_for()
+    assert page.locator("label.tile-basic input").is_checked()  # the choice is kept
+    code = re.search(r"\d{6}", MemorySMSBackend.outbox[-1][1]).group()
+    page.fill("#id_sms_code", code)
+    no_sideways_scroll(page)
+    screenshot(page, "h5-service-rate-verified")
+    page.locator("#id_sms_code").press("Enter")  # Enter rates; it does not send a new code
+    page.locator("[data-testid=thanks]").wait_for()
+    rating = ServiceRating.objects.get()
+    assert (rating.satisfaction, rating.verified) == ("basic", "sms")
+    assert len(MemorySMSBackend.outbox) == 1
+    MemorySMSBackend.outbox.clear()

@@ -15,6 +15,9 @@
     var c = echarts.init(node);
     option.color = option.color || palette;
     option.animation = false;
+    // Tooltips drawn on the canvas: ECharts' HTML tooltips carry style="" attributes, which
+    // the Content-Security-Policy refuses.
+    if (option.tooltip) option.tooltip.renderMode = "richText";
     c.setOption(option);
     if (onClick) c.on("click", onClick);
     window.addEventListener("resize", function () { c.resize(); });

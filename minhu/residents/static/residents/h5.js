@@ -37,13 +37,15 @@
     if (form.getAttribute("data-sent")) { e.preventDefault(); return; }
     if (busy > 0) { e.preventDefault(); pending = form; return; }  // photos still shrinking
     form.setAttribute("data-sent", "1");
-    var btn = form.querySelector("button[type=submit]");
-    if (btn) { btn.setAttribute("data-label", btn.textContent); btn.textContent = btn.getAttribute("data-busy-text") || btn.textContent; btn.disabled = true; }
+    var btn = e.submitter || form.querySelector("button[type=submit]");
+    if (btn) { btn.setAttribute("data-label", btn.textContent); btn.textContent = btn.getAttribute("data-busy-text") || btn.textContent;
+      // Disabled after the form data is taken: a disabled submitter would lose its name=value.
+      setTimeout(function () { btn.disabled = true; }, 0); }
   });
   window.addEventListener("pageshow", function () {
     document.querySelectorAll("form[data-sent]").forEach(function (form) {
       form.removeAttribute("data-sent");
-      var btn = form.querySelector("button[type=submit]");
+      var btn = form.querySelector("button[data-label]");
       if (btn && btn.getAttribute("data-label")) { btn.textContent = btn.getAttribute("data-label"); btn.disabled = false; }
     });
     syncIdentity();

@@ -16,6 +16,7 @@
       color: ["#1f6feb", "#e8590c"],
       tooltip: {
         trigger: "axis",
+        renderMode: "richText",  // on the canvas: HTML tooltips carry style="" (CSP)
         valueFormatter: function (v) { return pct(v); }
       },
       legend: { top: 0 },

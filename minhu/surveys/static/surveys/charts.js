@@ -10,7 +10,7 @@ document.addEventListener("DOMContentLoaded", function () {
       xAxis: { type: "value", minInterval: 1 },
       yAxis: { type: "category", data: c.labels, inverse: true },
       series: [{ type: "bar", data: c.counts, label: { show: true, position: "right" } }],
-      tooltip: {},
+      tooltip: { renderMode: "richText" },  // on the canvas: HTML tooltips carry style="" (CSP)
     });
     el.dataset.ready = "1";
     window.addEventListener("resize", function () { chart.resize(); });

@@ -112,19 +112,8 @@
     });
   }
 
-  // --- filters submit on change ------------------------------------------------------------
-  function initAutosubmit(root) {
-    $all("form[data-autosubmit]", root).forEach(function (form) {
-      if (form.dataset.ready) return;
-      form.dataset.ready = "1";
-      form.addEventListener("change", function (e) {
-        if (e.target.tagName === "SELECT" || e.target.type === "date") form.requestSubmit();
-      });
-    });
-  }
-
   function init(root) {
-    initCatsel(root); initSsel(root); initSchk(root); initShowWhen(root); initAutosubmit(root);
+    initCatsel(root); initSsel(root); initSchk(root); initShowWhen(root);
   }
 
   // --- rows: click opens, j/k moves -----------------------------------------------------------
@@ -215,6 +204,14 @@
   });
 
   // --- dispatch form: the catalogue's lead unit for the category now chosen -------------------
+  // The hint reloads on "lead-inputs-changed" (an htmx trigger filter would need eval, which
+  // the Content-Security-Policy forbids).
+  document.addEventListener("change", function (e) {
+    var t = e.target;
+    if (t.form && t.matches && t.matches("[data-cat-sub], select[name=grid]")) {
+      t.form.dispatchEvent(new CustomEvent("lead-inputs-changed", { bubbles: true }));
+    }
+  });
   document.addEventListener("htmx:afterSwap", function (e) {
     var box = e.detail && e.detail.target;
     if (!box || !box.hasAttribute || !box.hasAttribute("data-lead-hint")) return;
