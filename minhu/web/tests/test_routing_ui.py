@@ -128,7 +128,7 @@ def test_panel_shows_the_top3_place_lead_source_and_confidence(login, org, propo
     assert "智能分拨建议" in box and "模型 v1" in box and "置信度 <b>60%</b>" in box
     names = re.findall(r"<li data-top-category=\"\d*\"><span>([^<]+)</span>", box)
     assert names == ["城乡建设 / 路灯照明", "教育文体 / 校园周边", "不认识的类"]
-    assert [int(w) for w in re.findall(r'style="width:(\d+)%"', box)] == [60, 25, 10]
+    assert [int(w) for w in re.findall(r'data-width="(\d+)"', box)] == [60, 25, 10]
     assert "东街道 东一社区 东一社区第1网格" in box and "阳光花园" in box  # from the text
     assert "区城管局" in box and "区住建局" in box and "派单目录" in box
     assert "置信度60%低于阈值85%" in box  # why it was not dispatched automatically
