@@ -3,7 +3,12 @@
 Every row is parsed and validated first; if any row has an error, nothing is written and the
 caller gets the full row-by-row report. A clean file is written in one transaction: each work
 order becomes a closed appeal with its events (受理登记, 派单, 办理完成, 答复, 回访, 销号), every
-event marked `imported` with the batch and the original number, at the times the file gives."""
+event marked `imported` with the batch and the original number, at the times the file gives.
+
+Small files are imported in the request (`import_file`). Larger ones (over INLINE_BYTES) are
+stored and imported by a background job (`start_import` → `evaluation.jobs.run_history_import`
+→ `run_import`), with progress on their `HistoryImport` row while the rows are checked and in
+the shared cache while they are written (one transaction, which the page cannot see into)."""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -37,12 +43,15 @@ from minhu.core.errors import Conflict, InvalidInput, PermissionDenied
 from minhu.orgs.models import HANDLING_KINDS, Role, Unit, UnitKind
 from minhu.orgs.scope import scope_of
 
-from .models import ImportBatch, ImportedWorkOrder
+from .models import HistoryImport, HistoryImportStatus, ImportBatch, ImportedWorkOrder
 
 MAX_ROWS = 100_000
 MAX_BYTES = 30 * 1024 * 1024
 # Dates before this are typing errors (0001-01-01 would not even fit the database's UTC range).
 MIN_YEAR = 1900
+INLINE_BYTES = 256 * 1024  # larger uploads are imported by a background job
+MAX_REPORTED = 500  # row errors kept on a HistoryImport
+PROGRESS_EVERY = 1000  # rows between progress updates
 
 # Column -> accepted headers (first is the canonical one, used in the template).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -247,8 +256,9 @@ class _Lookups:
         raise ValueError(_("找不到分类「%(value)s」") % {"value": value})
 
 
-def parse(content: bytes, file_name: str) -> Parsed:
-    """Read and validate every row; nothing is written."""
+def parse(content: bytes, file_name: str, progress=None) -> Parsed:
+    """Read and validate every row; nothing is written. `progress(done, total)` is called every
+    PROGRESS_EVERY rows."""
     if len(content) > MAX_BYTES:
         raise InvalidInput(_("文件过大（最大30MB），请分批导入"), code="file_too_large")
     headers, raw_rows = read_table(content, file_name)
@@ -280,7 +290,9 @@ def parse(content: bytes, file_name: str) -> Parsed:
     )
     seen: dict[str, int] = {}
     now = timezone.now()
-    for line, cells in raw_rows:
+    for done, (line, cells) in enumerate(raw_rows):
+        if progress is not None and done and done % PROGRESS_EVERY == 0:
+            progress(done, len(raw_rows))
 
         def cell(key: str, cells=cells) -> Any:
             i = index.get(key)
@@ -409,11 +421,16 @@ def _ev(appeal: Appeal, kind: str, at: dt.datetime, actor, batch: ImportBatch, r
     )
 
 
+def check_import(actor) -> None:
+    """The import's guard: the dispatch centre or an administrator (None: the system)."""
+    if actor is not None and not scope_of(actor).has_role(Role.ADMIN, Role.DISPATCHER):
+        raise PermissionDenied(_("只有调度中心或管理员可以导入历史工单"))
+
+
 def import_file(content: bytes, file_name: str, *, actor) -> tuple[ImportBatch | None, Parsed]:
     """Validate the whole file; import it in one transaction only if every row is valid.
     Returns (batch or None, parse result with its errors)."""
-    if actor is not None and not scope_of(actor).has_role(Role.ADMIN, Role.DISPATCHER):
-        raise PermissionDenied(_("只有调度中心或管理员可以导入历史工单"))
+    check_import(actor)
     parsed = parse(content, file_name)
     if parsed.errors:
         return None, parsed
@@ -421,12 +438,12 @@ def import_file(content: bytes, file_name: str, *, actor) -> tuple[ImportBatch |
     return batch, parsed
 
 
-def _write(parsed: Parsed, content: bytes, file_name: str, actor) -> ImportBatch:
+def _write(parsed: Parsed, content: bytes, file_name: str, actor, written=None) -> ImportBatch:
     """Write a validated file in one transaction. The numbers were checked against earlier
     imports when the file was read; the same numbers imported at the same moment by someone
     else are caught by their unique index and refused (409 `already_imported`), nothing written."""
     try:
-        return _write_rows(parsed, content, file_name, actor)
+        return _write_rows(parsed, content, file_name, actor, written)
     except IntegrityError:
         numbers = [r["external_no"] for r in parsed.rows]
         if not ImportedWorkOrder.objects.filter(external_no__in=numbers).exists():
@@ -435,7 +452,7 @@ def _write(parsed: Parsed, content: bytes, file_name: str, actor) -> ImportBatch
 
 
 @transaction.atomic
-def _write_rows(parsed: Parsed, content: bytes, file_name: str, actor) -> ImportBatch:
+def _write_rows(parsed: Parsed, content: bytes, file_name: str, actor, written=None) -> ImportBatch:
     from . import aggregates
     from .actions import _log
 
@@ -610,6 +627,105 @@ def _write_rows(parsed: Parsed, content: bytes, file_name: str, actor) -> Import
             )
             days.add(timezone.localtime(t0).date())
         AppealEvent.objects.bulk_create(events, batch_size=5000)
+        if written is not None:
+            written(start + len(chunk))
     _log("work_orders_imported", batch, actor, note=file_name[:200], rows=batch.rows)
     transaction.on_commit(lambda: aggregates.mark_days_changed(days))
     return batch
+
+
+# --- in the background ------------------------------------------------------------------------
+
+
+def start_import(*, actor, upload) -> HistoryImport:
+    """Store an uploaded file and queue its import (`jobs.run_history_import`)."""
+    from minhu.core.jobs import enqueue
+
+    from .jobs import run_history_import
+
+    check_import(actor)
+    name = (getattr(upload, "name", "") or "").strip()
+    if not name.lower().endswith((".xlsx", ".csv")):
+        raise InvalidInput(_("仅支持 .xlsx 或 .csv 文件"), code="unsupported_file", field="file")
+    if upload.size > MAX_BYTES:
+        raise InvalidInput(_("文件过大（最大30MB），请分批导入"), code="file_too_large")
+    imp = HistoryImport(created_by=actor, file_name=name[-200:])
+    imp.file.save("upload" + name[name.rfind(".") :].lower(), upload, save=False)
+    imp.save()
+    enqueue(run_history_import, import_id=imp.pk)
+    return imp
+
+
+def _written_key(import_id: int) -> str:
+    return f"minhu:history_import:{import_id}:written"
+
+
+def written_rows(imp: HistoryImport) -> int:
+    """Rows written so far by a running import (0 if unknown: a worker without the shared cache)."""
+    return int(cache.get(_written_key(imp.pk)) or 0)
+
+
+def percent(imp: HistoryImport) -> int:
+    """0–50 % while checking, 50–99 % while writing, 100 when finished."""
+    if imp.finished:
+        return 100
+    if not imp.total_rows:
+        return 0
+    if imp.status == HistoryImportStatus.WRITING:
+        return min(99, 50 + int(written_rows(imp) * 50 / imp.total_rows))
+    return min(50, int(imp.checked_rows * 50 / imp.total_rows))
+
+
+def _finish(imp: HistoryImport, status: str, **fields) -> HistoryImport:
+    HistoryImport.objects.filter(pk=imp.pk).update(
+        status=status, finished_at=timezone.now(), **fields
+    )
+    cache.delete(_written_key(imp.pk))
+    imp.refresh_from_db()
+    return imp
+
+
+def run_import(import_id: int) -> HistoryImport:
+    """Check the stored file (progress on the row, outside any transaction so the page sees it),
+    then write it in one transaction, or reject it with its row errors. Idempotent: a finished
+    import is left as it is; a rerun after a crash starts again (nothing was committed)."""
+    imp = HistoryImport.objects.select_related("created_by").get(pk=import_id)
+    if imp.finished:
+        return imp
+    actor = imp.created_by
+    HistoryImport.objects.filter(pk=imp.pk).update(status=HistoryImportStatus.CHECKING)
+
+    def progress(done: int, total: int) -> None:
+        HistoryImport.objects.filter(pk=imp.pk).update(checked_rows=done, total_rows=total)
+
+    try:
+        with imp.file.open("rb") as f:
+            content = f.read()
+        with translation.override(settings.LANGUAGE_CODE):
+            parsed = parse(content, imp.file_name, progress=progress)
+    except InvalidInput as e:
+        return _finish(imp, HistoryImportStatus.REJECTED, message=e.message[:300], error_count=1)
+    if parsed.errors:
+        return _finish(
+            imp,
+            HistoryImportStatus.REJECTED,
+            errors=[e.as_dict() for e in parsed.errors[:MAX_REPORTED]],
+            error_count=len(parsed.errors),
+            total_rows=parsed.total,
+            checked_rows=parsed.total,
+        )
+    HistoryImport.objects.filter(pk=imp.pk).update(
+        status=HistoryImportStatus.WRITING, checked_rows=parsed.total, total_rows=parsed.total
+    )
+
+    def written(n: int) -> None:
+        cache.set(_written_key(imp.pk), n, 3600)
+
+    try:
+        batch = _write(parsed, content, imp.file_name, actor, written)
+    except Conflict as e:
+        return _finish(imp, HistoryImportStatus.REJECTED, message=e.message[:300], error_count=1)
+    except Exception as e:  # reported on the page; nothing was written (one transaction)
+        _finish(imp, HistoryImportStatus.FAILED, message=str(e)[:300])
+        raise
+    return _finish(imp, HistoryImportStatus.DONE, batch=batch)

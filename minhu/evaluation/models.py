@@ -630,6 +630,55 @@ class ImportBatch(models.Model):
         return f"{self.file_name} ({self.rows})"
 
 
+class HistoryImportStatus(models.TextChoices):
+    PENDING = "pending", _("排队中")
+    CHECKING = "checking", _("校验中")
+    WRITING = "writing", _("写入中")
+    DONE = "done", _("已导入")
+    REJECTED = "rejected", _("有错误，未导入")
+    FAILED = "failed", _("失败")
+
+
+class HistoryImport(models.Model):
+    """One uploaded file of historical work orders imported in the background
+    (`evaluation.jobs.run_history_import`): its progress, the row report, and the batch written."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    file = models.FileField(upload_to="evaluation/imports/")
+    file_name = models.CharField(_("文件名"), max_length=200)
+    status = models.CharField(
+        max_length=10, choices=HistoryImportStatus.choices, default=HistoryImportStatus.PENDING
+    )
+    total_rows = models.PositiveIntegerField(default=0)
+    checked_rows = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list)  # the first MAX_REPORTED row errors
+    error_count = models.PositiveIntegerField(default=0)
+    message = models.CharField(max_length=300, blank=True)
+    batch = models.ForeignKey(
+        ImportBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("历史工单后台导入")
+        verbose_name_plural = _("历史工单后台导入")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (
+            HistoryImportStatus.DONE,
+            HistoryImportStatus.REJECTED,
+            HistoryImportStatus.FAILED,
+        )
+
+
 class ImportedWorkOrder(models.Model):
     """The original 12345 work-order number of an imported appeal (imported once only)."""
 

@@ -26,5 +26,6 @@ urlpatterns = [
     path("ledgers/download/", views.ledger_download_view, name="ledger_download"),
     path("import/", views.import_view, name="import"),
     path("import/template/", views.import_template_view, name="import_template"),
+    path("import/<id:pk>/", views.import_job_view, name="import_job"),
     path("config/", views.config_view, name="config"),
 ]

@@ -664,12 +664,15 @@ def import_view(request):
         try:
             if f is None:
                 raise InvalidInput(_("请选择要导入的文件"), field="file")
+            if f.size > importer.INLINE_BYTES:  # checked and written by a background job
+                imp = importer.start_import(actor=request.user, upload=f)
+                return HttpResponseRedirect(reverse("evaluation:import_job", args=[imp.pk]))
             batch, result = importer.import_file(f.read(), f.name, actor=request.user)
             if batch is not None:
                 messages.success(request, _("已导入 %(n)s 条历史工单") % {"n": batch.rows})
         except DomainError as e:
             _fail(request, e)
-    from .models import ImportBatch
+    from .models import HistoryImport, ImportBatch
 
     return render(
         request,
@@ -683,8 +686,32 @@ def import_view(request):
             headers=importer.template_headers(),
             required={importer.COLUMNS[k][0] for k in importer.REQUIRED},
             batches=ImportBatch.objects.select_related("imported_by")[:10],
+            running=HistoryImport.objects.exclude(
+                status__in=["done", "rejected", "failed"]
+            ).select_related("created_by")[:10],
         ),
     )
+
+
+@staff_page
+def import_job_view(request, pk: int):
+    """A background import's progress (the fragment polls itself every second until done)."""
+    from .models import HistoryImport
+
+    if not scope_of(request.user).has_role(Role.DISPATCHER, Role.ADMIN):
+        raise NotFound()
+    imp = HistoryImport.objects.filter(pk=pk).select_related("created_by", "batch").first()
+    if imp is None:
+        raise NotFound()
+    ctx = {
+        "imp": imp,
+        "percent": importer.percent(imp),
+        "written": importer.written_rows(imp),
+        "errors": imp.errors,
+    }
+    if request.headers.get("HX-Request"):
+        return render(request, "evaluation/_history_import.html", ctx)
+    return render(request, "evaluation/import_job.html", _ctx(request, "import", **ctx))
 
 
 @staff_page

@@ -36,4 +36,5 @@ urlpatterns = [
     ),
     path(p + "ledgers/<str:kind>/", views.ledger_view, name="evaluation-ledger"),
     path(p + "imports/", views.import_view, name="evaluation-import"),
+    path(p + "imports/<id:pk>/", views.import_status_view, name="evaluation-import-status"),
 ]

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from minhu.appeals.access import appeals_visible_to
 from minhu.core.api import Pagination
-from minhu.core.errors import InvalidInput, NotFound
+from minhu.core.errors import InvalidInput, NotFound, PermissionDenied
 from minhu.core.parsers import JSONObjectParser
 from minhu.core.times import local_iso
 from minhu.orgs.models import Unit
@@ -634,7 +634,7 @@ def ledger_view(request, kind: str):
 
 @_doc(
     "导入历史工单（xlsx/CSV）",
-    responses={201: OBJECT},
+    responses={201: OBJECT, 202: OBJECT},
     request={
         "multipart/form-data": {
             "type": "object",
@@ -645,9 +645,15 @@ def ledger_view(request, kind: str):
 @api_view(["POST"])
 @parser_classes([MultiPartParser, FormParser, JSONObjectParser])
 def import_view(request):
+    """A small file is imported at once (201). A larger one (over importer.INLINE_BYTES) is
+    checked and written by a background job: 202 with the import's id; poll
+    GET imports/{id}/ for its progress and report."""
     f = request.FILES.get("file")
     if f is None:
         raise InvalidInput(_("请上传文件"), code="required", field="file")
+    if f.size > importer.INLINE_BYTES:
+        imp = importer.start_import(actor=request.user, upload=f)
+        return Response(_history_import(imp), status=status.HTTP_202_ACCEPTED)
     batch, result = importer.import_file(f.read(), f.name, actor=request.user)
     if batch is None:
         raise InvalidInput(
@@ -657,3 +663,35 @@ def import_view(request):
             errors=[e.as_dict() for e in result.errors[:1000]],
         )
     return Response({"batch": batch.pk, "rows": batch.rows}, status=status.HTTP_201_CREATED)
+
+
+def _history_import(imp) -> dict:
+    return {
+        "id": imp.pk,
+        "status": imp.status,
+        "file_name": imp.file_name,
+        "total_rows": imp.total_rows,
+        "checked_rows": imp.checked_rows,
+        "written_rows": importer.written_rows(imp),
+        "percent": importer.percent(imp),
+        "error_count": imp.error_count,
+        "errors": imp.errors,
+        "message": imp.message,
+        "batch": imp.batch_id,
+        "finished": imp.finished,
+    }
+
+
+@_doc("后台导入的进度与结果", methods=["GET"])
+@api_view(["GET"])
+def import_status_view(request, pk: int):
+    from minhu.evaluation.models import HistoryImport
+
+    try:
+        importer.check_import(request.user)
+    except PermissionDenied:
+        raise NotFound(_("未找到该导入")) from None
+    imp = HistoryImport.objects.filter(pk=pk).first()
+    if imp is None:
+        raise NotFound(_("未找到该导入"))
+    return Response(_history_import(imp))
