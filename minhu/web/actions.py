@@ -1,18 +1,20 @@
-"""The desk's verbs (state changes of the web app's own records): list exports."""
+"""The desk's verbs (state changes of the web app's own records): list exports and saved
+views."""
 
 from __future__ import annotations
 
 from django.core.files import File
 from django.db import transaction
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 
-from minhu.core.errors import InvalidInput, PermissionDenied
+from minhu.core.errors import InvalidInput, NotFound, PermissionDenied
 from minhu.core.jobs import enqueue
 
 from . import exports
-from .models import ExportStatus, ListExport
+from .models import ExportStatus, ListExport, SavedView
 from .permissions import may_open
 
 
@@ -93,3 +95,55 @@ def write_export(export_id: int) -> ListExport:
     )
     export.refresh_from_db()
     return export
+
+
+MAX_VIEWS = 20  # per user and list
+NOT_SAVED = ("page", "id")  # where one is in the list, not what it shows
+
+
+def clean_view_params(params: str) -> str:
+    """A list's query string as a view keeps it: empty values, the page and the open row
+    dropped."""
+    q = QueryDict(params or "", mutable=True)
+    for key in NOT_SAVED:
+        q.pop(key, None)
+    for key in list(q.keys()):
+        values = [v for v in q.getlist(key) if v.strip()]
+        if values:
+            q.setlist(key, values)
+        else:
+            q.pop(key)
+    return q.urlencode()[:2000]
+
+
+@transaction.atomic
+def save_view(*, actor, list_name: str, name: str, params: str) -> SavedView:
+    """Save the list's current filters under `name` (the same name again replaces them)."""
+    check_export(actor, list_name)  # the lists that may be exported may be saved, by the same users
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput(_("请填写视图名称"), code="required", field="name")
+    if len(name) > 40:
+        raise InvalidInput(_("视图名称不能超过40个字"), code="too_long", field="name")
+    mine = SavedView.objects.select_for_update().filter(user=actor, list_name=list_name)
+    view = mine.filter(name=name).first()
+    if view is None and mine.count() >= MAX_VIEWS:
+        raise InvalidInput(
+            _("每个列表最多保存 %(n)s 个视图，请先删除不用的") % {"n": MAX_VIEWS},
+            code="too_many_views",
+        )
+    params = clean_view_params(params)
+    if view is None:
+        return SavedView.objects.create(user=actor, list_name=list_name, name=name, params=params)
+    view.params = params
+    view.save(update_fields=["params"])
+    return view
+
+
+@transaction.atomic
+def delete_view(view_id: int, *, actor) -> None:
+    """Delete one of the actor's own views (anyone else's is "not found")."""
+    view = SavedView.objects.select_for_update().filter(pk=view_id, user=actor).first()
+    if view is None:
+        raise NotFound()
+    view.delete()

@@ -149,13 +149,14 @@ def _workbench(user, params) -> Rows:
 class ExportList:
     page: str  # web.permissions.PAGE_ROLES key, or "" for every staff user
     rows: Callable[..., Rows]
+    url: str  # the list page's URL name (saved views open it)
 
 
 LISTS: dict[str, ExportList] = {
-    "appeals": ExportList("", _appeals),
-    "dispatch": ExportList("dispatch", _dispatch),
-    "follow_up": ExportList("follow_up", _follow_up),
-    "workbench": ExportList("workbench", _workbench),
+    "appeals": ExportList("", _appeals, "web:appeals"),
+    "dispatch": ExportList("dispatch", _dispatch, "web:dispatch"),
+    "follow_up": ExportList("follow_up", _follow_up, "web:follow_up"),
+    "workbench": ExportList("workbench", _workbench, "web:workbench"),
 }
 
 

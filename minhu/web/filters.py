@@ -6,7 +6,7 @@ import datetime as dt
 
 from django import forms
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -146,6 +146,50 @@ class AppealFilterForm(forms.Form):
                 until = dt.datetime.combine(d[end] + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
                 qs = qs.filter(**{f"{column}__lt": until})
         return qs
+
+
+# Columns a list may be sorted on: ?sort=key (ascending) or ?sort=-key (descending); the
+# column headers link to them (the `sort_th` tag), the list's xlsx export keeps the order.
+SORT_COLUMNS: dict[str, str] = {
+    "code": "code",
+    "subject": "subject",
+    "status": "status",
+    "channel": "channel",
+    "category": "category__name",
+    "street": "street__name",
+    "lead_unit": "lead_unit__name",
+    "created_at": "created_at",
+    "due": "current_due_at",
+    "replied_at": "replied_at",
+}
+
+
+# The phone's sort menu (its lists are cards, without column headers).
+SORT_MENU = [
+    ("", _("默认排序")),
+    ("-created_at", _("受理时间（新→旧）")),
+    ("created_at", _("受理时间（旧→新）")),
+    ("due", _("当前时限（早→晚）")),
+    ("code", _("编号")),
+    ("subject", _("标题")),
+    ("status", _("状态")),
+    ("category", _("分类")),
+    ("street", _("街道")),
+    ("lead_unit", _("主办单位")),
+]
+
+
+def sorted_by(qs: QuerySet, sort: str | None, default: tuple[str, ...]) -> tuple[QuerySet, str]:
+    """`qs` in the order `sort` asks for (empty values last, then by id), or `default` when
+    `sort` names no sortable column. Returns the queryset and the sort applied ("" for the
+    default)."""
+    sort = (sort or "").strip()
+    column = SORT_COLUMNS.get(sort.lstrip("-"))
+    if column is None:
+        return qs.order_by(*default), ""
+    if sort.startswith("-"):
+        return qs.order_by(F(column).desc(nulls_last=True), "-id"), sort
+    return qs.order_by(F(column).asc(nulls_last=True), "id"), sort
 
 
 def paginate(request, qs, per_page: int = PAGE_SIZE) -> Page:

@@ -61,3 +61,29 @@ class ListExport(models.Model):
     @property
     def file_name(self) -> str:
         return f"{self.title}-{timezone.localtime(self.created_at):%Y%m%d-%H%M}.xlsx"
+
+
+class SavedView(models.Model):
+    """A user's own named filters of one staff list (个人视图): the list's query string, opened
+    from the chips above the list."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    list_name = models.CharField(max_length=20)
+    name = models.CharField(max_length=40)
+    params = models.CharField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("个人视图")
+        verbose_name_plural = _("个人视图")
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "list_name", "name"], name="saved_view_unique_name"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

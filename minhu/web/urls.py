@@ -12,6 +12,7 @@ from .views import (
     lists,
     manage,
     overview,
+    saved,
     workbench,
 )
 
@@ -50,6 +51,9 @@ urlpatterns = [
     path("notifications/read-all/", lists.notifications_read_all, name="notifications_read_all"),
     # bulk actions on selected rows
     path("bulk/<slug:name>/", bulk.bulk_action, name="bulk"),
+    # saved views (personal filters of a list)
+    path("views/save/", saved.view_save, name="view_save"),
+    path("views/<id:pk>/delete/", saved.view_delete, name="view_delete"),
     # list exports (xlsx)
     path("exports/", exports.export_list, name="exports"),
     path("exports/new/", exports.export_start, name="export_start"),

@@ -82,6 +82,57 @@ def qs(context, **changes) -> str:
     return f"?{encoded}" if encoded else "?"
 
 
+@register.simple_tag(takes_context=True)
+def saved_views(context, list_name: str) -> dict:
+    """The user's saved views of one list, its URL and the current filters as a view keeps
+    them (to mark the open view)."""
+    from django.urls import reverse
+
+    from ..actions import clean_view_params
+    from ..exports import LISTS
+    from ..models import SavedView
+
+    request = context["request"]
+    context["list_url"] = reverse(LISTS[list_name].url)
+    context["current_params"] = clean_view_params(request.GET.urlencode())
+    return list(SavedView.objects.filter(user=request.user, list_name=list_name))
+
+
+@register.simple_tag(takes_context=True)
+def sort_menu(context) -> list:
+    """The sort menu's choices, with the current sort among them when a column header chose
+    one the menu does not list (so filtering keeps it)."""
+    from ..filters import SORT_COLUMNS, SORT_MENU
+
+    current = context["request"].GET.get("sort", "")
+    choices = list(SORT_MENU)
+    if current and current not in dict(choices) and current.lstrip("-") in SORT_COLUMNS:
+        choices.append((current, _("按列排序（%(key)s）") % {"key": current}))
+    return choices
+
+
+@register.simple_tag(takes_context=True)
+def sort_th(context, key: str, label: str, css: str = "") -> str:
+    """A sortable column header: a link that sorts by `key`, ascending first, then descending
+    (web.filters.SORT_COLUMNS); the current column shows its direction and `aria-sort`."""
+    current = context.get("sort") or context["request"].GET.get("sort", "")
+    if current == key:
+        target, arrow, aria = f"-{key}", " ↑", "ascending"
+    elif current == f"-{key}":
+        target, arrow, aria = key, " ↓", "descending"
+    else:
+        target, arrow, aria = key, "", "none"
+    return format_html(
+        '<th class="{}" aria-sort="{}"><a href="{}" data-sort="{}">{}{}</a></th>',
+        css,
+        aria,
+        qs(context, sort=target),
+        key,
+        label,
+        arrow,
+    )
+
+
 @register.filter
 def dtm(value) -> str:
     """Short local date-time: 05-07 14:30 (with the year when not this year)."""

@@ -3,6 +3,8 @@ one shows its progress page until the download is offered); caller history on in
 
 from __future__ import annotations
 
+import re
+
 import openpyxl
 import pytest
 from playwright.sync_api import expect
@@ -111,3 +113,31 @@ def test_bulk_dispatch_and_claim_by_ticking_rows(org_tx, new_desk_page, new_phon
     for a in (first, second):
         a.refresh_from_db()
         assert a.status == "in_progress"
+
+
+def test_sort_by_a_column_and_save_the_view(org_tx, new_phone_page):
+    from .test_phone import assert_fits
+
+    org = org_tx
+    later = register(org, "B幸福路路灯不亮")
+    first = register(org, "A幸福路路灯不亮")
+    register(org, "井盖缺失")
+    page = new_phone_page()  # a handler in the field, on a phone
+    login(page, "s1h")
+    page.goto(page.base + "/appeals/?q=路灯")
+    # a phone's list is cards without column headers: the sort menu of the filter bar
+    page.locator(".sort-pick select").select_option("subject")
+    page.locator("form.filters button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"sort=subject"))
+    codes = page.locator("table.tbl tbody a.mono").all_inner_texts()
+    expected = [a.code for a in sorted([first, later], key=lambda a: a.subject)]
+    assert codes == expected
+    page.locator("details.view-save summary").click()
+    page.locator("details.view-save input[name=name]").fill("我的路灯")
+    page.locator("details.view-save button[type=submit]").click()
+    expect(page.locator(".view-chip.on")).to_contain_text("我的路灯")
+    assert_fits(page, "appeal search with a saved view")
+    page.goto(page.base + "/appeals/")
+    page.locator("a[data-view=我的路灯]").click()
+    expect(page).to_have_url(re.compile(r"q=%E8%B7%AF%E7%81%AF"))
+    assert page.locator("table.tbl tbody a.mono").all_inner_texts() == expected

@@ -28,7 +28,7 @@ from minhu.orgs.scope import scope_of
 
 from .. import forms as f
 from ..duplicates import candidates, linked
-from ..filters import CLOSED_FILTERS, AppealFilterForm, paginate
+from ..filters import CLOSED_FILTERS, AppealFilterForm, paginate, sorted_by
 from ..permissions import page_required
 from .common import form_error, is_htmx, visible_appeal_or_404
 from .dispatch_form import dispatch_choices, dispatch_form, suggested_lead
@@ -164,11 +164,13 @@ def queue_queryset(user, tab: str, params, *, units=None, categories=None):
                 filter=Q(summonses__status__in=[SummonsStatus.REPORTED, SummonsStatus.ANSWERED]),
                 distinct=True,
             ),
-        ).order_by("current_due_at", "id")
-    elif tab == "dispatched":
-        qs = qs.order_by("current_due_at", "id")
+        )
+    if tab in ("escalated", "dispatched"):
+        default = ("current_due_at", "id")
     else:
-        qs = qs.annotate(urgency_rank=URGENCY_ORDER).order_by("urgency_rank", "created_at", "id")
+        qs = qs.annotate(urgency_rank=URGENCY_ORDER)
+        default = ("urgency_rank", "created_at", "id")
+    qs, _sort = sorted_by(qs, params.get("sort"), default)
     return filters, qs
 
 

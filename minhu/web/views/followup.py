@@ -15,7 +15,7 @@ from minhu.appeals.models import Appeal, FollowUp, Status
 from minhu.orgs.scope import scope_of
 
 from .. import forms as f
-from ..filters import CLOSED_FILTERS, AppealFilterForm, paginate
+from ..filters import CLOSED_FILTERS, AppealFilterForm, paginate, sorted_by
 from ..permissions import may_close, page_required
 from .common import is_htmx, visible_appeal_or_404
 
@@ -74,7 +74,8 @@ def queue_queryset(user, tab: str, params):
     export both read it."""
     filters = AppealFilterForm(params or None, user=user, hide=("status", "due", *CLOSED_FILTERS))
     qs = filters.apply(_tab_qs(user, tab)).select_related("category__parent", "lead_unit", "street")
-    return filters, qs.order_by("replied_at", "id")
+    qs, _sort = sorted_by(qs, params.get("sort"), ("replied_at", "id"))
+    return filters, qs
 
 
 def panel_context(request, appeal: Appeal, *, form=None, close_form=None, flash=None) -> dict:

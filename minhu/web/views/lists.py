@@ -14,7 +14,7 @@ from minhu.orgs.models import Role
 from minhu.orgs.scope import scope_of
 
 from ..due import with_due_state
-from ..filters import AppealFilterForm, paginate
+from ..filters import AppealFilterForm, paginate, sorted_by
 from .common import is_htmx, safe_next
 
 
@@ -35,22 +35,14 @@ def home(request):
     return redirect("web:appeals")
 
 
-SORTS = {
-    "-created_at": ("-created_at", "-id"),
-    "created_at": ("created_at", "id"),
-    "due": ("current_due_at", "id"),
-}
-
-
 def search_queryset(user, params):
     """The appeal search list for `params` (a QueryDict): (filter form, sort, rows). The page
     and its xlsx export both read it, so the export has exactly the page's rows."""
     filters = AppealFilterForm(params or None, user=user, extra=("outcome_kind",))
     qs = filters.apply(appeals_visible_to(user))
     qs = with_due_state(qs).select_related("category__parent", "street", "grid", "lead_unit")
-    sort = params.get("sort", "-created_at")
-    qs = qs.order_by(*SORTS.get(sort, SORTS["-created_at"]))
-    return filters, sort, qs
+    qs, sort = sorted_by(qs, params.get("sort") or "-created_at", ("-created_at", "-id"))
+    return filters, sort or "-created_at", qs
 
 
 @login_required

@@ -20,7 +20,7 @@ from minhu.orgs.models import Unit
 from minhu.orgs.scope import scope_of
 
 from ..due import due_q, with_due_state
-from ..filters import CLOSED_FILTERS, AppealFilterForm, paginate
+from ..filters import CLOSED_FILTERS, AppealFilterForm, paginate, sorted_by
 from ..permissions import page_required, unit_ids_acting
 from .common import is_htmx
 
@@ -88,7 +88,8 @@ def tab_queryset(user, unit_id: int, tab: str, params):
     filters = AppealFilterForm(params or None, user=user, hide=("unit", *CLOSED_FILTERS))
     qs = filters.apply(_unit_querysets(unit_id)[tab])
     qs = with_due_state(qs).select_related("category__parent", "street", "grid", "lead_unit")
-    qs = qs.order_by("current_due_at", "id") if tab != "reply" else qs.order_by("resolved_at", "id")
+    default = ("current_due_at", "id") if tab != "reply" else ("resolved_at", "id")
+    qs, _sort = sorted_by(qs, params.get("sort"), default)
     return filters, qs
 
 
