@@ -88,6 +88,10 @@ SHEETS: dict[str, list[tuple[str, str, bool]]] = {
     ],
 }
 MAX_ERRORS = 1000
+# Read while streaming, so that a small file that unpacks to millions of rows or cells (a zip
+# bomb) is refused after MAX_ROWS rows, not after reading all of them into memory.
+MAX_ROWS = 300_000  # non-empty rows of all sheets together
+MAX_COLUMNS = 64  # cells read per row (the template has far fewer)
 YES = {"是", "Y", "y", "yes", "1", "true", "TRUE", "脱管"}
 
 
@@ -153,7 +157,7 @@ def read(
         if title not in wb.sheetnames:
             continue
         ws = wb[title]
-        it = ws.iter_rows(values_only=True)
+        it = ws.iter_rows(values_only=True, max_col=MAX_COLUMNS)
         headers = [_text(h).rstrip("*") for h in next(it, [])]
         index = {}
         for h, f, req in cols:
@@ -165,6 +169,11 @@ def read(
         for n, r in enumerate(it, start=2):
             if not any(c not in (None, "") for c in r):
                 continue
+            if p.total + len(rows) >= MAX_ROWS:
+                wb.close()
+                raise InvalidInput(
+                    _("一次最多导入%(n)d行，请分批导入") % {"n": MAX_ROWS}, code="too_many_rows"
+                )
             rows.append((n, {f: _text(r[i]) if i < len(r) else "" for f, i in index.items()}))
         sheets[title] = rows
         p.total += len(rows)

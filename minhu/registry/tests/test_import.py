@@ -239,3 +239,23 @@ def test_pages_template_upload_progress_and_masked_export(
     client.logout()
     assert client.login(username=org.s2_handler.username, password=PASSWORD)
     assert client.get(f"/registry/imports/{imp.pk}/").status_code == 404
+
+
+def test_a_file_of_too_many_rows_is_refused_while_streaming(org, monkeypatch):
+    """Issue 14 (zip bombs): the row cap is checked while the rows are read."""
+    from minhu.core.errors import InvalidInput
+
+    monkeypatch.setattr(importer, "MAX_ROWS", 5)
+    read = []
+    real = importer._text
+
+    def counting(value):
+        read.append(value)
+        return real(value)
+
+    monkeypatch.setattr(importer, "_text", counting)
+    rows = [["s1c1g1", "", "", "", "", f"西河村{i}号", f"村民{i}", "", 1, ""] for i in range(50)]
+    with pytest.raises(InvalidInput) as e:
+        importer.read(workbook({"住户": rows}))
+    assert e.value.code == "too_many_rows" and "一次最多导入5行" in e.value.message
+    assert len(read) < 12 * 10  # the header and about 5 rows were read, not 50
