@@ -177,13 +177,18 @@ def channels_for(actor) -> list[str]:
     return []
 
 
-def check_register(actor, channel: str) -> None:
-    """受理: whether `actor` may register a work item through `channel` (web, API, apps)."""
+def check_register(actor, channel: str, kind=None) -> None:
+    """受理: whether `actor` may register a work item through `channel` (web, API, apps).
+    A kind may name further roles that register it through its own channel
+    (extra "register_roles" and "channel": a district leader's 约谈 promise)."""
     if channel not in channel_values():
         raise InvalidInput(_("渠道不正确"), code="invalid_choice", field="channel")
     if actor is None:
         if channel not in PUBLIC_CHANNELS:
             raise PermissionDenied(_("该渠道只能由工作人员登记"))
+        return
+    own = kind.extra.get("register_roles", ()) if kind is not None else ()
+    if own and channel == kind.extra.get("channel") and scope_of(actor).has_role(*own):
         return
     if not scope_of(actor).has_role(*REGISTER_ROLES):
         raise PermissionDenied(_("您无权登记诉求"))

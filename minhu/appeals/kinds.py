@@ -65,7 +65,10 @@ class WorkKind:
     # "app_label.ModelName" of the record it comes from ("" for none); the item stores the
     # link as (source_type, source_id).
     source_model: str = ""
-    # Anything the owning app wants to keep with the declaration.
+    # Anything the owning app wants to keep with the declaration. Read by the loop:
+    # "register_roles" (roles that may register this kind besides the intake roles) and
+    # "resolve_due" (a callable (item, dispatched_at) -> the resolve deadline from the source
+    # record, e.g. the date a 约谈 promise was made for; None keeps the time-limit policy).
     extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:

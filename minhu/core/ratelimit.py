@@ -63,6 +63,7 @@ PUBLIC_LIMITS: dict[str, tuple[int, int]] = {
     "survey": (20, 600),  # questionnaire answers (minhu.surveys)
     "sms_code": (5, 3600),  # rating verification codes sent to one address
     "sms_code_phone": (3, 3600),  # ... and to one phone number, from any address
+    "page": (120, 600),  # public figure pages and their API (阅卷, 红黑榜: minhu.evaluation)
 }
 
 

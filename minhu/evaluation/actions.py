@@ -33,7 +33,7 @@ from minhu.deadlines.calendar import add_working_days
 from minhu.orgs.models import LEADER_ROLES, Role, Unit, UnitKind
 from minhu.orgs.scope import scope_of
 
-from . import aggregates, evaluations, rankings
+from . import aggregates, evaluations, figures, promises, rankings
 from .access import can_cancel_supervision
 from .config import active_config
 from .models import (
@@ -265,6 +265,11 @@ def publish_ranking(
             note=note.strip(),
         )
         rows = rankings.compute(period, group, config)
+        done = figures.completion_by_unit(
+            rankings.group_units(group), period.first_day, period.end_day
+        )
+        for r in rows:
+            r.completion = done.get(r.unit_id)
         from .models import RankingRow
 
         RankingRow.objects.bulk_create([rankings.row_model(snap, r) for r in rows])
@@ -393,7 +398,11 @@ def record_interview(
     promise: str,
     promise_due: dt.date | None = None,
 ) -> Interview:
-    """约谈记录: when, who talked to whom, what was said and what the unit promised."""
+    """约谈记录: when, who talked to whom, what was said and what the unit promised by when.
+    The promise becomes the unit's work item, due at the end of the promised day
+    (`promises`): a person records the talk, never the system."""
+    if actor is None:
+        raise PermissionDenied(_("只有区领导可以记录约谈"))
     _require(actor, *LEADER_ROLES, message=_("只有区领导可以记录约谈"))
     obj = _lock(Interview, interview)
     if obj.status != InterviewStatus.FLAGGED:
@@ -405,8 +414,12 @@ def record_interview(
     obj.interviewer = _text(interviewer, "interviewer", _("约谈人"), max_len=100)
     obj.attendees = _text(attendees, "attendees", _("被约谈人"), max_len=200)
     obj.record = _text(record, "record", _("约谈记录"), min_len=10)
-    obj.promise = _text(promise, "promise", _("整改承诺"), min_len=4)
-    if promise_due and promise_due < timezone.localtime(held_at).date():
+    obj.promise = _text(promise, "promise", _("整改承诺"), min_len=4, max_len=1000)
+    if promise_due is None:
+        raise InvalidInput(
+            _("请填写承诺完成时限（公开承诺须按期兑现）"), code="required", field="promise_due"
+        )
+    if promise_due < timezone.localtime(held_at).date():
         raise InvalidInput(
             _("承诺完成时限不能早于约谈日期"), code="invalid_date", field="promise_due"
         )
@@ -424,6 +437,8 @@ def record_interview(
             "status",
         ]
     )
+    obj.item = _promise_item(obj, actor)
+    obj.save(update_fields=["item"])
     _log(
         "interview_held",
         obj,
@@ -432,8 +447,38 @@ def record_interview(
         note=obj.promise,
         held_at=local_iso(held_at),
         promise_due=local_iso(promise_due),
+        item=obj.item_id,
     )
     return obj
+
+
+def _promise_item(obj: Interview, actor) -> Appeal:
+    """The promise as the unit's work item, due at the end of the promised day."""
+    from minhu.appeals import actions as appeal_actions
+
+    unit = Unit.objects.get(pk=obj.unit_id)
+    with _stored_language():
+        subject = promises.item_subject(unit.name)
+        detail = _(
+            "约谈整改承诺（%(period)s %(source)s）：%(promise)s\n承诺完成时限：%(due)s。"
+        ) % {
+            "period": obj.period,
+            "source": obj.get_source_display(),
+            "promise": obj.promise,
+            "due": obj.promise_due.isoformat(),
+        }
+        note = _("约谈承诺事项，请按承诺时限兑现并报告")
+    item = appeal_actions.register_appeal(
+        actor=actor,
+        kind=promises.KIND,
+        source=obj,
+        channel=promises.CHANNEL,
+        subject=subject[:100],
+        detail=detail,
+    )
+    appeal_actions.dispatch(item, actor=None, lead_unit=unit, note=note)
+    item.refresh_from_db()
+    return item
 
 
 @transaction.atomic

@@ -85,12 +85,13 @@ def populate(seed: int = 0, stdout: TextIO | None = None) -> dict:
     out["flags"] = len(actions.flag_evaluations(actor=leader, period=cur))
     # One recorded talk, with its promise.
     talk = Interview.objects.filter(status=InterviewStatus.FLAGGED).order_by("pk").first()
-    if talk is not None and not Interview.objects.filter(status=InterviewStatus.HELD).exists():
+    held = Interview.objects.filter(status=InterviewStatus.HELD).exists()
+    if talk is not None and leader is not None and not held:
         actions.record_interview(
             talk,
             actor=leader,
             held_at=timezone.now() - dt.timedelta(hours=2),
-            interviewer=str(leader) if leader else "区委常委、常务副区长",
+            interviewer=str(leader),
             attendees=f"{talk.unit.name}主要负责人",
             record="通报本期考核情况，逐项分析回访中群众不满意的诉求，要求举一反三、立行立改。",
             promise="两周内逐件回访不满意诉求，下期综合得分进入全区中游以上",

@@ -382,13 +382,43 @@ def _completion_dict(row: dict) -> dict:
     }
 
 
+def completion_counts(done: dict | None) -> dict:
+    """The counts of a `completion` dict as a frozen ranking row stores them (None: none)."""
+    if done is None:
+        return dict.fromkeys(("registered", "handled", "on_time", "closed", "outcomes"))
+    return {
+        "registered": done["registered"],
+        "handled": done["handled"],
+        "on_time": done["on_time"],
+        "closed": done["closed"],
+        "outcomes": {o["key"]: o["count"] for o in done["outcomes"]},
+    }
+
+
+def frozen_completion(row) -> dict | None:
+    """A frozen ranking row's completion figures, computed from its frozen counts by the same
+    rule as the live ones; None for rows frozen before the counts were."""
+    if row.registered is None:
+        return None
+    outcomes = row.outcomes or {}
+    return _completion_dict(
+        {
+            "registered": row.registered,
+            "handled": row.handled,
+            "on_time": row.on_time,
+            "closed": row.closed,
+            **{f"outcome_{k}": int(outcomes.get(k, 0)) for k in OutcomeKind.values},
+        }
+    )
+
+
 # --- recount from the event log (check-aggregates) ------------------------------------------
 
 
 def recount_completion(start: dt.date, end: dt.date) -> dict[int, dict]:
     """The completion counts of [start, end) rebuilt from the event log alone: each item's
-    status is the `to_status` of its last status event, its handling time and outcome those
-    of its last resolve event. Keyed by unit as `completion_by_unit` (0 = district); only the
+    status is the `to_status` of its last status event, its handling time, outcome and
+    on-time flag those of its last resolve event. Keyed by unit as `completion_by_unit` (0 = district); only the
     registration time, kind, place, lead unit and deadline are read from the item rows."""
     from minhu.appeals.models import AppealEvent, EventKind
 
@@ -413,7 +443,8 @@ def recount_completion(start: dt.date, end: dt.date) -> dict[int, dict]:
     for appeal_id, kind, to_status, at, data in events.iterator(chunk_size=5000):
         status[appeal_id] = to_status
         if kind == EventKind.RESOLVE:
-            resolved[appeal_id] = (at, (data or {}).get("outcome_kind", ""))
+            data = data or {}
+            resolved[appeal_id] = (at, data.get("outcome_kind", ""), data.get("on_time"))
     out: dict[int, dict] = {}
     for pk, (street, lead, lead_kind, due) in rows.items():
         final = status.get(pk, "")
@@ -425,11 +456,13 @@ def recount_completion(start: dt.date, end: dt.date) -> dict[int, dict]:
         if lead and lead_kind == UnitKind.DEPARTMENT:
             keys.append(lead)
         handled = final in HANDLED_STATUSES and pk in resolved
-        at, outcome = resolved.get(pk, (None, ""))
+        at, outcome, flag = resolved.get(pk, (None, "", None))
+        # On time as the resolve event said it (its `on_time` flag), else by its time.
+        on_time = flag if flag is not None else (due is None or at <= due)
         counts = {
             "registered": 1,
             "handled": int(handled),
-            "on_time": int(handled and (due is None or at <= due)),
+            "on_time": int(handled and on_time),
             "closed": int(final == Status.CLOSED),
             **{f"outcome_{k}": int(handled and outcome == k) for k in OutcomeKind.values},
         }

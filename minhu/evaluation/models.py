@@ -232,6 +232,13 @@ class RankingRow(models.Model):
     solve_rate = models.DecimalField(max_digits=6, decimal_places=2, null=True)
     satisfaction_rate = models.DecimalField(max_digits=6, decimal_places=2, null=True)
     composite = models.DecimalField(max_digits=6, decimal_places=2, null=True)
+    # The completion counts of the unit's items registered in the period (figures.completion),
+    # frozen with the rates; null in snapshots published before they were frozen.
+    registered = models.PositiveIntegerField(null=True)
+    handled = models.PositiveIntegerField(null=True)
+    on_time = models.PositiveIntegerField(null=True)
+    closed = models.PositiveIntegerField(null=True)
+    outcomes = models.JSONField(null=True)
 
     class Meta:
         verbose_name = _("排名明细")
@@ -408,6 +415,16 @@ class Interview(models.Model):
     promise_due = models.DateField(_("承诺完成时限"), null=True, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The promise as a work item (kind interview_promise) of the unit, due on promise_due:
+    # the loop tracks it to done, and a missed promise is overdue like any item (promises.py).
+    item = models.OneToOneField(
+        "appeals.Appeal",
+        verbose_name=_("承诺事项工单"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="interview_promise",
     )
 
     class Meta:

@@ -207,6 +207,7 @@ def snapshot_rows(snapshot: RankingSnapshot) -> list[Row]:
                     composite=r.composite,
                 ),
                 rank=r.rank,
+                completion=figures.frozen_completion(r),
             )
         )
     return out
@@ -230,6 +231,7 @@ def row_model(snapshot: RankingSnapshot, r: Row) -> RankingRow:
         solve_rate=f.solve_rate,
         satisfaction_rate=f.satisfaction_rate,
         composite=f.composite,
+        **figures.completion_counts(r.completion),
     )
 
 

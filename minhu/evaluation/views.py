@@ -24,7 +24,19 @@ from minhu.core.errors import DomainError, InvalidInput, NotFound, PermissionDen
 from minhu.orgs.models import OUTSIDE_KINDS, Role, Unit, UnitKind
 from minhu.orgs.scope import scope_of, units_visible_to
 
-from . import access, actions, dashboard, evaluations, figures, importer, ledgers, rankings, rates
+from . import (
+    access,
+    actions,
+    dashboard,
+    evaluations,
+    figures,
+    importer,
+    ledgers,
+    promises,
+    public,
+    rankings,
+    rates,
+)
 from .config import active_config
 from .models import (
     DepartmentReview,
@@ -352,13 +364,16 @@ def flag_evaluations_view(request):
 
 @staff_page
 def interviews_view(request):
-    qs = access.interviews_visible_to(request.user).select_related("unit")
+    qs = access.interviews_visible_to(request.user).select_related("unit", "item")
     status = request.GET.get("status")
     if status in InterviewStatus.values:
         qs = qs.filter(status=status)
     page = Paginator(qs.order_by("-period", "status", "unit__path"), 30).get_page(
         request.GET.get("page")
     )
+    for i in page:
+        i.promise_state = promises.state_of(i.item) if i.item_id else ""
+        i.promise_state_label = promises.STATES.get(i.promise_state, "")
     return render(
         request,
         "evaluation/interviews.html",
@@ -369,10 +384,11 @@ def interviews_view(request):
 @staff_page
 def interview_view(request, pk: int):
     try:
-        obj = access.interviews_visible_to(request.user).select_related("unit").get(pk=pk)
+        obj = access.interviews_visible_to(request.user).select_related("unit", "item").get(pk=pk)
     except Interview.DoesNotExist:
         raise NotFound()
     errors = None
+    state = promises.state_of(obj.item) if obj.item_id else ""
     if request.method == "POST":
         try:
             if request.POST.get("waive") == "1":
@@ -398,7 +414,15 @@ def interview_view(request, pk: int):
     return render(
         request,
         "evaluation/interview.html",
-        _ctx(request, "interviews", obj=obj, error=errors, form=request.POST),
+        _ctx(
+            request,
+            "interviews",
+            obj=obj,
+            error=errors,
+            form=request.POST,
+            promise_state=state,
+            promise_state_label=promises.STATES.get(state, ""),
+        ),
     )
 
 
@@ -485,8 +509,64 @@ def decide_view(request, pk: int):
     return HttpResponseRedirect(reverse("evaluation:redblack") + f"?period={period}")
 
 
+def _public_refused(request, err: DomainError):
+    return render(
+        request,
+        "evaluation/public_error.html",
+        {"error": err},
+        status=err.http_status,
+    )
+
+
+def public_index_view(request):
+    """公开阅卷: the district's page (a list when the deployment holds several districts)."""
+    try:
+        public.check_limit(request)
+    except DomainError as e:
+        return _public_refused(request, e)
+    found = list(public.districts()[:50])
+    if len(found) == 1:
+        return HttpResponseRedirect(reverse("evaluation:public_exam", args=[found[0].pk]))
+    return render(request, "evaluation/public_index.html", {"districts": found})
+
+
+def public_exam_view(request, pk: int):
+    """公开阅卷: a district's published figures of an ended period, each with its definition,
+    and the published rankings. No login, no personal data, cached and rate-limited."""
+    config = active_config()
+    try:
+        public.check_limit(request)
+        unit = public.district(pk)
+    except NotFound:
+        raise Http404()
+    except DomainError as e:
+        return _public_refused(request, e)
+    choices = public.periods(config)
+    error = None
+    try:
+        period = public.period_of(request.GET.get("period"), config)
+    except DomainError as e:
+        error, period = e, choices[0]
+    data = public.exam(unit, period, config)
+    return render(
+        request,
+        "evaluation/public_exam.html",
+        {
+            "data": data,
+            "period": period,
+            "periods": choices,
+            "error": error,
+        },
+        status=400 if error else 200,
+    )
+
+
 def public_redblack_view(request):
     """The published red and black lists: no login."""
+    try:
+        public.check_limit(request)
+    except DomainError as e:
+        return _public_refused(request, e)
     qs = (
         Nomination.objects.filter(status=NominationStatus.APPROVED)
         .select_related("conduct")

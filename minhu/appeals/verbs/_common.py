@@ -159,6 +159,11 @@ def _set_dues(appeal: Appeal, start: dt.datetime) -> None:
     appeal.claim_due_at = due(Step.CLAIM)
     appeal.contact_due_at = due(Step.CONTACT) if appeal.appellant_phone else None
     appeal.resolve_due_at = due(Step.RESOLVE)
+    # A kind may take its resolve deadline from its source record (a promise's own date):
+    # extra["resolve_due"] is a callable (item, start) -> aware datetime, or None for the policy.
+    fixed = kind_of(appeal).extra.get("resolve_due")
+    if fixed is not None and appeal.resolve_due_at is not None:
+        appeal.resolve_due_at = fixed(appeal, start) or appeal.resolve_due_at
 
 
 def _withdraw_extensions(appeal: Appeal, why: str) -> None:

@@ -158,7 +158,9 @@ def resolve(
         note=outcome,
         unit_id=unit,
         outcome_kind=outcome_kind,
-        on_time=bool(appeal.resolve_due_at and now <= appeal.resolve_due_at),
+        # No resolve deadline (a kind without that clock, imported history): it cannot be
+        # late, which is also how 按时办结率 counts it (evaluation.figures).
+        on_time=appeal.resolve_due_at is None or now <= appeal.resolve_due_at,
         attachments=[f.pk for f in files],
     )
     return appeal

@@ -28,6 +28,7 @@ urlpatterns = [
     path(p + "nominations/propose/", views.nominations_propose_view, name="evaluation-propose"),
     path(p + "nominations/<id:pk>/decide/", views.nomination_decide_view, name="evaluation-decide"),
     path(p + "public/redblack/", views.public_redblack_view, name="evaluation-public-redblack"),
+    path(p + "public/exam/<id:pk>/", views.public_exam_view, name="evaluation-public-exam"),
     path(p + "supervisions/", views.supervisions_view, name="evaluation-supervisions"),
     path(
         p + "supervisions/<id:pk>/close/",

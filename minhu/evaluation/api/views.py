@@ -20,7 +20,19 @@ from minhu.core.parsers import JSONObjectParser
 from minhu.core.times import local_iso
 from minhu.orgs.models import Unit
 
-from .. import access, actions, dashboard, evaluations, figures, importer, ledgers, rankings, rates
+from .. import (
+    access,
+    actions,
+    dashboard,
+    evaluations,
+    figures,
+    importer,
+    ledgers,
+    promises,
+    public,
+    rankings,
+    rates,
+)
 from ..config import active_config
 from ..models import (
     HarmfulConduct,
@@ -404,6 +416,8 @@ def _interview(i: Interview) -> dict:
         "record": i.record,
         "promise": i.promise,
         "promise_due": local_iso(i.promise_due),
+        "item": i.item_id,
+        "promise_state": promises.state_of(i.item) if i.item_id else None,
     }
 
 
@@ -411,7 +425,7 @@ def _interview(i: Interview) -> dict:
 @api_view(["GET"])
 def interviews_view(request):
     access.require_staff(request.user)
-    qs = access.interviews_visible_to(request.user).select_related("unit")
+    qs = access.interviews_visible_to(request.user).select_related("unit", "item")
     if request.query_params.get("status"):
         qs = qs.filter(status=request.query_params["status"])
     paginator = Pagination()
@@ -435,7 +449,7 @@ def interview_record_view(request, pk: int):
         promise=data["promise"],
         promise_due=data.get("promise_due"),
     )
-    obj = Interview.objects.select_related("unit").get(pk=obj.pk)
+    obj = Interview.objects.select_related("unit", "item").get(pk=obj.pk)
     return Response(_interview(obj))
 
 
@@ -515,11 +529,24 @@ def nomination_decide_view(request, pk: int):
     return Response(_nomination(n))
 
 
+@_doc("公开阅卷：区的已结束考核周期的各项数字（含定义）与已发布排名", "period")
+@api_view(["GET"])
+@permission_classes([AllowAny])
+def public_exam_view(request, pk: int):
+    """The public figures of a district (no login, no personal data; cached, rate-limited)."""
+    public.check_limit(request)
+    unit = public.district(pk)
+    config = active_config()
+    period = public.period_of(request.query_params.get("period"), config)
+    return Response(public.exam(unit, period, config))
+
+
 @_doc("公开的红黑榜", "period")
 @api_view(["GET"])
 @permission_classes([AllowAny])
 def public_redblack_view(request):
     """The published lists (no login)."""
+    public.check_limit(request)
     qs = Nomination.objects.filter(status=NominationStatus.APPROVED).select_related("conduct")
     if request.query_params.get("period"):
         qs = qs.filter(period=request.query_params["period"])

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from minhu.appeals import actions
-from minhu.appeals.models import Channel
+from minhu.appeals.models import AppealEvent, Channel
 from minhu.appeals.tests.factories import in_progress, register
 from minhu.evaluation import figures
 from minhu.evaluation.periods import Period
@@ -230,3 +230,41 @@ def test_overview_and_dashboard_show_one_satisfaction_rate(client, org):
         assert data["figures"]["satisfaction_rate"] == 77.0
         html = overview.content.decode()
         assert "77.00%" in html and 'title="满意率 = ' in html
+
+
+def test_an_item_without_a_resolve_deadline_is_on_time_in_the_event_and_the_figure(
+    org, monkeypatch
+):
+    """按时办结率 and the resolve event's `on_time` flag agree for an item with no resolve
+    deadline (a kind without that clock): neither calls it late, and check-aggregates' recount
+    (which reads the flag) equals the published figure."""
+    from minhu.appeals import kinds
+    from minhu.appeals.models import EventKind
+    from minhu.deadlines.models import Step
+
+    monkeypatch.setitem(
+        kinds._KINDS,
+        "no_resolve_clock",
+        kinds.WorkKind(code="no_resolve_clock", label="无办结时限", steps=(Step.CLAIM,)),
+    )
+    with frozen(at(2025, 3, 10, 9, 0)):
+        a = in_progress(org, kind="no_resolve_clock", subject="无办结时限的事项")
+        late = in_progress(org, subject="超时办结的事项")
+    a.refresh_from_db()
+    late.refresh_from_db()
+    assert a.resolve_due_at is None and late.resolve_due_at is not None
+    with frozen(at(2025, 3, 28, 9, 0)):
+        for item in (a, late):
+            actions.resolve(
+                item, actor=org.s1_handler, outcome_kind="on_spot", outcome="已经办理完毕"
+            )
+    flag = {
+        e.appeal_id: e.data["on_time"]
+        for e in AppealEvent.objects.filter(kind=EventKind.RESOLVE, appeal__in=[a, late])
+    }
+    assert flag == {a.pk: True, late.pk: False}
+    march = (D(2025, 3, 1), D(2025, 4, 1))
+    done = figures.completion(*march)
+    assert (done["handled"], done["on_time"], done["late"]) == (2, 1, 1)
+    assert figures.recount_completion(*march)[0]["on_time"] == 1
+    assert figures.check_completion(*march) == []

@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 
 from minhu.appeals import actions
@@ -157,3 +158,63 @@ def test_check_aggregates_recounts_the_month_from_the_events(org, march):
     assert exit_info.value.code == 1
     assert "2025-03 全区 已销号: 发布 3，按事件重算 2" in err.getvalue()
     assert "2025-03 东街道 已销号: 发布 3，按事件重算 2" in err.getvalue()
+
+
+def test_public_exam_shows_the_hand_computed_figures_without_login(client, org, march):
+    """公开阅卷: the month's figures, each with its definition and its numerator/denominator,
+    and the published ranking with the completion figures frozen in it; no personal data."""
+    from minhu.evaluation import actions as ev_actions
+    from minhu.evaluation.periods import Period
+
+    ev_actions.publish_ranking(actor=org.district_leader, period=Period("2025-03"))
+    r = client.get("/evaluation/public/")
+    assert r.status_code == 302 and r["Location"] == f"/evaluation/public/{org.district.pk}/"
+    data = client.get(f"/api/v1/evaluation/public/exam/{org.district.pk}/?period=2025-03").json()
+    shown = {f["key"]: (f["value"], f["numerator"], f["denominator"]) for f in data["rates"]}
+    assert shown == {
+        "response_rate": ("66.67", 2, 3),
+        "solve_rate": ("66.67", 2, 3),
+        "satisfaction_rate": ("63.33", "1 + 1 × 0.9", 3),
+        "composite": ("65.33", None, None),
+    }
+    done = {f["key"]: (f["value"], f["numerator"], f["denominator"]) for f in data["completion"]}
+    assert done == {
+        "completion_rate": ("60.00", 3, 5),
+        "on_time_rate": ("66.67", 2, 3),
+        "rectification_rate": ("40.00", 2, 5),
+    }
+    assert {o["key"]: o["count"] for o in data["outcomes"]} == OUTCOMES
+    assert data["volume"]["registered"] == 6
+    assert all(f["definition"]["numerator"] for f in data["rates"] + data["completion"])
+    street = next(g for g in data["rankings"] if g["group"] == "street")
+    row = next(r for r in street["rows"] if r["unit_name"] == org.street1.name)
+    assert (row["rank"], row["composite"], row["completion_rate"], row["on_time_rate"]) == (
+        1,
+        "65.33",
+        "60.00",
+        "66.67",
+    )
+
+    html = client.get(f"/evaluation/public/{org.district.pk}/?period=2025-03").content.decode()
+    for text in ("63.33%", "（2 / 3）", "60.00%", "（3 / 5）", "40.00%", "65.33", "满意率 = "):
+        assert text in html, text
+    for private in ("张三", "13812345678", "件A", org.s1_handler.username):
+        assert private not in html and private not in str(data), private
+
+    # The frozen ranking keeps its completion figures when the items change later.
+    actions.resolve(
+        march["E"], actor=org.s1_handler, outcome_kind="on_spot", outcome="已经办理完毕"
+    )
+    url = f"/api/v1/evaluation/public/exam/{org.district.pk}/?period=2025-03"
+
+    def handled():
+        got = client.get(url).json()
+        return next(f for f in got["completion"] if f["key"] == "completion_rate")["numerator"]
+
+    assert handled() == 3  # served from the cache for MINHU_PUBLIC_CACHE_SECONDS
+    cache.clear()
+    assert handled() == 4  # the district's figure is live
+    live = client.get(url)
+    street = next(g for g in live.json()["rankings"] if g["group"] == "street")
+    row = next(r for r in street["rows"] if r["unit_name"] == org.street1.name)
+    assert row["completion_rate"] == "60.00"
