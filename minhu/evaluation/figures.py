@@ -96,6 +96,11 @@ DEFINITIONS: dict[str, Definition] = {
         gettext_lazy("本期受理且已销号的件数（群众回访后闭环）"),
         gettext_lazy("本期受理的件数（不含合并件）"),
     ),
+    "rate_mom": Definition(
+        gettext_lazy("三率环比（百分点）"),
+        gettext_lazy("本期已过天数的率 − 上期同日数的率"),
+        gettext_lazy("1（差值，单位：百分点）"),
+    ),
     "mom": Definition(
         gettext_lazy("环比"),
         gettext_lazy("本期受理量 − 上期同日数受理量"),
@@ -174,6 +179,54 @@ def comparison(period: Period, today: dt.date | None = None) -> Comparison:
         year_ago=_same_length(period.year_ago, days),
         partial=cut < end,
     )
+
+
+# --- 环比 of the follow-up rates ----------------------------------------------------------------
+
+RATE_KEYS = ("response_rate", "solve_rate", "satisfaction_rate", "composite")
+
+
+def rate_changes(
+    period: Period,
+    config,
+    unit: Unit | None = None,
+    *,
+    today: dt.date | None = None,
+    day_totals: dict | None = None,
+) -> dict[str, dict]:
+    """环比 of the three follow-up rates and the composite score, like with like: the rates of
+    the period's elapsed days against those of the same days of the previous period, and the
+    change in percentage points (None where either side has no base).
+    {key: {"now", "previous", "change"}} for each of RATE_KEYS. `day_totals` (the dashboard's
+    `aggregates.follow_up_day_totals` covering both ranges) saves the query."""
+    from . import rates
+
+    cmp = comparison(period, today)
+    if day_totals is None:
+        members = rates.members(unit, config) if unit is not None else None
+        day_totals = aggregates.follow_up_day_totals(
+            cmp.previous[0], cmp.current[1], rates.basis_of(config), members
+        )
+    sources = set(config.valid_sources or [])
+
+    def figures_of(r: tuple[dt.date, dt.date]):
+        acc = [0] * len(aggregates.FU_FIELDS)
+        for (day, source), counts in day_totals.items():
+            if source in sources and r[0] <= day < r[1]:
+                for i, v in enumerate(counts):
+                    acc[i] += v
+        return rates.compute(acc, config)
+
+    now, before = figures_of(cmp.current), figures_of(cmp.previous)
+    out = {}
+    for key in RATE_KEYS:
+        a, b = getattr(now, key), getattr(before, key)
+        out[key] = {
+            "now": a,
+            "previous": b,
+            "change": None if a is None or b is None else q2(a - b),
+        }
+    return out
 
 
 # --- volumes year on year ---------------------------------------------------------------------
@@ -458,7 +511,7 @@ def recount_completion(start: dt.date, end: dt.date) -> dict[int, dict]:
         handled = final in HANDLED_STATUSES and pk in resolved
         at, outcome, flag = resolved.get(pk, (None, "", None))
         # On time as the resolve event said it (its `on_time` flag), else by its time.
-        on_time = flag if flag is not None else (due is None or at <= due)
+        on_time = handled and (flag if flag is not None else (due is None or at <= due))
         counts = {
             "registered": 1,
             "handled": int(handled),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -526,7 +527,11 @@ def public_index_view(request):
         return _public_refused(request, e)
     found = list(public.districts()[:50])
     if len(found) == 1:
-        return HttpResponseRedirect(reverse("evaluation:public_exam", args=[found[0].pk]))
+        url = reverse("evaluation:public_exam", args=[found[0].pk])
+        period = request.GET.get("period", "")
+        if re.fullmatch(r"\d{4}-\d{2}", period):
+            url += f"?period={period}"
+        return HttpResponseRedirect(url)
     return render(request, "evaluation/public_index.html", {"districts": found})
 
 

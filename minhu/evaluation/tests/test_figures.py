@@ -268,3 +268,50 @@ def test_an_item_without_a_resolve_deadline_is_on_time_in_the_event_and_the_figu
     assert (done["handled"], done["on_time"], done["late"]) == (2, 1, 1)
     assert figures.recount_completion(*march)[0]["on_time"] == 1
     assert figures.check_completion(*march) == []
+
+
+def test_the_three_rates_mom_compares_the_same_days_in_percentage_points(client, org):
+    """环比 of 响应率/解决率/满意率/综合得分: February's first ten days (one answer: contacted,
+    solved, 满意 → 100/100/100/100) against March's first ten days (two answers, one of them
+    not contacted, unsolved, 不满意 → 50/50/50/50): −50.00 points each. A late-February answer
+    (不满意) stays out while March is running, and counts once March has ended."""
+    from minhu.evaluation.config import active_config
+
+    from .helpers import follow_up
+
+    follow_up(org, org.street1, when=at(2025, 2, 5, 10, 0))
+    follow_up(
+        org,
+        org.street1,
+        contacted=False,
+        solved=False,
+        satisfaction="unsatisfied",
+        when=at(2025, 2, 20, 10, 0),
+    )
+    follow_up(org, org.street1, when=at(2025, 3, 3, 10, 0))
+    follow_up(
+        org,
+        org.street1,
+        contacted=False,
+        solved=False,
+        satisfaction="unsatisfied",
+        when=at(2025, 3, 4, 10, 0),
+    )
+    config = active_config()
+    running = figures.rate_changes(Period("2025-03"), config, today=D(2025, 3, 10))
+    assert {k: (v["now"], v["previous"], v["change"]) for k, v in running.items()} == {
+        k: (Decimal("50.00"), Decimal("100.00"), Decimal("-50.00")) for k in figures.RATE_KEYS
+    }
+    ended = figures.rate_changes(Period("2025-03"), config, today=D(2025, 4, 2))
+    # February whole: contacted 1/2, solved 1/2, satisfied 1/2 → 50 each: no change.
+    assert {k: v["change"] for k, v in ended.items()} == dict.fromkeys(
+        figures.RATE_KEYS, Decimal("0.00")
+    )
+    street = figures.rate_changes(Period("2025-03"), config, org.street2, today=D(2025, 4, 2))
+    assert street["satisfaction_rate"] == {"now": None, "previous": None, "change": None}
+
+    client.force_login(org.district_leader)
+    data = client.get("/api/v1/evaluation/dashboard/?period=2025-03").json()
+    assert data["rate_mom"]["satisfaction_rate"] == {"now": 50.0, "previous": 50.0, "change": 0.0}
+    html = client.get("/evaluation/?period=2025-03").content.decode()
+    assert 'data-mom="0.00"' in html and "三率环比（百分点）" in html
