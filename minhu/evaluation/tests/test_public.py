@@ -88,3 +88,20 @@ def test_public_exam_fits_a_phone(phone_page, org):
     assert page.locator("[data-group=street] tbody tr").count() == 2
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, width
+
+
+def test_the_public_page_in_english(client, org):
+    from django.core.management import call_command
+
+    call_command("compilemessages", locale=["en"], verbosity=0)
+    from django.utils.translation import trans_real
+
+    trans_real._translations = {}
+    trans_real._default = None
+    html = client.get(
+        f"/evaluation/public/{org.district.pk}/", HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    for text in ("Public results", "Follow-up rates", "Interviews and public promises"):
+        assert text in html, text
+    for text in ("公开阅卷", "群众回访三率", "约谈与公开承诺", "本期排名尚未发布"):
+        assert text not in html, text
