@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('evaluation', '0003_outside_parties'),
+        ('evaluation', '0004_history_import'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('appeals', '0010_appeal_attributes'),
-        ('evaluation', '0004_frozen_completion'),
+        ('evaluation', '0005_frozen_completion'),
     ]
 
     operations = [
