@@ -66,7 +66,8 @@ class WorkKind:
     # link as (source_type, source_id).
     source_model: str = ""
     # Anything the owning app wants to keep with the declaration. Read by the loop:
-    # "register_roles" (roles that may register this kind besides the intake roles) and
+    # "register_roles" with "channel" (roles that may register this kind, through that
+    # channel only, besides the intake roles: guards.check_register) and
     # "resolve_due" (a callable (item, dispatched_at) -> the resolve deadline from the source
     # record, e.g. the date a 约谈 promise was made for; None keeps the time-limit policy).
     extra: dict = field(default_factory=dict, compare=False)

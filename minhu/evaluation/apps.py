@@ -27,7 +27,9 @@ class EvaluationConfig(AppConfig):
                 steps=(Step.CLAIM, Step.RESOLVE),
                 source_model="evaluation.Interview",
                 extra={
+                    # the leader who records the talk registers it, through its channel only
                     "register_roles": (Role.DISTRICT_LEADER,),
+                    "channel": promises.CHANNEL,
                     "resolve_due": promises.resolve_due,
                 },
             )

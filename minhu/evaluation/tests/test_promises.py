@@ -151,3 +151,23 @@ def test_a_missed_promise_is_overdue_like_any_item(client, org):
         client.force_login(org.district_leader)
         page = client.get(f"/evaluation/interviews/{i.pk}/").content.decode()
         assert 'data-promise-state="missed"' in page
+
+
+def test_a_district_leader_registers_promises_only(org):
+    """The promise kind lets a district leader register it through its own channel; nothing
+    else changes for them (no resident appeals, no other kind through that channel)."""
+    from minhu.appeals import guards
+    from minhu.appeals.kinds import RESIDENT_APPEAL, get_kind
+
+    promise = get_kind(promises.KIND)
+    guards.check_register(org.district_leader, promises.CHANNEL, kind=promise)
+    for channel, kind in (
+        ("hotline", promise),
+        ("hotline", get_kind(RESIDENT_APPEAL)),
+        (promises.CHANNEL, get_kind(RESIDENT_APPEAL)),
+        (promises.CHANNEL, None),
+    ):
+        with pytest.raises(PermissionDenied):
+            guards.check_register(org.district_leader, channel, kind=kind)
+    with pytest.raises(PermissionDenied):
+        guards.check_register(None, promises.CHANNEL, kind=promise)
