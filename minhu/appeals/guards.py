@@ -177,10 +177,12 @@ def channels_for(actor) -> list[str]:
     return []
 
 
-def check_register(actor, channel: str, kind=None) -> None:
+def check_register(actor, channel: str, kind=None, source=None) -> None:
     """受理: whether `actor` may register a work item through `channel` (web, API, apps).
     A kind may name further roles that register it through its own channel
-    (extra "register_roles" and "channel": a district leader's 约谈 promise)."""
+    (extra "register_roles" and "channel": a district leader's 约谈 promise), or a rule on the
+    source record (`WorkKind.may_register(actor, source)`: the visitor of a visit sends its
+    problem through the kind's channel whatever their role)."""
     if channel not in channel_values():
         raise InvalidInput(_("渠道不正确"), code="invalid_choice", field="channel")
     if actor is None:
@@ -189,6 +191,9 @@ def check_register(actor, channel: str, kind=None) -> None:
         return
     own = kind.extra.get("register_roles", ()) if kind is not None else ()
     if own and channel == kind.extra.get("channel") and scope_of(actor).has_role(*own):
+        return
+    rule = kind.may_register if kind is not None else None
+    if rule is not None and source is not None and rule(actor, source):
         return
     if not scope_of(actor).has_role(*REGISTER_ROLES):
         raise PermissionDenied(_("您无权登记诉求"))

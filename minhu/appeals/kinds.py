@@ -29,6 +29,7 @@ or channel needs no migration of the appeals app."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.utils.functional import Promise
@@ -65,6 +66,11 @@ class WorkKind:
     # "app_label.ModelName" of the record it comes from ("" for none); the item stores the
     # link as (source_type, source_id).
     source_model: str = ""
+    # Who else may register an item of this kind: called as `may_register(actor, source)` for a
+    # signed-in actor without a registering role (dispatcher, admin, grid worker, handler,
+    # unit leader); True lets them register from that source record (a visitor sending the
+    # problem found on their own visit). None: only the registering roles.
+    may_register: Callable[[object, object], bool] | None = field(default=None, compare=False)
     # Anything the owning app wants to keep with the declaration. Read by the loop:
     # "register_roles" with "channel" (roles that may register this kind, through that
     # channel only, besides the intake roles: guards.check_register) and

@@ -197,18 +197,108 @@ def build(*, seed: int, now, out) -> str:
                 )
             )
     Shop.objects.bulk_create(shops, batch_size=2000)
+    cadres = _add_cadres(rng)
     linked = sum(actions.auto_assign(g, actor=None, source="demo") for g in grids)
     leader = User.objects.filter(
         memberships__role=Role.DISTRICT_LEADER, memberships__active=True
     ).first()
     town = Unit.objects.filter(kind__in=[UnitKind.TOWN, UnitKind.STREET]).order_by("path").first()
+    contact = 0
     if leader and town:
         actions.set_town_leader(town, actor=None, leader=leader)
+        contact = _leader_contacts(leader, town)
     unmanaged = sum(1 for b in buildings if b.unmanaged)
     return (
         f"{len(hh_rows)} 户、{len(residents)} 名居民、{len(buildings)} 栋楼（{unmanaged} 栋脱管）、"
-        f"{len(shops)} 家商铺，{linked} 户已联户（用时 {time.perf_counter() - started:.1f} 秒）"
+        f"{len(shops)} 家商铺，新增联户干部 {cadres} 名，{linked} 户已联户（区领导联系 {contact} 户；"
+        f"用时 {time.perf_counter() - started:.1f} 秒）"
     )
+
+
+# Households per department cadre the demo aims at (the coverage check flags more than 30).
+CADRE_LOAD = 25
+CONTACT_HOUSEHOLDS = 12
+
+
+def cadre_username(dept_code: str, n: int) -> str:
+    return f"{dept_code}-cadre{n}"
+
+
+def _add_cadres(rng: random.Random) -> int:
+    """Cadres (机关干部) of every paired department, enough that none holds more than about
+    CADRE_LOAD households of its communities: accounts with the demo password, handlers of
+    their department (the tier 帮包 links only departments' staff)."""
+    from django.contrib.auth.hashers import make_password
+    from django.db.models import Count
+
+    from minhu.demo.district import PASSWORD
+    from minhu.orgs.models import Membership, Role, Unit, UnitKind, User
+
+    from .models import Household
+
+    per_community = dict(
+        Household.objects.values("grid__parent_id")
+        .annotate(n=Count("id"))
+        .values_list("grid__parent_id", "n")
+    )
+    password = make_password(PASSWORD)  # hashed once for every cadre
+    users, members = [], []
+    for dept in Unit.objects.filter(kind=UnitKind.DEPARTMENT, active=True).order_by("path"):
+        households = sum(
+            per_community.get(c, 0) for c in dept.paired_communities.values_list("pk", flat=True)
+        )
+        have = Membership.objects.filter(
+            unit=dept, role__in=(Role.HANDLER, Role.UNIT_LEADER), active=True
+        ).count()
+        need = -(-households // CADRE_LOAD) - have
+        short = dept.name.removeprefix("区")
+        for n in range(1, need + 1):
+            u = User(
+                username=cadre_username(dept.code, n),
+                password=password,
+                display_name=f"{short}干部 {_name(rng)}",
+                phone=f"1390001{rng.randint(0, 9999):04d}",
+            )
+            users.append(u)
+            members.append((u, dept))
+    User.objects.bulk_create(users, batch_size=500)
+    by_name = dict(
+        User.objects.filter(username__in=[u.username for u in users]).values_list("username", "id")
+    )
+    Membership.objects.bulk_create(
+        [
+            Membership(user_id=by_name[u.username], unit=dept, role=Role.HANDLER)
+            for u, dept in members
+        ],
+        batch_size=500,
+    )
+    return len(users)
+
+
+def _leader_contacts(leader, town) -> int:
+    """The 包联 district leader 联系 a few households of the town's first grid in person (tier
+    联系): one building's, through `link_cadre` (it ends the department cadre's link)."""
+    from minhu.orgs.models import Unit, UnitKind
+
+    from . import actions
+    from .models import CadreTier, Household
+
+    grid = Unit.objects.filter(kind=UnitKind.GRID, path__startswith=town.path).order_by("path")
+    grid = grid.first()
+    if grid is None:
+        return 0
+    district = Unit.objects.filter(kind=UnitKind.DISTRICT).first()
+    first = Household.objects.filter(grid=grid, active=True).order_by("id").first()
+    if first is None:
+        return 0
+    rows = Household.objects.filter(grid=grid, active=True, building_id=first.building_id)
+    n = 0
+    for h in rows.order_by("id")[:CONTACT_HOUSEHOLDS]:
+        actions.link_cadre(
+            h, actor=None, cadre=leader, tier=CadreTier.CONTACT, unit=district, source="demo"
+        )
+        n += 1
+    return n
 
 
 def logins() -> list[tuple[str, str, str, str]]:

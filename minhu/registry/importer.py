@@ -90,7 +90,8 @@ SHEETS: dict[str, list[tuple[str, str, bool]]] = {
 MAX_ERRORS = 1000
 # Read while streaming, so that a small file that unpacks to millions of rows or cells (a zip
 # bomb) is refused after MAX_ROWS rows, not after reading all of them into memory.
-MAX_ROWS = 300_000  # non-empty rows of all sheets together
+MAX_ROWS = 1_000_000  # non-empty rows of all sheets together (200,000 households with
+# 600,000 residents is 814,000 rows: issue 10's scale; rows are streamed, ~1.2 KB each checked)
 MAX_COLUMNS = 64  # cells read per row (the template has far fewer)
 YES = {"是", "Y", "y", "yes", "1", "true", "TRUE", "脱管"}
 
@@ -153,41 +154,69 @@ def read(
         raise InvalidInput(_("无法读取该Excel文件（仅支持 .xlsx）"), code="unreadable_file")
     p = Parsed()
     sheets = {}
-    for title, cols in SHEETS.items():
-        if title not in wb.sheetnames:
-            continue
-        ws = wb[title]
-        it = ws.iter_rows(values_only=True, max_col=MAX_COLUMNS)
-        headers = [_text(h).rstrip("*") for h in next(it, [])]
-        index = {}
-        for h, f, req in cols:
-            if h in headers:
-                index[f] = headers.index(h)
-            elif req:
-                p.errors.append(RowError(title, 1, h, _("缺少必填列")))
-        rows = []
-        for n, r in enumerate(it, start=2):
-            if not any(c not in (None, "") for c in r):
+    seen = [0]  # non-empty rows read so far, all sheets (the MAX_ROWS cap)
+    try:
+        for title, cols in SHEETS.items():
+            if title not in wb.sheetnames:
                 continue
-            if p.total + len(rows) >= MAX_ROWS:
-                wb.close()
-                raise InvalidInput(
-                    _("一次最多导入%(n)d行，请分批导入") % {"n": MAX_ROWS}, code="too_many_rows"
-                )
-            rows.append((n, {f: _text(r[i]) if i < len(r) else "" for f, i in index.items()}))
-        sheets[title] = rows
-        p.total += len(rows)
-    wb.close()
-    if not sheets:
-        raise InvalidInput(_("文件中没有楼宇、住户、居民或商铺工作表"), code="no_sheets")
-    if grids is None:
-        grids = Unit.objects.filter(kind=UnitKind.GRID)
-    _check(p, sheets, {u.code: u for u in grids}, progress)
+            ws = wb[title]
+            headers = [
+                _text(h).rstrip("*")
+                for h in next(ws.iter_rows(max_row=1, max_col=MAX_COLUMNS, values_only=True), [])
+            ]
+            index = {}
+            for h, f, req in cols:
+                if h in headers:
+                    index[f] = headers.index(h)
+                elif req:
+                    p.errors.append(RowError(title, 1, h, _("缺少必填列")))
+            # The progress bar's total until every row is read.
+            p.total += max(_row_count(ws) - 1, 0)
+            sheets[title] = _stream(ws, index, seen)
+        if not sheets:
+            raise InvalidInput(_("文件中没有楼宇、住户、居民或商铺工作表"), code="no_sheets")
+        if grids is None:
+            grids = Unit.objects.filter(kind=UnitKind.GRID)
+        _check(p, sheets, {u.code: u for u in grids}, progress)
+    finally:
+        wb.close()
     return p
+
+
+def _row_count(ws) -> int:
+    """The sheet's rows: its declared <dimension>, or (files written in streaming mode, like
+    Minhu's own exports, declare none) the <row> elements counted in the decompressed XML, a
+    pass that holds one chunk at a time."""
+    if ws.max_row:
+        return ws.max_row
+    n, tail = 0, b""
+    with ws._get_source() as src:  # openpyxl's own reader of the sheet's XML part
+        while chunk := src.read(1 << 20):
+            data = tail + chunk
+            n += data.count(b"<row ") + data.count(b"<row>")
+            tail = data[-5:]
+    return n
+
+
+def _stream(ws, index: dict[str, int], seen: list[int]):
+    """(row number, {field: text}) for every non-empty row of a sheet, read as the checks go
+    (the raw rows are never all held in memory); more than MAX_ROWS rows in the file is an
+    error before anything is written."""
+    rows = ws.iter_rows(min_row=2, max_col=MAX_COLUMNS, values_only=True)
+    for n, r in enumerate(rows, start=2):
+        if not any(c not in (None, "") for c in r):
+            continue
+        if seen[0] >= MAX_ROWS:
+            raise InvalidInput(
+                _("一次最多导入%(n)d行，请分批导入") % {"n": MAX_ROWS}, code="too_many_rows"
+            )
+        seen[0] += 1
+        yield n, {f: _text(r[i]) if i < len(r) else "" for f, i in index.items()}
 
 
 def _check(p: Parsed, sheets, grids, progress) -> None:
     done = 0
+    declared = p.total
     cols = {t: {f: h for h, f, _r in c} for t, c in SHEETS.items()}
     tag_codes = {str(label): code for code, label in HouseholdTag.choices} | {
         c: c for c, _l in HouseholdTag.choices
@@ -209,7 +238,7 @@ def _check(p: Parsed, sheets, grids, progress) -> None:
         nonlocal done
         done += 1
         if progress and done % 2000 == 0:
-            progress(done, p.total)
+            progress(done, max(declared, done))
 
     def required(sheet, n, row):
         ok = True
@@ -391,6 +420,7 @@ def _check(p: Parsed, sheets, grids, progress) -> None:
                 "address": row.get("address", ""),
             }
         )
+    p.total = done  # the rows actually read (the declared size may count empty rows)
     _check_against_database(p, hh_keys, err)
 
 
@@ -450,8 +480,10 @@ def _upsert(
     changes: list,
     actor,
     source,
+    tick: Callable[[int], None] | None = None,
 ):
-    """Create rows whose key is new, update those whose fields differ, leave the rest."""
+    """Create rows whose key is new, update those whose fields differ, leave the rest.
+    `tick(n)`: n more file rows written (the write phase's progress)."""
     existing = {}
     for chunk in _chunks([r["key"] for r in rows], 2000):
         for obj in model.objects.filter(key__in=chunk):
@@ -482,13 +514,22 @@ def _upsert(
             obj.updated_at = now
             changed.append(obj)
             diffs[obj.pk] = d
-    model.objects.bulk_create(new, batch_size=2000)
+    for chunk in _chunks(new, 5000):
+        model.objects.bulk_create(chunk, batch_size=2000)
+        if tick:
+            tick(len(chunk))
     if new and new[0].pk is None:  # SQLite before returning ids: read them back
-        ids = dict(model.objects.filter(key__in=[o.key for o in new]).values_list("key", "id"))
+        ids = {}
+        for chunk in _chunks([o.key for o in new], 2000):
+            ids.update(model.objects.filter(key__in=chunk).values_list("key", "id"))
         for o in new:
             o.pk = o.id = ids[o.key]
-    if changed:
-        model.objects.bulk_update(changed, [*fields, "active", "updated_at"], batch_size=2000)
+    for chunk in _chunks(changed, 5000):
+        model.objects.bulk_update(chunk, [*fields, "active", "updated_at"], batch_size=2000)
+        if tick:
+            tick(len(chunk))
+    if tick:
+        tick(len(rows) - len(new) - len(changed))
     name = model._meta.model_name
     mask = {"phone": personal.mask_phone}
     for o in new:
@@ -521,10 +562,22 @@ def _upsert(
 
 
 @transaction.atomic
-def apply(p: Parsed, *, actor, source: str) -> Counts:
-    """Write a checked file (no errors) in one transaction."""
+def apply(
+    p: Parsed, *, actor, source: str, progress: Callable[[int, int], None] | None = None
+) -> Counts:
+    """Write a checked file (no errors) in one transaction. `progress(written, total)`
+    after every few thousand rows (total: the file's rows)."""
     assert not p.errors
     counts, changes = Counts(), []
+    total = len(p.buildings) + len(p.households) + len(p.residents) + len(p.shops)
+    written = 0
+
+    def tick(n: int) -> None:
+        nonlocal written
+        written += n
+        if progress and n:
+            progress(written, total)
+
     actor = actor if getattr(actor, "pk", None) else None
     # Estates named by buildings or households.
     estate_rows = {}
@@ -570,6 +623,7 @@ def apply(p: Parsed, *, actor, source: str) -> Counts:
         changes,
         actor,
         source,
+        tick,
     )
     missing = {h["building_key"] for h in p.households if h["building_key"]} - set(buildings)
     for chunk in _chunks(sorted(missing), 2000):
@@ -600,6 +654,7 @@ def apply(p: Parsed, *, actor, source: str) -> Counts:
         changes,
         actor,
         source,
+        tick,
     )
     missing = {r["household_key"] for r in p.residents} - set(households)
     for chunk in _chunks(sorted(missing), 2000):
@@ -628,7 +683,7 @@ def apply(p: Parsed, *, actor, source: str) -> Counts:
     base = ["household", "name", "relation", "phone", "birth_year", "gender"]
     for r in fresh:
         r["id_number_enc"] = r["id_number_enc"] or ""
-    _upsert(Resident, keep, base, counts, "resident", changes, actor, source)
+    _upsert(Resident, keep, base, counts, "resident", changes, actor, source, tick)
     _upsert(
         Resident,
         fresh,
@@ -638,6 +693,7 @@ def apply(p: Parsed, *, actor, source: str) -> Counts:
         changes,
         actor,
         source,
+        tick,
     )
     _upsert(
         Shop,
@@ -648,6 +704,7 @@ def apply(p: Parsed, *, actor, source: str) -> Counts:
         changes,
         actor,
         source,
+        tick,
     )
     RegistryChange.objects.bulk_create(changes, batch_size=5000)
     return counts

@@ -393,4 +393,9 @@ class RegistryImport(models.Model):
             return 100
         if not self.total_rows:
             return 0
-        return min(99, int(self.checked_rows * 90 / self.total_rows))
+        # Checking fills the first half of the bar, writing (checked_rows = rows written) the
+        # second.
+        done = min(self.checked_rows, self.total_rows) / self.total_rows
+        if self.status == ImportStatus.WRITING:
+            return min(99, 50 + int(done * 49))
+        return min(49, int(done * 50))

@@ -66,3 +66,17 @@ def access_assignment(user, campaign: Campaign, household_id: int) -> Assignment
     if Assignment.objects.filter(campaign=campaign, visitor=user, grid_id=asg.grid_id).exists():
         return asg
     raise NotFound("该住户不在本次走访范围内")
+
+
+def may_send_problem(actor, problem) -> bool:
+    """The `visit_problem` kind's registration rule (`WorkKind.may_register`): the visitor who
+    recorded the visit may send its problem into the loop whatever their staff role, once, for
+    a problem marked to be registered (not solved on the spot)."""
+    from .models import Resolution
+
+    return (
+        getattr(actor, "is_active", False)
+        and problem.visit.visitor_id == actor.pk
+        and problem.resolution == Resolution.APPEAL
+        and problem.appeal_id is None
+    )

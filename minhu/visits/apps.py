@@ -12,6 +12,8 @@ class VisitsConfig(AppConfig):
         from minhu.appeals.kinds import ChannelInfo, WorkKind, register_channel, register_kind
         from minhu.deadlines.models import Step
 
+        from .access import may_send_problem
+
         register_kind(
             WorkKind(
                 code="visit_problem",
@@ -21,6 +23,8 @@ class VisitsConfig(AppConfig):
                 counts_in_rates=True,
                 steps=(Step.CLAIM, Step.CONTACT, Step.RESOLVE),
                 source_model="visits.VisitProblem",
+                # A visitor without a registering role sends their own visit's problem.
+                may_register=may_send_problem,
             )
         )
         register_channel(

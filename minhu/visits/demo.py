@@ -42,8 +42,7 @@ def _visitors_with_links():
 
 def build(*, seed: int, now, out) -> str:
     from minhu.orgs.models import Membership, Role, Unit, UnitKind
-    from minhu.orgs.scope import scope_of
-    from minhu.registry.models import Household
+    from minhu.registry.models import CadreTier, Household
 
     from . import actions
     from .defaults import ensure_domains
@@ -89,7 +88,6 @@ def build(*, seed: int, now, out) -> str:
         .select_related("visitor")
         .order_by("household_id")
     )
-    can_register: dict[int, bool] = {}
     counts = dict.fromkeys(Outcome.values, 0)
     problems = [0, 0]
     outcomes = (
@@ -101,20 +99,17 @@ def build(*, seed: int, now, out) -> str:
             Outcome.MOVED,
         ]
     )
+    # The district leader's own households (tier 联系): the first is visited and its problem
+    # sent into the loop by the leader, who holds no role that registers appeals.
+    leader_first = next((a.pk for a in asgs if a.tier == CadreTier.CONTACT), None)
     for a in asgs:
-        if rng.random() > 0.62:  # about 62% visited so far: a campaign in progress
+        if a.pk != leader_first and rng.random() > 0.62:  # ~62% visited: in progress
             continue
-        outcome = rng.choice(outcomes)
+        outcome = Outcome.VISITED if a.pk == leader_first else rng.choice(outcomes)
         found = []
-        if outcome == Outcome.VISITED and rng.random() < 0.12:
-            reg = can_register.setdefault(
-                a.visitor_id,
-                scope_of(a.visitor).has_role(
-                    Role.ADMIN, Role.GRID_WORKER, Role.HANDLER, Role.UNIT_LEADER, Role.DISPATCHER
-                ),
-            )
+        if outcome == Outcome.VISITED and (a.pk == leader_first or rng.random() < 0.12):
             d = rng.choice(domains)
-            on_spot = not reg or rng.random() < 0.35
+            on_spot = a.pk != leader_first and rng.random() < 0.35
             found.append(
                 actions.ProblemInput(
                     domain=d,
@@ -169,6 +164,23 @@ def logins() -> list[tuple[str, str, str, str]]:
         .annotate(n=Count("id"))
         .order_by("-n", "visitor__username")[:3]
     )
-    return [
+    out = [
         (r["visitor__username"], PASSWORD, f"走访人（{r['n']} 户）", r["unit__name"]) for r in rows
     ]
+    contact = (
+        Assignment.objects.filter(campaign=campaign, tier="contact")
+        .values("visitor__username", "unit__name")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .first()
+    )
+    if contact:
+        out.append(
+            (
+                contact["visitor__username"],
+                PASSWORD,
+                f"区领导走访人（联系 {contact['n']} 户）",
+                contact["unit__name"],
+            )
+        )
+    return out

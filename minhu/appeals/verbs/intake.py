@@ -93,7 +93,7 @@ def register_appeal(
     except KeyError:
         raise InvalidInput(_("工单类型不正确"), code="invalid_choice", field="kind") from None
     source_type, source_id = _source_link(work_kind, source)
-    guards.check_register(actor, channel, kind=work_kind)
+    guards.check_register(actor, channel, kind=work_kind, source=source)
     if appellant_kind not in AppellantKind.values:
         raise InvalidInput(_("诉求人类型不正确"), code="invalid_choice", field="appellant_kind")
     if urgency not in Urgency.values:

@@ -250,7 +250,10 @@ def test_organisation_counts_are_as_documented(demo):
         UnitKind.GRID: 100,
     }
     expected = builder.expected_counts()
-    own = User.objects.exclude(memberships__unit__kind__in=OUTSIDE_KINDS)
+    # (Outside parties' accounts come from the consultation part, cadres from the registry's.)
+    own = User.objects.exclude(memberships__unit__kind__in=OUTSIDE_KINDS).exclude(
+        username__regex=r"-cadre[0-9]+$"
+    )
     assert own.count() == expected["accounts"] == 175
     assert Category.objects.filter(parent=None).count() == 10
     assert Category.objects.exclude(parent=None).count() == 46
@@ -292,6 +295,47 @@ def test_the_consultation_part_has_every_state(demo):
     assert states == {"dispatched", "in_progress", "resolved", "replied", "closed"}
     [(street, f)] = stats.by_street(Room.objects.all())
     assert street == "东湖街道" and f.overdue >= 1 and f.done == 3 and f.visits == 9
+
+
+def test_the_registry_and_visits_parts(demo):
+    """Every household linked, no cadre with hundreds of households, the district leader 联系
+    households and sends a visit problem into the loop; the visitors log in with the demo
+    password and are listed by --logins."""
+    from minhu.registry.assignment import DEFAULT_MAX_LOAD
+    from minhu.registry.models import CadreLink, CadreTier, Household
+    from minhu.visits.models import Campaign, Visit, VisitProblem
+
+    households = Household.objects.count()
+    assert households >= 5000
+    links = CadreLink.objects.filter(ended_at__isnull=True)
+    assert links.count() == households
+    loads = list(links.values("cadre_id").annotate(n=Count("id")).values_list("n", flat=True))
+    assert max(loads) <= 2 * DEFAULT_MAX_LOAD, max(loads)  # a big building stays whole
+    assert set(links.values_list("tier", flat=True)) == {
+        CadreTier.SUPPORT,
+        CadreTier.CONTACT,
+    }
+    leader = User.objects.get(username="leader")
+    assert links.filter(cadre=leader, tier=CadreTier.CONTACT).count() > 0
+    [campaign] = Campaign.objects.all()
+    sent = VisitProblem.objects.filter(visit__visitor=leader, appeal__isnull=False)
+    assert sent.exists()
+    item = sent.first().appeal
+    assert item.kind == "visit_problem" and item.events.get(kind="register").actor == leader
+    # Visit problems are work items of their own kind: the builder's 300 stay 300.
+    assert demo_appeals().count() == 300
+    assert (
+        Appeal.objects.filter(kind="visit_problem").count()
+        == VisitProblem.objects.filter(appeal__isnull=False).count()
+        > 0
+    )
+    assert Visit.objects.filter(campaign=campaign).count() > households // 2
+    out = io.StringIO()
+    call_command("demo", "--logins", stdout=out)
+    text = out.getvalue()
+    assert "走访人（" in text and "区领导走访人（联系" in text
+    visitor = next(line for line in text.splitlines() if "走访人（" in line).split()[0]
+    assert Client().login(username=visitor, password=D.PASSWORD)
 
 
 def test_the_dispatch_catalogue_covers_every_category(demo):

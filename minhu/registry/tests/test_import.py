@@ -259,3 +259,29 @@ def test_a_file_of_too_many_rows_is_refused_while_streaming(org, monkeypatch):
         importer.read(workbook({"住户": rows}))
     assert e.value.code == "too_many_rows" and "一次最多导入5行" in e.value.message
     assert len(read) < 12 * 10  # the header and about 5 rows were read, not 50
+
+
+def test_the_write_phase_reports_progress(org, client):
+    """apply() reports rows written up to the file's total; the page shows 已写入 during the
+    write phase, in the second half of the bar."""
+    parsed = importer.read(good_file(n=6))
+    assert not parsed.errors and parsed.total == 1 + 7 + 12 + 1
+    calls = []
+    importer.apply(
+        parsed, actor=org.grid1_worker, source="test", progress=lambda d, t: calls.append((d, t))
+    )
+    assert calls and calls[-1] == (parsed.total, parsed.total)
+    assert [d for d, _t in calls] == sorted(d for d, _t in calls)
+    imp = RegistryImport.objects.create(
+        created_by=org.grid1_worker,
+        file_name="台账.xlsx",
+        status=ImportStatus.WRITING,
+        total_rows=200,
+        checked_rows=100,
+    )
+    assert imp.percent == 74
+    assert client.login(username=org.grid1_worker.username, password=PASSWORD)
+    frag = client.get(f"/registry/imports/{imp.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert "已写入 100 / 200 行" in frag and "hx-trigger" in frag
+    imp.status = ImportStatus.CHECKING
+    assert imp.percent == 25

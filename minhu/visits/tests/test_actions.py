@@ -154,3 +154,60 @@ def test_bad_input(org):
         )
     assert e.value.code == "problems_need_visit"
     assert Visit.objects.count() == 0  # nothing half-written
+
+
+def test_a_visitor_without_a_registering_role_sends_their_problem_into_the_loop(org):
+    """A district leader (联系 tier) holds no role that registers appeals, yet the problem found
+    on their own visit becomes a work item; anyone else is still refused."""
+    from minhu.appeals import actions as appeal_actions
+    from minhu.appeals.kinds import get_kind
+    from minhu.appeals.guards import allows, check_register
+
+    def may_register(actor, kind, source=None):
+        return allows(check_register, actor, "visit", kind=kind, source=source)
+
+    from minhu.core.errors import PermissionDenied
+    from minhu.registry.models import CadreLink, CadreTier
+
+    c = build_campaign(org)
+    leader = org.district_leader
+    h = c.hh1[0]
+    CadreLink.objects.filter(household=h).update(cadre=leader, unit=org.district)
+    CadreLink.objects.filter(household=h).update(tier=CadreTier.CONTACT)
+    actions.move_assignment(c.campaign, actor=org.admin, household_ids=[h.pk], visitor=leader)
+    kind = get_kind("visit_problem")
+    assert not may_register(leader, get_kind("appeal"))
+    res = _visit(
+        c,
+        leader,
+        h,
+        problems=[actions.ProblemInput(domain="living", text="小区路灯坏了一排", on_spot=False)],
+    )
+    [problem] = res.visit.problems.all()
+    item = problem.appeal
+    assert item is not None and item.kind == "visit_problem" and item.status == Status.NEW
+    [event] = item.events.filter(kind="register")
+    assert event.actor == leader
+    # The rule is the visitor's own problem, not yet sent: not a second time, not another's.
+    assert not may_register(leader, kind, problem)
+    problem.appeal = None
+    assert may_register(leader, kind, problem)
+    assert not may_register(org.callback, kind, problem)
+    with pytest.raises(PermissionDenied):
+        appeal_actions.register_appeal(
+            actor=org.callback,
+            kind="visit_problem",
+            source=problem,
+            channel="visit",
+            subject="走访问题",
+            detail="小区路灯坏了一排",
+        )
+    # A resident appeal from the same leader is still refused.
+    with pytest.raises(PermissionDenied):
+        appeal_actions.register_appeal(
+            actor=leader,
+            channel="hotline",
+            subject="路灯",
+            detail="小区路灯坏了一排",
+            appellant_phone="13800000000",
+        )
