@@ -21,6 +21,7 @@ from . import access, keys, personal
 from .models import (
     Building,
     CadreLink,
+    CadreTier,
     ChangeAction,
     Estate,
     Household,
@@ -341,6 +342,7 @@ def link_cadre(
     hh = audit.lock(Household, household)
     if actor is not None:
         _grid(actor, hh.grid_id)
+    check_link(hh.grid, cadre=cadre, tier=tier, unit=unit)
     current = (
         CadreLink.objects.select_for_update().filter(household=hh, ended_at__isnull=True).first()
     )
@@ -359,6 +361,26 @@ def link_cadre(
         source,
     )
     return link
+
+
+def check_link(grid: Unit, *, cadre, tier: str, unit: Unit) -> None:
+    """The guard of `link_cadre` (the page offers the same list): the cadre is one of the
+    grid's candidates in that tier and unit (`assignment.candidates`)."""
+    from . import assignment
+
+    if tier not in CadreTier.values:
+        raise InvalidInput(_("联户层级不正确"), code="invalid_tier", field="tier")
+    if cadre is None or unit is None or not getattr(cadre, "is_active", False):
+        raise InvalidInput(_("请选择在职的联户干部"), code="invalid_cadre", field="cadre")
+    if not any(
+        u.pk == cadre.pk and cu.pk == unit.pk and t == tier
+        for u, cu, t in assignment.candidates(grid)
+    ):
+        raise InvalidInput(
+            _("该干部不能联系本网格的住户（须为结对部门、街镇社区干部或包联区领导）"),
+            code="invalid_cadre",
+            field="cadre",
+        )
 
 
 @transaction.atomic

@@ -60,6 +60,33 @@ def pool_for(grid: Unit) -> Pool:
     return Pool(CadreTier.BACKSTOP, _members(area))
 
 
+def candidates(grid: Unit) -> list[tuple[User, Unit, str]]:
+    """Whom a grid's household may be linked to by hand, with the tier and the unit the cadre
+    acts for: the paired departments' cadres (帮包), the grid's, community's and street's staff
+    (兜底), and the district leader who 包联 the street/town (联系)."""
+    community = grid.parent
+    street = community.parent if community else None
+    out: list[tuple[User, Unit, str]] = []
+    departments = list(
+        Unit.objects.filter(
+            kind=UnitKind.DEPARTMENT, active=True, paired_communities=community
+        ).order_by("path")
+    )
+    out += [(u, unit, CadreTier.SUPPORT) for u, unit in _members(departments)]
+    area = [u for u in (grid, community, street) if u is not None]
+    out += [(u, unit, CadreTier.BACKSTOP) for u, unit in _members(area)]
+    leader = town_leader(street) if street is not None else None
+    if leader is not None and leader.is_active:
+        m = (
+            Membership.objects.filter(user=leader, role=Role.DISTRICT_LEADER, active=True)
+            .select_related("unit")
+            .first()
+        )
+        if m is not None:
+            out.append((leader, m.unit, CadreTier.CONTACT))
+    return out
+
+
 def town_leader(town: Unit) -> User | None:
     link = LeaderTownLink.objects.filter(town=town, ended_at__isnull=True).first()
     return link.leader if link else None

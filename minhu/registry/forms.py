@@ -6,7 +6,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from .models import Building, Gender, HouseholdTag, Relation
+from .models import Building, Estate, EstateKind, Gender, HouseholdTag, Relation
 
 
 class GridChoiceField(forms.ModelChoiceField):
@@ -178,3 +178,71 @@ class ImportForm(forms.Form):
             }
         ),
     )
+
+
+class EstateForm(forms.Form):
+    grid = GridChoiceField(label=_("网格"), queryset=None)
+    name = forms.CharField(label=_("名称"), max_length=100)
+    kind = forms.ChoiceField(label=_("类型"), choices=EstateKind.choices)
+    address = forms.CharField(label=_("地址"), max_length=200, required=False)
+    active = forms.BooleanField(label=_("有效（取消即注销）"), required=False, initial=True)
+
+    def __init__(self, *args, grids: QuerySet, editing: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["grid"].queryset = grids.order_by("path")
+        if editing:
+            del self.fields["grid"]
+
+
+class BuildingForm(forms.Form):
+    grid = GridChoiceField(label=_("网格"), queryset=None)
+    estate = forms.ModelChoiceField(label=_("小区/自然村"), queryset=None)
+    name = forms.CharField(label=_("楼号"), max_length=60)
+    unit_count = forms.IntegerField(label=_("单元数"), min_value=1, max_value=50, initial=1)
+    floor_count = forms.IntegerField(label=_("层数"), min_value=1, max_value=200, initial=1)
+    unmanaged = forms.BooleanField(
+        label=_("脱管楼栋（无物业、无业委会）"), required=False, initial=False
+    )
+    active = forms.BooleanField(label=_("有效（取消即注销）"), required=False, initial=True)
+
+    def __init__(self, *args, grids: QuerySet, editing: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["grid"].queryset = grids.order_by("path")
+        self.fields["estate"].queryset = Estate.objects.filter(
+            grid__in=grids, active=True
+        ).order_by("name")
+        if editing:
+            del self.fields["grid"]
+
+
+class ShopForm(forms.Form):
+    grid = GridChoiceField(label=_("网格"), queryset=None)
+    building = forms.ModelChoiceField(
+        label=_("所在楼宇"), queryset=None, required=False, empty_label=_("（沿街，无楼宇）")
+    )
+    name = forms.CharField(label=_("店名"), max_length=100)
+    operator = forms.CharField(label=_("经营者"), max_length=50, required=False)
+    business_type = forms.CharField(label=_("经营类型"), max_length=50, required=False)
+    phone = forms.CharField(
+        label=_("联系电话"),
+        max_length=20,
+        required=False,
+        help_text=_("留空表示不修改；已存号码不显示"),
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+    licence_no = forms.CharField(label=_("营业执照号"), max_length=40, required=False)
+    address = forms.CharField(label=_("地址"), max_length=255, required=False)
+    active = forms.BooleanField(label=_("有效（取消即注销）"), required=False, initial=True)
+
+    def __init__(self, *args, grids: QuerySet, editing: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["grid"].queryset = grids.order_by("path")
+        self.fields["building"].queryset = (
+            Building.objects.filter(grid__in=grids, active=True)
+            .select_related("estate")
+            .order_by("estate__name", "name")
+        )
+        if editing:
+            del self.fields["grid"]
+        else:
+            self.fields["phone"].help_text = ""

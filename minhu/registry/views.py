@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import OuterRef, Prefetch, Subquery
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from minhu.core.errors import DomainError, NotFound, PermissionDenied
+from minhu.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from minhu.orgs.models import Role, Unit
 from minhu.orgs.scope import scope_of
 from minhu.web.filters import paginate
@@ -24,7 +25,9 @@ from minhu.web.filters import paginate
 from . import access, actions, importer, personal
 from .forms import (
     BuildingFilter,
+    BuildingForm,
     EstateFilter,
+    EstateForm,
     HouseholdFilter,
     HouseholdForm,
     ImportForm,
@@ -33,8 +36,17 @@ from .forms import (
     ResidentForm,
     RevealForm,
     ShopFilter,
+    ShopForm,
 )
-from .models import CadreLink, Household, RegistryChange, RegistryImport, Resident, Unmasking
+from .models import (
+    CadreLink,
+    CadreTier,
+    Household,
+    RegistryChange,
+    RegistryImport,
+    Resident,
+    Unmasking,
+)
 
 TABS = [
     ("households", gettext_lazy("住户")),
@@ -97,10 +109,14 @@ def _simple_list(request, tab, filter_cls, visible, related, order):
     form = filter_cls(request.GET or None, grids=grids)
     qs = form.apply(visible(request.user)).select_related(*related).order_by(*order)
     page = paginate(request, qs)
+    on_page = {o.grid_id for o in page.object_list}
+    editable = set(
+        access.grids_editable_by(request.user).filter(pk__in=on_page).values_list("pk", flat=True)
+    )
     return _render(
         request,
         f"registry/{tab}.html",
-        {"page": page, "filters": form},
+        {"page": page, "filters": form, "editable_grids": editable},
         tab,
     )
 
@@ -173,15 +189,110 @@ def household(request, pk):
         RegistryChange.objects.filter(model="household", object_id=hh.pk)
         | RegistryChange.objects.filter(model="resident", object_id__in=resident_ids)
     ).select_related("actor")[:30]
+    may_edit = access.may_edit(request.user, hh.grid_id)
+    links = list(hh.cadre_links.all())
+    current = next((link for link in links if link.ended_at is None), None)
     ctx = {
         "hh": hh,
         "phone_masked": personal.mask_phone(hh.phone),
-        "may_edit": access.may_edit(request.user, hh.grid_id),
-        "links": list(hh.cadre_links.all()),
+        "may_edit": may_edit,
+        "links": links,
+        "current_link": current,
+        "candidates": _candidate_choices(hh.grid) if may_edit else [],
         "history": history,
         "reveal_form": RevealForm(),
     }
     return _render(request, "registry/household.html", ctx, "households")
+
+
+def _candidate_choices(grid) -> list[tuple[str, str]]:
+    from . import assignment
+
+    return [
+        (
+            f"{u.pk}:{unit.pk}:{tier}",
+            f"{u.display_name or u.username} · {CadreTier(tier).label} · {unit.name}",
+        )
+        for u, unit, tier in assignment.candidates(grid)
+    ]
+
+
+@login_required
+@require_POST
+def household_cadre(request, pk):
+    """调整联户 by hand (one of the grid's candidates) or end the current link, with a reason."""
+    from . import assignment
+
+    hh = _get("household", request, pk, for_write=True)
+    try:
+        if request.POST.get("action") == "end":
+            link = hh.cadre_links.filter(ended_at__isnull=True).first()
+            reason = (request.POST.get("reason") or "").strip()
+            if link is None:
+                raise InvalidInput(_("该住户尚未联户"), code="no_link")
+            if len(reason) < 2:
+                raise InvalidInput(_("请填写解除原因"), code="required", field="reason")
+            actions.end_link(link, actor=request.user, reason=reason)
+            messages.success(request, _("已解除联户"))
+        else:
+            choice = request.POST.get("candidate", "")
+            found = [
+                (u, unit, tier)
+                for u, unit, tier in assignment.candidates(hh.grid)
+                if f"{u.pk}:{unit.pk}:{tier}" == choice
+            ]
+            if not found:
+                raise InvalidInput(_("请选择联户干部"), code="invalid_cadre", field="cadre")
+            u, unit, tier = found[0]
+            actions.link_cadre(hh, actor=request.user, cadre=u, tier=tier, unit=unit, source="page")
+            messages.success(
+                request, _("已改由%(name)s联户") % {"name": u.display_name or u.username}
+            )
+    except DomainError as e:
+        messages.error(request, e.message)
+    return redirect("registry:household", pk=hh.pk)
+
+
+@login_required
+def leaders(request):
+    """区领导包联: which district leader 包联 each street/town (admins set it)."""
+    from minhu.orgs.models import Membership, UnitKind
+
+    from .models import LeaderTownLink
+
+    if Role.ADMIN not in scope_of(request.user).roles:
+        raise Http404()
+    leaders_qs = (
+        Membership.objects.filter(role=Role.DISTRICT_LEADER, active=True, user__is_active=True)
+        .select_related("user")
+        .order_by("user__username")
+    )
+    choices = {m.user_id: m.user for m in leaders_qs}
+    towns = list(
+        Unit.objects.filter(kind__in=[UnitKind.STREET, UnitKind.TOWN], active=True).order_by("path")
+    )
+    if request.method == "POST":
+        try:
+            town = next(t for t in towns if str(t.pk) == request.POST.get("town"))
+        except StopIteration:
+            raise Http404()
+        raw = request.POST.get("leader", "")
+        leader = choices.get(int(raw)) if raw.isdigit() else None
+        try:
+            if raw and leader is None:
+                raise InvalidInput(_("包联人须为区领导"), code="not_a_leader", field="leader")
+            actions.set_town_leader(town, actor=request.user, leader=leader)
+            messages.success(request, _("已保存%(town)s的包联领导") % {"town": town.name})
+        except DomainError as e:
+            messages.error(request, e.message)
+        return redirect("registry:leaders")
+    current = {
+        link.town_id: link
+        for link in LeaderTownLink.objects.filter(ended_at__isnull=True).select_related("leader")
+    }
+    rows = [(t, current.get(t.pk)) for t in towns]
+    ctx = {"rows": rows, "leaders": list(choices.values())}
+    return _render(request, "registry/leaders.html", ctx, "leaders")
 
 
 @login_required
@@ -433,3 +544,79 @@ def cadres(request):
         "may_assign": bool(grid) and access.may_edit(user, grid.pk),
     }
     return _render(request, "registry/cadres.html", ctx, "cadres")
+
+
+# --- estates, buildings, shops: add and edit through the verbs ------------------------------
+
+EDITABLE = {
+    # model: (form, verb, list tab, fields shown as initial values, title new/edit)
+    "estate": (
+        EstateForm,
+        actions.save_estate,
+        "estates",
+        ["name", "kind", "address", "active"],
+        (gettext_lazy("新增小区/自然村"), gettext_lazy("修改小区/自然村")),
+    ),
+    "building": (
+        BuildingForm,
+        actions.save_building,
+        "buildings",
+        ["estate", "name", "unit_count", "floor_count", "unmanaged", "active"],
+        (gettext_lazy("新增楼宇"), gettext_lazy("修改楼宇")),
+    ),
+    "shop": (
+        ShopForm,
+        actions.save_shop,
+        "shops",
+        ["building", "name", "operator", "business_type", "licence_no", "address", "active"],
+        (gettext_lazy("新增商铺"), gettext_lazy("修改商铺")),
+    ),
+}
+
+
+def _edit(request, model: str, pk=None):
+    form_cls, verb, tab, fields, titles = EDITABLE[model]
+    editable = access.grids_editable_by(request.user)
+    obj = _get(model, request, pk, for_write=True) if pk else None
+    if obj is None and not editable.exists():
+        raise Http404()
+    initial = {}
+    if obj is not None:
+        for f in fields:
+            value = getattr(obj, f)
+            initial[f] = value.pk if hasattr(value, "pk") else value
+    form = form_cls(request.POST or None, initial=initial, grids=editable, editing=bool(obj))
+    if request.method == "POST" and form.is_valid():
+        d = dict(form.cleaned_data)
+        if "phone" in d and not d["phone"] and obj is not None:
+            d.pop("phone")  # blank keeps the stored number (never shown)
+        try:
+            if obj is None:
+                verb(actor=request.user, grid=d.pop("grid"), source="page", **d)
+            else:
+                verb(obj, actor=request.user, source="page", **d)
+            return redirect(f"registry:{tab}")
+        except DomainError as e:
+            field = e.details.get("field")
+            form.add_error(field if field in form.fields else None, e.message)
+    ctx = {
+        "form": form,
+        "title": str(titles[1] if obj else titles[0]),
+        "back": reverse(f"registry:{tab}"),
+    }
+    return _render(request, "registry/form.html", ctx, tab)
+
+
+@login_required
+def estate_form(request, pk=None):
+    return _edit(request, "estate", pk)
+
+
+@login_required
+def building_form(request, pk=None):
+    return _edit(request, "building", pk)
+
+
+@login_required
+def shop_form(request, pk=None):
+    return _edit(request, "shop", pk)
