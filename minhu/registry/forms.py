@@ -96,6 +96,22 @@ class ShopFilter(RegistryFilter):
     search_fields = ("name", "operator", "business_type", "licence_no")
 
 
+def _scope_grid_and_building(form, grids: QuerySet, editing: bool) -> None:
+    """The grid and building choices of a form that places a row in a building: the grids
+    the user may edit; no grid field when editing (a row does not move grid); the phone's
+    "blank keeps it" hint only when editing."""
+    form.fields["grid"].queryset = grids.order_by("path")
+    form.fields["building"].queryset = (
+        Building.objects.filter(grid__in=grids, active=True)
+        .select_related("estate")
+        .order_by("estate__name", "name")
+    )
+    if editing:
+        del form.fields["grid"]
+    else:
+        form.fields["phone"].help_text = ""
+
+
 class HouseholdForm(forms.Form):
     grid = GridChoiceField(label=_("网格"), queryset=None)
     building = forms.ModelChoiceField(
@@ -123,16 +139,7 @@ class HouseholdForm(forms.Form):
 
     def __init__(self, *args, grids: QuerySet, editing: bool, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["grid"].queryset = grids.order_by("path")
-        self.fields["building"].queryset = (
-            Building.objects.filter(grid__in=grids, active=True)
-            .select_related("estate")
-            .order_by("estate__name", "name")
-        )
-        if editing:
-            del self.fields["grid"]
-        else:
-            self.fields["phone"].help_text = ""
+        _scope_grid_and_building(self, grids, editing)
 
 
 class ResidentForm(forms.Form):
@@ -236,13 +243,4 @@ class ShopForm(forms.Form):
 
     def __init__(self, *args, grids: QuerySet, editing: bool, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["grid"].queryset = grids.order_by("path")
-        self.fields["building"].queryset = (
-            Building.objects.filter(grid__in=grids, active=True)
-            .select_related("estate")
-            .order_by("estate__name", "name")
-        )
-        if editing:
-            del self.fields["grid"]
-        else:
-            self.fields["phone"].help_text = ""
+        _scope_grid_and_building(self, grids, editing)

@@ -153,3 +153,31 @@ def make_registry(grid: Unit, *, buildings: int = 2, per_building: int = 4) -> l
             make_resident(hh, relation=Relation.SPOUSE)
             out.append(hh)
     return out
+
+
+def bench_grids(towns: int = 10, communities: int = 10, grids: int = 10):
+    """(district, grids, admin) of a benchmark: towns × communities × grids (1,000 by default)
+    and a district admin. For the scale commands on an empty database."""
+    from minhu.orgs.models import Membership, Role, User
+
+    U = Unit.objects.create
+    district = U(name="测试区", code="bench", kind=UnitKind.DISTRICT)
+    out = []
+    for s in range(towns):
+        town = U(name=f"第{s + 1}镇", code=f"b{s}", kind=UnitKind.TOWN, parent=district)
+        for c in range(communities):
+            com = U(
+                name=f"{town.name}{c + 1}村", code=f"b{s}c{c}", kind=UnitKind.COMMUNITY, parent=town
+            )
+            for g in range(grids):
+                out.append(
+                    U(
+                        name=f"{com.name}第{g + 1}网格",
+                        code=f"b{s}c{c}g{g}",
+                        kind=UnitKind.GRID,
+                        parent=com,
+                    )
+                )
+    admin = User.objects.create(username="bench-admin", display_name="管理员")
+    Membership.objects.create(user=admin, unit=district, role=Role.ADMIN)
+    return district, out, admin

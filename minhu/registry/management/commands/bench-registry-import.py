@@ -19,9 +19,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from minhu.core.xlsx import Workbook
-from minhu.orgs.models import Membership, Role, Unit, UnitKind, User
+from minhu.orgs.models import Unit
 from minhu.registry import importer, personal
 from minhu.registry.models import Household, RegistryChange, Resident
+from minhu.registry.testing import bench_grids
 
 TAGS = ["", "", "", "", "独居老人", "低保", "出租", "退役军人"]
 
@@ -111,29 +112,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def _org(self):
-        U = Unit.objects.create
-        district = U(name="测试区", code="bench", kind=UnitKind.DISTRICT)
-        grids = []
-        for s in range(10):
-            town = U(name=f"第{s + 1}街道", code=f"b{s}", kind=UnitKind.STREET, parent=district)
-            for c in range(10):
-                com = U(
-                    name=f"{town.name}{c + 1}社区",
-                    code=f"b{s}c{c}",
-                    kind=UnitKind.COMMUNITY,
-                    parent=town,
-                )
-                for g in range(10):
-                    grids.append(
-                        U(
-                            name=f"{com.name}第{g + 1}网格",
-                            code=f"b{s}c{c}g{g}",
-                            kind=UnitKind.GRID,
-                            parent=com,
-                        )
-                    )
-        admin = User.objects.create(username="bench-admin", display_name="管理员")
-        Membership.objects.create(user=admin, unit=district, role=Role.ADMIN)
+        _district, grids, admin = bench_grids()
         return admin, grids
 
     def _workbook(self, path: Path, n: int, per: int, grids) -> int:

@@ -19,8 +19,9 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from minhu.orgs.models import Membership, Role, Unit, UnitKind, User
+from minhu.orgs.models import Membership, Role, Unit, User
 from minhu.registry.models import CadreLink, CadreTier, Household
+from minhu.registry.testing import bench_grids
 from minhu.visits import actions, coverage, views
 from minhu.visits.models import (
     Assignment,
@@ -114,29 +115,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def _org(self):
-        U = Unit.objects.create
-        district = U(name="测试区", code="bench", kind=UnitKind.DISTRICT)
-        grids = []
-        for s in range(10):
-            town = U(name=f"第{s + 1}镇", code=f"b{s}", kind=UnitKind.TOWN, parent=district)
-            for c in range(10):
-                com = U(
-                    name=f"{town.name}{c + 1}村",
-                    code=f"b{s}c{c}",
-                    kind=UnitKind.COMMUNITY,
-                    parent=town,
-                )
-                for g in range(10):
-                    grids.append(
-                        U(
-                            name=f"{com.name}第{g + 1}网格",
-                            code=f"b{s}c{c}g{g}",
-                            kind=UnitKind.GRID,
-                            parent=com,
-                        )
-                    )
-        admin = User.objects.create(username="bench-admin", display_name="管理员")
-        Membership.objects.create(user=admin, unit=district, role=Role.ADMIN)
+        _district, grids, admin = bench_grids()
         cadres = User.objects.bulk_create(
             [User(username=f"cadre{i}", display_name=f"干部{i}") for i in range(2000)]
         )
