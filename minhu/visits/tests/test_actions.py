@@ -160,8 +160,8 @@ def test_a_visitor_without_a_registering_role_sends_their_problem_into_the_loop(
     """A district leader (联系 tier) holds no role that registers appeals, yet the problem found
     on their own visit becomes a work item; anyone else is still refused."""
     from minhu.appeals import actions as appeal_actions
-    from minhu.appeals.kinds import get_kind
     from minhu.appeals.guards import allows, check_register
+    from minhu.appeals.kinds import get_kind
 
     def may_register(actor, kind, source=None):
         return allows(check_register, actor, "visit", kind=kind, source=source)
