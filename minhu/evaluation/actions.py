@@ -803,6 +803,28 @@ def _supervision_due(due_at: dt.datetime | None, config: EvaluationConfig) -> dt
     return due_at
 
 
+def supervision_due_from_date(value: str | None) -> dt.datetime | None:
+    """A supervision deadline typed as a date (yyyy-mm-dd): that day at 17:30; None if empty."""
+    from django.utils.dateparse import parse_date
+
+    if not value:
+        return None
+    d = parse_date(value)
+    if d is None:
+        raise InvalidInput(_("督办时限格式不正确"), field="due_at")
+    return timezone.make_aware(dt.datetime.combine(d, dt.time(17, 30)))
+
+
+def check_supervise_appeal(actor, appeal: Appeal) -> None:
+    """The guard of `supervise_appeal` on an appeal the actor may see (pages call it too): a
+    leader's role, an open appeal, not already under supervision."""
+    _require(actor, *SUPERVISE_ROLES, message=_("只有领导可以督办"))
+    if appeal.status not in OPEN_STATUSES:
+        raise IllegalTransition(_("诉求已办结，无需督办"), code="appeal_closed")
+    if Supervision.objects.filter(appeal=appeal, status=SupervisionStatus.OPEN).exists():
+        raise Conflict(_("该诉求已在督办中"), code="already_supervised")
+
+
 @transaction.atomic
 def supervise_appeal(
     appeal: Appeal | int,
@@ -820,10 +842,7 @@ def supervise_appeal(
         appeal = access_appeal(actor, appeal_id, for_write=True)
     else:
         appeal = _lock(Appeal, appeal_id)
-    if appeal.status not in OPEN_STATUSES:
-        raise IllegalTransition(_("诉求已办结，无需督办"), code="appeal_closed")
-    if Supervision.objects.filter(appeal=appeal, status=SupervisionStatus.OPEN).exists():
-        raise Conflict(_("该诉求已在督办中"), code="already_supervised")
+    check_supervise_appeal(actor, appeal)
     reason = _text(reason, "reason", _("督办事由"), min_len=4)
     config = active_config()
     unit_id = appeal.lead_unit_id or appeal.street_id

@@ -631,13 +631,7 @@ def supervision_view(request):
     )
 
 
-def _due(value: str | None):
-    if not value:
-        return None
-    d = parse_date(value)
-    if d is None:
-        raise InvalidInput(_("督办时限格式不正确"), field="due_at")
-    return timezone.make_aware(dt.datetime.combine(d, dt.time(17, 30)))
+_due = actions.supervision_due_from_date
 
 
 @staff_page

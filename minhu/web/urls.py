@@ -13,6 +13,7 @@ from .views import (
     manage,
     overview,
     saved,
+    supervision,
     workbench,
 )
 
@@ -30,6 +31,7 @@ urlpatterns = [
     path("appeals/<id:pk>/", appeal.appeal_detail, name="appeal"),
     path("appeals/<id:pk>/main/", appeal.appeal_main, name="appeal_main"),
     path("appeals/<id:pk>/act/<slug:name>/", appeal.appeal_action, name="appeal_action"),
+    path("appeals/<id:pk>/supervise/", supervision.appeal_supervise, name="appeal_supervise"),
     path("appeals/<id:pk>/photos/<id:att_id>/", appeal.attachment_file, name="appeal_photo"),
     # dispatch centre
     path("dispatch/", dispatch.dispatch_centre, name="dispatch"),

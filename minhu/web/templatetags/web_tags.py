@@ -83,6 +83,28 @@ def qs(context, **changes) -> str:
 
 
 @register.simple_tag(takes_context=True)
+def appeal_supervision(context, appeal) -> dict:
+    """The appeal's open 督办 and whether the user may put it under supervision (asking the
+    verb's own guard, evaluation.actions.check_supervise_appeal)."""
+    from minhu.core.errors import DomainError
+    from minhu.evaluation.actions import check_supervise_appeal
+    from minhu.evaluation.models import Supervision, SupervisionStatus
+
+    open_sup = (
+        Supervision.objects.filter(appeal=appeal, status=SupervisionStatus.OPEN)
+        .select_related("created_by")
+        .first()
+    )
+    try:
+        check_supervise_appeal(context["request"].user, appeal)
+    except DomainError:
+        may = False
+    else:
+        may = True
+    return {"open": open_sup, "may": may}
+
+
+@register.simple_tag(takes_context=True)
 def saved_views(context, list_name: str) -> dict:
     """The user's saved views of one list, its URL and the current filters as a view keeps
     them (to mark the open view)."""

@@ -141,3 +141,21 @@ def test_sort_by_a_column_and_save_the_view(org_tx, new_phone_page):
     page.locator("a[data-view=我的路灯]").click()
     expect(page).to_have_url(re.compile(r"q=%E8%B7%AF%E7%81%AF"))
     assert page.locator("table.tbl tbody a.mono").all_inner_texts() == expected
+
+
+def test_leader_instructs_from_the_appeal_page_on_a_phone(org_tx, new_phone_page):
+    from .test_phone import assert_fits
+
+    org = org_tx
+    appeal = register(org, "幸福路下水道堵塞返味")
+    actions.classify(appeal, actor=org.dispatcher, category=org.category)
+    actions.dispatch(appeal, actor=org.dispatcher, lead_unit=org.street1)
+    page = new_phone_page()
+    login(page, "dleader")
+    page.goto(page.base + f"/appeals/{appeal.pk}/")
+    page.locator("#act-supervise summary").click()
+    page.locator("#sup-reason").fill("请东街道三个工作日内疏通并答复群众。")
+    page.locator("[data-action=supervise]").click()
+    expect(page.locator(".sup-open")).to_contain_text("请东街道三个工作日内疏通并答复群众。")
+    expect(page.locator("#act-supervise")).to_have_count(0)
+    assert_fits(page, "appeal page under supervision")
