@@ -69,20 +69,22 @@ def build(period: Period, config: EvaluationConfig, unit: Unit | None = None) ->
 
     # Channels, categories, streets, grids.
     channel_labels = dict(channel_choices())
-    by_channel = sorted(
-        ((str(channel_labels.get(k, k)), n) for k, n in _volume(cells, "channel").items()),
+    channel_rows = sorted(
+        ((str(channel_labels.get(k, k)), n, k) for k, n in _volume(cells, "channel").items()),
         key=lambda x: -x[1],
     )
+    by_channel = [(label, n) for label, n, _k in channel_rows]
     cat_counts = _volume(cells, "category")
     cat_ids = [int(k) for k in cat_counts if k]
     cats = {c.pk: c for c in Category.objects.filter(pk__in=cat_ids).select_related("parent")}
-    by_category = sorted(
+    category_rows = sorted(
         (
-            (str(cats[int(k)]) if k and int(k) in cats else _("未分类"), n)
+            (str(cats[int(k)]) if k and int(k) in cats else _("未分类"), n, k)
             for k, n in cat_counts.items()
         ),
         key=lambda x: -x[1],
     )
+    by_category = [(label, n) for label, n, _k in category_rows]
     domain: dict[str, int] = defaultdict(int)
     for k, n in cat_counts.items():
         c = cats.get(int(k)) if k else None
@@ -97,15 +99,16 @@ def build(period: Period, config: EvaluationConfig, unit: Unit | None = None) ->
     streets_by_id = {
         u.pk: u.name for u in Unit.objects.filter(kind__in=[UnitKind.STREET, UnitKind.TOWN])
     }
-    by_street = sorted(
+    street_rows = sorted(
         (
-            (streets_by_id.get(int(k), unit_map[int(k)].name if int(k) in unit_map else k), n)
+            (streets_by_id.get(int(k), unit_map[int(k)].name if int(k) in unit_map else k), n, k)
             if k
-            else (_("未定位"), n)
+            else (_("未定位"), n, k)
             for k, n in street_counts.items()
         ),
         key=lambda x: -x[1],
     )
+    by_street = [(label, n) for label, n, _k in street_rows]
     grids = []
     for k, n in grid_counts.items():
         if not k or int(k) not in unit_map:
@@ -202,6 +205,14 @@ def build(period: Period, config: EvaluationConfig, unit: Unit | None = None) ->
         "by_day": [(d.isoformat(), per_day.get(d, 0)) for d in days],
         "by_channel": by_channel,
         "by_category": by_category[:10],
+        # the key behind each row of by_channel / by_category / by_street, in their order (the
+        # page's drill-down: a slice, a bar or a hot category opens its appeals)
+        "hot_categories": category_rows[:10],
+        "drill_keys": {
+            "channel": [k for _l, _n, k in channel_rows],
+            "category": [k for _l, _n, k in category_rows[:10]],
+            "street": [k for _l, _n, k in street_rows],
+        },
         "by_domain": sorted(domain.items(), key=lambda x: -x[1]),
         "by_street": by_street,
         "grids": grids[:60],

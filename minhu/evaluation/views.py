@@ -138,7 +138,11 @@ def dashboard_view(request):
             request,
             "dashboard",
             data=data,
-            chart_data={**dashboard.as_json(data), "labels": dashboard.chart_labels()},
+            chart_data={
+                **dashboard.as_json(data),
+                "labels": dashboard.chart_labels(),
+                "keys": data["drill_keys"],
+            },
             period=period,
             periods=_period_choices(config, period),
             unit=unit,

@@ -32,6 +32,13 @@
     series: [{ type: "bar", name: t.volume, data: d.by_day.map(function (x) { return x[1]; }) }]
   }, function (p) { window.location = base + "&dim=day&key=" + d.by_day[p.dataIndex][0]; });
 
+  var keys = d.keys || {};
+  function drill(dim, list) {
+    return function (p) {
+      if (list && list[p.dataIndex] !== undefined) window.location = base + "&dim=" + dim + "&key=" + encodeURIComponent(list[p.dataIndex] || "");
+    };
+  }
+
   chart("ch-yoy", {
     tooltip: { trigger: "axis" }, legend: { top: 0 }, grid: grid,
     xAxis: { type: "category", data: d.volume_trend.map(function (x) { return x.period; }) },
@@ -41,6 +48,11 @@
       { type: "bar", name: t.year_ago, data: d.volume_trend.map(function (x) { return x.year_ago; }) },
       { type: "line", name: t.yoy, yAxisIndex: 1, data: d.volume_trend.map(function (x) { return x.yoy; }) }
     ]
+  }, function (p) {
+    // this period's bar: the period's appeals (the year-ago bar opens last year's same period)
+    var key = d.volume_trend[p.dataIndex].period;
+    if (p.seriesIndex === 1) key = String(Number(key.slice(0, 4)) - 1) + key.slice(4);
+    window.location = "/evaluation/appeals/?period=" + encodeURIComponent(key) + "&unit=" + (d.unit || "");
   });
 
   chart("ch-rates", {
@@ -59,12 +71,12 @@
   chart("ch-channel", {
     tooltip: { trigger: "item", formatter: "{b}: {c} ({d}%)" },
     series: [{ type: "pie", radius: ["35%", "70%"], data: d.by_channel.map(function (x) { return { name: x[0], value: x[1] }; }) }]
-  });
+  }, drill("channel", keys.channel));
 
   chart("ch-street", {
     tooltip: { trigger: "axis" }, grid: { left: 90, right: 16, top: 16, bottom: 24 },
     yAxis: { type: "category", inverse: true, data: d.by_street.map(function (x) { return x[0]; }) },
     xAxis: { type: "value", minInterval: 1 },
     series: [{ type: "bar", data: d.by_street.map(function (x) { return x[1]; }) }]
-  });
+  }, drill("street", keys.street));
 })();
