@@ -14,3 +14,12 @@ def run_intake_hooks(*, appeal_id: int) -> None:
     """Idempotent: routing acts only on an appeal that is still new and not yet routed."""
     for path in getattr(settings, "MINHU_INTAKE_HOOKS", []):
         import_string(path)(appeal_id)
+
+
+@job(periodic="17 3 * * *", lock="minhu.partitions", retry=2)
+def ensure_partitions() -> list[str]:
+    """Daily: the event table's monthly partitions for the months ahead, on PostgreSQL
+    (minhu.core.partitions; nothing to do on SQLite)."""
+    from minhu.core import partitions
+
+    return partitions.ensure()

@@ -31,6 +31,7 @@ from minhu.appeals.models import (
     FollowUp,
 )
 from minhu.categories.models import Category
+from minhu.core import partitions
 from minhu.deadlines.models import DeadlineMiss
 from minhu.orgs.models import Unit, UnitKind
 
@@ -348,7 +349,8 @@ class Writer:
             found = cur.fetchall()
             for name, _ in found:
                 cur.execute(f'DROP INDEX IF EXISTS "{name}"')
-        return [ddl for _, ddl in found]
+        # A partitioned table's index is listed `ON ONLY` it: rebuild it on every partition.
+        return [ddl.replace(" ON ONLY ", " ON ", 1) for _, ddl in found]
 
     def skip_triggers(self) -> None:
         """Per session: no FK triggers (superuser only; otherwise they stay on)."""
@@ -483,6 +485,8 @@ class Generator:
                 todo.append(moment)
         todo.sort()
         tables = [Appeal, AppealEvent, Assignment, FollowUp, DeadlineMiss]
+        if todo:  # the months of the load get their event partitions (PostgreSQL)
+            partitions.cover(AppealEvent._meta.db_table, todo[0], self.now)
         ddl = self.writer.fast_load(tables) if len(todo) >= 100_000 else []
         if ddl and progress:
             progress(f"dropped {len(ddl)} secondary indexes for the load")

@@ -197,10 +197,12 @@ def page_number(params) -> int:
     return int(raw)
 
 
-def rows_of(qs: QuerySet[Appeal], start: int = 0, stop: int | None = None) -> list[dict]:
+def rows_of(
+    qs: QuerySet[Appeal], start: int = 0, stop: int | None = None, since: dt.datetime | None = None
+) -> list[dict]:
     """The public columns of `qs` with each one's newest public event, newest first, as value
-    rows (one statement), rows start..stop."""
-    qs = qs.annotate(newest_event=newest_public_event()).order_by("-created_at", "-id")
+    rows (one statement), rows start..stop; `since`: no appeal of `qs` is older."""
+    qs = qs.annotate(newest_event=newest_public_event(since)).order_by("-created_at", "-id")
     return list(qs.values(*ROW_FIELDS, "newest_event")[start:stop])
 
 
@@ -230,21 +232,23 @@ def search(params) -> list[dict[str, Any]]:
             qs = qs.exclude(status__in=CLOSED)
         elif wanted == ["closed"]:
             qs = qs.filter(status__in=CLOSED)
-    return rows_of(qs, (page - 1) * size, page * size)
+    return rows_of(qs, (page - 1) * size, page * size, since=start_at)
 
 
-def newest_public_event() -> Subquery:
+def newest_public_event(since: dt.datetime | None = None) -> Subquery:
     """The appeal's newest public event as {kind, unit, data}: one index probe per appeal
-    (`appeal, created_at`, read backwards). An event is never older than its appeal, which
-    also prunes the monthly partitions of the event table on PostgreSQL."""
+    (`appeal, created_at`, read backwards). An event is never older than its appeal: on
+    PostgreSQL that prunes the event table's monthly partitions, at plan time to the months
+    from `since` (the oldest appeal asked for) and per appeal at run time from its own time."""
+    events = AppealEvent.objects.filter(
+        appeal_id=OuterRef("pk"), kind__in=PUBLIC_EVENTS, created_at__gte=OuterRef("created_at")
+    )
+    if since is not None:
+        events = events.filter(created_at__gte=since)
     return Subquery(
-        AppealEvent.objects.filter(
-            appeal_id=OuterRef("pk"),
-            kind__in=PUBLIC_EVENTS,
-            created_at__gte=OuterRef("created_at"),
-        )
-        .order_by("-created_at", "-id")
-        .values(j=JSONObject(kind="kind", unit="unit__name", data="data"))[:1],
+        events.order_by("-created_at", "-id").values(
+            j=JSONObject(kind="kind", unit="unit__name", data="data")
+        )[:1],
         output_field=TextField(),  # the JSON text: equal events give equal texts (memo key)
     )
 
