@@ -410,7 +410,21 @@ def routed_backlog(since_id: int) -> int:
     )
 
 
-def level(args, url, server, cluster, token, gen, concurrency, stats_conn, worker_cpu) -> dict:
+def signal_tree(pid: int, sig: int) -> None:
+    """Send `sig` to `pid` and its descendants."""
+    for child in child_pids(pid):
+        signal_tree(child, sig)
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def level(
+    args, url, server, cluster, token, gen, concurrency, stats_conn, worker_cpu, worker=None
+) -> dict:
+    import signal
+
     from django.db.models import Max
 
     from minhu.appeals.models import Appeal
@@ -418,7 +432,14 @@ def level(args, url, server, cluster, token, gen, concurrency, stats_conn, worke
     first_id = Appeal.objects.aggregate(m=Max("pk"))["m"] or 0
     reset_statements(stats_conn)
     app0, pg0, w0 = server.cpu(), tree_cpu(cluster.postmaster_pid()), worker_cpu()
-    r = drive(server.port, token, concurrency, args.seconds, gen)
+    paused = bool(args.pause_worker and worker is not None)
+    if paused:  # routing waits: the level measures intake alone, the drain measures routing
+        signal_tree(worker.pid, signal.SIGSTOP)
+    try:
+        r = drive(server.port, token, concurrency, args.seconds, gen)
+    finally:
+        if paused:
+            signal_tree(worker.pid, signal.SIGCONT)
     app1, pg1 = server.cpu(), tree_cpu(cluster.postmaster_pid())
     rows = statements(stats_conn)
     n = len(r["lat"])
@@ -489,6 +510,12 @@ def main() -> None:
     ap.add_argument("--no-raw", action="store_true")
     ap.add_argument("--top", action="store_true", help="print the costliest statements")
     ap.add_argument("--shared-buffers", default="256MB")
+    ap.add_argument(
+        "--pause-worker",
+        action="store_true",
+        help="stop the routing worker (SIGSTOP) while a level posts, resume it for the drain: "
+        "intake's own rate, as on a deployment whose worker runs on other cores",
+    )
     args = ap.parse_args()
     steps = [int(x) for x in args.open.split(",")]
     levels = [int(x) for x in args.concurrency.split(",")]
@@ -533,7 +560,7 @@ def main() -> None:
         call_command("migrate", verbosity=0)
         print(
             f"PostgreSQL (fsync on) at {cluster.url}; migrated in {time.perf_counter() - t:.0f} s;"
-            f" routing: {routing_mode()};"
+            f" routing: {routing_mode()}{' (paused while a level posts)' if args.pause_worker else ''};"
             f" DB options: {settings.DATABASES['default'].get('OPTIONS') or '{}'}",
             flush=True,
         )
@@ -563,7 +590,16 @@ def main() -> None:
             )
             for c in levels:
                 r = level(
-                    args, cluster.url, server, cluster, ids["token"], gen, c, stats_conn, worker_cpu
+                    args,
+                    cluster.url,
+                    server,
+                    cluster,
+                    ids["token"],
+                    gen,
+                    c,
+                    stats_conn,
+                    worker_cpu,
+                    worker,
                 )
                 print_level(r)
                 results.append((n_open, r))
