@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("minhu.notifications.api.urls")),
     path("", include("minhu.routing.api.urls")),
     path("", include("minhu.evaluation.api.urls")),
+    path("", include("minhu.open311.api.urls")),
 ]
