@@ -39,6 +39,7 @@ from minhu.appeals.models import (
     Status,
 )
 from minhu.categories.models import Category
+from minhu.core import partitions
 from minhu.core.errors import Conflict, InvalidInput, PermissionDenied
 from minhu.orgs.models import HANDLING_KINDS, Role, Unit, UnitKind
 from minhu.orgs.scope import scope_of
@@ -626,6 +627,9 @@ def _write_rows(parsed: Parsed, content: bytes, file_name: str, actor, written=N
                 )
             )
             days.add(timezone.localtime(t0).date())
+        if events:  # the months of old history get their event partitions (PostgreSQL)
+            times = [e.created_at for e in events]
+            partitions.cover(AppealEvent._meta.db_table, min(times), max(times))
         AppealEvent.objects.bulk_create(events, batch_size=5000)
         if written is not None:
             written(start + len(chunk))
