@@ -11,4 +11,6 @@ urlpatterns = [
     path("", include("minhu.routing.api.urls")),
     path("", include("minhu.evaluation.api.urls")),
     path("", include("minhu.open311.api.urls")),
+    path("", include("minhu.services.api.urls")),
+    path("", include("minhu.consultation.api.urls")),
 ]

@@ -125,6 +125,7 @@ INSTALLED_APPS = [
     "minhu.open311",
     "minhu.visits",
     "minhu.consultation",
+    "minhu.services",
     "minhu.demo",
 ]
 

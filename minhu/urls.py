@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("h5/q/", include("minhu.surveys.h5_urls")),
     path("h5/happy/", include("minhu.happiness.h5_urls")),
+    path("h5/s/", include("minhu.services.h5_urls")),
     path("h5/", include("minhu.residents.urls")),
     path("open311/", include("minhu.open311.urls")),
     path("routing/", include("minhu.routing.urls")),
@@ -27,6 +28,7 @@ urlpatterns = [
     path("surveys/", include("minhu.surveys.urls")),
     path("wechat/", include("minhu.wechat.urls")),
     path("happy/", include("minhu.happiness.urls")),
+    path("services/", include("minhu.services.urls")),
     path("", include("minhu.web.urls")),
 ]
 # Uploaded photos are not served under MEDIA_URL: only through the scope-checked views

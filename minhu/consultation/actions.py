@@ -14,11 +14,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from minhu.appeals import actions as appeal_actions
+from minhu.appeals.access import access_appeal
 from minhu.appeals.attachments import check_total, prepare_image
 from minhu.appeals.events import actor_name
 from minhu.appeals.models import Appeal
 from minhu.core.errors import IllegalTransition, InvalidInput
 from minhu.core.phones import is_phone
+from minhu.deadlines.calendar import work_window
+from minhu.deadlines.models import Step
 from minhu.notifications.models import Notification, NotificationChannel
 from minhu.notifications.outbox import notify_units
 from minhu.orgs.models import HANDLING_KINDS, Unit, UnitKind
@@ -172,15 +175,15 @@ def raise_topic(
     room = access_room(actor, getattr(room, "pk", room), for_write=True)
     if source not in TopicSource.values:
         raise InvalidInput(_("议题来源不正确"), code="invalid_choice", field="source")
-    if source == TopicSource.APPEAL:
-        if appeal is None:
-            raise InvalidInput(_("请选择来源诉求"), code="required", field="appeal")
+    if source == TopicSource.APPEAL and appeal is None:
+        raise InvalidInput(_("请选择来源诉求"), code="required", field="appeal")
+    if source == TopicSource.RESIDENT:
+        appeal = None
+    if appeal is not None:  # from an appeal, or from a visit's problem (its work item)
         if actor is not None:
-            appeal = appeal_actions.access_appeal(actor, appeal.pk)
+            appeal = access_appeal(actor, appeal.pk)
         raised_by_name = raised_by_name or appeal.appellant_name
         raised_by_phone = raised_by_phone or appeal.appellant_phone
-    else:
-        appeal = None
     topic = Topic.objects.create(
         room=room,
         title=_text(title, "title", _("议题"), min_len=2),
@@ -441,3 +444,15 @@ def decide(
         unit=unit.pk,
     )
     return decision
+
+
+def decision_due_at(item, step: str, start: dt.datetime) -> dt.datetime | None:
+    """The resolve deadline of a decision's work item: the end of the working day of its
+    完成期限 (`due_on`), as the meeting decided; the claim step follows the policies."""
+    if step != Step.RESOLVE or not item.source_id:
+        return None
+    due_on = Decision.objects.filter(pk=item.source_id).values_list("due_on", flat=True).first()
+    if due_on is None:
+        return None
+    end = work_window()[1]
+    return timezone.make_aware(dt.datetime.combine(due_on, end))

@@ -11,6 +11,8 @@ class ConsultationConfig(AppConfig):
         from minhu.appeals.kinds import ChannelInfo, WorkKind, register_channel, register_kind
         from minhu.deadlines.models import Step
 
+        from .actions import decision_due_at
+
         register_kind(
             WorkKind(
                 code="meeting_decision",
@@ -21,6 +23,7 @@ class ConsultationConfig(AppConfig):
                 ranking_group="",
                 steps=(Step.CLAIM, Step.RESOLVE),
                 source_model="consultation.Decision",
+                extra={"due_at": decision_due_at},  # the decision's 完成期限
             )
         )
         register_channel(
@@ -40,4 +43,12 @@ class ConsultationConfig(AppConfig):
                 is_built=demo.is_built,
                 logins=demo.logins,
             )
+        )
+
+        from minhu.web.tiles import Tile, register_tile
+
+        from . import stats
+
+        register_tile(
+            Tile(code="consultation", title=_("有事好商量"), order=10, figures=stats.overview_tile)
         )

@@ -92,3 +92,29 @@ def by_street(rooms: QuerySet[Room], today: dt.date | None = None) -> list[tuple
         for name in RoomFigures.__dataclass_fields__:
             setattr(t, name, getattr(t, name) + getattr(f, name))
     return sorted(totals.items())
+
+
+def overview_tile(user) -> list | None:
+    """The overview's 有事好商量 tile: the user's rooms summed (None without rooms)."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from .access import rooms_visible_to
+
+    ids = list(rooms_visible_to(user).values_list("pk", flat=True)[:5000])
+    if not ids:
+        return None  # one query for users without rooms
+    per_room = figures(Room.objects.filter(pk__in=ids))
+    t = RoomFigures()
+    for f in per_room.values():
+        for name in RoomFigures.__dataclass_fields__:
+            setattr(t, name, getattr(t, name) + getattr(f, name))
+    url = reverse("consultation:rooms")
+    return [
+        (_("议事室"), len(per_room), url),
+        (_("召开会议"), t.meetings_held, url),
+        (_("走访调研人次"), t.visits, url),
+        (_("议定事项完成"), t.done, url),
+        (_("议定事项办理中"), t.open, url),
+        (_("议定事项超期"), t.overdue, url),
+    ]

@@ -5,6 +5,8 @@ from . import views
 app_name = "consultation"
 urlpatterns = [
     path("", views.rooms_view, name="rooms"),
+    path("topics/new/", views.new_topic_view, name="new_topic"),
+    path("photos/<id:pk>/", views.photo_view, name="photo"),
     path("rooms/<id:pk>/", views.room_view, name="room"),
     path("rooms/<id:pk>/members/", views.add_member_view, name="add_member"),
     path("rooms/<id:pk>/visits/", views.visit_view, name="visit"),

@@ -4,14 +4,12 @@ meetings and decisions with the forms of the verbs. Every read is scoped (access
 from __future__ import annotations
 
 import datetime as dt
-import functools
+import mimetypes
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
-from django.http import Http404, HttpResponseRedirect
+from django.db.models import Count, Prefetch, Q
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,27 +17,17 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from minhu.appeals.access import PHONE_ROLES, mask_phone
 from minhu.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
-from minhu.orgs.models import HANDLING_KINDS, OUTSIDE_KINDS, Unit
+from minhu.orgs.models import HANDLING_KINDS, OUTSIDE_KINDS, Role, Unit
 from minhu.orgs.scope import scope_of
+from minhu.web.permissions import domain_page
 
 from . import actions, stats
 from .access import MANAGER_ROLES, access_meeting, access_room, access_topic, rooms_visible_to
-from .models import Decision, Meeting, MemberRole, TopicSource
+from .models import Decision, Meeting, MeetingPhoto, MemberRole, TopicSource
 
-
-def staff_page(view):
-    @login_required
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound:
-            raise Http404()
-        except PermissionDenied as e:
-            raise DjangoPermissionDenied(e.message)
-
-    return wrapper
+staff_page = domain_page
 
 
 def _back(room_id: int, anchor: str = "") -> HttpResponseRedirect:
@@ -100,13 +88,24 @@ def room_view(request, pk: int):
     outside = parties.filter(kind__in=OUTSIDE_KINDS, parent_id__in=area) | parties.filter(
         kind__in=OUTSIDE_KINDS, paired_communities=room.unit
     )
+    topics = room.topics.order_by("-created_at")
+    tq = (request.GET.get("tq") or "").strip()[:50]
+    if tq:
+        topics = topics.filter(Q(title__icontains=tq) | Q(detail__icontains=tq))
+    topic_page = Paginator(topics, 20).get_page(request.GET.get("page"))
+    members = list(room.members.filter(active=True).annotate(n_visits=Count("visits")))
+    for m in members:
+        m.shown_phone = (
+            m.phone if may_see_member_phones(request.user, room) else mask_phone(m.phone)
+        )
     return render(
         request,
         "consultation/room.html",
         {
             "room": room,
-            "members": room.members.filter(active=True),
-            "topics": room.topics.order_by("-created_at")[:100],
+            "members": members,
+            "topics": topic_page,
+            "tq": tq,
             "meetings": meetings[:50],
             "figures": stats.figures(rooms_visible_to(request.user).filter(pk=room.pk))[room.pk],
             "can_manage": scope_of(request.user).has_role(*MANAGER_ROLES),
@@ -117,6 +116,83 @@ def room_view(request, pk: int):
             "today": timezone.localdate(),
         },
     )
+
+
+def may_see_member_phones(user, room) -> bool:
+    """Members' numbers in full for the staff who organise the room's meetings (its own
+    street's or community's handlers and leaders) and the phone-handling roles; masked for
+    everyone else who may open the room."""
+    scope = scope_of(user)
+    if scope.has_role(*PHONE_ROLES):
+        return True
+    return bool(scope.roles_in(room.unit_id) & {Role.HANDLER, Role.UNIT_LEADER})
+
+
+@staff_page
+def new_topic_view(request):
+    """A topic from an appeal or a visit's problem: the appeal page links here."""
+    from minhu.appeals.access import access_appeal
+
+    raw = request.GET.get("appeal") or request.POST.get("appeal") or ""
+    if not raw.isdigit():
+        raise Http404()
+    appeal = access_appeal(request.user, int(raw))
+    rooms = list(rooms_visible_to(request.user).select_related("unit").order_by("unit__path"))
+    source = TopicSource.VISIT if appeal.kind == "visit_problem" else TopicSource.APPEAL
+    if request.method == "POST":
+        p = request.POST
+        room = p.get("room") or ""
+        try:
+            topic = actions.raise_topic(
+                int(room) if room.isdigit() else 0,
+                actor=request.user,
+                title=p.get("title", ""),
+                detail=p.get("detail", ""),
+                source=source,
+                appeal=appeal,
+            )
+        except (NotFound, PermissionDenied):
+            raise
+        except DomainError as e:
+            messages.error(request, e.message)
+        else:
+            messages.success(request, _("议题已登记"))
+            return _back(topic.room_id, f"t{topic.pk}")
+    near = {appeal.grid.parent_id if appeal.grid_id else None, appeal.street_id}
+    default = next((r.pk for r in rooms if r.unit_id in near), rooms[0].pk if rooms else None)
+    return render(
+        request,
+        "consultation/new_topic.html",
+        {
+            "appeal": appeal,
+            "rooms": rooms,
+            "default_room": default,
+            "source": TopicSource(source).label,
+            "can_manage": scope_of(request.user).has_role(*MANAGER_ROLES),
+        },
+    )
+
+
+@staff_page
+def photo_view(request, pk: int):
+    """A meeting photo, for those who may open its room (uploads are not served directly)."""
+    photo = (
+        MeetingPhoto.objects.filter(pk=pk, meeting__room__in=rooms_visible_to(request.user))
+        .select_related("meeting")
+        .first()
+    )
+    if photo is None or not photo.file:
+        raise Http404()
+    try:
+        handle = photo.file.open("rb")
+    except FileNotFoundError:
+        raise Http404()
+    kind = mimetypes.guess_type(photo.file.name)[0] or "application/octet-stream"
+    response = FileResponse(handle, content_type=kind)
+    response["Content-Disposition"] = "inline"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 def _units(ids) -> list[Unit]:

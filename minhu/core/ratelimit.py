@@ -64,6 +64,7 @@ PUBLIC_LIMITS: dict[str, tuple[int, int]] = {
     "sms_code": (5, 3600),  # rating verification codes sent to one address
     "sms_code_phone": (3, 3600),  # ... and to one phone number, from any address
     "page": (120, 600),  # public figure pages and their API (阅卷, 红黑榜: minhu.evaluation)
+    "service_order": (5, 600),  # service orders placed on the H5 pages (minhu.services)
 }
 
 

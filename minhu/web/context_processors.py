@@ -24,6 +24,7 @@ NAV = [
     ("registry:households", _("户籍台账"), "registry", "/registry/"),
     ("visits:home", _("入户走访"), "visits", "/visits/"),
     ("consultation:rooms", _("有事好商量"), "consultation", "/consultation/"),
+    ("services:desk", _("服务超市"), "services", "/services/"),
     ("deputies:suggestions", _("代表建议"), "deputies", "/deputies/"),
     ("surveys:list", _("问卷调查"), "surveys", "/surveys/"),
     ("wechat:groups", _("微信群"), "wechat", "/wechat/"),

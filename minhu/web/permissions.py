@@ -21,7 +21,15 @@ from minhu.appeals.models import (
     Status,
     SummonsStatus,
 )
-from minhu.orgs.models import CENTRE_ROLES, FOLLOW_UP_ROLES, REGISTER_ROLES, UNIT_ROLES, Role, Unit
+from minhu.orgs.models import (
+    CENTRE_ROLES,
+    FOLLOW_UP_ROLES,
+    OUTSIDE_KINDS,
+    REGISTER_ROLES,
+    UNIT_ROLES,
+    Role,
+    Unit,
+)
 from minhu.orgs.scope import Scope, scope_of
 
 OVERVIEW_ROLES = {Role.UNIT_LEADER, Role.DISTRICT_LEADER, Role.DISPATCHER, Role.ADMIN}
@@ -53,10 +61,31 @@ PAGE_ROLES: dict[str, set[str]] = {
         Role.UNIT_LEADER,
         Role.DISTRICT_LEADER,
     },
+    "services": {Role.DISPATCHER, Role.ADMIN, Role.HANDLER, Role.UNIT_LEADER, Role.DISTRICT_LEADER},
 }
+# Street/community pages outside parties (社会力量) take no part in: not in their menu.
+NOT_FOR_OUTSIDE = {"consultation"}
+
+
+def outside_only(user) -> bool:
+    """Every unit the user works in is an outside party (a property company's handler)."""
+    scope = scope_of(user)
+    if scope.all_units or not scope.roles_by_unit:
+        return False
+    cached = getattr(user, "_minhu_outside_only", None)
+    if cached is None:
+        cached = not (
+            Unit.objects.filter(pk__in=list(scope.roles_by_unit))
+            .exclude(kind__in=OUTSIDE_KINDS)
+            .exists()
+        )
+        user._minhu_outside_only = cached
+    return cached
 
 
 def may_open(user, page: str) -> bool:
+    if page in NOT_FOR_OUTSIDE and outside_only(user):
+        return False
     return scope_of(user).has_role(*PAGE_ROLES[page])
 
 
@@ -97,6 +126,26 @@ def scoped_page(may):
         return wrapped
 
     return decorator
+
+
+def domain_page(view):
+    """Login required; the domain's NotFound is a 404 page, its PermissionDenied a 403."""
+    from django.http import Http404
+
+    from minhu.core.errors import NotFound
+    from minhu.core.errors import PermissionDenied as DomainPermissionDenied
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound:
+            raise Http404()
+        except DomainPermissionDenied as e:
+            raise PermissionDenied(e.message)
+
+    return wrapper
 
 
 def unit_ids_acting(scope: Scope) -> set[int]:

@@ -148,13 +148,18 @@ def _sync_clock(appeal: Appeal) -> None:
 
 def _set_dues(appeal: Appeal, start: dt.datetime) -> None:
     """Claim, contact and resolve due times counted from `start` (the dispatch), for the steps
-    the item's kind has. Items without a phone number (anonymous) have no contact step."""
-    steps = kind_of(appeal).steps
+    the item's kind has. Items without a phone number (anonymous) have no contact step. A kind
+    may set its own due times: `extra["due_at"](appeal, step, start)` (a decision's 完成期限, a
+    service's time limit); None falls back to the time-limit policies."""
+    kind = kind_of(appeal)
+    steps, own = kind.steps, kind.extra.get("due_at")
 
     def due(step: str) -> dt.datetime | None:
         if step not in steps:
             return None
-        return due_at(step, start, appeal.category, appeal.urgency, appeal.kind)
+        return (own and own(appeal, step, start)) or due_at(
+            step, start, appeal.category, appeal.urgency, appeal.kind
+        )
 
     appeal.claim_due_at = due(Step.CLAIM)
     appeal.contact_due_at = due(Step.CONTACT) if appeal.appellant_phone else None

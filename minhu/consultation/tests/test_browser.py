@@ -50,6 +50,7 @@ def test_meeting_from_topic_to_a_decision_done_by_the_property_company(
     c = new_phone_page()
     login(c, "c1h")
     c.goto(c.base + "/consultation/")
+    assert_fits(c, "rooms page")
     c.locator("#rooms a", has_text="东一社区议事室").click()
     assert_fits(c, "room page")
     c.locator("#topics summary", has_text="登记议题").click()

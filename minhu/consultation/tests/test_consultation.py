@@ -235,3 +235,27 @@ def test_members_visits_counted(org, room):
         actions.record_member_visit(org.members[0], actor=org.s2_handler, visited_on=today)
     f = stats.figures(rooms_visible_to(org.c1_handler))[room.pk]
     assert (f.visits, f.households) == (2, 11)
+
+
+def test_a_decision_due_on_sets_its_item_deadline(org):
+    from minhu.consultation import actions as c_actions
+    from minhu.deadlines.calendar import work_window
+
+    room = c_actions.create_room(actor=org.c1_handler, unit=org.community1, name="议事室")
+    member = c_actions.add_member(room, actor=org.c1_handler, name="王委员", role="committee")
+    topic = c_actions.raise_topic(
+        room, actor=org.c1_handler, title="楼道灯不亮", detail="3号楼楼道灯坏了几周。"
+    )
+    meeting = c_actions.convene(
+        topic,
+        actor=org.c1_handler,
+        starts_at=timezone.now() + dt.timedelta(hours=1),
+        invited_members=[member],
+    )
+    c_actions.hold(meeting, actor=org.c1_handler, minutes="协商确定由社区负责更换。")
+    due = timezone.localdate() + dt.timedelta(days=20)
+    d = c_actions.decide(
+        meeting, actor=org.c1_handler, text="社区二十日内更换线路", unit=org.community1, due_on=due
+    )
+    local = timezone.localtime(d.item.resolve_due_at)
+    assert local.date() == due and local.time() == work_window()[1]

@@ -338,6 +338,26 @@ def test_the_registry_and_visits_parts(demo):
     assert Client().login(username=visitor, password=D.PASSWORD)
 
 
+def test_the_service_part_has_every_state(demo):
+    from minhu.services import stats
+    from minhu.services.models import Service, ServiceCategory, ServiceOrder
+
+    assert set(Service.objects.values_list("category", flat=True)) == set(ServiceCategory.values)
+    orders = ServiceOrder.objects.all()
+    assert set(orders.values_list("status", flat=True)) == {
+        "pending",
+        "placed",
+        "rejected",
+        "cancelled",
+    }
+    states = set(orders.exclude(item=None).values_list("item__status", flat=True))
+    assert states == {"dispatched", "in_progress", "resolved", "replied", "closed"}
+    now = timezone.now()
+    assert orders.filter(item__status="in_progress", item__resolve_due_at__lt=now).exists()
+    total = stats.total(orders)
+    assert (total.placed, total.done, total.rated) == (6, 3, 1)
+
+
 def test_the_dispatch_catalogue_covers_every_category(demo):
     subs = Category.objects.exclude(parent=None).select_related("default_lead_unit")
     streets = Unit.objects.filter(kind__in=[UnitKind.STREET, UnitKind.TOWN])

@@ -21,6 +21,7 @@ from minhu.orgs.scope import scope_of
 
 from ..due import due_q, with_due_state
 from ..permissions import page_required
+from ..tiles import tiles_for
 
 LIST_LIMIT = 20
 
@@ -100,5 +101,6 @@ def overview(request):
         "satisfaction_definition": figures.DEFINITIONS["satisfaction_rate"].text,
         "rate_period": period,
         "rate_unit": rate_unit,
+        "tiles": tiles_for(user),
     }
     return render(request, "web/overview.html", ctx)
