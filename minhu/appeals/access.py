@@ -75,3 +75,19 @@ def mask_phone(phone: str) -> str:
     if len(phone) >= 7:
         return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
     return "*" * len(phone)
+
+
+def appeal_id_by_code(user, code: str | None, *, field: str = "code") -> int:
+    """The id of the appeal with tracking code `code` among those `user` sees (merge by code,
+    on the page and in the API): InvalidInput when blank, NotFound otherwise."""
+    from django.utils.translation import gettext as _
+
+    from minhu.core.errors import InvalidInput
+
+    code = (code or "").strip().upper()
+    if not code:
+        raise InvalidInput(_("请填写要合并到的诉求编号"), code="required", field=field)
+    found = appeals_visible_to(user).filter(code=code).values_list("pk", flat=True).first()
+    if found is None:
+        raise NotFound(_("未找到该编号的诉求"), field=field)
+    return found

@@ -175,6 +175,17 @@ def channel_choices() -> list[tuple[str, str | Promise]]:
     return [(c.code, c.label) for c in _CHANNELS.values()]
 
 
+def resident_channel(point=None, *, enterprise: bool = False) -> str:
+    """The channel a resident's submission comes in by (the H5 form and the public API): the
+    enterprise code's own channel, else the collection point's channel when residents may use
+    it, else H5."""
+    if enterprise:
+        return Channel.ENTERPRISE
+    if point is not None and point.channel in PUBLIC_CHANNELS:
+        return point.channel
+    return Channel.H5
+
+
 def channel_label(code: str) -> str | Promise:
     info = _CHANNELS.get(code)
     return info.label if info else code

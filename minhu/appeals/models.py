@@ -123,6 +123,27 @@ class CollectionPoint(models.Model):
         return self.name
 
 
+def due_bounds(now: datetime.datetime | None = None) -> tuple[datetime.datetime, datetime.datetime]:
+    """(now, the end of "due soon"): a running clock due before `now` is overdue, one due
+    before the second bound is due soon (MINHU_DUE_SOON_HOURS). The one definition of the
+    due states: Appeal.due_state, queries.with_due_state/due_state_q and the pages' step
+    states all use it."""
+    now = now or timezone.now()
+    return now, now + datetime.timedelta(hours=settings.MINHU_DUE_SOON_HOURS)
+
+
+def step_due_state(due: datetime.datetime | None, now: datetime.datetime | None = None) -> str:
+    """ "overdue", "due_soon", "on_time" for a clock due at `due`; "" without one."""
+    if due is None:
+        return ""
+    now, soon = due_bounds(now)
+    if due < now:
+        return "overdue"
+    if due < soon:
+        return "due_soon"
+    return "on_time"
+
+
 class Appeal(models.Model):
     code = models.CharField(_("查询码"), max_length=12, unique=True, default=new_tracking_code)
     # The kind of work item (minhu.appeals.kinds); the resident appeal is the default.
@@ -299,15 +320,11 @@ class Appeal(models.Model):
         return sorted(((s, d) for s, d in dues if d is not None), key=lambda sd: sd[1])
 
     def due_state(self, now=None) -> str:
-        """ "overdue", "due_soon", "on_time" or "" (no running clock)."""
-        if not self.current_due_at or self.status not in OPEN_STATUSES:
+        """ "overdue", "due_soon", "on_time" or "" (no running clock): `step_due_state` of the
+        running clock (queries.with_due_state is the same rule in SQL)."""
+        if self.status not in OPEN_STATUSES:
             return ""
-        now = now or timezone.now()
-        if self.current_due_at < now:
-            return "overdue"
-        if self.current_due_at < now + datetime.timedelta(hours=settings.MINHU_DUE_SOON_HOURS):
-            return "due_soon"
-        return "on_time"
+        return step_due_state(self.current_due_at, now)
 
 
 class AssignmentRole(models.TextChoices):

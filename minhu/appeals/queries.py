@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.db.models import Case, CharField, Q, QuerySet, Value, When
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from minhu.core.errors import InvalidInput
 from minhu.orgs.models import Unit
 
-from .models import OPEN_STATUSES, Appeal, AssignmentStatus, SummonsStatus
+from .models import OPEN_STATUSES, Appeal, AssignmentStatus, SummonsStatus, due_bounds
 
 
 class DueState:
@@ -26,8 +24,7 @@ class DueState:
 
 
 def _bounds(now: dt.datetime | None) -> tuple[dt.datetime, dt.datetime]:
-    now = now or timezone.now()
-    return now, now + dt.timedelta(hours=settings.MINHU_DUE_SOON_HOURS)
+    return due_bounds(now)
 
 
 def _running() -> Q:

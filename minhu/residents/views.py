@@ -15,7 +15,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from minhu.appeals import actions as appeal_actions
-from minhu.appeals.actions import PUBLIC_CHANNELS
+from minhu.appeals.kinds import resident_channel
 from minhu.appeals.models import Appeal, AppellantKind, Channel, CollectionPoint, Satisfaction
 from minhu.core import idempotency, ratelimit
 from minhu.core.errors import DomainError, IllegalTransition, InvalidInput, NotFound
@@ -112,12 +112,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def _appeal_form(
     request: HttpRequest, *, point: CollectionPoint | None = None, enterprise: bool = False
 ) -> HttpResponse:
-    if enterprise:
-        channel = Channel.ENTERPRISE
-    elif point is not None and point.channel in PUBLIC_CHANNELS:
-        channel = point.channel
-    else:
-        channel = Channel.H5
+    channel = resident_channel(point, enterprise=enterprise)
     status = 200
     limited = False
     if request.method == "POST":

@@ -26,13 +26,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from minhu.appeals import actions, guards
-from minhu.appeals.access import access_appeal, appeals_visible_to
+from minhu.appeals.access import access_appeal, appeal_id_by_code, appeals_visible_to
+from minhu.appeals.kinds import resident_channel
 from minhu.appeals.models import (
     Appeal,
     AppealEvent,
     Assignment,
     Attachment,
-    Channel,
     ExtensionRequest,
     FollowUp,
     Summons,
@@ -278,15 +278,9 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         body.is_valid(raise_exception=True)
         parent = body.validated_data["parent"]
         if parent is None:
-            code = body.validated_data["parent_code"].strip().upper()
-            parent = (
-                appeals_visible_to(request.user)
-                .filter(code=code)
-                .values_list("pk", flat=True)
-                .first()
+            parent = appeal_id_by_code(
+                request.user, body.validated_data["parent_code"], field="parent_code"
             )
-            if parent is None:
-                raise NotFound(_("未找到主诉求"), field="parent_code")
         actions.merge(
             appeal_id, actor=request.user, parent=parent, note=body.validated_data["note"]
         )
@@ -563,8 +557,7 @@ class PublicAppealViewSet(viewsets.GenericViewSet):
             ratelimit.check_upload_quota(request, uploaded)
             point = data.get("collection_point")
             if "channel" not in data:
-                public = point is not None and point.channel in actions.PUBLIC_CHANNELS
-                data["channel"] = point.channel if public else Channel.H5
+                data["channel"] = resident_channel(point)
             appeal = actions.register_appeal(actor=None, **data)
             ratelimit.public_hit("submit", request)
             if uploaded:

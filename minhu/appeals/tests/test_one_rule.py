@@ -127,3 +127,133 @@ def test_channels_per_role_come_from_the_channel_declarations(org):
         assert a.channel == "test_desk"
     finally:
         _CHANNELS.pop("test_desk")
+
+
+def test_due_state_is_one_rule_for_the_model_sql_the_api_and_the_pages(org, settings):
+    """Items due long ago, just now, within and after MINHU_DUE_SOON_HOURS, and closed: the
+    model's due_state, the SQL annotation and filter, the API's due_state and filter, and the
+    web's filter all give each item the same state."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from minhu.appeals import queries
+    from minhu.appeals.models import Status
+    from minhu.web import due as web_due
+
+    settings.MINHU_DUE_SOON_HOURS = 4
+    now = timezone.now()
+    offsets = {"long_ago": -48, "just_past": -0.1, "soon": 3.9, "later": 4.1, "far": 72}
+    items = {}
+    for label, hours in offsets.items():
+        a = in_progress(org, subject=f"路灯{label}")
+        Appeal.objects.filter(pk=a.pk).update(current_due_at=now + dt.timedelta(hours=hours))
+        items[label] = a.pk
+    done = replied(org, subject="已答复的路灯")
+    Appeal.objects.filter(pk=done.pk).update(status=Status.CLOSED)
+    items["closed"] = done.pk
+    expected = {
+        "long_ago": "overdue",
+        "just_past": "overdue",
+        "soon": "due_soon",
+        "later": "on_time",
+        "far": "on_time",
+        "closed": "",
+    }
+    rows = {a.pk: a for a in queries.with_due_state(Appeal.objects.all(), now)}
+    desk = client_for(org.dispatcher)
+    api = {
+        r["id"]: r["due_state"]
+        for r in desk.get("/api/v1/appeals/", {"page_size": 100}).json()["results"]
+    }
+    for label, pk in items.items():
+        state = expected[label]
+        assert Appeal.objects.get(pk=pk).due_state(now) == state, label
+        assert rows[pk].due_state == state, label
+        assert api[pk] == state, label
+    for state in ("overdue", "due_soon", "on_time"):
+        want = {pk for label, pk in items.items() if expected[label] == state}
+        sql = set(
+            queries.filter_due_state(Appeal.objects.all(), state, now).values_list("pk", flat=True)
+        )
+        web = set(
+            web_due.filter_due_state(Appeal.objects.all(), state, now).values_list("pk", flat=True)
+        )
+        by_api = {
+            r["id"]
+            for r in desk.get("/api/v1/appeals/", {"due_state": state, "page_size": 100}).json()[
+                "results"
+            ]
+        }
+        assert sql == web == by_api == want, state
+
+
+@pytest.mark.parametrize(
+    "point_channel", ["h5", "miniprogram", "questionnaire", "hotline", "wechat_group"]
+)
+def test_channel_from_a_collection_point_is_one_rule_for_h5_and_the_api(org, point_channel):
+    """A point's channel is kept when residents may use it, else the submission is H5: the
+    same for the H5 form (/h5/p/<code>/) and the public API (collection_point)."""
+    from django.core.cache import cache
+    from django.test import Client
+
+    from minhu.appeals.kinds import PUBLIC_CHANNELS, resident_channel
+    from minhu.appeals.models import CollectionPoint
+
+    cache.clear()  # the public submit limit counts per client address
+    point = CollectionPoint.objects.create(
+        name="东一社区意见征集点", code="s1c1-yjd", unit=org.community1, channel=point_channel
+    )
+    want = point_channel if point_channel in PUBLIC_CHANNELS else "h5"
+    assert resident_channel(point) == want
+    Client().post(
+        f"/h5/p/{point.code}/",
+        {
+            "detail": "小区门口的路灯坏了一周了，晚上很黑。",
+            "subject": "",
+            "category": "",
+            "address": "幸福小区东门",
+            "identity": "named",
+            "name": "王女士",
+            "phone": PHONE,
+        },
+    )
+    response = client_for(None).post(
+        "/api/v1/public/appeals/",
+        {
+            "subject": "路灯不亮",
+            "detail": "小区门口的路灯坏了一周了，晚上很黑。",
+            "appellant_name": "王女士",
+            "appellant_phone": "13900000002",
+            "collection_point": point.code,
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    made = list(Appeal.objects.filter(collection_point=point).values_list("channel", flat=True))
+    assert made == [want, want]
+
+
+def test_merge_by_code_is_one_lookup_for_the_page_and_the_api(org):
+    """Codes are matched case-insensitively among the appeals the user sees, on the appeal page
+    and in the API; an unknown code is refused in both."""
+    from django.test import Client
+
+    main, dup_web, dup_api, other = (register(org, subject=f"路灯{i}") for i in range(4))
+    web = Client()
+    web.force_login(org.dispatcher)
+    web.post(f"/appeals/{dup_web.pk}/act/merge/", {"parent_code": f" {main.code.lower()} "})
+    api = client_for(org.dispatcher).post(
+        f"/api/v1/appeals/{dup_api.pk}/merge/", {"parent_code": f" {main.code.lower()} "}
+    )
+    assert api.status_code == 200
+    assert {a.parent_id for a in Appeal.objects.filter(pk__in=[dup_web.pk, dup_api.pk])} == {
+        main.pk
+    }
+    page = web.post(f"/appeals/{other.pk}/act/merge/", {"parent_code": "NOSUCHCODE"})
+    assert "未找到该编号的诉求" in page.content.decode()
+    api = client_for(org.dispatcher).post(
+        f"/api/v1/appeals/{other.pk}/merge/", {"parent_code": "NOSUCHCODE"}
+    )
+    assert api.status_code == 404 and api.json()["error"]["message"] == "未找到该编号的诉求"
+    assert Appeal.objects.get(pk=other.pk).parent_id is None

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from minhu.appeals import actions
-from minhu.appeals.access import appeals_visible_to, can_see_phone, mask_phone
+from minhu.appeals.access import appeal_id_by_code, appeals_visible_to, can_see_phone, mask_phone
 from minhu.appeals.models import Appeal, EventKind, ExtensionRequest
 from minhu.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from minhu.routing import actions as routing_actions
@@ -73,14 +73,12 @@ def _run_dispatch(request, appeal, d):
 
 
 def _run_merge(request, appeal, d):
-    code = (d.get("parent_code") or "").strip().upper()
-    if not code:
-        raise InvalidInput(_("请填写要合并到的诉求编号"), code="required", field="parent_code")
-    parent = appeals_visible_to(request.user).filter(code=code).first()
-    if parent is None:
-        raise InvalidInput(_("未找到该编号的诉求"), code="not_found", field="parent_code")
-    actions.merge(appeal.pk, actor=request.user, parent=parent.pk, note=d.get("note", ""))
-    return _("已合并到 %(code)s") % {"code": parent.code}
+    try:
+        parent = appeal_id_by_code(request.user, d.get("parent_code"), field="parent_code")
+    except NotFound as exc:  # an unknown code is the form's error, not a 404 of this page
+        raise InvalidInput(exc.message, code="not_found", field="parent_code") from None
+    child = actions.merge(appeal.pk, actor=request.user, parent=parent, note=d.get("note", ""))
+    return _("已合并到 %(code)s") % {"code": child.parent.code}
 
 
 def _run_claim(request, appeal, d):
