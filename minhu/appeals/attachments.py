@@ -141,3 +141,27 @@ def prepare_image(f) -> PreparedImage:
         size=len(data),
         label=label,
     )
+
+
+def serve_attachment(user, appeal_id: int, attachment_id: int):
+    """A photo of an appeal as a private, non-sniffable file response, for staff who may see
+    the appeal (the staff page and the API both serve through this). NotFound outside the
+    user's scope, for another appeal's photo and for a file gone from storage."""
+    from django.http import FileResponse
+
+    from minhu.core.errors import NotFound
+
+    from .access import access_appeal
+
+    appeal = access_appeal(user, appeal_id)
+    att = appeal.attachments.filter(pk=attachment_id).first()
+    if att is None:
+        raise NotFound()
+    try:
+        handle = att.file.open("rb")
+    except OSError:  # FileNotFoundError included
+        raise NotFound() from None
+    response = FileResponse(handle, content_type=att.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

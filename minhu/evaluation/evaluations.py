@@ -106,10 +106,8 @@ def department_reviews(period: Period, config: EvaluationConfig) -> list[Score]:
 
 def enterprise_ratings(period: Period, config: EvaluationConfig) -> list[Score]:
     """企业评政府: departments rated by enterprises through the business-environment code."""
-    try:
-        from minhu.residents.models import ENTERPRISE_INDICATORS, EnterpriseRating
-    except ImportError:  # residents app not installed
-        return []
+    from minhu.residents.models import ENTERPRISE_INDICATORS, EnterpriseRating
+
     qs = EnterpriseRating.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
     scores: dict[int, Score] = {}
     for r in qs.values("department_id", "department__name").annotate(**_rating_counts()).order_by():
@@ -154,10 +152,8 @@ def enterprise_ratings(period: Period, config: EvaluationConfig) -> list[Score]:
 
 def service_ratings(period: Period, config: EvaluationConfig) -> list[Score]:
     """群众评服务: scan-to-rate at service halls, per unit the hall belongs to."""
-    try:
-        from minhu.residents.models import ServiceRating
-    except ImportError:
-        return []
+    from minhu.residents.models import ServiceRating
+
     qs = ServiceRating.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
     out = []
     units = qs.values("point__unit_id", "point__unit__name").annotate(**_rating_counts())

@@ -1,22 +1,17 @@
 """Candidate duplicates shown beside a new appeal in the dispatch centre, and the appeals linked
 to an appeal (关联诉求).
 
-The routing engine's `minhu.routing.duplicates.candidates(appeal, limit=5)` is used when it
-exists. Until then a simple query: open appeals of the last 30 days in the same street that share
-the category or a keyword (a two-character word) of the subject."""
+The candidates are the routing engine's (`minhu.routing.duplicates.candidates`), re-read
+through the user's scope."""
 
 from __future__ import annotations
 
-import datetime as dt
 import inspect
 import re
 
-from django.db.models import Q
-from django.utils import timezone
+from minhu.appeals.access import appeals_visible_to
+from minhu.appeals.models import Appeal
 
-from minhu.appeals.models import OPEN_STATUSES, Appeal, Status
-
-WINDOW_DAYS = 30
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}|[A-Za-z0-9]{3,}")
 # Two-character words that say nothing about the problem.
 _STOP = {
@@ -59,14 +54,6 @@ def keywords(text: str, limit: int = 8) -> list[str]:
     return words[:limit]
 
 
-def _engine():
-    try:
-        from minhu.routing.duplicates import candidates as engine_candidates
-    except ImportError:
-        return None
-    return engine_candidates
-
-
 def _as_appeal(item) -> Appeal | None:
     """Accepts an Appeal, (appeal, score, reasons) tuples or objects with `.appeal`; keeps the
     engine's score and reasons on the appeal for the panel."""
@@ -87,60 +74,19 @@ def _as_appeal(item) -> Appeal | None:
     return appeal
 
 
-def simple_candidates(appeal: Appeal, limit: int = 5, now: dt.datetime | None = None) -> list:
-    now = now or timezone.now()
-    words = keywords(appeal.subject)
-    match = Q()
-    if appeal.category_id:
-        match |= Q(category_id=appeal.category_id)
-    for w in words:
-        match |= Q(subject__icontains=w)
-    if not match:
-        return []
-    qs = (
-        Appeal.objects.filter(
-            match,
-            status__in=OPEN_STATUSES - {Status.MERGED},
-            created_at__gte=now - dt.timedelta(days=WINDOW_DAYS),
-        )
-        .exclude(pk=appeal.pk)
-        .exclude(parent_id=appeal.pk)
-        .select_related("category", "lead_unit", "street")
-    )
-    if appeal.street_id:
-        qs = qs.filter(street_id=appeal.street_id)
-    rows = list(qs.order_by("-created_at")[:200])
-
-    def score(other: Appeal) -> float:
-        s = sum(1 for w in words if w in other.subject)
-        if appeal.category_id and other.category_id == appeal.category_id:
-            s += 2
-        if appeal.grid_id and other.grid_id == appeal.grid_id:
-            s += 1
-        return s
-
-    rows.sort(key=lambda a: (-score(a), -a.created_at.timestamp()))
-    return rows[:limit]
-
-
 def candidates(appeal: Appeal, limit: int = 5, user=None) -> list[Appeal]:
     """Likely duplicates of `appeal`, best first, never the appeal itself. Each has
-    `dup_score` (None for the simple query) and `dup_reasons`."""
-    engine = _engine()
-    if engine is None:
-        found = simple_candidates(appeal, limit)
-        for a in found:
-            a.dup_score, a.dup_reasons = None, []
-        return found
+    `dup_score` and `dup_reasons` (routing.duplicates.candidates)."""
+    from minhu.routing.duplicates import candidates as engine
+
     kwargs = {"limit": limit}
     if user is not None and "user" in inspect.signature(engine).parameters:
         kwargs["user"] = user
     found = [a for a in (_as_appeal(i) for i in engine(appeal, **kwargs)) if a is not None]
     found = [a for a in found if a.pk != appeal.pk]
     # Re-read with what the panel shows, keeping the engine's order, score and reasons.
-    by_id = Appeal.objects.select_related("category", "lead_unit", "street").in_bulk(
-        [a.pk for a in found]
-    )
+    rows = appeals_visible_to(user) if user is not None else Appeal.objects.all()
+    by_id = rows.select_related("category", "lead_unit", "street").in_bulk([a.pk for a in found])
     out = []
     for a in found:
         if a.pk in by_id:

@@ -27,6 +27,7 @@ from rest_framework.response import Response
 
 from minhu.appeals import actions, guards
 from minhu.appeals.access import access_appeal, appeal_id_by_code, appeals_visible_to
+from minhu.appeals.attachments import serve_attachment
 from minhu.appeals.kinds import resident_channel
 from minhu.appeals.models import (
     Appeal,
@@ -468,18 +469,7 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         pagination_class=None,
     )
     def attachment_file(self, request: Request, pk=None, att_id=None) -> FileResponse:
-        appeal = access_appeal(request.user, _appeal_id(pk))
-        att = appeal.attachments.filter(pk=att_id).first()
-        if att is None:
-            raise NotFound()
-        try:
-            handle = att.file.open("rb")
-        except OSError:
-            raise NotFound()
-        response = FileResponse(handle, content_type=att.content_type)
-        response["Cache-Control"] = "private, max-age=3600"
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return serve_attachment(request.user, _appeal_id(pk), att_id)
 
 
 # --- residents ------------------------------------------------------------------------------

@@ -141,9 +141,27 @@ def snapshot(appeal: Appeal) -> SimpleNamespace:
     )
 
 
-def png(name: str = "photo.png") -> SimpleUploadedFile:
+def png(name: str = "photo.png", color: str = "red") -> SimpleUploadedFile:
     from PIL import Image
 
     buf = io.BytesIO()
-    Image.new("RGB", (4, 4), "red").save(buf, "PNG")
+    Image.new("RGB", (4, 4), color).save(buf, "PNG")
     return SimpleUploadedFile(name, buf.getvalue(), content_type="image/png")
+
+
+def not_an_image(name: str = "evil.png") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, b"#!/bin/sh\necho hi\n", content_type="image/png")
+
+
+def client_for(user=None):
+    """An API client authenticated as `user` (anonymous when None)."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user=user)
+    return client
+
+
+def error_code(response) -> str:
+    return response.json()["error"]["code"]

@@ -9,8 +9,8 @@ from drf_spectacular.validation import validate_schema
 from rest_framework.test import APIClient
 
 from minhu.appeals import actions
-from minhu.appeals.api.testing import client_for, error_code
 from minhu.appeals.models import Appeal, AppealEvent, Channel, Status
+from minhu.appeals.tests.factories import client_for, error_code
 from minhu.orgs.models import User
 from minhu.orgs.testing import PASSWORD
 
@@ -294,7 +294,7 @@ def test_invalid_input_is_400_with_a_code(org):
 
 
 def _text_file():
-    from minhu.appeals.api.testing import not_an_image
+    from minhu.appeals.tests.factories import not_an_image
 
     return not_an_image()
 
@@ -368,7 +368,7 @@ def test_classify_and_edit_details(org):
 
 
 def test_staff_register_with_photos_multipart(org):
-    from minhu.appeals.api.testing import png
+    from minhu.appeals.tests.factories import png
 
     r = client_for(org.grid1_worker).post(
         API,

@@ -14,8 +14,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from minhu.appeals import actions
-from minhu.appeals.api.testing import client_for, error_code
 from minhu.appeals.models import AppellantKind, Channel, Urgency
+from minhu.appeals.tests.factories import client_for, error_code
 from minhu.categories.models import Category
 from minhu.deadlines.models import Measure, Step, TimeLimitPolicy
 

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from django.core.cache import cache
 
-from minhu.appeals.api.testing import client_for, error_code, png
 from minhu.appeals.models import Appeal, AppealEvent
+from minhu.appeals.tests.factories import client_for, error_code, png
 from minhu.deadlines.calendar import add_working_days, working_days_between
 
 API = "/api/v1/appeals/"

@@ -7,8 +7,8 @@ from django.core.cache import cache
 from django.test import Client
 
 from minhu.appeals import actions
-from minhu.appeals.api.testing import client_for, error_code, not_an_image, png
 from minhu.appeals.models import Appeal, CollectionPoint, FollowUp, Satisfaction, Status
+from minhu.appeals.tests.factories import client_for, error_code, not_an_image, png
 from minhu.orgs.api.permissions import PublicRateThrottle
 
 PUBLIC = "/api/v1/public/appeals/"

@@ -7,8 +7,8 @@ import pytest
 from django.test import Client
 
 from minhu.appeals import actions
-from minhu.appeals.api.testing import client_for, error_code
 from minhu.appeals.models import Appeal, AppealEvent, EventKind, Status
+from minhu.appeals.tests.factories import client_for, error_code
 from minhu.core.errors import IllegalTransition, PermissionDenied
 from minhu.web.permissions import allowed_actions
 

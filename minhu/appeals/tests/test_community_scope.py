@@ -6,7 +6,7 @@ import pytest
 
 from minhu.appeals import actions
 from minhu.appeals.access import access_appeal, appeals_visible_to
-from minhu.appeals.api.testing import client_for
+from minhu.appeals.tests.factories import client_for
 from minhu.core.errors import NotFound, PermissionDenied
 
 from .factories import register

@@ -4,7 +4,7 @@ request exists or not (it used to be 403 for a real one and 404 for a made-up on
 import pytest
 
 from minhu.appeals import actions
-from minhu.appeals.api.testing import client_for, error_code
+from minhu.appeals.tests.factories import client_for, error_code
 
 from .factories import in_progress
 

@@ -11,8 +11,8 @@ import pytest
 from django.db import transaction
 
 from minhu.appeals import actions, guards
-from minhu.appeals.api.testing import client_for
 from minhu.appeals.models import Appeal, Satisfaction
+from minhu.appeals.tests.factories import client_for
 from minhu.core.errors import DomainError
 from minhu.residents.timeline import rating_state
 
@@ -257,3 +257,73 @@ def test_merge_by_code_is_one_lookup_for_the_page_and_the_api(org):
     )
     assert api.status_code == 404 and api.json()["error"]["message"] == "未找到该编号的诉求"
     assert Appeal.objects.get(pk=other.pk).parent_id is None
+
+
+def test_a_photo_is_served_by_one_rule_on_the_page_and_in_the_api(org, settings, tmp_path):
+    """The staff page and the API serve an appeal's photo the same way: the bytes with private
+    caching and nosniff to whoever sees the appeal; 404 to others, for another appeal's photo
+    and when the file is gone."""
+    from django.test import Client
+
+    from .factories import png
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    a = in_progress(org)
+    other = in_progress(org, subject="别的诉求")
+    (att,) = actions.add_attachments(a, actor=org.s1_handler, files=[png()])
+
+    def both(user, appeal_id, att_id):
+        web = Client()
+        web.force_login(user)
+        page = web.get(f"/appeals/{appeal_id}/photos/{att_id}/")
+        api = client_for(user).get(f"/api/v1/appeals/{appeal_id}/attachments/{att_id}/file/")
+        return page, api
+
+    for response in both(org.s1_handler, a.pk, att.pk):
+        assert response.status_code == 200
+        assert b"".join(response.streaming_content)[:8] == b"\x89PNG\r\n\x1a\n"
+        assert response["Cache-Control"] == "private, max-age=3600"
+        assert response["X-Content-Type-Options"] == "nosniff"
+    for user, appeal_id in ((org.s2_handler, a.pk), (org.dispatcher, other.pk)):
+        assert [r.status_code for r in both(user, appeal_id, att.pk)] == [404, 404]
+    att.file.storage.delete(att.file.name)
+    assert [r.status_code for r in both(org.dispatcher, a.pk, att.pk)] == [404, 404]
+
+
+def test_the_default_lead_is_one_rule_for_the_dispatch_page_and_routing(org):
+    """The dispatch form's suggested lead unit is the dispatch catalogue's: a catalogue rule
+    for the category wins over the category's default unit on the page as in routing."""
+    from django.test import Client
+
+    from minhu.routing import catalogue
+    from minhu.routing.location import locate_appeal
+    from minhu.routing.models import DispatchRule
+
+    org.category.default_lead_unit = org.dept1
+    org.category.save()
+    DispatchRule.objects.create(category=org.category, lead_unit=org.dept2)
+    a = register(org)
+    actions.classify(a, actor=org.dispatcher, category=org.category)
+    a = Appeal.objects.get(pk=a.pk)
+    assert catalogue.lookup(a.category, locate_appeal(a)).lead_unit == org.dept2
+    from minhu.web.views.dispatch_form import suggested_lead
+
+    assert suggested_lead(a) == org.dept2  # the page's starting point (was: dept1)
+    web = Client()
+    web.force_login(org.dispatcher)
+    html = web.get(f"/dispatch/{a.pk}/panel/").content.decode()
+    assert f'<option value="{org.dept2.pk}" selected>' in html
+
+
+def test_the_loops_packages_hold_no_test_helpers():
+    """Factories and API test clients live in tests/ (appeals/tests/factories.py), never in the
+    production package: no `testing` module and no test client import in the loop's packages."""
+    found = []
+    for package in ("appeals", "deadlines", "routing"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if "tests" in path.parts:
+                continue
+            text = path.read_text(encoding="utf-8")
+            if path.stem == "testing" or re.search(r"rest_framework\.test\b|django\.test\b", text):
+                found.append(path.relative_to(ROOT).as_posix())
+    assert found == []

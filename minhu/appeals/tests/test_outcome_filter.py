@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from minhu.appeals import actions
-from minhu.appeals.api.testing import client_for
+from minhu.appeals.tests.factories import client_for
 
 from .factories import in_progress
 

@@ -269,9 +269,9 @@ def test_unit_staff_register_through_their_channels_only(org, who):
     declared for them (a visit, a WeChat group, a meeting, a questionnaire), never the
     12345 hotline: one rule (guards.channels_for) for the verb, the web form and the API."""
     from minhu.appeals import guards
-    from minhu.appeals.api.testing import client_for, error_code
     from minhu.appeals.kinds import channel_values
     from minhu.appeals.models import Appeal
+    from minhu.appeals.tests.factories import client_for, error_code
 
     user = getattr(org, who)
     assert set(guards.channels_for(org.dispatcher)) == set(channel_values())

@@ -11,8 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import ExifTags, Image
 
 from minhu.appeals import actions
-from minhu.appeals.api.testing import client_for
 from minhu.appeals.models import Appeal, Attachment
+from minhu.appeals.tests.factories import client_for
 from minhu.core.errors import InvalidInput
 
 from .factories import in_progress

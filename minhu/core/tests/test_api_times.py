@@ -10,8 +10,8 @@ import re
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from minhu.appeals.api.testing import client_for
 from minhu.appeals.models import Appeal
+from minhu.appeals.tests.factories import client_for
 from minhu.demo.builder import build_demo
 from minhu.orgs.models import User
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from minhu.appeals.api.testing import client_for, error_code
 from minhu.appeals.tests import factories
+from minhu.appeals.tests.factories import client_for, error_code
 
 pytestmark = pytest.mark.django_db
 

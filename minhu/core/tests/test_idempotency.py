@@ -9,8 +9,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
-from minhu.appeals.api.testing import client_for
 from minhu.appeals.models import Appeal
+from minhu.appeals.tests.factories import client_for
 from minhu.core.models import IdempotencyKey
 
 STAFF = "/api/v1/appeals/"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from minhu.appeals import actions
-from minhu.appeals.api.testing import client_for, error_code
+from minhu.appeals.tests.factories import client_for, error_code
 from minhu.notifications.models import Notification, NotificationChannel
 
 API = "/api/v1/notifications/"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from minhu.appeals import actions
-from minhu.appeals.api.testing import client_for, error_code
+from minhu.appeals.tests.factories import client_for, error_code
 from minhu.categories.models import Category
 from minhu.deadlines.models import CalendarOverride, TimeLimitPolicy
 

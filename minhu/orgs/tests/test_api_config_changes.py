@@ -7,7 +7,7 @@ import json
 
 from django.utils import timezone
 
-from minhu.appeals.api.testing import client_for, error_code
+from minhu.appeals.tests.factories import client_for, error_code
 from minhu.core.models import ConfigChange
 from minhu.orgs import actions
 

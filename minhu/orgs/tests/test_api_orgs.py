@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from minhu.appeals import actions
-from minhu.appeals.api.testing import client_for, error_code
+from minhu.appeals.tests.factories import client_for, error_code
 from minhu.orgs.models import Membership, Role, Unit, User
 
 UNITS = "/api/v1/units/"

@@ -9,8 +9,8 @@ import pytest
 
 from minhu.appeals import actions
 from minhu.appeals.access import appeals_visible_to
-from minhu.appeals.api.testing import client_for, error_code
 from minhu.appeals.models import Channel, Status
+from minhu.appeals.tests.factories import client_for, error_code
 from minhu.core.errors import InvalidInput, NotFound
 from minhu.evaluation import rankings
 from minhu.evaluation.models import RankingGroup

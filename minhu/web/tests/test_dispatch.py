@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from minhu.appeals import actions
 from minhu.appeals.models import Appeal, ExtensionRequest, Status
-from minhu.web.duplicates import candidates, keywords, simple_candidates
+from minhu.web.duplicates import candidates, keywords
 
 from .conftest import HX, PHONE
 
@@ -268,19 +268,6 @@ def test_callback_cannot_register(login, org):
 def test_keywords():
     words = keywords("小区门口路灯不亮 ABC123")
     assert "路灯" in words and "小区" not in words and "abc123" in words
-
-
-def test_simple_candidates(org, make_appeal):
-    a = make_appeal("东门路灯不亮", grid=org.grid1)
-    same = make_appeal("路灯晚上不亮", grid=org.grid1)
-    other_street = make_appeal("路灯不亮", grid=org.grid2)
-    unrelated = make_appeal("噪音扰民", grid=org.grid1)
-    closed = make_appeal("路灯坏了")
-    actions.merge(closed, actor=org.dispatcher, parent=same)
-    found = simple_candidates(a)
-    assert same in found
-    assert a not in found and other_street not in found and unrelated not in found
-    assert closed not in found
 
 
 def test_candidates_returns_appeals_with_scores(org, make_appeal):

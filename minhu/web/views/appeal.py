@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from minhu.appeals import actions
 from minhu.appeals.access import appeal_id_by_code, appeals_visible_to, can_see_phone, mask_phone
+from minhu.appeals.attachments import serve_attachment
 from minhu.appeals.models import Appeal, EventKind, ExtensionRequest
 from minhu.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from minhu.routing import actions as routing_actions
@@ -482,18 +483,8 @@ def appeal_action(request, pk: int, name: str):
 
 @login_required
 def attachment_file(request, pk: int, att_id: int):
-    """Photos are served only to staff who may see the appeal."""
-    appeal = visible_appeal_or_404(request.user, pk)
-    att = get_object_or_404(appeal.attachments, pk=att_id)
+    """Photos are served only to staff who may see the appeal (appeals.attachments)."""
     try:
-        handle = att.file.open("rb")
-    except (FileNotFoundError, OSError):
-        raise Http404
-    response = FileResponse(handle, content_type=att.content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-def empty(request) -> HttpResponse:
-    return HttpResponse("")
+        return serve_attachment(request.user, pk, att_id)
+    except NotFound:
+        raise Http404 from None

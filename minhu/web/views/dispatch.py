@@ -31,7 +31,7 @@ from ..duplicates import candidates, linked
 from ..filters import CLOSED_FILTERS, AppealFilterForm, paginate, sorted_by
 from ..permissions import page_required
 from .common import form_error, is_htmx, visible_appeal_or_404
-from .dispatch_form import dispatch_choices, dispatch_form, suggested_lead
+from .dispatch_form import dispatch_choices, dispatch_form
 
 logger = logging.getLogger("minhu.web")
 
@@ -71,10 +71,8 @@ def machine_proposal(appeal: Appeal, *, compute: bool = True) -> dict | None:
     """The routing engine's proposal for the panel (top-3 categories, place, lead unit), None,
     or LAZY when there is no stored one and `compute` is off. A failure in routing never keeps
     the dispatcher from working: it is logged."""
-    try:
-        from minhu.routing import proposals
-    except ImportError:
-        return None
+    from minhu.routing import proposals
+
     try:
         if not compute and proposals.latest_decision(appeal) is None:
             fresh = appeal.status in (Status.NEW, Status.RETURNED)
@@ -432,12 +430,8 @@ def _catalogue_lead(appeal: Appeal, category) -> tuple:
     """(lead unit, assisting units, where from) for a category at the appeal's place."""
     if category is None:
         return None, [], ""
-    try:
-        from minhu.routing import catalogue
-        from minhu.routing.location import locate_appeal
-    except ImportError:  # a deployment without smart routing: the category's defaults
-        appeal.category = category
-        lead = suggested_lead(appeal)
-        return lead, [], "category_default" if lead else ""
+    from minhu.routing import catalogue
+    from minhu.routing.location import locate_appeal
+
     found = catalogue.lookup(category, locate_appeal(appeal))
     return found.lead_unit, found.assist_units, found.source

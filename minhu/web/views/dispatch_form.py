@@ -18,20 +18,15 @@ def dispatch_choices(units=None, categories=None):
 
 
 def suggested_lead(appeal: Appeal):
-    """A starting point for the lead unit: the category's default unit, or the unit of the
-    category's default kind above the appeal's grid."""
-    cat = appeal.category
-    if cat is None:
+    """A starting point for the lead unit: the dispatch catalogue's (routing.catalogue.lookup:
+    the most specific rule, else the category's default unit or kind at the appeal's place),
+    the one default-lead rule routing's intake proposes too."""
+    from minhu.routing import catalogue
+    from minhu.routing.location import locate_appeal
+
+    if appeal.category is None:
         return None
-    for c in (cat, cat.parent) if cat.parent_id else (cat,):
-        if c.default_lead_unit_id and c.default_lead_unit.active:
-            return c.default_lead_unit
-    kind = cat.default_lead_kind or (cat.parent.default_lead_kind if cat.parent_id else "")
-    if not kind or appeal.grid is None:
-        return None
-    if kind == "grid":
-        return appeal.grid
-    return appeal.grid.ancestor_of_kind(kind)
+    return catalogue.lookup(appeal.category, locate_appeal(appeal)).lead_unit
 
 
 def dispatch_form(
