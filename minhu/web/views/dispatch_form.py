@@ -43,11 +43,14 @@ def dispatch_form(
         "grid": appeal.grid_id,
     }
     if data is None:
-        lead = appeal.lead_unit or suggested_lead(appeal)
-        if lead is not None:
-            initial["lead_unit"] = lead.pk
-        if proposal:
-            initial.update(proposal_initial(appeal, proposal))
+        proposed = proposal_initial(appeal, proposal) if proposal else {}
+        if appeal.lead_unit_id:
+            initial["lead_unit"] = appeal.lead_unit_id
+        elif "lead_unit" not in proposed:  # the machine's proposal is the catalogue's already
+            lead = suggested_lead(appeal)
+            if lead is not None:
+                initial["lead_unit"] = lead.pk
+        initial.update(proposed)
     return f.DispatchForm(data, initial=initial, **choices)
 
 
