@@ -233,7 +233,7 @@ def _lock_project(actor, project: Project | int) -> Project:
     pk = project.pk if isinstance(project, Project) else project
     if not access.projects_visible_to(actor).filter(pk=pk).exists():
         raise NotFound()
-    return Project.objects.select_for_update().select_related("appeal").get(pk=pk)
+    return Project.objects.select_for_update(of=("self",)).select_related("appeal").get(pk=pk)
 
 
 def _require_lead(actor, project: Project) -> None:
