@@ -13,4 +13,7 @@ urlpatterns = [
     path("", include("minhu.open311.api.urls")),
     path("", include("minhu.services.api.urls")),
     path("", include("minhu.consultation.api.urls")),
+    path("", include("minhu.deputies.api.urls")),
+    path("", include("minhu.surveys.api.urls")),
+    path("", include("minhu.wechat.api.urls")),
 ]

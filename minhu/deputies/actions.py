@@ -18,7 +18,7 @@ from minhu.core.errors import Conflict, DomainError, InvalidInput, NotFound, Per
 from minhu.orgs.models import Role, Unit, UnitKind
 from minhu.orgs.scope import scope_of
 
-from .models import KIND, Deputy, Suggestion
+from .models import KIND, Deputy, ImportStatus, Suggestion, SuggestionImport
 
 WRITE_ROLES = (Role.DISPATCHER, Role.ADMIN)
 DEPUTY_FIELDS = ("name", "level", "constituency", "phone", "workplace", "active")
@@ -244,57 +244,122 @@ def parse_pasted(text: str) -> list[tuple[int, dict[str, str]]]:
     return rows
 
 
-MAX_XLSX_BYTES = 5 * 1024 * 1024
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+CHECK_CHUNK = 200
 
 
-def parse_xlsx(upload) -> list[tuple[int, dict[str, str]]]:
-    """The rows of an uploaded xlsx (first sheet, header row 1 naming the columns)."""
-    import zipfile
+def table_rows(content: bytes, file_name: str) -> list[tuple[int, dict[str, str]]]:
+    """The rows of an uploaded xlsx or csv (`evaluation.importer.read_table`: first sheet,
+    header row 1 naming the columns, streamed and capped at MAX_ROWS)."""
+    from minhu.evaluation.importer import read_table
 
-    from openpyxl import load_workbook
+    headers, rows = read_table(content, file_name, max_rows=MAX_ROWS)
+    missing = [c for c in REQUIRED_COLUMNS if c not in headers]
+    if missing:
+        raise InvalidInput(
+            _("表头缺少：%(cols)s") % {"cols": "、".join(missing)}, code="bad_header", field="file"
+        )
+    if len(rows) > MAX_ROWS:
+        raise InvalidInput(
+            _("一次最多录入%(n)d条") % {"n": MAX_ROWS}, code="too_many_rows", max=MAX_ROWS
+        )
+    out = []
+    for number, values in rows:
+        row = {
+            h: ("" if v is None else str(v).strip())
+            for h, v in zip(headers, values, strict=False)
+            if h in COLUMNS
+        }
+        if any(row.values()):
+            out.append((number, row))
+    return out
 
+
+def _check_upload(upload) -> str:
     if upload is None:
         raise InvalidInput(_("请选择要导入的文件"), code="required", field="file")
-    if getattr(upload, "size", 0) > MAX_XLSX_BYTES:
+    name = (getattr(upload, "name", "") or "").strip()
+    if not name.lower().endswith((".xlsx", ".csv")):
+        raise InvalidInput(_("仅支持 .xlsx 或 .csv 文件"), code="unsupported_file", field="file")
+    if getattr(upload, "size", 0) > MAX_IMPORT_BYTES:
         raise InvalidInput(_("文件不能超过5MB"), code="file_too_large", field="file")
-    try:
-        wb = load_workbook(upload, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
-        raise InvalidInput(_("文件不是有效的xlsx表格"), code="bad_file", field="file")
-    try:
-        ws = wb.worksheets[0]
-        it = ws.iter_rows(values_only=True)
-        header = [str(c or "").strip() for c in next(it, ())]
-        missing = [c for c in REQUIRED_COLUMNS if c not in header]
-        if missing:
-            raise InvalidInput(
-                _("表头缺少：%(cols)s") % {"cols": "、".join(missing)},
-                code="bad_header",
-                field="file",
-            )
-        rows = []
-        for number, values in enumerate(it, start=2):
-            if number - 1 > MAX_ROWS:
-                raise InvalidInput(
-                    _("一次最多录入%(n)d条") % {"n": MAX_ROWS}, code="too_many_rows", max=MAX_ROWS
-                )
-            if not any(v not in (None, "") for v in values):
-                continue
-            row = {
-                h: ("" if v is None else str(v).strip())
-                for h, v in zip(header, values, strict=False)
-                if h in COLUMNS
-            }
-            rows.append((number, row))
-        return rows
-    finally:
-        wb.close()
+    return name
 
 
-def import_xlsx(*, actor, upload) -> list[Suggestion]:
-    """导入: parse the file, then `submit_rows` (every row or none)."""
+def import_file(*, actor, upload) -> list[Suggestion]:
+    """导入 in the request (the API and tests): read the table, then `submit_rows`."""
     _require_writer(actor)
-    return submit_rows(actor=actor, rows=parse_xlsx(upload))
+    name = _check_upload(upload)
+    return submit_rows(actor=actor, rows=table_rows(upload.read(), name))
+
+
+@transaction.atomic
+def start_import(*, actor, upload) -> SuggestionImport:
+    """Store an uploaded table and queue its import (`jobs.run_import`); the page follows its
+    progress."""
+    from minhu.core.jobs import enqueue
+
+    from .jobs import run_import as run_import_job
+
+    _require_writer(actor)
+    name = _check_upload(upload)
+    imp = SuggestionImport(created_by=actor, file_name=name[-200:])
+    imp.file.save("upload" + name[name.rfind(".") :].lower(), upload, save=False)
+    imp.save()
+    enqueue(run_import_job, import_id=imp.pk)
+    return imp
+
+
+def _finish(imp: SuggestionImport, status: str, **fields) -> SuggestionImport:
+    SuggestionImport.objects.filter(pk=imp.pk).update(
+        status=status, finished_at=timezone.now(), **fields
+    )
+    imp.refresh_from_db()
+    return imp
+
+
+def run_import(import_id: int) -> SuggestionImport:
+    """Check every row (progress on the row, outside any transaction so the page sees it),
+    then write them all in one transaction (`submit_rows`), or none with every error."""
+    imp = SuggestionImport.objects.select_related("created_by").get(pk=import_id)
+    if imp.finished:
+        return imp
+    SuggestionImport.objects.filter(pk=imp.pk).update(status=ImportStatus.CHECKING)
+    try:
+        with imp.file.open("rb") as f:
+            rows = table_rows(f.read(), imp.file_name)
+    except InvalidInput as e:
+        return _finish(
+            imp, ImportStatus.REJECTED, errors=[{"row": 0, "column": "", "message": e.message}]
+        )
+    total = len(rows)
+    SuggestionImport.objects.filter(pk=imp.pk).update(total_rows=total)
+    errors: list = []
+    for start in range(0, total, CHECK_CHUNK):
+        errors += _resolve_rows(rows[start : start + CHECK_CHUNK])[1]
+        SuggestionImport.objects.filter(pk=imp.pk).update(
+            checked_rows=min(start + CHECK_CHUNK, total)
+        )
+    if not rows:
+        errors = [{"row": 0, "column": "", "message": str(_("没有可录入的建议"))}]
+    if errors:
+        return _finish(imp, ImportStatus.REJECTED, errors=errors[:1000])
+    SuggestionImport.objects.filter(pk=imp.pk).update(status=ImportStatus.WRITING)
+    try:
+        created = submit_rows(actor=imp.created_by, rows=rows)
+    except DomainError as e:
+        return _finish(
+            imp,
+            ImportStatus.REJECTED,
+            errors=(e.details or {}).get("errors")
+            or [{"row": 0, "column": "", "message": e.message}],
+        )
+    except Exception as e:  # reported on the page; nothing was written (one transaction)
+        _finish(
+            imp, ImportStatus.FAILED, errors=[{"row": 0, "column": "", "message": str(e)[:300]}]
+        )
+        raise
+    return _finish(imp, ImportStatus.DONE, created_count=len(created))
 
 
 def suggestion_for(appeal: Appeal) -> Suggestion | None:

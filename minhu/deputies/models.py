@@ -8,6 +8,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# The statuses of a background import, as the registry's imports have them.
+from minhu.registry.models import ImportStatus  # noqa: F401 (re-exported)
+
 KIND = "deputy_suggestion"
 SOURCE_MODEL = "deputies.Suggestion"
 
@@ -65,6 +68,42 @@ class Suggestion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
+
+
+class SuggestionImport(models.Model):
+    """One uploaded xlsx/csv of suggestions and its background import (`jobs.run_import`):
+    progress while the rows are checked, then every row written in one transaction, or none
+    with the errors by row and column."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    file = models.FileField(upload_to="deputies/imports/")
+    file_name = models.CharField(max_length=200)
+    status = models.CharField(
+        max_length=10, choices=ImportStatus.choices, default=ImportStatus.PENDING
+    )
+    total_rows = models.PositiveIntegerField(default=0)
+    checked_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("代表建议导入")
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (ImportStatus.DONE, ImportStatus.REJECTED, ImportStatus.FAILED)
+
+    @property
+    def percent(self) -> int:
+        return int(self.checked_rows * 100 / self.total_rows) if self.total_rows else 0
 
 
 COLUMNS_HINT = _(

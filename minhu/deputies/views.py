@@ -23,7 +23,7 @@ from minhu.orgs.models import Unit, UnitKind
 from minhu.web.permissions import scoped_page
 
 from . import access, actions
-from .models import COLUMNS_HINT, Deputy, DeputyLevel
+from .models import COLUMNS_HINT, Deputy, DeputyLevel, SuggestionImport
 
 _reader = scoped_page(access.may_read)
 
@@ -127,7 +127,8 @@ def bulk_view(request):
     if request.method == "POST":
         try:
             if request.FILES.get("file") or request.POST.get("mode") == "xlsx":
-                created = actions.import_xlsx(actor=request.user, upload=request.FILES.get("file"))
+                imp = actions.start_import(actor=request.user, upload=request.FILES.get("file"))
+                return redirect("deputies:import", imp.pk)
             else:
                 created = actions.submit_rows(
                     actor=request.user, rows=actions.parse_pasted(request.POST.get("rows", ""))
@@ -148,9 +149,22 @@ def bulk_view(request):
             pasted=request.POST.get("rows", ""),
             columns=actions.COLUMNS,
             hint=COLUMNS_HINT,
+            imports=SuggestionImport.objects.filter(created_by=request.user)[:5],
         ),
         status=400 if error else 200,
     )
+
+
+@_reader
+def import_view(request, pk):
+    """An import's progress (the page refreshes itself until it is finished) and its report."""
+    if not actions.may_write(request.user):
+        raise Http404()
+    try:
+        imp = SuggestionImport.objects.get(pk=pk, created_by=request.user)
+    except SuggestionImport.DoesNotExist:
+        raise Http404()
+    return render(request, "deputies/import.html", _ctx(request, "bulk", imp=imp))
 
 
 def _xlsx_response(wb: Workbook, name: str) -> HttpResponse:

@@ -118,23 +118,11 @@ def _options(value) -> list[str]:
     return out
 
 
-@transaction.atomic
-def add_question(
-    survey: Survey | int,
-    *,
-    actor,
-    kind: str,
-    text: str,
-    required: bool = False,
-    options=(),
-    problem_options=(),
-    problem_rating_max: int | None = None,
-) -> Question:
-    """加题 (drafts only). Choice questions need 2+ options; the problem rule names options
-    of the question, or a rating (1–5) at or below which an answer reports a problem."""
-    survey = _lock(actor, survey)
-    _require_builder(actor)
-    _require_draft(survey)
+def _clean_question(
+    kind: str, text: str, options, problem_options, problem_rating_max
+) -> dict[str, Any]:
+    """A question's fields checked: choice questions need 2+ options; the problem rule names
+    options of the question, or a rating (1–5) at or below which an answer reports a problem."""
     if kind not in QuestionKind.values:
         raise InvalidInput(_("题型不正确"), code="invalid_choice", field="kind")
     text = (text or "").strip()
@@ -170,27 +158,45 @@ def add_question(
             raise InvalidInput(
                 _("评分规则应为1-4"), code="invalid_rule", field="problem_rating_max"
             )
+    return {
+        "kind": kind,
+        "text": text,
+        "options": opts,
+        "problem_options": problems,
+        "problem_rating_max": rating_max,
+    }
+
+
+@transaction.atomic
+def add_question(
+    survey: Survey | int,
+    *,
+    actor,
+    kind: str,
+    text: str,
+    required: bool = False,
+    options=(),
+    problem_options=(),
+    problem_rating_max: int | None = None,
+) -> Question:
+    """加题 (drafts only), checked by `_clean_question`."""
+    survey = _lock(actor, survey)
+    _require_builder(actor)
+    _require_draft(survey)
+    clean = _clean_question(kind, text, options, problem_options, problem_rating_max)
     if survey.questions.count() >= MAX_QUESTIONS:
         raise InvalidInput(
             _("一份问卷最多%(n)d题") % {"n": MAX_QUESTIONS}, code="too_many_questions"
         )
     last = survey.questions.order_by("-position").values_list("position", flat=True).first()
     q = Question.objects.create(
-        survey=survey,
-        position=(last or 0) + 1,
-        kind=kind,
-        text=text,
-        required=bool(required),
-        options=opts,
-        problem_options=problems,
-        problem_rating_max=rating_max,
+        survey=survey, position=(last or 0) + 1, required=bool(required), **clean
     )
-    audit.record(actor, ConfigAction.UPDATE, survey, {"question": [None, text]})
+    audit.record(actor, ConfigAction.UPDATE, survey, {"question": [None, clean["text"]]})
     return q
 
 
-@transaction.atomic
-def remove_question(question: Question | int, *, actor) -> None:
+def _lock_question(actor, question: Question | int) -> tuple[Survey, Question]:
     qid = question.pk if isinstance(question, Question) else question
     survey_id = Question.objects.filter(pk=qid).values_list("survey_id", flat=True).first()
     if survey_id is None:
@@ -198,7 +204,59 @@ def remove_question(question: Question | int, *, actor) -> None:
     survey = _lock(actor, survey_id)
     _require_builder(actor)
     _require_draft(survey)
-    q = Question.objects.get(pk=qid)
+    return survey, Question.objects.select_for_update().get(pk=qid)
+
+
+@transaction.atomic
+def edit_question(
+    question: Question | int,
+    *,
+    actor,
+    text: str,
+    required: bool = False,
+    options=(),
+    problem_options=(),
+    problem_rating_max: int | None = None,
+) -> Question:
+    """改题 (drafts only): its text, whether it is required, options and problem rule; the
+    kind stays."""
+    survey, q = _lock_question(actor, question)
+    clean = _clean_question(q.kind, text, options, problem_options, problem_rating_max)
+    before = q.text
+    for k, v in clean.items():
+        setattr(q, k, v)
+    q.required = bool(required)
+    q.save(update_fields=[*clean, "required"])
+    audit.record(actor, ConfigAction.UPDATE, survey, {"question": [before, q.text]})
+    return q
+
+
+@transaction.atomic
+def move_question(question: Question | int, *, actor, up: bool) -> Question:
+    """调整题序 (drafts only): swap with the question above (or below)."""
+    survey, q = _lock_question(actor, question)
+    others = survey.questions.exclude(pk=q.pk)
+    if up:
+        other = others.filter(position__lte=q.position).order_by("-position", "-id").first()
+    else:
+        other = others.filter(position__gte=q.position).order_by("position", "id").first()
+    if other is None:
+        raise InvalidInput(_("已经是第一题") if up else _("已经是最后一题"), code="at_edge")
+    ordered = list(survey.questions.order_by("position", "id"))
+    i, j = ordered.index(q), ordered.index(other)
+    ordered[i], ordered[j] = ordered[j], ordered[i]
+    for n, item in enumerate(ordered, start=1):
+        item.position = n
+    Question.objects.bulk_update(ordered, ["position"])
+    audit.record(
+        actor, ConfigAction.UPDATE, survey, {"question_order": [q.text, "up" if up else "down"]}
+    )
+    return q
+
+
+@transaction.atomic
+def remove_question(question: Question | int, *, actor) -> None:
+    survey, q = _lock_question(actor, question)
     audit.record(actor, ConfigAction.UPDATE, survey, {"question": [q.text, None]})
     q.delete()
 

@@ -101,6 +101,20 @@ def detail_view(request, pk):
                 )
             elif op == "remove":
                 actions.remove_question(int(request.POST.get("question") or 0), actor=request.user)
+            elif op in ("up", "down"):
+                actions.move_question(
+                    int(request.POST.get("question") or 0), actor=request.user, up=op == "up"
+                )
+            elif op == "edit":
+                actions.edit_question(
+                    int(request.POST.get("question") or 0),
+                    actor=request.user,
+                    text=request.POST.get("text", ""),
+                    required=request.POST.get("required") == "1",
+                    options=request.POST.get("options", ""),
+                    problem_options=request.POST.get("problem_options", ""),
+                    problem_rating_max=request.POST.get("problem_rating_max") or None,
+                )
             elif op == "publish":
                 actions.publish(survey, actor=request.user)
                 messages.success(request, _("问卷已发布，可以分享链接或打印二维码"))

@@ -165,6 +165,7 @@ def _xlsx(rows, header=actions.COLUMNS) -> io.BytesIO:
     wb.save(buf)
     buf.seek(0)
     buf.size = len(buf.getvalue())
+    buf.name = "suggestions.xlsx"
     return buf
 
 
@@ -176,23 +177,58 @@ def test_xlsx_import(org, deputy):
         ]
     )
     with pytest.raises(InvalidInput) as e:
-        actions.import_xlsx(actor=org.dispatcher, upload=bad)
+        actions.import_file(actor=org.dispatcher, upload=bad)
     assert [(x["row"], x["column"]) for x in e.value.details["errors"]] == [
         (3, "标题"),
         (3, "建议内容"),
     ]
     assert Suggestion.objects.count() == 0
     good = _xlsx([["王建国", "", "=HYPERLINK(1)修缮", "小区健身器材老化，建议修缮", ""]])
-    [s] = actions.import_xlsx(actor=org.dispatcher, upload=good)
+    [s] = actions.import_file(actor=org.dispatcher, upload=good)
     assert s.title == "=HYPERLINK(1)修缮"
     with pytest.raises(InvalidInput) as e:
-        actions.import_xlsx(actor=org.dispatcher, upload=_xlsx([], header=["姓名"]))
+        actions.import_file(actor=org.dispatcher, upload=_xlsx([], header=["姓名"]))
     assert e.value.code == "bad_header"
     junk = io.BytesIO(b"not a zip")
-    junk.size = 9
+    junk.size, junk.name = 9, "junk.xlsx"
     with pytest.raises(InvalidInput) as e:
-        actions.import_xlsx(actor=org.dispatcher, upload=junk)
-    assert e.value.code == "bad_file"
+        actions.import_file(actor=org.dispatcher, upload=junk)
+    assert e.value.code == "unreadable_file"
+    doc = io.BytesIO(b"x")
+    doc.size, doc.name = 1, "a.docx"
+    with pytest.raises(InvalidInput) as e:
+        actions.import_file(actor=org.dispatcher, upload=doc)
+    assert e.value.code == "unsupported_file"
+    # A csv (GBK, as Excel saves it in China) reads the same way.
+    csv = io.BytesIO(
+        "代表姓名,代表电话,标题,建议内容,网格编码\n王建国,,增设路灯,东门外路段太暗，建议增设路灯,\n".encode(
+            "gb18030"
+        )
+    )
+    csv.size, csv.name = len(csv.getvalue()), "s.csv"
+    [s] = actions.import_file(actor=org.dispatcher, upload=csv)
+    assert s.title == "增设路灯"
+
+
+def test_import_runs_in_the_background_with_progress(
+    org, deputy, django_capture_on_commit_callbacks
+):
+    rows = [[deputy.name, "", f"第{i}条建议标题", "建议内容至少五个字以上", ""] for i in range(5)]
+    with django_capture_on_commit_callbacks(execute=True):
+        imp = actions.start_import(actor=org.dispatcher, upload=_xlsx(rows))
+    imp.refresh_from_db()
+    assert (imp.status, imp.total_rows, imp.checked_rows, imp.created_count) == ("done", 5, 5, 5)
+    assert Suggestion.objects.count() == 5
+    bad = rows + [["不在册", "", "标题标题", "建议内容至少五个字以上", ""]]
+    with django_capture_on_commit_callbacks(execute=True):
+        imp = actions.start_import(actor=org.dispatcher, upload=_xlsx(bad))
+    imp.refresh_from_db()
+    assert imp.status == "rejected" and imp.errors == [
+        {"row": 7, "column": "代表姓名", "message": "代表名册中没有这位在册代表"}
+    ]
+    assert Suggestion.objects.count() == 5  # nothing of the rejected file
+    with pytest.raises(PermissionDenied):
+        actions.start_import(actor=org.s1_handler, upload=_xlsx(rows))
 
 
 def test_pages_scope_and_masking(org, deputy, client):
@@ -229,7 +265,7 @@ def test_answers_xlsx_masks_for_leaders(org, deputy, client):
     assert rows[1][10].startswith("您好，老年食堂")
 
 
-def test_forms_through_the_pages(org, client):
+def test_forms_through_the_pages(org, client, django_capture_on_commit_callbacks):
     client.force_login(org.dispatcher)
     r = client.post(
         "/deputies/register/",
@@ -250,8 +286,12 @@ def test_forms_through_the_pages(org, client):
     assert 'id="row-errors"' in r.content.decode()
     upload = _xlsx([["李代表", "", "修缮健身器材", "小区健身器材老化，建议修缮", ""]])
     upload.name = "s.xlsx"
-    r = client.post("/deputies/bulk/", {"mode": "xlsx", "file": upload})
-    assert r.status_code == 302 and Suggestion.objects.count() == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post("/deputies/bulk/", {"mode": "xlsx", "file": upload})
+    assert r.status_code == 302 and r["Location"].startswith("/deputies/imports/")
+    assert Suggestion.objects.count() == 2
+    page = client.get(r["Location"]).content.decode()
+    assert 'data-status="done"' in page and 'http-equiv="refresh"' not in page
     r = client.get("/deputies/bulk/template.xlsx")
     assert load_workbook(io.BytesIO(r.content)).active["A1"].value == "代表姓名"
     assert client.get("/deputies/stats/").status_code == 200

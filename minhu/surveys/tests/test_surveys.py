@@ -222,3 +222,60 @@ def test_h5_answers_are_rate_limited(org, survey, client, settings):
         assert client.post(url, {f"q{survey.q_env.pk}": "满意"}).status_code == 302
     assert client.post(url, {f"q{survey.q_env.pk}": "满意"}).status_code == 429
     assert Response.objects.count() == 2
+
+
+def test_questions_are_edited_and_reordered_on_drafts(client, org):
+    draft = actions.create_survey(actor=org.c1_handler, title="草稿问卷")
+    a = actions.add_question(draft, actor=org.c1_handler, kind="text", text="第一题")
+    b = actions.add_question(
+        draft, actor=org.c1_handler, kind="single", text="第二题", options="是\n否"
+    )
+    c = actions.add_question(draft, actor=org.c1_handler, kind="rating", text="第三题")
+    order = lambda: list(draft.questions.values_list("text", flat=True))  # noqa: E731
+    actions.move_question(c, actor=org.c1_handler, up=True)
+    assert order() == ["第一题", "第三题", "第二题"]
+    actions.move_question(a, actor=org.c1_handler, up=False)
+    assert order() == ["第三题", "第一题", "第二题"]
+    with pytest.raises(InvalidInput) as e:
+        actions.move_question(c, actor=org.c1_handler, up=True)
+    assert e.value.code == "at_edge"
+    q = actions.edit_question(
+        b,
+        actor=org.c1_handler,
+        text="第二题（改）",
+        required=True,
+        options="是\n否\n不清楚",
+        problem_options="否",
+    )
+    q.refresh_from_db()
+    assert (q.kind, q.text, q.required, q.options, q.problem_options) == (
+        "single",
+        "第二题（改）",
+        True,
+        ["是", "否", "不清楚"],
+        ["否"],
+    )
+    with pytest.raises(InvalidInput) as e:
+        actions.edit_question(b, actor=org.c1_handler, text="第二题", options="只有一个")
+    assert e.value.code == "too_few_options"
+    with pytest.raises(InvalidInput) as e:
+        actions.edit_question(c, actor=org.c1_handler, text="第三题", problem_rating_max=9)
+    assert e.value.code == "invalid_rule"
+    # Another street's staff: not found; a published survey: no more changes.
+    with pytest.raises(NotFound):
+        actions.move_question(a, actor=org.s2_handler, up=True)
+    actions.publish(draft, actor=org.c1_handler)
+    with pytest.raises(IllegalTransition):
+        actions.edit_question(a, actor=org.c1_handler, text="发布后再改")
+    # The page's forms.
+    draft2 = actions.create_survey(actor=org.c1_handler, title="草稿二")
+    x = actions.add_question(draft2, actor=org.c1_handler, kind="text", text="甲题")
+    actions.add_question(draft2, actor=org.c1_handler, kind="text", text="乙题")
+    client.force_login(org.c1_handler)
+    page = client.get(f"/surveys/{draft2.pk}/").content.decode()
+    assert 'data-action="move-down"' in page and f'data-edit="{x.pk}"' in page
+    r = client.post(f"/surveys/{draft2.pk}/", {"op": "down", "question": x.pk})
+    assert r.status_code == 302
+    assert list(draft2.questions.values_list("text", flat=True)) == ["乙题", "甲题"]
+    r = client.post(f"/surveys/{draft2.pk}/", {"op": "edit", "question": x.pk, "text": "甲题改"})
+    assert r.status_code == 302 and draft2.questions.get(pk=x.pk).text == "甲题改"
