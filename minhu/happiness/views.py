@@ -178,7 +178,7 @@ def projects_view(request):
     q = (request.GET.get("q") or "").strip()[:60]
     if q:
         qs = qs.filter(Q(title__icontains=q) | Q(leader__icontains=q))
-    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    page = Paginator(qs.order_by("-id"), 30).get_page(request.GET.get("page"))
     for p in page:
         p.state = access.project_state(p)
     return render(

@@ -61,7 +61,7 @@ def list_view(request):
     status = request.GET.get("status") or ""
     if status in SurveyStatus.values:
         qs = qs.filter(status=status)
-    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    page = Paginator(qs.order_by("-id"), 30).get_page(request.GET.get("page"))
     return render(
         request,
         "surveys/list.html",

@@ -380,3 +380,14 @@ def test_channel_year_on_year_on_the_stats_page(client, org, group):
     # Field staff see their own counts, not the district's volume.
     page = _client(client, org.grid1_worker).get("/wechat/stats/").content.decode()
     assert 'id="channel-yoy"' not in page
+
+
+def test_pages_in_english(client, org, group):
+    m = actions.register_message(actor=org.grid1_worker, group=group, text=TEXT)
+    c = _client(client, org.grid1_worker)
+    en = {"HTTP_ACCEPT_LANGUAGE": "en"}
+    page = c.get("/wechat/", **en).content.decode()
+    assert "My groups" in page and "Register a message" in page and "我管理的群" not in page
+    page = c.get(f"/wechat/m/{m.pk}/", **en).content.decode()
+    assert "Copy the receipt" in page and "Hello! What you raised in the group" in page
+    assert "Public list" in c.get("/h5/happy/", **en).content.decode()
