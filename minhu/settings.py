@@ -313,6 +313,8 @@ SPECTACULAR_SETTINGS = {
         "ExtensionStatusEnum": "minhu.appeals.models.ExtensionStatus",
         "SummonsStatusEnum": "minhu.appeals.models.SummonsStatus",
         "ChannelEnum": "minhu.appeals.models.Channel",
+        "WechatRecordKindEnum": "minhu.wechat.models.RecordKind",
+        "SurveyQuestionKindEnum": "minhu.surveys.models.QuestionKind",
         # every registered channel (minhu.appeals.kinds: open311 and the apps' own)
         "RegisteredChannelEnum": "minhu.appeals.kinds.channel_choices",
         "PublicChannelEnum": "minhu.appeals.api.serializers.PUBLIC_CHANNEL_CHOICES",
