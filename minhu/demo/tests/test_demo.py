@@ -193,6 +193,16 @@ def test_every_status_occurs_and_every_log_is_complete(demo):
         assert [e.created_at for e in events] == sorted(e.created_at for e in events)
 
 
+def test_the_aggregates_count_the_parts_work_items(demo):
+    # Parts add work items dated in the past after the evaluation built the aggregates.
+    from minhu.evaluation import aggregates
+
+    assert Appeal.objects.exclude(pk__in=demo_appeals()).exists()
+    result = aggregates.check()
+    assert result.days > 0
+    assert result.mismatches == []
+
+
 def test_the_history_is_rich(demo):
     # Every channel, spread over the last two months.
     assert set(demo_appeals().values_list("channel", flat=True)) == set(Channel.values)
