@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from minhu.appeals.api.testing import client_for, error_code
+from minhu.appeals.tests.factories import client_for, error_code
 from minhu.core.models import ConfigChange
 from minhu.open311.models import ApiKey
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from minhu.appeals.api.testing import client_for
+from minhu.appeals.tests.factories import client_for
 from minhu.deputies import actions as deputy_actions
 from minhu.surveys import actions as survey_actions
 from minhu.surveys.tests.test_surveys import survey  # noqa: F401 (fixture)
