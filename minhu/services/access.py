@@ -92,7 +92,7 @@ def desk_orders(user) -> QuerySet[ServiceOrder]:
 def access_service(user, service_id, *, for_write: bool = False) -> Service:
     qs = Service.objects.all() if user is None else services_visible_to(user)
     if for_write:
-        qs = Service.objects.select_for_update().filter(
+        qs = Service.objects.select_for_update(of=("self",)).filter(
             pk__in=qs.filter(pk=service_id).values("pk")
         )
     try:
@@ -111,7 +111,7 @@ def access_order(user, order_id, *, for_write: bool = False) -> ServiceOrder:
     else:
         qs = desk_orders(user) if for_write else orders_visible_to(user)
     if for_write:
-        qs = ServiceOrder.objects.select_for_update().filter(
+        qs = ServiceOrder.objects.select_for_update(of=("self",)).filter(
             pk__in=qs.filter(pk=order_id).values("pk")
         )
     try:

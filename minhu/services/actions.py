@@ -254,7 +254,11 @@ def order_online(
 ) -> ServiceOrder:
     """群众点单: a resident orders on the H5 pages (no account). The order waits for the front
     desk of the resident's community, which is told in-app."""
-    service = Service.objects.select_for_update().filter(pk=getattr(service, "pk", service)).first()
+    service = (
+        Service.objects.select_for_update(of=("self",))
+        .filter(pk=getattr(service, "pk", service))
+        .first()
+    )
     if service is None:
         raise NotFound()
     fields = _order_fields(service, community, name, phone, address, need, preferred_time)
@@ -413,7 +417,7 @@ def check_orderer(order: ServiceOrder | None, phone: str) -> ServiceOrder:
 def cancel_order(number: str, *, phone: str, reason: str = "") -> ServiceOrder:
     """The resident withdraws an order the front desk has not placed yet."""
     order = (
-        ServiceOrder.objects.select_for_update()
+        ServiceOrder.objects.select_for_update(of=("self",))
         .select_related("service")
         .filter(number=(number or "").strip().upper())
         .first()
