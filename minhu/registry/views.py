@@ -109,7 +109,10 @@ def _simple_list(request, tab, filter_cls, visible, related, order):
     form = filter_cls(request.GET or None, grids=grids)
     qs = form.apply(visible(request.user)).select_related(*related).order_by(*order)
     page = paginate(request, qs)
-    on_page = {o.grid_id for o in page.object_list}
+    # A resident has no grid of its own: its household's.
+    on_page = {
+        o.grid_id if hasattr(o, "grid_id") else o.household.grid_id for o in page.object_list
+    }
     editable = set(
         access.grids_editable_by(request.user).filter(pk__in=on_page).values_list("pk", flat=True)
     )

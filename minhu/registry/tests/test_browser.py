@@ -39,7 +39,7 @@ def test_grid_worker_household_pages_at_375px(phone_page, org):
     row.locator("summary", has_text="查看明文").first.click()
     row.locator("input[name=reason]").first.fill("核对高龄补贴")
     row.locator("button", has_text="查看").first.click()
-    page.wait_for_function(f"document.body.innerText.includes('{number}')")
+    page.get_by_text(number).first.wait_for()  # a locator wait (a string predicate needs eval)
     assert Unmasking.objects.get().reason == "核对高龄补贴"
     assert_fits(page, "household page, revealed")
     screenshot(page, "phone-registry-household")
